@@ -1,0 +1,13 @@
+//! Core library of the shipguard tools: the one environment reader, the GitHub Actions
+//! protocol, HTTP with classified retries, redaction, exit codes and the probe engine.
+//! No tool logic lives here; each tool's `main.rs` composes these pieces.
+
+pub mod duration;
+pub mod env;
+pub mod exit;
+pub mod gha;
+pub mod http;
+pub mod logging;
+pub mod probe;
+pub mod redact;
+pub mod tool;

@@ -1,0 +1,226 @@
+//! The probe loop, with Kubernetes probe semantics: an initial delay, a fixed interval, a
+//! per-request timeout, an overall deadline and N consecutive passes before "healthy". URLs are
+//! probed concurrently; a 401/403/404 that no condition expects ends the run at once.
+//! An optional hold keeps probing after "healthy" and judges error rate and p95 latency.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use tokio::task::JoinSet;
+use tokio::time::sleep_until;
+use url::Url;
+
+use super::attempt::{Attempt, Request, attempt};
+use super::condition::{Condition, Observation};
+use super::stats;
+
+/// When to probe and what counts as healthy.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub initial_delay: Duration,
+    pub interval: Duration,
+    pub request_timeout: Duration,
+    /// The overall deadline for becoming healthy, initial delay included.
+    pub timeout: Duration,
+    pub success_threshold: u32,
+    pub hold: Option<Hold>,
+}
+
+/// Keep probing after healthy, and fail on errors or slowness.
+#[derive(Debug, Clone)]
+pub struct Hold {
+    pub duration: Duration,
+    /// A fraction: 0.01 is 1%.
+    pub max_error_rate: f64,
+    pub max_p95: Option<Duration>,
+}
+
+/// How one URL ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Healthy,
+    /// Not healthy by the deadline.
+    Timeout,
+    /// A response nothing can cure (401/403/404 that no condition expects).
+    FailedFast(String),
+    /// Healthy, then too many errors or too slow during the hold.
+    HoldFailed(String),
+    /// Stopped because another URL failed fast.
+    Cancelled,
+}
+
+/// What the hold saw.
+#[derive(Debug, Clone)]
+pub struct HoldResult {
+    pub attempts: u32,
+    pub errors: u32,
+    pub error_rate: f64,
+    pub p95: Option<Duration>,
+}
+
+/// Everything about one URL.
+#[derive(Debug, Clone)]
+pub struct UrlResult {
+    pub url: Url,
+    pub verdict: Verdict,
+    pub attempts: Vec<Attempt>,
+    pub healthy_after: Option<Duration>,
+    pub hold: Option<HoldResult>,
+}
+
+impl UrlResult {
+    pub fn healthy(&self) -> bool {
+        self.verdict == Verdict::Healthy
+    }
+
+    /// Latencies of the attempts that got a response.
+    pub fn latencies(&self) -> Vec<Duration> {
+        self.attempts.iter().filter(|a| a.status().is_some()).map(|a| a.latency).collect()
+    }
+
+    pub fn last_failure(&self) -> Option<String> {
+        self.attempts.iter().rev().find_map(Attempt::failure)
+    }
+}
+
+/// Called after every attempt: the URL's index, the attempt, consecutive passes so far, and
+/// whether it happened during the hold.
+pub type Observer = Arc<dyn Fn(usize, &Attempt, u32, bool) + Send + Sync>;
+
+/// A configured probe run.
+#[derive(Clone)]
+pub struct Probe {
+    pub client: Client,
+    pub request: Arc<Request>,
+    pub timing: Timing,
+}
+
+impl Probe {
+    /// Probes every URL concurrently until each has a verdict; results keep the URLs' order.
+    pub async fn run(&self, urls: &[Url], observer: Observer) -> Vec<UrlResult> {
+        let started = Instant::now();
+        let deadline = started + self.timing.timeout;
+        let mut tasks = JoinSet::new();
+        for (index, url) in urls.iter().enumerate() {
+            let (probe, url, observer) = (self.clone(), url.clone(), observer.clone());
+            tasks.spawn(async move {
+                (index, probe.probe_url(index, url, started, deadline, observer).await)
+            });
+        }
+        let mut results: Vec<Option<UrlResult>> = vec![None; urls.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((index, result)) = joined else { continue };
+            let fail_fast = matches!(result.verdict, Verdict::FailedFast(_));
+            results[index] = Some(result);
+            if fail_fast {
+                tasks.abort_all();
+            }
+        }
+        urls.iter()
+            .zip(results)
+            .map(|(url, result)| {
+                result.unwrap_or_else(|| UrlResult {
+                    url: url.clone(),
+                    verdict: Verdict::Cancelled,
+                    attempts: Vec::new(),
+                    healthy_after: None,
+                    hold: None,
+                })
+            })
+            .collect()
+    }
+
+    async fn probe_url(&self, index: usize, url: Url, started: Instant, deadline: Instant, observer: Observer) -> UrlResult {
+        let timing = &self.timing;
+        sleep_until((started + timing.initial_delay).min(deadline).into()).await;
+        let mut attempts = Vec::new();
+        let mut consecutive = 0;
+        let verdict = loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break Verdict::Timeout;
+            }
+            let timeout = timing.request_timeout.min(deadline - now);
+            let a = attempt(&self.client, &url, &self.request, timeout, started).await;
+            consecutive = if a.passed() { consecutive + 1 } else { 0 };
+            observer(index, &a, consecutive, false);
+            let fatal = fail_fast_reason(&a, &self.request.conditions);
+            attempts.push(a);
+            if consecutive >= timing.success_threshold {
+                break Verdict::Healthy;
+            }
+            if let Some(reason) = fatal {
+                break Verdict::FailedFast(reason);
+            }
+            let next = now + timing.interval;
+            if next >= deadline {
+                // No attempt fits before the deadline: say so now rather than idle until it.
+                break Verdict::Timeout;
+            }
+            sleep_until(next.into()).await;
+        };
+        let healthy_after = (verdict == Verdict::Healthy).then(|| started.elapsed());
+        let mut result = UrlResult { url, verdict, attempts, healthy_after, hold: None };
+        if let (Verdict::Healthy, Some(hold)) = (&result.verdict, &timing.hold) {
+            self.hold(index, hold, started, &mut result, &observer).await;
+        }
+        result
+    }
+
+    async fn hold(&self, index: usize, hold: &Hold, started: Instant, result: &mut UrlResult, observer: &Observer) {
+        let end = Instant::now() + hold.duration;
+        let mut held: Vec<Attempt> = Vec::new();
+        let mut next = Instant::now() + self.timing.interval;
+        while next < end {
+            sleep_until(next.into()).await;
+            let now = Instant::now();
+            let a = attempt(&self.client, &result.url, &self.request, self.timing.request_timeout, started).await;
+            observer(index, &a, 0, true);
+            held.push(a);
+            next = now + self.timing.interval;
+        }
+        let errors = held.iter().filter(|a| !a.passed()).count() as u32;
+        let count = held.len() as u32;
+        let error_rate = if count == 0 { 0.0 } else { f64::from(errors) / f64::from(count) };
+        let latencies: Vec<Duration> = held.iter().filter(|a| a.status().is_some()).map(|a| a.latency).collect();
+        let p95 = stats::percentile(&latencies, 95.0);
+        let mut problems = Vec::new();
+        if error_rate > hold.max_error_rate {
+            problems.push(format!(
+                "error rate {:.1}% ({errors} of {count}) over {:.1}%",
+                error_rate * 100.0,
+                hold.max_error_rate * 100.0
+            ));
+        }
+        if let (Some(max), Some(p95)) = (hold.max_p95, p95) {
+            if p95 > max {
+                problems.push(format!("p95 latency {}ms over {}ms", p95.as_millis(), max.as_millis()));
+            }
+        }
+        if !problems.is_empty() {
+            result.verdict = Verdict::HoldFailed(format!("during the hold: {}", problems.join("; ")));
+        }
+        result.attempts.extend(held);
+        result.hold = Some(HoldResult { attempts: count, errors, error_rate, p95 });
+    }
+}
+
+/// 401, 403 and 404 do not cure themselves: unless a condition expects the status, stop.
+fn fail_fast_reason(attempt: &Attempt, conditions: &[Condition]) -> Option<String> {
+    let status = attempt.status()?;
+    if !matches!(status, 401 | 403 | 404) {
+        return None;
+    }
+    let observation = Observation { status, ..Observation::default() };
+    let expected = conditions
+        .iter()
+        .filter(|c| c.is_status())
+        .any(|c| c.evaluate(&observation).passed);
+    let meaning = match status {
+        401 => "401 Unauthorized: the request lacks valid credentials; check the `headers` input",
+        403 => "403 Forbidden: the server refuses this client; check credentials and allow-lists",
+        _ => "404 Not Found: check the URL's path, or the app is not routed yet",
+    };
+    (!expected).then(|| meaning.to_owned())
+}

@@ -1,0 +1,118 @@
+//! What every tool's `main` shares: parse flags, snapshot the environment, pick the output
+//! format, start logging and the runtime, run, and turn the result into an exit code with
+//! one clear `error:` line. Nothing here panics on bad input.
+
+use std::process::ExitCode;
+
+use crate::env::Env;
+use crate::exit::{self, Code};
+use crate::gha::{Actions, Annotation, Format, Level};
+use crate::logging;
+
+/// Flags every tool has.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Output format: human, github (chosen when GITHUB_ACTIONS=true) or json (stdout holds
+    /// only the JSON report). Env: INPUT_FORMAT.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+/// A tool's parsed flags expose the common ones.
+pub trait ToolCli: clap::Parser {
+    fn common(&self) -> &CommonArgs;
+}
+
+/// One run of a tool.
+#[derive(Debug)]
+pub struct Context {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub env: Env,
+    pub actions: Actions,
+}
+
+impl Context {
+    /// The user agent every HTTP request of this tool carries.
+    pub fn user_agent(&self) -> String {
+        format!("shipguard-{}/{}", self.tool, self.version)
+    }
+}
+
+/// Runs a tool's body and exits with the code it returns or its error stands for.
+pub fn main<C, F>(tool: &'static str, version: &'static str, body: F) -> ExitCode
+where
+    C: ToolCli,
+    F: AsyncFnOnce(C, &mut Context) -> anyhow::Result<Code>,
+{
+    let env = Env::from_process();
+    let cli = match C::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(&err),
+    };
+    let format = match resolve_format(&env, cli.common().format.clone()) {
+        Ok(format) => format,
+        Err(err) => {
+            print_fatal(&Actions::new(&env, Format::Human), tool, &err);
+            return ExitCode::from(Code::Usage.as_u8());
+        }
+    };
+    logging::init(&env);
+    // reqwest and octocrab share one rustls; exactly one provider, installed once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let actions = Actions::new(&env, format);
+    let mut context = Context {
+        tool,
+        version,
+        env,
+        actions,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(Code::Operational.as_u8());
+        }
+    };
+    let result = runtime.block_on(body(cli, &mut context));
+    let code = match result {
+        Ok(code) => code,
+        Err(err) => {
+            print_fatal(&context.actions, tool, &err);
+            exit::classify(&err)
+        }
+    };
+    ExitCode::from(code.as_u8())
+}
+
+/// `--format` > `INPUT_FORMAT` > github inside Actions > human.
+fn resolve_format(env: &Env, flag: Option<String>) -> anyhow::Result<Format> {
+    let chosen = env.setting("format", flag).choice(Format::CHOICES)?;
+    Ok(match chosen.and_then(Format::from_word) {
+        Some(format) => format,
+        None if env.is(crate::env::vars::GITHUB_ACTIONS, "true") => Format::Github,
+        None => Format::Human,
+    })
+}
+
+/// Help and version exit 0; any other flag error is one line and exit 2.
+fn clap_exit(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+    eprintln!("{first} (see --help)");
+    ExitCode::from(Code::Usage.as_u8())
+}
+
+/// One `error:` line, and in Actions one `::error` annotation, secrets scrubbed.
+pub fn print_fatal(actions: &Actions, tool: &str, err: &anyhow::Error) {
+    let message = actions.scrub(&format!("{err:#}")).replace(['\r', '\n'], " ");
+    eprintln!("error: {message}");
+    if actions.format() == Format::Github {
+        actions.annotate(Annotation::new(Level::Error, exit::title_of(err, tool), message));
+    }
+}
