@@ -49,6 +49,10 @@ pub fn human(duration: Duration) -> String {
         };
     }
     let whole = duration.as_secs();
+    if whole >= 2 * 86_400 {
+        let (d, h) = (whole / 86_400, (whole % 86_400) / 3600);
+        return if h == 0 { format!("{d}d") } else { format!("{d}d {h}h") };
+    }
     let (h, m, s) = (whole / 3600, (whole % 3600) / 60, whole % 60);
     match (h, m, s) {
         (0, m, 0) => format!("{m}m"),
@@ -90,5 +94,6 @@ mod tests {
         assert_eq!(human(Duration::from_secs(125)), "2m 5s");
         assert_eq!(human(Duration::from_secs(300)), "5m");
         assert_eq!(human(Duration::from_secs(3720)), "1h 2m");
+        assert_eq!(human(Duration::from_secs(30 * 86_400 - 60)), "29d 23h");
     }
 }

@@ -11,6 +11,12 @@ use reqwest::{Certificate, Client, RequestBuilder, Response, StatusCode};
 use crate::env::{Env, vars};
 use crate::exit::usage;
 
+/// IPv4 first, then IPv6; port 0 means "the URL's port".
+const LOCALHOST: [std::net::SocketAddr; 2] = [
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0),
+    std::net::SocketAddr::new(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0),
+];
+
 /// How the client is built.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -47,7 +53,10 @@ pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
         .user_agent(options.user_agent.clone())
         .connect_timeout(options.connect_timeout)
         .tls_info(options.tls_info)
-        .tls_danger_accept_invalid_certs(options.insecure);
+        .tls_danger_accept_invalid_certs(options.insecure)
+        // `localhost` is both loopbacks whatever the resolver says: an app listening on only
+        // one of them is the most common "never healthy" report against wait-on.
+        .resolve_to_addrs("localhost", &LOCALHOST);
     if let Some(timeout) = options.request_timeout {
         builder = builder.timeout(timeout);
     }
@@ -133,6 +142,28 @@ pub fn is_retryable_error(err: &reqwest::Error) -> bool {
     err.is_connect() || err.is_timeout() || err.is_request() && !err.is_builder()
 }
 
+/// A reqwest error for people, without its URL (which may hold a token): what kind of
+/// failure, then its innermost cause, e.g. `connect: Connection refused (os error 111)`.
+pub fn describe_reqwest(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timeout"
+    } else if err.is_connect() {
+        "connect"
+    } else if err.is_body() || err.is_decode() {
+        "reading the response"
+    } else {
+        "request"
+    };
+    let mut innermost: &(dyn std::error::Error + 'static) = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    if std::ptr::addr_eq(innermost, err as &(dyn std::error::Error + 'static)) {
+        return format!("{kind} failed");
+    }
+    format!("{kind}: {innermost}")
+}
+
 /// The causes of an error on one line: `error sending request: connection refused`.
 pub fn describe_error(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -164,13 +195,17 @@ pub async fn send_with_retry(
             }
             Ok(_) => break result.map_err(Into::into),
             Err(err) if is_retryable_error(err) => policy.backoff(retry),
-            Err(_) => break result.with_context(|| format!("{what} failed")),
+            Err(_) => {
+                break result.map_err(|e| anyhow::anyhow!("{what} failed: {}", describe_reqwest(&e)));
+            }
         };
         let wait = if policy.no_delay { Duration::ZERO } else { wait };
         retry += 1;
         let out_of_time = started.elapsed() + wait > policy.deadline;
         if retry >= policy.max_attempts || out_of_time {
-            return result.with_context(|| format!("{what} failed after {retry} attempts"));
+            return result.map_err(|e| {
+                anyhow::anyhow!("{what} failed after {retry} attempts: {}", describe_reqwest(&e))
+            });
         }
         match &result {
             Ok(response) => tracing::info!(
@@ -180,7 +215,7 @@ pub async fn send_with_retry(
             ),
             Err(err) => tracing::info!(
                 "{what}: {}; retrying in {}",
-                describe_error(err),
+                describe_reqwest(err),
                 crate::duration::human(wait)
             ),
         }

@@ -2,6 +2,8 @@
 //! protocol, HTTP with classified retries, redaction, exit codes and the probe engine.
 //! No tool logic lives here; each tool's `main.rs` composes these pieces.
 
+#![warn(unreachable_pub)]
+
 pub mod duration;
 pub mod env;
 pub mod exit;

@@ -39,7 +39,7 @@ impl Format {
 }
 
 /// The Actions side of one tool run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Actions {
     format: Format,
     output_file: Option<PathBuf>,

@@ -6,7 +6,7 @@ use reqwest::{Client, Method, header::HeaderMap};
 use url::Url;
 
 use super::condition::{Condition, Observation};
-use crate::http::describe_error;
+use crate::http::describe_reqwest;
 
 /// Bodies are read up to this size; health endpoints are small and memory stays bounded.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -49,6 +49,9 @@ pub enum Outcome {
 pub struct Attempt {
     /// Since the probe run started.
     pub at: Duration,
+    /// It timed out only because the overall deadline left it less than a full request
+    /// timeout; its failure says nothing about the server.
+    pub cut_short: bool,
     pub latency: Duration,
     pub outcome: Outcome,
 }
@@ -78,7 +81,14 @@ impl Attempt {
 }
 
 /// Sends one probe request and evaluates it.
-pub(super) async fn attempt(client: &Client, url: &Url, request: &Request, timeout: Duration, started: Instant) -> Attempt {
+pub(super) async fn attempt(
+    client: &Client,
+    url: &Url,
+    request: &Request,
+    timeout: Duration,
+    clipped: bool,
+    started: Instant,
+) -> Attempt {
     let sent = Instant::now();
     let at = sent.duration_since(started);
     let mut builder = client
@@ -127,7 +137,8 @@ pub(super) async fn attempt(client: &Client, url: &Url, request: &Request, timeo
             }
         }
     };
-    Attempt { at, latency, outcome }
+    let cut_short = clipped && matches!(outcome, Outcome::Error { kind: ErrorKind::Timeout, .. });
+    Attempt { at, cut_short, latency, outcome }
 }
 
 async fn read_body(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
@@ -163,7 +174,7 @@ fn certificate_expiry(response: &reqwest::Response) -> Option<Duration> {
 }
 
 fn classify_error(err: &reqwest::Error) -> Outcome {
-    let message = describe_error(err);
+    let message = describe_reqwest(err);
     let lower = message.to_ascii_lowercase();
     let kind = if err.is_timeout() {
         ErrorKind::Timeout

@@ -79,8 +79,14 @@ impl UrlResult {
         self.attempts.iter().filter(|a| a.status().is_some()).map(|a| a.latency).collect()
     }
 
+    /// Why it is not healthy: the hold's verdict, else the last failed attempt that was not
+    /// merely cut short by the deadline.
     pub fn last_failure(&self) -> Option<String> {
-        self.attempts.iter().rev().find_map(Attempt::failure)
+        if let Verdict::HoldFailed(why) = &self.verdict {
+            return Some(why.clone());
+        }
+        let full = self.attempts.iter().rev().filter(|a| !a.cut_short).find_map(Attempt::failure);
+        full.or_else(|| self.attempts.iter().rev().find_map(Attempt::failure))
     }
 }
 
@@ -142,7 +148,8 @@ impl Probe {
                 break Verdict::Timeout;
             }
             let timeout = timing.request_timeout.min(deadline - now);
-            let a = attempt(&self.client, &url, &self.request, timeout, started).await;
+            let clipped = timeout < timing.request_timeout;
+            let a = attempt(&self.client, &url, &self.request, timeout, clipped, started).await;
             consecutive = if a.passed() { consecutive + 1 } else { 0 };
             observer(index, &a, consecutive, false);
             let fatal = fail_fast_reason(&a, &self.request.conditions);
@@ -175,7 +182,8 @@ impl Probe {
         while next < end {
             sleep_until(next.into()).await;
             let now = Instant::now();
-            let a = attempt(&self.client, &result.url, &self.request, self.timing.request_timeout, started).await;
+            let timeout = self.timing.request_timeout;
+            let a = attempt(&self.client, &result.url, &self.request, timeout, false, started).await;
             observer(index, &a, 0, true);
             held.push(a);
             next = now + self.timing.interval;

@@ -1,1 +1,75 @@
-fn main() {}
+//! health-wait: probe URLs until they are healthy or a deadline passes.
+//! Flags: cli.rs · validation: settings.rs · probing: shipguard::probe · evidence: evidence.rs
+
+mod cli;
+mod evidence;
+mod settings;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use shipguard::exit::Code;
+use shipguard::gha::{Annotation, Format, Level};
+use shipguard::probe::{Attempt, Observer};
+use shipguard::redact::safe_url;
+use shipguard::tool::{self, Context};
+
+use crate::cli::Cli;
+use crate::evidence::Report;
+use crate::settings::Settings;
+
+fn main() -> ExitCode {
+    tool::main("health-wait", env!("CARGO_PKG_VERSION"), run)
+}
+
+async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
+    let settings = Settings::resolve(cli, ctx)?;
+    let started = Instant::now();
+    let results = {
+        let what = match settings.urls.as_slice() {
+            [one] => safe_url(one),
+            many => format!("{} URLs", many.len()),
+        };
+        let _group = ctx.actions.group(&format!("Probing {what}"));
+        settings.probe.run(&settings.urls, progress_logger(ctx, &settings)).await
+    };
+    let conditions = settings.conditions.iter().map(|c| c.source().to_owned()).collect();
+    let report = Report::new(ctx.version, &settings.probe.timing, conditions, &results, started.elapsed());
+    let json = serde_json::to_string(&report)?;
+    ctx.actions.set_outputs(&report.outputs(&json))?;
+    ctx.actions.write_summary(&report.summary(&results))?;
+    if !report.healthy {
+        let code = Report::failure_code(&results);
+        let message = report.verdict_line();
+        ctx.actions.annotate(Annotation::new(Level::Error, code, message));
+    }
+    match ctx.actions.format() {
+        Format::Json => println!("{}", ctx.actions.scrub(&json)),
+        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
+    }
+    Ok(if report.healthy { Code::Success } else { Code::Negative })
+}
+
+/// One line per attempt: which URL, what came back, and how far along the threshold it is.
+fn progress_logger(ctx: &Context, settings: &Settings) -> Observer {
+    let actions = ctx.actions.clone();
+    let labels: Vec<String> = settings.urls.iter().map(safe_url).collect();
+    let threshold = settings.probe.timing.success_threshold;
+    Arc::new(move |index: usize, attempt: &Attempt, passes: u32, hold: bool| {
+        let result = match (attempt.status(), attempt.failure()) {
+            (Some(status), None) => format!("{status} ok"),
+            (Some(status), Some(why)) => format!("{status}, {why}"),
+            (None, Some(why)) => format!("no response: {why:?}"),
+            (None, None) => "no response".to_owned(),
+        };
+        let phase = if hold { "hold".to_owned() } else { format!("{passes}/{threshold} passes") };
+        actions.log(&format!(
+            "{} +{:.1}s {} in {}ms ({phase})",
+            labels[index],
+            attempt.at.as_secs_f64(),
+            result,
+            attempt.latency.as_millis()
+        ));
+    })
+}

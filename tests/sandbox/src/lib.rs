@@ -1,1 +1,7 @@
-pub fn placeholder() {}
+//! Local stand-ins for the servers shipguard talks to, and the harness that runs the tools
+//! as users do. Everything listens on loopback only.
+
+pub mod app;
+pub mod harness;
+pub mod server;
+pub mod tls;

@@ -1,0 +1,177 @@
+//! What health-wait leaves behind: outputs, the JSON report, the step summary, the verdict.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use shipguard::duration::human;
+use shipguard::gha::summary::{self, Summary};
+use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
+use shipguard::probe::stats::Latency;
+use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
+use shipguard::redact::safe_url;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub healthy: bool,
+    /// Why it is not healthy; `None` when healthy.
+    pub reason: Option<String>,
+    pub elapsed_ms: u64,
+    pub attempts: usize,
+    pub latency: Option<Latency>,
+    pub conditions: Vec<String>,
+    pub settings: SettingsReport,
+    pub urls: Vec<UrlReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsReport {
+    pub initial_delay_ms: u64,
+    pub interval_ms: u64,
+    pub request_timeout_ms: u64,
+    pub timeout_ms: u64,
+    pub success_threshold: u32,
+    pub hold_ms: u64,
+}
+
+impl Report {
+    pub fn new(version: &'static str, timing: &Timing, conditions: Vec<String>, results: &[UrlResult], elapsed: Duration) -> Self {
+        let urls: Vec<UrlReport> = results.iter().map(UrlReport::of).collect();
+        let healthy = results.iter().all(UrlResult::healthy);
+        let reason = first_unhealthy(results).map(|r| {
+            let url = safe_url(&r.url);
+            let why = match &r.verdict {
+                Verdict::Timeout => format!(
+                    "not healthy within {}: {}",
+                    human(timing.timeout),
+                    r.last_failure().unwrap_or_else(|| "no attempt passed".to_owned())
+                ),
+                Verdict::FailedFast(why) | Verdict::HoldFailed(why) => why.clone(),
+                Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
+                Verdict::Healthy => String::new(),
+            };
+            format!("{url}: {why}")
+        });
+        let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
+        let ms = |d: Duration| d.as_millis() as u64;
+        Self {
+            tool: "health-wait",
+            version,
+            healthy,
+            reason,
+            elapsed_ms: ms(elapsed),
+            attempts: results.iter().map(|r| r.attempts.len()).sum(),
+            latency: Latency::of(&latencies),
+            conditions,
+            settings: SettingsReport {
+                initial_delay_ms: ms(timing.initial_delay),
+                interval_ms: ms(timing.interval),
+                request_timeout_ms: ms(timing.request_timeout),
+                timeout_ms: ms(timing.timeout),
+                success_threshold: timing.success_threshold,
+                hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
+            },
+            urls,
+        }
+    }
+
+    /// The annotation code for an unhealthy verdict.
+    pub fn failure_code(results: &[UrlResult]) -> &'static str {
+        match first_unhealthy(results).map(|r| &r.verdict) {
+            Some(Verdict::FailedFast(_)) => "health-failed-fast",
+            Some(Verdict::HoldFailed(_)) => "health-hold-failed",
+            _ => "health-timeout",
+        }
+    }
+
+    /// The step outputs, in the order the action declares them.
+    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+        let decisive = self.urls.iter().find(|u| !u.healthy).or(self.urls.last());
+        let latency = self.latency.unwrap_or_default();
+        let failed = decisive.and_then(|u| u.failed_condition.clone().or_else(|| u.reason.clone()));
+        vec![
+            ("healthy", self.healthy.to_string()),
+            ("attempts", self.attempts.to_string()),
+            ("elapsed-seconds", format!("{:.1}", self.elapsed_ms as f64 / 1000.0)),
+            ("latency-p50-ms", latency.p50_ms.to_string()),
+            ("latency-p95-ms", latency.p95_ms.to_string()),
+            ("last-status", decisive.and_then(|u| u.last_status).map(|s| s.to_string()).unwrap_or_default()),
+            ("failed-condition", if self.healthy { String::new() } else { failed.unwrap_or_default() }),
+            ("report", json.to_owned()),
+        ]
+    }
+
+    /// The one line printed on stdout in human and github formats.
+    pub fn verdict_line(&self) -> String {
+        let urls = match self.urls.len() {
+            1 => "1 URL".to_owned(),
+            n => format!("{n} URLs"),
+        };
+        let elapsed = human(Duration::from_millis(self.elapsed_ms));
+        match &self.reason {
+            None => format!("healthy: {urls} after {elapsed} ({} attempts)", self.attempts),
+            Some(reason) => format!("unhealthy: {}", reason.replace(['\r', '\n'], " ")),
+        }
+    }
+
+    pub fn summary(&self, results: &[UrlResult]) -> Summary {
+        let mut s = Summary::new();
+        let title = if self.healthy { "health-wait: healthy ✅" } else { "health-wait: not healthy ❌" };
+        s.heading(3, title);
+        let mut line = format!(
+            "{} attempts in {}; conditions: {}.",
+            self.attempts,
+            human(Duration::from_millis(self.elapsed_ms)),
+            self.conditions.iter().map(|c| format!("`{}`", c.replace('`', "'"))).collect::<Vec<_>>().join(", ")
+        );
+        if let Some(reason) = &self.reason {
+            line.push_str(&format!("\n\n**Why:** {}", summary::inline(reason)));
+        }
+        s.paragraph(&line);
+        let rows: Vec<Vec<String>> = self
+            .urls
+            .iter()
+            .map(|u| {
+                let lat = u.latency.unwrap_or_default();
+                vec![
+                    u.url.clone(),
+                    u.verdict.to_owned(),
+                    u.attempts.to_string(),
+                    u.last_status.map(|s| s.to_string()).unwrap_or_default(),
+                    format!("{} / {} / {}", lat.p50_ms, lat.p95_ms, lat.max_ms),
+                    u.failed_condition.clone().unwrap_or_default(),
+                    u.body_excerpt.as_deref().map(|b| b.chars().take(120).collect()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s.table(
+            &["URL", "Verdict", "Attempts", "Last status", "Latency p50 / p95 / max (ms)", "Failing condition", "Body excerpt"],
+            &rows,
+        );
+        for result in results.iter().take(5) {
+            let points: Vec<f64> = latest(&result.attempts).map(|a| a.latency.as_secs_f64() * 1000.0).collect();
+            if points.len() >= 2 {
+                s.mermaid(&summary::xychart(
+                    &format!("Latency per attempt: {}", safe_url(&result.url)),
+                    "attempt",
+                    "ms",
+                    &points,
+                ));
+            }
+        }
+        s
+    }
+}
+
+fn latest(attempts: &[Attempt]) -> impl Iterator<Item = &Attempt> {
+    attempts[attempts.len().saturating_sub(MAX_SAMPLES)..].iter()
+}
+
+fn first_unhealthy(results: &[UrlResult]) -> Option<&UrlResult> {
+    // A URL that failed on its own explains more than one that was cancelled because of it.
+    results
+        .iter()
+        .find(|r| !r.healthy() && r.verdict != Verdict::Cancelled)
+        .or_else(|| results.iter().find(|r| !r.healthy()))
+}

@@ -1,0 +1,160 @@
+//! Flags and inputs merged and validated into a ready probe, before any request is sent.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use shipguard::env::{Split, invalid};
+use shipguard::exit::usage;
+use shipguard::http::{self, ClientOptions};
+use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
+use shipguard::tool::Context;
+use url::Url;
+
+use crate::cli::Cli;
+
+const DEFAULT_CONDITION: &str = "[STATUS] == 200";
+
+/// Everything health-wait needs, validated.
+pub struct Settings {
+    pub urls: Vec<Url>,
+    pub conditions: Vec<Condition>,
+    pub probe: Probe,
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+        let env = &ctx.env;
+        let urls = env
+            .list("url", cli.urls, Split::LinesOrCommas)
+            .iter()
+            .map(|raw| parse_url(raw))
+            .collect::<anyhow::Result<Vec<Url>>>()?;
+        if urls.is_empty() {
+            return Err(usage(
+                "missing input `url`: give at least one http:// or https:// URL to probe",
+            ));
+        }
+        let mut expect = env.list("expect", cli.expect, Split::Lines);
+        if expect.is_empty() {
+            expect.push(DEFAULT_CONDITION.to_owned());
+        }
+        let conditions = probe::parse_conditions(&expect).map_err(|why| invalid("expect", &why))?;
+
+        let method = env
+            .setting("method", cli.method)
+            .parse(|raw| {
+                Method::from_bytes(raw.to_ascii_uppercase().as_bytes())
+                    .map_err(|_| format!("{raw:?} is not an HTTP method"))
+            })?
+            .unwrap_or(Method::GET);
+        let header_text = match cli.headers_file {
+            Some(path) => std::fs::read_to_string(&path).map_err(|err| {
+                usage(format!("invalid flag --headers-file: cannot read `{path}`: {err}"))
+            })?,
+            None => env.input("headers").unwrap_or_default().to_owned(),
+        };
+        let headers = parse_headers(&header_text)?;
+        for value in headers.values() {
+            ctx.actions.mask(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        for url in &urls {
+            if let Some(password) = url.password() {
+                ctx.actions.mask(password);
+            }
+        }
+        let env = &ctx.env;
+        let body = env.setting("body", cli.body).optional();
+
+        let duration = |name: &'static str, flag: Option<String>, default: Duration| {
+            env.setting(name, flag).duration().map(|d| d.unwrap_or(default))
+        };
+        let initial_delay = duration("initial-delay", cli.initial_delay, Duration::ZERO)?;
+        let interval = duration("interval", cli.interval, Duration::from_secs(5))?;
+        let request_timeout = duration("request-timeout", cli.request_timeout, Duration::from_secs(10))?;
+        let timeout = duration("timeout", cli.timeout, Duration::from_secs(300))?;
+        let hold_for = duration("hold", cli.hold, Duration::ZERO)?;
+        for (name, value) in [("interval", interval), ("request-timeout", request_timeout), ("timeout", timeout)] {
+            if value.is_zero() {
+                return Err(invalid(name, "must be longer than 0"));
+            }
+        }
+        if initial_delay >= timeout {
+            return Err(invalid("initial-delay", "must be shorter than `timeout`"));
+        }
+        let success_threshold = env.setting("success-threshold", cli.success_threshold).count(1)?.unwrap_or(1);
+        let max_error_rate = env
+            .setting("max-error-rate", cli.max_error_rate)
+            .parse(parse_rate)?
+            .unwrap_or(0.01);
+        let max_p95 = env.setting("max-p95", cli.max_p95).duration()?;
+        let ca_cert = env.setting("ca-cert", cli.ca_cert).optional().map(PathBuf::from);
+        let insecure = env.setting("insecure", cli.insecure).bool()?.unwrap_or(false);
+
+        let mut options = ClientOptions::new(ctx.user_agent());
+        options.request_timeout = None;
+        options.connect_timeout = request_timeout;
+        options.insecure = insecure;
+        options.tls_info = conditions.iter().any(Condition::needs_certificate);
+        if let Some(path) = &ca_cert {
+            options.ca_certs = http::load_ca_certs("ca-cert", path)?;
+        }
+        let client = http::client(&options)?;
+        let hold = (!hold_for.is_zero()).then_some(Hold { duration: hold_for, max_error_rate, max_p95 });
+        let timing = Timing { initial_delay, interval, request_timeout, timeout, success_threshold, hold };
+        let request = Arc::new(Request { method, headers, body, conditions: conditions.clone() });
+        Ok(Self { urls, conditions, probe: Probe { client, request, timing } })
+    }
+}
+
+fn parse_url(raw: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(raw).map_err(|err| invalid("url", &format!("{:?} is not a URL: {err}", without_userinfo(raw))))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(
+            "url",
+            &format!("{:?} must be an http:// or https:// URL with a host", shipguard::redact::safe_url(&url)),
+        ));
+    }
+    Ok(url)
+}
+
+/// A URL that did not parse may still hold credentials: show only up to the authority.
+fn without_userinfo(raw: &str) -> String {
+    match raw.split_once('@') {
+        Some((_, rest)) => format!("***@{rest}"),
+        None => raw.to_owned(),
+    }
+}
+
+/// `Name: value` per line. Errors name the line, never its value (values are secrets).
+fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let number = index + 1;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid("headers", &format!("line {number} is not `Name: value`")))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| invalid("headers", &format!("line {number}: {:?} is not a header name", name.trim())))?;
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| invalid("headers", &format!("line {number}: the value of `{name}` has characters a header cannot carry")))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// `1%`, `0.5%` or a fraction `0.01`.
+fn parse_rate(raw: &str) -> Result<f64, String> {
+    let bad = || format!("{raw:?} is not a rate; use a percentage like 1% or a fraction like 0.01");
+    let rate = match raw.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => raw.parse::<f64>().map_err(|_| bad())?,
+    };
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err(bad()) }
+}
