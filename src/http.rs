@@ -49,6 +49,8 @@ impl ClientOptions {
 }
 
 pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
+    // reqwest is built without a provider (octocrab shares rustls): install ring, once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = Client::builder()
         .user_agent(options.user_agent.clone())
         .connect_timeout(options.connect_timeout)

@@ -18,14 +18,14 @@ use crate::server::{self, Running};
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
-    pub body: String,
+    pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
     pub delay: Duration,
 }
 
 impl Reply {
     pub fn status(status: u16) -> Self {
-        Self { status, body: String::new(), headers: Vec::new(), delay: Duration::ZERO }
+        Self { status, body: Vec::new(), headers: Vec::new(), delay: Duration::ZERO }
     }
 
     pub fn json(status: u16, body: serde_json::Value) -> Self {
@@ -34,8 +34,12 @@ impl Reply {
             .header("content-type", "application/json")
     }
 
-    pub fn body(mut self, body: &str) -> Self {
-        self.body = body.to_owned();
+    pub fn body(self, body: &str) -> Self {
+        self.bytes(body.as_bytes().to_vec())
+    }
+
+    pub fn bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
         self
     }
 
