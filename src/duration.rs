@@ -51,7 +51,11 @@ pub fn human(duration: Duration) -> String {
     let whole = duration.as_secs();
     if whole >= 2 * 86_400 {
         let (d, h) = (whole / 86_400, (whole % 86_400) / 3600);
-        return if h == 0 { format!("{d}d") } else { format!("{d}d {h}h") };
+        return if h == 0 {
+            format!("{d}d")
+        } else {
+            format!("{d}d {h}h")
+        };
     }
     let (h, m, s) = (whole / 3600, (whole % 3600) / 60, whole % 60);
     match (h, m, s) {
@@ -80,7 +84,18 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for bad in ["", "s", "5x", "-1", "1e3", "5 minutes", ".5s", "5.", "99999999999h", "1..2"] {
+        for bad in [
+            "",
+            "s",
+            "5x",
+            "-1",
+            "1e3",
+            "5 minutes",
+            ".5s",
+            "5.",
+            "99999999999h",
+            "1..2",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(err.contains("duration"), "{bad}: {err}");
         }

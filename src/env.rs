@@ -174,7 +174,10 @@ impl Setting {
     }
 
     /// Parses the value with `parse`, whose error says what is wrong with it.
-    pub fn parse<T>(self, parse: impl FnOnce(&str) -> Result<T, String>) -> anyhow::Result<Option<T>> {
+    pub fn parse<T>(
+        self,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> anyhow::Result<Option<T>> {
         let name = self.name;
         self.raw
             .map(|raw| parse(&raw).map_err(|why| invalid(name, &why)))
@@ -231,7 +234,9 @@ mod tests {
     #[test]
     fn flag_beats_input_beats_ecosystem_variable() {
         let e = env(&[("INPUT_GITHUB_SHA", "input"), ("GITHUB_SHA", "eco")]);
-        let got = e.setting("github-sha", Some("flag".into())).or_var(&e, "GITHUB_SHA");
+        let got = e
+            .setting("github-sha", Some("flag".into()))
+            .or_var(&e, "GITHUB_SHA");
         assert_eq!(got.optional().as_deref(), Some("flag"));
         let got = e.setting("github-sha", None).or_var(&e, "GITHUB_SHA");
         assert_eq!(got.optional().as_deref(), Some("input"));
@@ -251,12 +256,19 @@ mod tests {
     #[test]
     fn kebab_names_map_to_upper_snake() {
         assert_eq!(Env::input_var("coolify-url"), "INPUT_COOLIFY_URL");
-        assert_eq!(Env::input_var("success-threshold"), "INPUT_SUCCESS_THRESHOLD");
+        assert_eq!(
+            Env::input_var("success-threshold"),
+            "INPUT_SUCCESS_THRESHOLD"
+        );
     }
 
     #[test]
     fn booleans_are_strict() {
-        let e = env(&[("INPUT_A", "true"), ("INPUT_B", "False"), ("INPUT_C", "yes")]);
+        let e = env(&[
+            ("INPUT_A", "true"),
+            ("INPUT_B", "False"),
+            ("INPUT_C", "yes"),
+        ]);
         assert_eq!(e.setting("a", None).bool().unwrap(), Some(true));
         assert_eq!(e.setting("b", None).bool().unwrap(), Some(false));
         let err = e.setting("c", None).bool().unwrap_err();
@@ -266,7 +278,10 @@ mod tests {
 
     #[test]
     fn lists_split_by_lines_or_commas() {
-        let e = env(&[("INPUT_URL", "a, b\n\nc\n"), ("INPUT_EXPECT", "[STATUS] == any(200, 204)\n[BODY] == x")]);
+        let e = env(&[
+            ("INPUT_URL", "a, b\n\nc\n"),
+            ("INPUT_EXPECT", "[STATUS] == any(200, 204)\n[BODY] == x"),
+        ]);
         assert_eq!(e.list("url", vec![], Split::LinesOrCommas), ["a", "b", "c"]);
         assert_eq!(
             e.list("expect", vec![], Split::Lines),

@@ -79,10 +79,16 @@ pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
 /// Reads a PEM bundle of CA certificates; a bad file is a usage error naming the input.
 pub fn load_ca_certs(input: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
     let pem = std::fs::read(path).map_err(|err| {
-        usage(format!("invalid input `{input}`: cannot read `{}`: {err}", path.display()))
+        usage(format!(
+            "invalid input `{input}`: cannot read `{}`: {err}",
+            path.display()
+        ))
     })?;
     let certs = Certificate::from_pem_bundle(&pem).map_err(|_| {
-        usage(format!("invalid input `{input}`: `{}` is not a PEM certificate bundle", path.display()))
+        usage(format!(
+            "invalid input `{input}`: `{}` is not a PEM certificate bundle",
+            path.display()
+        ))
     })?;
     if certs.is_empty() {
         return Err(usage(format!(
@@ -118,7 +124,9 @@ impl RetryPolicy {
 
     /// Full-jitter exponential backoff for retry number `retry` (0-based).
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(16)));
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.min(16)));
         let cap = exp.min(self.max_delay);
         cap.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
@@ -131,12 +139,20 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 
 /// `Retry-After` as seconds or an HTTP date.
 pub fn retry_after(response: &Response) -> Option<Duration> {
-    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// True for errors a retry may cure: connect failures and timeouts.
@@ -198,15 +214,23 @@ pub async fn send_with_retry(
             Ok(_) => break result.map_err(Into::into),
             Err(err) if is_retryable_error(err) => policy.backoff(retry),
             Err(_) => {
-                break result.map_err(|e| anyhow::anyhow!("{what} failed: {}", describe_reqwest(&e)));
+                break result
+                    .map_err(|e| anyhow::anyhow!("{what} failed: {}", describe_reqwest(&e)));
             }
         };
-        let wait = if policy.no_delay { Duration::ZERO } else { wait };
+        let wait = if policy.no_delay {
+            Duration::ZERO
+        } else {
+            wait
+        };
         retry += 1;
         let out_of_time = started.elapsed() + wait > policy.deadline;
         if retry >= policy.max_attempts || out_of_time {
             return result.map_err(|e| {
-                anyhow::anyhow!("{what} failed after {retry} attempts: {}", describe_reqwest(&e))
+                anyhow::anyhow!(
+                    "{what} failed after {retry} attempts: {}",
+                    describe_reqwest(&e)
+                )
             });
         }
         match &result {
@@ -234,7 +258,10 @@ mod tests {
         let policy = RetryPolicy::new(&Env::default());
         for retry in 0..10 {
             let d = policy.backoff(retry);
-            let full = policy.base_delay.saturating_mul(1 << retry).min(policy.max_delay);
+            let full = policy
+                .base_delay
+                .saturating_mul(1 << retry)
+                .min(policy.max_delay);
             assert!(d >= full / 2 && d <= full, "{retry}: {d:?} vs {full:?}");
         }
     }

@@ -11,7 +11,14 @@ pub fn init(env: &Env) {
     let directive = env
         .var(vars::SHIPGUARD_LOG)
         .map(str::to_owned)
-        .unwrap_or_else(|| if env.is(vars::RUNNER_DEBUG, "1") { "debug" } else { "info" }.to_owned());
+        .unwrap_or_else(|| {
+            if env.is(vars::RUNNER_DEBUG, "1") {
+                "debug"
+            } else {
+                "info"
+            }
+            .to_owned()
+        });
     let (filter, bad_directive) = match EnvFilter::try_new(&directive) {
         Ok(filter) => (filter, false),
         Err(_) => (EnvFilter::new("info"), true),

@@ -33,7 +33,15 @@ impl<T> fmt::Display for Secret<T> {
 }
 
 /// Query parameters whose values are treated as secrets in printed URLs.
-const SECRET_QUERY_KEYS: &[&str] = &["token", "key", "secret", "password", "sig", "signature", "auth"];
+const SECRET_QUERY_KEYS: &[&str] = &[
+    "token",
+    "key",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+    "auth",
+];
 
 /// A URL for printing: user info and secret-looking query values become `***`.
 pub fn safe_url(url: &Url) -> String {
@@ -50,7 +58,10 @@ pub fn safe_url(url: &Url) -> String {
             .map(|(k, v)| {
                 let lower = k.to_ascii_lowercase();
                 let hidden = SECRET_QUERY_KEYS.iter().any(|s| lower.contains(s));
-                (k.into_owned(), if hidden { "***".into() } else { v.into_owned() })
+                (
+                    k.into_owned(),
+                    if hidden { "***".into() } else { v.into_owned() },
+                )
             })
             .collect();
         shown.query_pairs_mut().clear().extend_pairs(pairs);
@@ -101,7 +112,10 @@ mod tests {
     #[test]
     fn urls_lose_credentials_and_secret_query_values() {
         let url = Url::parse("https://bob:pw@example.com/h?token=abc&x=1&api_key=zz").unwrap();
-        assert_eq!(safe_url(&url), "https://***:***@example.com/h?token=***&x=1&api_key=***");
+        assert_eq!(
+            safe_url(&url),
+            "https://***:***@example.com/h?token=***&x=1&api_key=***"
+        );
         let plain = Url::parse("http://127.0.0.1:8080/health").unwrap();
         assert_eq!(safe_url(&plain), "http://127.0.0.1:8080/health");
     }
@@ -112,6 +126,9 @@ mod tests {
         s.add("SENTINEL-123");
         s.add("SENTINEL-123-LONGER");
         s.add("ab");
-        assert_eq!(s.scrub("a SENTINEL-123-LONGER b SENTINEL-123 ab"), "a *** b *** ab");
+        assert_eq!(
+            s.scrub("a SENTINEL-123-LONGER b SENTINEL-123 ab"),
+            "a *** b *** ab"
+        );
     }
 }

@@ -67,7 +67,10 @@ where
         env,
         actions,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -98,21 +101,33 @@ fn resolve_format(env: &Env, flag: Option<String>) -> anyhow::Result<Format> {
 /// Help and version exit 0; any other flag error is one line and exit 2.
 fn clap_exit(err: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments");
     eprintln!("{first} (see --help)");
     ExitCode::from(Code::Usage.as_u8())
 }
 
 /// One `error:` line, and in Actions one `::error` annotation, secrets scrubbed.
 pub fn print_fatal(actions: &Actions, tool: &str, err: &anyhow::Error) {
-    let message = actions.scrub(&format!("{err:#}")).replace(['\r', '\n'], " ");
+    let message = actions
+        .scrub(&format!("{err:#}"))
+        .replace(['\r', '\n'], " ");
     eprintln!("error: {message}");
     if actions.format() == Format::Github {
-        actions.annotate(Annotation::new(Level::Error, exit::title_of(err, tool), message));
+        actions.annotate(Annotation::new(
+            Level::Error,
+            exit::title_of(err, tool),
+            message,
+        ));
     }
 }

@@ -26,8 +26,16 @@ fn fake_checkout(dir: &Path) -> Vec<u8> {
     .unwrap();
     let staging = dir.join("staging");
     std::fs::create_dir_all(&staging).unwrap();
-    std::fs::write(staging.join("health-wait"), "#!/bin/sh\necho \"health-wait 1.2.3\"\n").unwrap();
-    let status = Command::new("chmod").arg("+x").arg(staging.join("health-wait")).status().unwrap();
+    std::fs::write(
+        staging.join("health-wait"),
+        "#!/bin/sh\necho \"health-wait 1.2.3\"\n",
+    )
+    .unwrap();
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(staging.join("health-wait"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let tarball = dir.join(ASSET);
     let status = Command::new("tar")
@@ -46,7 +54,12 @@ fn sha256(bytes: &[u8], dir: &Path) -> String {
     let file = dir.join("hash-me");
     std::fs::write(&file, bytes).unwrap();
     let out = Command::new("sha256sum").arg(&file).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 struct Installed {
@@ -84,21 +97,44 @@ const PATH_WITHOUT_CARGO: &str = "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 fn installs_a_verified_release_asset_and_caches_it() {
     let dir = tempfile::tempdir().unwrap();
     let tarball = fake_checkout(dir.path());
-    let sums = format!("{}  {ASSET}\nabc  other.tar.gz\n", sha256(&tarball, dir.path()));
+    let sums = format!(
+        "{}  {ASSET}\nabc  other.tar.gz\n",
+        sha256(&tarball, dir.path())
+    );
     let server = App::start().unwrap();
-    server.plan(&format!("/v1/{ASSET}"), Plan::Sequence(vec![Reply::status(200).bytes(tarball)]));
-    server.plan("/v1/SHA256SUMS", Plan::Sequence(vec![Reply::status(200).body(&sums)]));
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
+    );
 
     let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
-    let bin = dir.path().join("cache/shipguard/1.2.3/x86_64-unknown-linux-gnu/health-wait");
+    let bin = dir
+        .path()
+        .join("cache/shipguard/1.2.3/x86_64-unknown-linux-gnu/health-wait");
     assert_eq!(done.output, format!("path={}\n", bin.display()));
-    assert!(done.stderr.contains("health-wait 1.2.3"), "ran --version: {}", done.stderr);
+    assert!(
+        done.stderr.contains("health-wait 1.2.3"),
+        "ran --version: {}",
+        done.stderr
+    );
 
     let again = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(again.code, Some(0), "{}", again.stderr);
-    assert!(again.stderr.contains("Using cached health-wait 1.2.3"), "{}", again.stderr);
-    assert_eq!(server.hits(&format!("/v1/{ASSET}")), 1, "the second install used the cache");
+    assert!(
+        again.stderr.contains("Using cached health-wait 1.2.3"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        server.hits(&format!("/v1/{ASSET}")),
+        1,
+        "the second install used the cache"
+    );
 }
 
 #[test]
@@ -107,14 +143,29 @@ fn refuses_a_checksum_mismatch() {
     let tarball = fake_checkout(dir.path());
     let wrong = format!("{}  {ASSET}\n", "0".repeat(64));
     let server = App::start().unwrap();
-    server.plan(&format!("/v1/{ASSET}"), Plan::Sequence(vec![Reply::status(200).bytes(tarball)]));
-    server.plan("/v1/SHA256SUMS", Plan::Sequence(vec![Reply::status(200).body(&wrong)]));
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&wrong)]),
+    );
 
     let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(done.code, Some(1));
-    assert!(done.stderr.contains("::error title=install::checksum mismatch"), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("::error title=install::checksum mismatch"),
+        "{}",
+        done.stderr
+    );
     assert_eq!(done.output, "", "no path output for a refused binary");
-    assert!(!dir.path().join("cache/shipguard/1.2.3/x86_64-unknown-linux-gnu/health-wait").exists());
+    assert!(
+        !dir.path()
+            .join("cache/shipguard/1.2.3/x86_64-unknown-linux-gnu/health-wait")
+            .exists()
+    );
 }
 
 #[test]
@@ -122,8 +173,14 @@ fn refuses_an_asset_missing_from_the_sums() {
     let dir = tempfile::tempdir().unwrap();
     let tarball = fake_checkout(dir.path());
     let server = App::start().unwrap();
-    server.plan(&format!("/v1/{ASSET}"), Plan::Sequence(vec![Reply::status(200).bytes(tarball)]));
-    server.plan("/v1/SHA256SUMS", Plan::Sequence(vec![Reply::status(200).body("abc  other.tar.gz\n")]));
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body("abc  other.tar.gz\n")]),
+    );
     let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(done.code, Some(1));
     assert!(done.stderr.contains("has no entry for"), "{}", done.stderr);
@@ -137,8 +194,16 @@ fn a_missing_asset_falls_back_to_a_source_build() {
     // No plan: every download is a 404. Without cargo the fallback says why it cannot build.
     let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(done.code, Some(1));
-    assert!(done.stderr.contains("building from source instead"), "{}", done.stderr);
-    assert!(done.stderr.contains("cargo is not installed"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("building from source instead"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("cargo is not installed"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]

@@ -135,20 +135,29 @@ mod tests {
 
     #[test]
     fn annotation_format() {
-        let a = Annotation::new(Level::Error, "lockfile-drift", "line1\nline2")
-            .at("packages/a/package.json", 12, Some(5));
+        let a = Annotation::new(Level::Error, "lockfile-drift", "line1\nline2").at(
+            "packages/a/package.json",
+            12,
+            Some(5),
+        );
         assert_eq!(
             a.to_string(),
             "::error title=lockfile-drift,file=packages/a/package.json,line=12,col=5::line1%0Aline2"
         );
-        assert_eq!(a.human(), "error[lockfile-drift]: line1 line2 (packages/a/package.json:12)");
+        assert_eq!(
+            a.human(),
+            "error[lockfile-drift]: line1 line2 (packages/a/package.json:12)"
+        );
         let w = Annotation::new(Level::Warning, "t,x", "m");
         assert_eq!(w.to_string(), "::warning title=t%2Cx::m");
     }
 
     #[test]
     fn masks_each_line() {
-        assert_eq!(add_mask("abc\n def \n\n"), ["::add-mask::abc", "::add-mask::def"]);
+        assert_eq!(
+            add_mask("abc\n def \n\n"),
+            ["::add-mask::abc", "::add-mask::def"]
+        );
     }
 
     #[test]

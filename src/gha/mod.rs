@@ -109,7 +109,9 @@ impl Actions {
         } else {
             Self::emit(&format!("== {title}"));
         }
-        Group { commands: self.commands() }
+        Group {
+            commands: self.commands(),
+        }
     }
 
     /// Prints text we did not write (build logs, API bodies) so it cannot run commands.
@@ -194,21 +196,35 @@ mod tests {
         ]);
         let mut actions = Actions::new(&env, Format::Human);
         actions.mask("SENTINEL-xyz");
-        actions.set_outputs(&[("report", "has SENTINEL-xyz".into())]).unwrap();
+        actions
+            .set_outputs(&[("report", "has SENTINEL-xyz".into())])
+            .unwrap();
         let mut s = Summary::new();
         s.paragraph("body SENTINEL-xyz");
         actions.write_summary(&s).unwrap();
         let out = std::fs::read_to_string(out).unwrap();
         let sum = std::fs::read_to_string(sum).unwrap();
-        assert!(out.contains("has ***") && !out.contains("SENTINEL"), "{out}");
-        assert!(sum.contains("body ***") && !sum.contains("SENTINEL"), "{sum}");
+        assert!(
+            out.contains("has ***") && !out.contains("SENTINEL"),
+            "{out}"
+        );
+        assert!(
+            sum.contains("body ***") && !sum.contains("SENTINEL"),
+            "{sum}"
+        );
     }
 
     #[test]
     fn workspace_paths_are_relative() {
         let env = Env::from_pairs([("GITHUB_WORKSPACE", "/repo")]);
         let actions = Actions::new(&env, Format::Github);
-        assert_eq!(actions.workspace_path(Path::new("/repo/a/package.json")), "a/package.json");
-        assert_eq!(actions.workspace_path(Path::new("/elsewhere/x")), "/elsewhere/x");
+        assert_eq!(
+            actions.workspace_path(Path::new("/repo/a/package.json")),
+            "a/package.json"
+        );
+        assert_eq!(
+            actions.workspace_path(Path::new("/elsewhere/x")),
+            "/elsewhere/x"
+        );
     }
 }

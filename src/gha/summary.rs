@@ -29,10 +29,20 @@ impl Summary {
 
     /// A table; every cell is escaped, so any text is safe in it.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> &mut Self {
-        let mut t = format!("| {} |\n", header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "));
+        let mut t = format!(
+            "| {} |\n",
+            header
+                .iter()
+                .map(|h| cell(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
         t.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
         for row in rows {
-            t.push_str(&format!("| {} |\n", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")));
+            t.push_str(&format!(
+                "| {} |\n",
+                row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+            ));
         }
         t.push('\n');
         self.push(&t)
@@ -82,7 +92,9 @@ fn longest_backtick_run(text: &str) -> usize {
 
 /// Escapes HTML-significant characters.
 pub fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Escapes text for inline Markdown: HTML, and the characters that start formatting.
@@ -100,7 +112,11 @@ pub fn inline(text: &str) -> String {
 /// Escapes a table cell: one line, no pipes, no HTML.
 pub fn cell(text: &str) -> String {
     let escaped = inline(text);
-    if escaped.is_empty() { "–".to_owned() } else { escaped }
+    if escaped.is_empty() {
+        "–".to_owned()
+    } else {
+        escaped
+    }
 }
 
 /// A Mermaid `xychart-beta` line chart of one series, e.g. latency per attempt.
@@ -126,7 +142,8 @@ mod tests {
     #[test]
     fn tables_escape_untrusted_cells() {
         let mut s = Summary::new();
-        s.heading(3, "health-wait").table(&["a", "b"], &[vec!["x|y\n<b>".into(), String::new()]]);
+        s.heading(3, "health-wait")
+            .table(&["a", "b"], &[vec!["x|y\n<b>".into(), String::new()]]);
         assert_eq!(
             s.render(),
             "### health-wait\n\n| a | b |\n| --- | --- |\n| x\\|y &lt;b&gt; | – |\n\n"

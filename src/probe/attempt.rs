@@ -72,9 +72,10 @@ impl Attempt {
     pub fn failure(&self) -> Option<String> {
         match &self.outcome {
             Outcome::Response { failed: None, .. } => None,
-            Outcome::Response { failed: Some((condition, actual)), .. } => {
-                Some(format!("{condition} (got {actual:?})"))
-            }
+            Outcome::Response {
+                failed: Some((condition, actual)),
+                ..
+            } => Some(format!("{condition} (got {actual:?})")),
             Outcome::Error { message, .. } => Some(message.clone()),
         }
     }
@@ -105,7 +106,12 @@ pub(super) async fn attempt(
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = read_body(response).await?;
         Ok::<_, reqwest::Error>((status, headers, body, certificate_expires_in))
@@ -137,8 +143,20 @@ pub(super) async fn attempt(
             }
         }
     };
-    let cut_short = clipped && matches!(outcome, Outcome::Error { kind: ErrorKind::Timeout, .. });
-    Attempt { at, cut_short, latency, outcome }
+    let cut_short = clipped
+        && matches!(
+            outcome,
+            Outcome::Error {
+                kind: ErrorKind::Timeout,
+                ..
+            }
+        );
+    Attempt {
+        at,
+        cut_short,
+        latency,
+        outcome,
+    }
 }
 
 async fn read_body(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
@@ -170,7 +188,9 @@ fn certificate_expiry(response: &reqwest::Response) -> Option<Duration> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs() as i64;
-    Some(Duration::from_secs(not_after.saturating_sub(now).max(0) as u64))
+    Some(Duration::from_secs(
+        not_after.saturating_sub(now).max(0) as u64
+    ))
 }
 
 fn classify_error(err: &reqwest::Error) -> Outcome {
@@ -178,7 +198,8 @@ fn classify_error(err: &reqwest::Error) -> Outcome {
     let lower = message.to_ascii_lowercase();
     let kind = if err.is_timeout() {
         ErrorKind::Timeout
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         ErrorKind::Tls
     } else if err.is_connect() {
         ErrorKind::Connect

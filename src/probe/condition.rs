@@ -66,7 +66,10 @@ impl Op {
 #[derive(Debug, Clone, PartialEq)]
 enum Expected {
     /// A literal; `number` is set when it reads as a number (durations become milliseconds).
-    Value { text: String, number: Option<f64> },
+    Value {
+        text: String,
+        number: Option<f64>,
+    },
     Any(Vec<String>),
     Pattern(String),
 }
@@ -100,8 +103,7 @@ pub struct Evaluation {
     pub actual: String,
 }
 
-const PLACEHOLDERS: &str =
-    "[STATUS], [BODY], [RESPONSE_TIME], [HEADER].<name>, [CERTIFICATE_EXPIRATION], len([BODY]…), has([BODY]…)";
+const PLACEHOLDERS: &str = "[STATUS], [BODY], [RESPONSE_TIME], [HEADER].<name>, [CERTIFICATE_EXPIRATION], len([BODY]…), has([BODY]…)";
 
 impl Condition {
     pub fn parse(source: &str) -> Result<Self, String> {
@@ -137,7 +139,10 @@ impl Condition {
     fn validate(&self) -> Result<(), String> {
         let numeric_subject = matches!(
             self.subject,
-            Subject::Status | Subject::ResponseTime | Subject::CertificateExpiration | Subject::BodyLen(_)
+            Subject::Status
+                | Subject::ResponseTime
+                | Subject::CertificateExpiration
+                | Subject::BodyLen(_)
         );
         match (&self.expected, self.op.is_ordering()) {
             (Expected::Any(_) | Expected::Pattern(_), true) => {
@@ -147,7 +152,10 @@ impl Condition {
                 ));
             }
             (Expected::Value { number: None, text }, true) => {
-                return Err(format!("{:?}: {text:?} is not a number to compare with", self.source));
+                return Err(format!(
+                    "{:?}: {text:?} is not a number to compare with",
+                    self.source
+                ));
             }
             _ => {}
         }
@@ -176,7 +184,12 @@ impl Condition {
         if matches!(self.subject, Subject::BodyHas(_)) {
             match &self.expected {
                 Expected::Value { text, .. } if text == "true" || text == "false" => {}
-                _ => return Err(format!("{:?}: has(…) compares with true or false", self.source)),
+                _ => {
+                    return Err(format!(
+                        "{:?}: has(…) compares with true or false",
+                        self.source
+                    ));
+                }
             }
         }
         Ok(())
@@ -288,7 +301,10 @@ fn numeric_value(subject: &Subject, text: &str) -> Option<f64> {
 }
 
 fn equal(subject: &Subject, actual: &str, expected: &str) -> bool {
-    match (numeric_value(subject, actual), numeric_value(subject, expected)) {
+    match (
+        numeric_value(subject, actual),
+        numeric_value(subject, expected),
+    ) {
         (Some(a), Some(e)) => a == e,
         _ => actual == expected,
     }
@@ -326,7 +342,9 @@ fn split_operator(source: &str) -> Result<(&str, Op, &str), String> {
         .ok_or_else(|| format!("{source:?}: unknown operator; use ==, !=, <, <=, > or >="))?;
     let right = &rest[token.len()..];
     if right.trim().is_empty() {
-        return Err(format!("{source:?} has nothing to compare with after {token}"));
+        return Err(format!(
+            "{source:?} has nothing to compare with after {token}"
+        ));
     }
     Ok((&source[..start], *op, right))
 }
@@ -346,7 +364,9 @@ fn parse_subject(left: &str) -> Result<Subject, String> {
     }
     if let Some(name) = left.strip_prefix("[HEADER].") {
         let valid = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         return if valid {
             Ok(Subject::Header(name.to_ascii_lowercase()))
         } else {
@@ -369,14 +389,21 @@ fn body_path(text: &str) -> Result<Vec<Segment>, String> {
 
 /// `name(inner)` → `inner`.
 fn function_argument<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    text.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')
+    text.strip_prefix(name)?
+        .strip_prefix('(')?
+        .strip_suffix(')')
 }
 
 fn parse_expected(right: &str) -> Result<Expected, String> {
     if let Some(inner) = function_argument(right, "any") {
-        let items: Vec<String> = inner.split(',').map(|i| unquote(i.trim()).to_owned()).collect();
+        let items: Vec<String> = inner
+            .split(',')
+            .map(|i| unquote(i.trim()).to_owned())
+            .collect();
         if items.iter().any(String::is_empty) {
-            return Err(format!("{right:?}: any(…) needs a comma-separated list of values"));
+            return Err(format!(
+                "{right:?}: any(…) needs a comma-separated list of values"
+            ));
         }
         return Ok(Expected::Any(items));
     }
@@ -444,7 +471,10 @@ mod tests {
 
     #[test]
     fn body_conditions() {
-        let o = obs(200, r#"{"status":"healthy","checks":{"database":{"status":"up"}},"items":[{"v":"1.2"}],"n":3}"#);
+        let o = obs(
+            200,
+            r#"{"status":"healthy","checks":{"database":{"status":"up"}},"items":[{"v":"1.2"}],"n":3}"#,
+        );
         assert!(check("[BODY].status == healthy", &o).0);
         assert!(check("[BODY].status == \"healthy\"", &o).0);
         assert!(check("[BODY].checks.database.status == up", &o).0);
@@ -454,10 +484,19 @@ mod tests {
         assert!(check("len([BODY].items) == 1", &o).0);
         assert!(check("has([BODY].n) == true", &o).0);
         assert!(check("has([BODY].nope) == false", &o).0);
-        assert_eq!(check("[BODY].missing == x", &o), (false, "path not found in body".into()));
-        assert_eq!(check("[BODY].status == x", &obs(200, "<html>")), (false, "body is not JSON".into()));
+        assert_eq!(
+            check("[BODY].missing == x", &o),
+            (false, "path not found in body".into())
+        );
+        assert_eq!(
+            check("[BODY].status == x", &obs(200, "<html>")),
+            (false, "body is not JSON".into())
+        );
         let degraded = obs(200, r#"{"status":"degraded"}"#);
-        assert_eq!(check("[BODY].status == healthy", &degraded), (false, "degraded".into()));
+        assert_eq!(
+            check("[BODY].status == healthy", &degraded),
+            (false, "degraded".into())
+        );
         assert!(check("[BODY] == pat(*ok*)", &obs(200, "all ok here")).0);
         assert!(!check("[BODY] == pat(*ok*)", &obs(200, "fine")).0);
         assert!(check("len([BODY]) == 4", &obs(200, "fine")).0);
@@ -470,7 +509,10 @@ mod tests {
         assert!(!check("[RESPONSE_TIME] < 100ms", &o).0);
         assert!(check("[RESPONSE_TIME] < 1s", &o).0);
         assert!(check("[HEADER].X-Version == abc123", &o).0);
-        assert_eq!(check("[HEADER].x-other == a", &o), (false, "no `x-other` header".into()));
+        assert_eq!(
+            check("[HEADER].x-other == a", &o),
+            (false, "no `x-other` header".into())
+        );
         assert!(check("[CERTIFICATE_EXPIRATION] > 168h", &o).0);
         assert!(!check("[CERTIFICATE_EXPIRATION] > 30d", &o).0);
         let mut plain = o.clone();

@@ -76,7 +76,11 @@ impl UrlResult {
 
     /// Latencies of the attempts that got a response.
     pub fn latencies(&self) -> Vec<Duration> {
-        self.attempts.iter().filter(|a| a.status().is_some()).map(|a| a.latency).collect()
+        self.attempts
+            .iter()
+            .filter(|a| a.status().is_some())
+            .map(|a| a.latency)
+            .collect()
     }
 
     /// Why it is not healthy: the hold's verdict, else the last failed attempt that was not
@@ -85,7 +89,12 @@ impl UrlResult {
         if let Verdict::HoldFailed(why) = &self.verdict {
             return Some(why.clone());
         }
-        let full = self.attempts.iter().rev().filter(|a| !a.cut_short).find_map(Attempt::failure);
+        let full = self
+            .attempts
+            .iter()
+            .rev()
+            .filter(|a| !a.cut_short)
+            .find_map(Attempt::failure);
         full.or_else(|| self.attempts.iter().rev().find_map(Attempt::failure))
     }
 }
@@ -111,12 +120,19 @@ impl Probe {
         for (index, url) in urls.iter().enumerate() {
             let (probe, url, observer) = (self.clone(), url.clone(), observer.clone());
             tasks.spawn(async move {
-                (index, probe.probe_url(index, url, started, deadline, observer).await)
+                (
+                    index,
+                    probe
+                        .probe_url(index, url, started, deadline, observer)
+                        .await,
+                )
             });
         }
         let mut results: Vec<Option<UrlResult>> = vec![None; urls.len()];
         while let Some(joined) = tasks.join_next().await {
-            let Ok((index, result)) = joined else { continue };
+            let Ok((index, result)) = joined else {
+                continue;
+            };
             let fail_fast = matches!(result.verdict, Verdict::FailedFast(_));
             results[index] = Some(result);
             if fail_fast {
@@ -137,7 +153,14 @@ impl Probe {
             .collect()
     }
 
-    async fn probe_url(&self, index: usize, url: Url, started: Instant, deadline: Instant, observer: Observer) -> UrlResult {
+    async fn probe_url(
+        &self,
+        index: usize,
+        url: Url,
+        started: Instant,
+        deadline: Instant,
+        observer: Observer,
+    ) -> UrlResult {
         let timing = &self.timing;
         sleep_until((started + timing.initial_delay).min(deadline).into()).await;
         let mut attempts = Vec::new();
@@ -168,14 +191,28 @@ impl Probe {
             sleep_until(next.into()).await;
         };
         let healthy_after = (verdict == Verdict::Healthy).then(|| started.elapsed());
-        let mut result = UrlResult { url, verdict, attempts, healthy_after, hold: None };
+        let mut result = UrlResult {
+            url,
+            verdict,
+            attempts,
+            healthy_after,
+            hold: None,
+        };
         if let (Verdict::Healthy, Some(hold)) = (&result.verdict, &timing.hold) {
-            self.hold(index, hold, started, &mut result, &observer).await;
+            self.hold(index, hold, started, &mut result, &observer)
+                .await;
         }
         result
     }
 
-    async fn hold(&self, index: usize, hold: &Hold, started: Instant, result: &mut UrlResult, observer: &Observer) {
+    async fn hold(
+        &self,
+        index: usize,
+        hold: &Hold,
+        started: Instant,
+        result: &mut UrlResult,
+        observer: &Observer,
+    ) {
         let end = Instant::now() + hold.duration;
         let mut held: Vec<Attempt> = Vec::new();
         let mut next = Instant::now() + self.timing.interval;
@@ -183,15 +220,31 @@ impl Probe {
             sleep_until(next.into()).await;
             let now = Instant::now();
             let timeout = self.timing.request_timeout;
-            let a = attempt(&self.client, &result.url, &self.request, timeout, false, started).await;
+            let a = attempt(
+                &self.client,
+                &result.url,
+                &self.request,
+                timeout,
+                false,
+                started,
+            )
+            .await;
             observer(index, &a, 0, true);
             held.push(a);
             next = now + self.timing.interval;
         }
         let errors = held.iter().filter(|a| !a.passed()).count() as u32;
         let count = held.len() as u32;
-        let error_rate = if count == 0 { 0.0 } else { f64::from(errors) / f64::from(count) };
-        let latencies: Vec<Duration> = held.iter().filter(|a| a.status().is_some()).map(|a| a.latency).collect();
+        let error_rate = if count == 0 {
+            0.0
+        } else {
+            f64::from(errors) / f64::from(count)
+        };
+        let latencies: Vec<Duration> = held
+            .iter()
+            .filter(|a| a.status().is_some())
+            .map(|a| a.latency)
+            .collect();
         let p95 = stats::percentile(&latencies, 95.0);
         let mut problems = Vec::new();
         if error_rate > hold.max_error_rate {
@@ -203,14 +256,24 @@ impl Probe {
         }
         if let (Some(max), Some(p95)) = (hold.max_p95, p95) {
             if p95 > max {
-                problems.push(format!("p95 latency {}ms over {}ms", p95.as_millis(), max.as_millis()));
+                problems.push(format!(
+                    "p95 latency {}ms over {}ms",
+                    p95.as_millis(),
+                    max.as_millis()
+                ));
             }
         }
         if !problems.is_empty() {
-            result.verdict = Verdict::HoldFailed(format!("during the hold: {}", problems.join("; ")));
+            result.verdict =
+                Verdict::HoldFailed(format!("during the hold: {}", problems.join("; ")));
         }
         result.attempts.extend(held);
-        result.hold = Some(HoldResult { attempts: count, errors, error_rate, p95 });
+        result.hold = Some(HoldResult {
+            attempts: count,
+            errors,
+            error_rate,
+            p95,
+        });
     }
 }
 
@@ -220,7 +283,10 @@ fn fail_fast_reason(attempt: &Attempt, conditions: &[Condition]) -> Option<Strin
     if !matches!(status, 401 | 403 | 404) {
         return None;
     }
-    let observation = Observation { status, ..Observation::default() };
+    let observation = Observation {
+        status,
+        ..Observation::default()
+    };
     let expected = conditions
         .iter()
         .filter(|c| c.is_status())

@@ -25,10 +25,12 @@ pub fn parse(path: &str) -> Result<Vec<Segment>, String> {
             let end = after
                 .find(']')
                 .ok_or_else(|| format!("unclosed `[` in JSON path {path:?}"))?;
-            let index = after[..end]
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| format!("`[{}]` in JSON path {path:?} is not an array index", &after[..end]))?;
+            let index = after[..end].trim().parse::<usize>().map_err(|_| {
+                format!(
+                    "`[{}]` in JSON path {path:?} is not an array index",
+                    &after[..end]
+                )
+            })?;
             segments.push(Segment::Index(index));
             rest = &after[end + 1..];
         } else {
@@ -42,10 +44,11 @@ pub fn parse(path: &str) -> Result<Vec<Segment>, String> {
 
 /// The value at a path, if present.
 pub fn lookup<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |current, segment| match segment {
-        Segment::Key(key) => current.get(key.as_str()),
-        Segment::Index(i) => current.get(*i),
-    })
+    path.iter()
+        .try_fold(value, |current, segment| match segment {
+            Segment::Key(key) => current.get(key.as_str()),
+            Segment::Index(i) => current.get(*i),
+        })
 }
 
 /// A JSON value as conditions compare it: strings bare, everything else as JSON text.

@@ -65,7 +65,10 @@ impl UrlReport {
             Verdict::Timeout => ("timeout", Some("not healthy by the deadline".to_owned())),
             Verdict::FailedFast(why) => ("failed-fast", Some(why.clone())),
             Verdict::HoldFailed(why) => ("hold-failed", Some(why.clone())),
-            Verdict::Cancelled => ("cancelled", Some("stopped: another URL failed fast".to_owned())),
+            Verdict::Cancelled => (
+                "cancelled",
+                Some("stopped: another URL failed fast".to_owned()),
+            ),
         };
         let last = result.attempts.last();
         let body_excerpt = result.attempts.iter().rev().find_map(|a| match &a.outcome {
@@ -81,7 +84,11 @@ impl UrlReport {
             attempts: result.attempts.len(),
             passes: result.attempts.iter().filter(|a| a.passed()).count(),
             last_status: last.and_then(Attempt::status),
-            failed_condition: if result.healthy() { None } else { result.last_failure() },
+            failed_condition: if result.healthy() {
+                None
+            } else {
+                result.last_failure()
+            },
             healthy_after_ms: result.healthy_after.map(|d| d.as_millis() as u64),
             latency: Latency::of(&result.latencies()),
             hold: result.hold.as_ref().map(|h| HoldReport {

@@ -38,7 +38,11 @@ mod tests {
 
     #[test]
     fn nearest_rank_percentiles() {
-        let ms = |v: &[u64]| v.iter().map(|&m| Duration::from_millis(m)).collect::<Vec<_>>();
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|&m| Duration::from_millis(m))
+                .collect::<Vec<_>>()
+        };
         let samples = ms(&[50, 10, 40, 20, 30]);
         assert_eq!(percentile(&samples, 50.0), Some(Duration::from_millis(30)));
         assert_eq!(percentile(&samples, 95.0), Some(Duration::from_millis(50)));
@@ -48,7 +52,11 @@ mod tests {
         assert_eq!(percentile(&hundred, 95.0), Some(Duration::from_millis(95)));
         assert_eq!(
             Latency::of(&samples),
-            Some(Latency { p50_ms: 30, p95_ms: 50, max_ms: 50 })
+            Some(Latency {
+                p50_ms: 30,
+                p95_ms: 50,
+                max_ms: 50
+            })
         );
     }
 }

@@ -36,7 +36,13 @@ pub struct SettingsReport {
 }
 
 impl Report {
-    pub fn new(version: &'static str, timing: &Timing, conditions: Vec<String>, results: &[UrlResult], elapsed: Duration) -> Self {
+    pub fn new(
+        version: &'static str,
+        timing: &Timing,
+        conditions: Vec<String>,
+        results: &[UrlResult],
+        elapsed: Duration,
+    ) -> Self {
         let urls: Vec<UrlReport> = results.iter().map(UrlReport::of).collect();
         let healthy = results.iter().all(UrlResult::healthy);
         let reason = first_unhealthy(results).map(|r| {
@@ -45,7 +51,8 @@ impl Report {
                 Verdict::Timeout => format!(
                     "not healthy within {}: {}",
                     human(timing.timeout),
-                    r.last_failure().unwrap_or_else(|| "no attempt passed".to_owned())
+                    r.last_failure()
+                        .unwrap_or_else(|| "no attempt passed".to_owned())
                 ),
                 Verdict::FailedFast(why) | Verdict::HoldFailed(why) => why.clone(),
                 Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
@@ -93,11 +100,27 @@ impl Report {
         vec![
             ("healthy", self.healthy.to_string()),
             ("attempts", self.attempts.to_string()),
-            ("elapsed-seconds", format!("{:.1}", self.elapsed_ms as f64 / 1000.0)),
+            (
+                "elapsed-seconds",
+                format!("{:.1}", self.elapsed_ms as f64 / 1000.0),
+            ),
             ("latency-p50-ms", latency.p50_ms.to_string()),
             ("latency-p95-ms", latency.p95_ms.to_string()),
-            ("last-status", decisive.and_then(|u| u.last_status).map(|s| s.to_string()).unwrap_or_default()),
-            ("failed-condition", if self.healthy { String::new() } else { failed.unwrap_or_default() }),
+            (
+                "last-status",
+                decisive
+                    .and_then(|u| u.last_status)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "failed-condition",
+                if self.healthy {
+                    String::new()
+                } else {
+                    failed.unwrap_or_default()
+                },
+            ),
             ("report", json.to_owned()),
         ]
     }
@@ -110,20 +133,31 @@ impl Report {
         };
         let elapsed = human(Duration::from_millis(self.elapsed_ms));
         match &self.reason {
-            None => format!("healthy: {urls} after {elapsed} ({} attempts)", self.attempts),
+            None => format!(
+                "healthy: {urls} after {elapsed} ({} attempts)",
+                self.attempts
+            ),
             Some(reason) => format!("unhealthy: {}", reason.replace(['\r', '\n'], " ")),
         }
     }
 
     pub fn summary(&self, results: &[UrlResult]) -> Summary {
         let mut s = Summary::new();
-        let title = if self.healthy { "health-wait: healthy ✅" } else { "health-wait: not healthy ❌" };
+        let title = if self.healthy {
+            "health-wait: healthy ✅"
+        } else {
+            "health-wait: not healthy ❌"
+        };
         s.heading(3, title);
         let mut line = format!(
             "{} attempts in {}; conditions: {}.",
             self.attempts,
             human(Duration::from_millis(self.elapsed_ms)),
-            self.conditions.iter().map(|c| format!("`{}`", c.replace('`', "'"))).collect::<Vec<_>>().join(", ")
+            self.conditions
+                .iter()
+                .map(|c| format!("`{}`", c.replace('`', "'")))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if let Some(reason) = &self.reason {
             line.push_str(&format!("\n\n**Why:** {}", summary::inline(reason)));
@@ -141,16 +175,29 @@ impl Report {
                     u.last_status.map(|s| s.to_string()).unwrap_or_default(),
                     format!("{} / {} / {}", lat.p50_ms, lat.p95_ms, lat.max_ms),
                     u.failed_condition.clone().unwrap_or_default(),
-                    u.body_excerpt.as_deref().map(|b| b.chars().take(120).collect()).unwrap_or_default(),
+                    u.body_excerpt
+                        .as_deref()
+                        .map(|b| b.chars().take(120).collect())
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         s.table(
-            &["URL", "Verdict", "Attempts", "Last status", "Latency p50 / p95 / max (ms)", "Failing condition", "Body excerpt"],
+            &[
+                "URL",
+                "Verdict",
+                "Attempts",
+                "Last status",
+                "Latency p50 / p95 / max (ms)",
+                "Failing condition",
+                "Body excerpt",
+            ],
             &rows,
         );
         for result in results.iter().take(5) {
-            let points: Vec<f64> = latest(&result.attempts).map(|a| a.latency.as_secs_f64() * 1000.0).collect();
+            let points: Vec<f64> = latest(&result.attempts)
+                .map(|a| a.latency.as_secs_f64() * 1000.0)
+                .collect();
             if points.len() >= 2 {
                 s.mermaid(&summary::xychart(
                     &format!("Latency per attempt: {}", safe_url(&result.url)),

@@ -32,23 +32,41 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             many => format!("{} URLs", many.len()),
         };
         let _group = ctx.actions.group(&format!("Probing {what}"));
-        settings.probe.run(&settings.urls, progress_logger(ctx, &settings)).await
+        settings
+            .probe
+            .run(&settings.urls, progress_logger(ctx, &settings))
+            .await
     };
-    let conditions = settings.conditions.iter().map(|c| c.source().to_owned()).collect();
-    let report = Report::new(ctx.version, &settings.probe.timing, conditions, &results, started.elapsed());
+    let conditions = settings
+        .conditions
+        .iter()
+        .map(|c| c.source().to_owned())
+        .collect();
+    let report = Report::new(
+        ctx.version,
+        &settings.probe.timing,
+        conditions,
+        &results,
+        started.elapsed(),
+    );
     let json = serde_json::to_string(&report)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary(&results))?;
     if !report.healthy {
         let code = Report::failure_code(&results);
         let message = report.verdict_line();
-        ctx.actions.annotate(Annotation::new(Level::Error, code, message));
+        ctx.actions
+            .annotate(Annotation::new(Level::Error, code, message));
     }
     match ctx.actions.format() {
         Format::Json => println!("{}", ctx.actions.scrub(&json)),
         Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
     }
-    Ok(if report.healthy { Code::Success } else { Code::Negative })
+    Ok(if report.healthy {
+        Code::Success
+    } else {
+        Code::Negative
+    })
 }
 
 /// One line per attempt: which URL, what came back, and how far along the threshold it is.
@@ -56,20 +74,26 @@ fn progress_logger(ctx: &Context, settings: &Settings) -> Observer {
     let actions = ctx.actions.clone();
     let labels: Vec<String> = settings.urls.iter().map(safe_url).collect();
     let threshold = settings.probe.timing.success_threshold;
-    Arc::new(move |index: usize, attempt: &Attempt, passes: u32, hold: bool| {
-        let result = match (attempt.status(), attempt.failure()) {
-            (Some(status), None) => format!("{status} ok"),
-            (Some(status), Some(why)) => format!("{status}, {why}"),
-            (None, Some(why)) => format!("no response: {why:?}"),
-            (None, None) => "no response".to_owned(),
-        };
-        let phase = if hold { "hold".to_owned() } else { format!("{passes}/{threshold} passes") };
-        actions.log(&format!(
-            "{} +{:.1}s {} in {}ms ({phase})",
-            labels[index],
-            attempt.at.as_secs_f64(),
-            result,
-            attempt.latency.as_millis()
-        ));
-    })
+    Arc::new(
+        move |index: usize, attempt: &Attempt, passes: u32, hold: bool| {
+            let result = match (attempt.status(), attempt.failure()) {
+                (Some(status), None) => format!("{status} ok"),
+                (Some(status), Some(why)) => format!("{status}, {why}"),
+                (None, Some(why)) => format!("no response: {why:?}"),
+                (None, None) => "no response".to_owned(),
+            };
+            let phase = if hold {
+                "hold".to_owned()
+            } else {
+                format!("{passes}/{threshold} passes")
+            };
+            actions.log(&format!(
+                "{} +{:.1}s {} in {}ms ({phase})",
+                labels[index],
+                attempt.at.as_secs_f64(),
+                result,
+                attempt.latency.as_millis()
+            ));
+        },
+    )
 }

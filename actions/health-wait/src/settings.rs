@@ -52,7 +52,9 @@ impl Settings {
             .unwrap_or(Method::GET);
         let header_text = match cli.headers_file {
             Some(path) => std::fs::read_to_string(&path).map_err(|err| {
-                usage(format!("invalid flag --headers-file: cannot read `{path}`: {err}"))
+                usage(format!(
+                    "invalid flag --headers-file: cannot read `{path}`: {err}"
+                ))
             })?,
             None => env.input("headers").unwrap_or_default().to_owned(),
         };
@@ -69,14 +71,24 @@ impl Settings {
         let body = env.setting("body", cli.body).optional();
 
         let duration = |name: &'static str, flag: Option<String>, default: Duration| {
-            env.setting(name, flag).duration().map(|d| d.unwrap_or(default))
+            env.setting(name, flag)
+                .duration()
+                .map(|d| d.unwrap_or(default))
         };
         let initial_delay = duration("initial-delay", cli.initial_delay, Duration::ZERO)?;
         let interval = duration("interval", cli.interval, Duration::from_secs(5))?;
-        let request_timeout = duration("request-timeout", cli.request_timeout, Duration::from_secs(10))?;
+        let request_timeout = duration(
+            "request-timeout",
+            cli.request_timeout,
+            Duration::from_secs(10),
+        )?;
         let timeout = duration("timeout", cli.timeout, Duration::from_secs(300))?;
         let hold_for = duration("hold", cli.hold, Duration::ZERO)?;
-        for (name, value) in [("interval", interval), ("request-timeout", request_timeout), ("timeout", timeout)] {
+        for (name, value) in [
+            ("interval", interval),
+            ("request-timeout", request_timeout),
+            ("timeout", timeout),
+        ] {
             if value.is_zero() {
                 return Err(invalid(name, "must be longer than 0"));
             }
@@ -84,14 +96,23 @@ impl Settings {
         if initial_delay >= timeout {
             return Err(invalid("initial-delay", "must be shorter than `timeout`"));
         }
-        let success_threshold = env.setting("success-threshold", cli.success_threshold).count(1)?.unwrap_or(1);
+        let success_threshold = env
+            .setting("success-threshold", cli.success_threshold)
+            .count(1)?
+            .unwrap_or(1);
         let max_error_rate = env
             .setting("max-error-rate", cli.max_error_rate)
             .parse(parse_rate)?
             .unwrap_or(0.01);
         let max_p95 = env.setting("max-p95", cli.max_p95).duration()?;
-        let ca_cert = env.setting("ca-cert", cli.ca_cert).optional().map(PathBuf::from);
-        let insecure = env.setting("insecure", cli.insecure).bool()?.unwrap_or(false);
+        let ca_cert = env
+            .setting("ca-cert", cli.ca_cert)
+            .optional()
+            .map(PathBuf::from);
+        let insecure = env
+            .setting("insecure", cli.insecure)
+            .bool()?
+            .unwrap_or(false);
 
         let mut options = ClientOptions::new(ctx.user_agent());
         options.request_timeout = None;
@@ -102,19 +123,51 @@ impl Settings {
             options.ca_certs = http::load_ca_certs("ca-cert", path)?;
         }
         let client = http::client(&options)?;
-        let hold = (!hold_for.is_zero()).then_some(Hold { duration: hold_for, max_error_rate, max_p95 });
-        let timing = Timing { initial_delay, interval, request_timeout, timeout, success_threshold, hold };
-        let request = Arc::new(Request { method, headers, body, conditions: conditions.clone() });
-        Ok(Self { urls, conditions, probe: Probe { client, request, timing } })
+        let hold = (!hold_for.is_zero()).then_some(Hold {
+            duration: hold_for,
+            max_error_rate,
+            max_p95,
+        });
+        let timing = Timing {
+            initial_delay,
+            interval,
+            request_timeout,
+            timeout,
+            success_threshold,
+            hold,
+        };
+        let request = Arc::new(Request {
+            method,
+            headers,
+            body,
+            conditions: conditions.clone(),
+        });
+        Ok(Self {
+            urls,
+            conditions,
+            probe: Probe {
+                client,
+                request,
+                timing,
+            },
+        })
     }
 }
 
 fn parse_url(raw: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(raw).map_err(|err| invalid("url", &format!("{:?} is not a URL: {err}", without_userinfo(raw))))?;
+    let url = Url::parse(raw).map_err(|err| {
+        invalid(
+            "url",
+            &format!("{:?} is not a URL: {err}", without_userinfo(raw)),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
             "url",
-            &format!("{:?} must be an http:// or https:// URL with a host", shipguard::redact::safe_url(&url)),
+            &format!(
+                "{:?} must be an http:// or https:// URL with a host",
+                shipguard::redact::safe_url(&url)
+            ),
         ));
     }
     Ok(url)
@@ -140,10 +193,20 @@ fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
         let (name, value) = line
             .split_once(':')
             .ok_or_else(|| invalid("headers", &format!("line {number} is not `Name: value`")))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| invalid("headers", &format!("line {number}: {:?} is not a header name", name.trim())))?;
-        let value = HeaderValue::from_str(value.trim())
-            .map_err(|_| invalid("headers", &format!("line {number}: the value of `{name}` has characters a header cannot carry")))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+            invalid(
+                "headers",
+                &format!("line {number}: {:?} is not a header name", name.trim()),
+            )
+        })?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+            invalid(
+                "headers",
+                &format!(
+                    "line {number}: the value of `{name}` has characters a header cannot carry"
+                ),
+            )
+        })?;
         headers.append(name, value);
     }
     Ok(headers)
@@ -156,5 +219,9 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
         Some(percent) => percent.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
         None => raw.parse::<f64>().map_err(|_| bad())?,
     };
-    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err(bad()) }
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(bad())
+    }
 }

@@ -25,7 +25,13 @@ fn app(plan: Plan) -> App {
 
 #[track_caller]
 fn assert_exit(run: &Finished, code: i32) {
-    assert_eq!(run.code, Some(code), "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 #[test]
@@ -46,11 +52,30 @@ fn becomes_healthy_after_a_delay() {
     let report = run.report();
     assert_eq!(report["healthy"], json!(true));
     assert_eq!(report["urls"][0]["verdict"], json!("healthy"));
-    assert_eq!(report["urls"][0]["samples"].as_array().unwrap().len(), attempts);
-    assert!(run.summary.contains("health-wait: healthy"), "{}", run.summary);
-    assert!(run.summary.contains("| URL | Verdict | Attempts |"), "{}", run.summary);
-    assert!(run.summary.contains("```mermaid\nxychart-beta"), "{}", run.summary);
-    assert!(run.stderr.contains("::group::Probing http://127.0.0.1:"), "{}", run.stderr);
+    assert_eq!(
+        report["urls"][0]["samples"].as_array().unwrap().len(),
+        attempts
+    );
+    assert!(
+        run.summary.contains("health-wait: healthy"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("| URL | Verdict | Attempts |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("```mermaid\nxychart-beta"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.stderr.contains("::group::Probing http://127.0.0.1:"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("::endgroup::"));
     assert!(run.stdout.starts_with("healthy: 1 URL"), "{}", run.stdout);
 }
@@ -58,12 +83,22 @@ fn becomes_healthy_after_a_delay() {
 #[test]
 fn stays_unavailable_until_the_deadline() {
     let app = app(Plan::Sequence(vec![Reply::status(503)]));
-    let run = health_wait(&app.url("/health")).input("timeout", "600ms").run();
+    let run = health_wait(&app.url("/health"))
+        .input("timeout", "600ms")
+        .run();
     assert_exit(&run, 1);
     assert_eq!(run.output("healthy"), "false");
     assert_eq!(run.output("last-status"), "503");
-    assert_eq!(run.output("failed-condition"), "[STATUS] == 200 (got \"503\")");
-    assert!(run.stderr.contains("::error title=health-timeout::unhealthy: "), "{}", run.stderr);
+    assert_eq!(
+        run.output("failed-condition"),
+        "[STATUS] == 200 (got \"503\")"
+    );
+    assert!(
+        run.stderr
+            .contains("::error title=health-timeout::unhealthy: "),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.report()["urls"][0]["verdict"], json!("timeout"));
     assert!(run.summary.contains("not healthy"), "{}", run.summary);
 }
@@ -71,14 +106,32 @@ fn stays_unavailable_until_the_deadline() {
 #[test]
 fn unauthorized_fails_fast_unless_expected() {
     let app = app(Plan::Sequence(vec![Reply::status(401)]));
-    let run = health_wait(&app.url("/health")).input("timeout", "30s").run();
+    let run = health_wait(&app.url("/health"))
+        .input("timeout", "30s")
+        .run();
     assert_exit(&run, 1);
     assert_eq!(run.output("attempts"), "1", "no retry of a 401");
-    assert_eq!(run.output("failed-condition"), "[STATUS] == 200 (got \"401\")");
-    assert!(run.report()["reason"].as_str().unwrap().contains("401 Unauthorized"), "{}", run.report());
-    assert!(run.stderr.contains("title=health-failed-fast"), "{}", run.stderr);
+    assert_eq!(
+        run.output("failed-condition"),
+        "[STATUS] == 200 (got \"401\")"
+    );
+    assert!(
+        run.report()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("401 Unauthorized"),
+        "{}",
+        run.report()
+    );
+    assert!(
+        run.stderr.contains("title=health-failed-fast"),
+        "{}",
+        run.stderr
+    );
 
-    let run = health_wait(&app.url("/health")).input("expect", "[STATUS] == any(200, 401)").run();
+    let run = health_wait(&app.url("/health"))
+        .input("expect", "[STATUS] == any(200, 401)")
+        .run();
     assert_exit(&run, 0);
 }
 
@@ -87,14 +140,22 @@ fn success_threshold_counts_consecutive_passes() {
     let ok = || Reply::status(200);
     let down = || Reply::status(503);
     let app = app(Plan::Sequence(vec![ok(), down(), ok(), down(), ok(), ok()]));
-    let run = health_wait(&app.url("/health")).input("success-threshold", "2").run();
+    let run = health_wait(&app.url("/health"))
+        .input("success-threshold", "2")
+        .run();
     assert_exit(&run, 0);
-    assert_eq!(run.output("attempts"), "6", "alternating passes never reach 2 in a row");
+    assert_eq!(
+        run.output("attempts"),
+        "6",
+        "alternating passes never reach 2 in a row"
+    );
 }
 
 #[test]
 fn a_slow_server_times_out_each_request() {
-    let app = app(Plan::Sequence(vec![Reply::status(200).delay(Duration::from_secs(3))]));
+    let app = app(Plan::Sequence(vec![
+        Reply::status(200).delay(Duration::from_secs(3)),
+    ]));
     let run = health_wait(&app.url("/health"))
         .input("request-timeout", "200ms")
         .input("timeout", "700ms")
@@ -102,18 +163,28 @@ fn a_slow_server_times_out_each_request() {
     assert_exit(&run, 1);
     assert_eq!(run.output("last-status"), "");
     let failure = run.output("failed-condition");
-    assert!(failure.contains("timeout") || failure.contains("no response within"), "{failure}");
+    assert!(
+        failure.contains("timeout") || failure.contains("no response within"),
+        "{failure}"
+    );
 }
 
 #[test]
 fn response_time_condition_fails_a_slow_answer() {
-    let app = app(Plan::Sequence(vec![Reply::status(200).delay(Duration::from_millis(250))]));
+    let app = app(Plan::Sequence(vec![
+        Reply::status(200).delay(Duration::from_millis(250)),
+    ]));
     let run = health_wait(&app.url("/health"))
         .input("expect", "[STATUS] == 200\n[RESPONSE_TIME] < 100")
         .input("timeout", "600ms")
         .run();
     assert_exit(&run, 1);
-    assert!(run.output("failed-condition").starts_with("[RESPONSE_TIME] < 100 (got "), "{}", run.output("failed-condition"));
+    assert!(
+        run.output("failed-condition")
+            .starts_with("[RESPONSE_TIME] < 100 (got "),
+        "{}",
+        run.output("failed-condition")
+    );
 }
 
 #[test]
@@ -123,20 +194,37 @@ fn dropped_connections_are_retried_not_fatal() {
     assert_exit(&run, 1);
     let report = run.report();
     assert_eq!(report["urls"][0]["verdict"], json!("timeout"));
-    assert!(report["urls"][0]["attempts"].as_u64().unwrap() >= 2, "{report}");
+    assert!(
+        report["urls"][0]["attempts"].as_u64().unwrap() >= 2,
+        "{report}"
+    );
 }
 
 #[test]
 fn degraded_json_until_every_check_is_up() {
-    let degraded = Reply::json(200, json!({"status": "degraded", "checks": {"database": {"status": "down"}}}));
-    let healthy = Reply::json(200, json!({"status": "healthy", "checks": {"database": {"status": "up"}}}));
+    let degraded = Reply::json(
+        200,
+        json!({"status": "degraded", "checks": {"database": {"status": "down"}}}),
+    );
+    let healthy = Reply::json(
+        200,
+        json!({"status": "healthy", "checks": {"database": {"status": "up"}}}),
+    );
     let app = app(Plan::Sequence(vec![degraded.clone(), degraded, healthy]));
     let run = health_wait(&app.url("/health"))
-        .input("expect", "[STATUS] == 200\n[BODY].status == healthy\n[BODY].checks.database.status == up")
+        .input(
+            "expect",
+            "[STATUS] == 200\n[BODY].status == healthy\n[BODY].checks.database.status == up",
+        )
         .run();
     assert_exit(&run, 0);
     assert_eq!(run.output("attempts"), "3");
-    assert!(run.stderr.contains(r#"[BODY].status == healthy (got "degraded")"#), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(r#"[BODY].status == healthy (got "degraded")"#),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -154,7 +242,10 @@ fn several_urls_are_probed_together() {
     assert_eq!(report["urls"].as_array().unwrap().len(), 2);
     assert_eq!(report["urls"][0]["attempts"], json!(1));
     // Both started together: the second URL's first attempt did not wait for the first URL.
-    assert!(report["urls"][1]["samples"][0]["at_ms"].as_u64().unwrap() < 50, "{report}");
+    assert!(
+        report["urls"][1]["samples"][0]["at_ms"].as_u64().unwrap() < 50,
+        "{report}"
+    );
 
     let down = app(Plan::Sequence(vec![Reply::status(503)]));
     let missing = app(Plan::Sequence(vec![Reply::status(404)]));
@@ -162,22 +253,49 @@ fn several_urls_are_probed_together() {
     let run = health_wait(&urls).input("expect", "[STATUS] == 200").run();
     assert_exit(&run, 1);
     let report = run.report();
-    assert!(report["reason"].as_str().unwrap().contains("404 Not Found"), "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("404 Not Found"),
+        "{report}"
+    );
     assert_eq!(report["urls"][1]["verdict"], json!("failed-fast"));
-    assert_eq!(report["urls"][0]["verdict"], json!("cancelled"), "the other URL stops at once");
+    assert_eq!(
+        report["urls"][0]["verdict"],
+        json!("cancelled"),
+        "the other URL stops at once"
+    );
 }
 
 #[test]
 fn hold_judges_error_rate_after_healthy() {
     let ok = || Reply::status(200);
-    let flaky = app(Plan::Sequence(vec![ok(), ok(), Reply::status(500), ok(), Reply::status(500), ok()]));
-    let run = health_wait(&flaky.url("/health")).input("hold", "400ms").input("max-error-rate", "10%").run();
+    let flaky = app(Plan::Sequence(vec![
+        ok(),
+        ok(),
+        Reply::status(500),
+        ok(),
+        Reply::status(500),
+        ok(),
+    ]));
+    let run = health_wait(&flaky.url("/health"))
+        .input("hold", "400ms")
+        .input("max-error-rate", "10%")
+        .run();
     assert_exit(&run, 1);
-    assert!(run.stderr.contains("title=health-hold-failed"), "{}", run.stderr);
-    assert!(run.output("failed-condition").contains("error rate"), "{}", run.output("failed-condition"));
+    assert!(
+        run.stderr.contains("title=health-hold-failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.output("failed-condition").contains("error rate"),
+        "{}",
+        run.output("failed-condition")
+    );
 
     let steady = app(Plan::Sequence(vec![ok()]));
-    let run = health_wait(&steady.url("/health")).input("hold", "300ms").run();
+    let run = health_wait(&steady.url("/health"))
+        .input("hold", "300ms")
+        .run();
     assert_exit(&run, 0);
     let hold = &run.report()["urls"][0]["hold"];
     assert!(hold["attempts"].as_u64().unwrap() >= 2, "{hold}");
@@ -186,33 +304,60 @@ fn hold_judges_error_rate_after_healthy() {
 
 #[test]
 fn hold_judges_p95_latency() {
-    let slow = app(Plan::Sequence(vec![Reply::status(200).delay(Duration::from_millis(120))]));
-    let run = health_wait(&slow.url("/health")).input("hold", "400ms").input("max-p95", "50ms").run();
+    let slow = app(Plan::Sequence(vec![
+        Reply::status(200).delay(Duration::from_millis(120)),
+    ]));
+    let run = health_wait(&slow.url("/health"))
+        .input("hold", "400ms")
+        .input("max-p95", "50ms")
+        .run();
     assert_exit(&run, 1);
-    assert!(run.output("failed-condition").contains("p95 latency"), "{}", run.output("failed-condition"));
+    assert!(
+        run.output("failed-condition").contains("p95 latency"),
+        "{}",
+        run.output("failed-condition")
+    );
 }
 
 #[test]
 fn tls_with_a_private_ca() {
     let pki = sandbox::tls::make_pki(30).unwrap();
-    let app = App::start_on("127.0.0.1:0".parse().unwrap(), Some(pki.server_config.clone())).unwrap();
+    let app = App::start_on(
+        "127.0.0.1:0".parse().unwrap(),
+        Some(pki.server_config.clone()),
+    )
+    .unwrap();
     app.plan("/health", Plan::Sequence(vec![Reply::status(200)]));
     let url = format!("{}/health", app.server.localhost_url());
 
     let run = health_wait(&url).input("timeout", "600ms").run();
     assert_exit(&run, 1);
-    assert!(run.output("failed-condition").to_lowercase().contains("certificate"), "{}", run.output("failed-condition"));
+    assert!(
+        run.output("failed-condition")
+            .to_lowercase()
+            .contains("certificate"),
+        "{}",
+        run.output("failed-condition")
+    );
 
-    let with_ca = health_wait(&url).input("expect", "[STATUS] == 200\n[CERTIFICATE_EXPIRATION] > 168h");
+    let with_ca =
+        health_wait(&url).input("expect", "[STATUS] == 200\n[CERTIFICATE_EXPIRATION] > 168h");
     let ca = with_ca.file("ca.pem", &pki.ca_pem);
     let run = with_ca.input("ca-cert", &ca).run();
     assert_exit(&run, 0);
 
-    let near_expiry = health_wait(&url).input("expect", "[CERTIFICATE_EXPIRATION] > 60d").input("timeout", "300ms");
+    let near_expiry = health_wait(&url)
+        .input("expect", "[CERTIFICATE_EXPIRATION] > 60d")
+        .input("timeout", "300ms");
     let ca = near_expiry.file("ca.pem", &pki.ca_pem);
     let run = near_expiry.input("ca-cert", &ca).run();
     assert_exit(&run, 1);
-    assert!(run.output("failed-condition").starts_with("[CERTIFICATE_EXPIRATION] > 60d (got \"29d 23h\")"), "{}", run.output("failed-condition"));
+    assert!(
+        run.output("failed-condition")
+            .starts_with("[CERTIFICATE_EXPIRATION] > 60d (got \"29d 23h\")"),
+        "{}",
+        run.output("failed-condition")
+    );
 
     let run = health_wait(&url).input("insecure", "true").run();
     assert_exit(&run, 0);
@@ -243,8 +388,16 @@ fn method_headers_and_body_are_sent() {
     let seen = &app.seen()[0];
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.body, "{\"ping\":true}");
-    assert!(seen.headers.contains(&("x-probe".into(), "one".into())), "{:?}", seen.headers);
-    assert!(seen.headers.iter().any(|(n, v)| n == "user-agent" && v.starts_with("shipguard-health-wait/")));
+    assert!(
+        seen.headers.contains(&("x-probe".into(), "one".into())),
+        "{:?}",
+        seen.headers
+    );
+    assert!(
+        seen.headers
+            .iter()
+            .any(|(n, v)| n == "user-agent" && v.starts_with("shipguard-health-wait/"))
+    );
 }
 
 #[test]
@@ -259,24 +412,43 @@ fn a_header_secret_never_leaks() {
         .input("timeout", "300ms")
         .run();
     assert_exit(&run, 1);
-    assert!(app.seen()[0].headers.iter().any(|(_, v)| v.contains(SENTINEL)), "the header was sent");
+    assert!(
+        app.seen()[0]
+            .headers
+            .iter()
+            .any(|(_, v)| v.contains(SENTINEL)),
+        "the header was sent"
+    );
     let everything = run.everything();
     let leaks: Vec<&str> = everything
         .lines()
         .filter(|l| l.contains(SENTINEL) && !l.starts_with("::add-mask::"))
         .collect();
     assert!(leaks.is_empty(), "leaked: {leaks:?}");
-    assert!(run.stderr.contains(&format!("::add-mask::Bearer {SENTINEL}")), "masked first");
+    assert!(
+        run.stderr
+            .contains(&format!("::add-mask::Bearer {SENTINEL}")),
+        "masked first"
+    );
 }
 
 #[test]
 fn hostile_bodies_cannot_inject_workflow_commands() {
     let evil = "::set-output name=healthy::true\n::error::injected\n::add-mask::x";
-    let app = app(Plan::Sequence(vec![Reply::json(200, json!({"status": evil}))]));
-    let run = health_wait(&app.url("/health")).input("expect", "[BODY].status == ok").input("timeout", "200ms").run();
+    let app = app(Plan::Sequence(vec![Reply::json(
+        200,
+        json!({"status": evil}),
+    )]));
+    let run = health_wait(&app.url("/health"))
+        .input("expect", "[BODY].status == ok")
+        .input("timeout", "200ms")
+        .run();
     assert_exit(&run, 1);
     for line in run.stderr.lines().chain(run.stdout.lines()) {
-        assert!(!line.starts_with("::set-output") && !line.starts_with("::error::injected"), "{line}");
+        assert!(
+            !line.starts_with("::set-output") && !line.starts_with("::error::injected"),
+            "{line}"
+        );
     }
     assert_eq!(run.output("healthy"), "false");
     assert!(!run.outputs.contains_key("set-output"));
@@ -285,9 +457,12 @@ fn hostile_bodies_cannot_inject_workflow_commands() {
 #[test]
 fn json_format_prints_only_the_report() {
     let app = app(Plan::Sequence(vec![Reply::status(200)]));
-    let run = health_wait(&app.url("/health")).input("format", "json").run();
+    let run = health_wait(&app.url("/health"))
+        .input("format", "json")
+        .run();
     assert_exit(&run, 0);
-    let stdout: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    let stdout: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
     assert_eq!(stdout["healthy"], json!(true));
     assert_eq!(stdout, run.report());
 }
@@ -310,8 +485,16 @@ fn flags_beat_inputs_and_cli_use_needs_no_actions_files() {
         .run();
     assert_exit(&run, 1);
     assert!(run.outputs.is_empty());
-    assert!(!run.stderr.contains("::"), "no workflow commands outside Actions:\n{}", run.stderr);
-    assert!(run.stderr.contains("error[health-timeout]"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("::"),
+        "no workflow commands outside Actions:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("error[health-timeout]"),
+        "{}",
+        run.stderr
+    );
     assert!(app.hits("/health") >= 1);
 }
 
@@ -330,7 +513,10 @@ fn bad_inputs_are_usage_errors() {
         (vec![("interval", "-1s")], "`interval`"),
         (vec![("interval", "0ms")], "`interval`"),
         (vec![("request-timeout", "soon")], "`request-timeout`"),
-        (vec![("initial-delay", "10m"), ("timeout", "1m")], "`initial-delay`"),
+        (
+            vec![("initial-delay", "10m"), ("timeout", "1m")],
+            "`initial-delay`",
+        ),
         (vec![("hold", "forever")], "`hold`"),
         (vec![("success-threshold", "0")], "`success-threshold`"),
         (vec![("success-threshold", "two")], "`success-threshold`"),
@@ -359,9 +545,22 @@ fn bad_inputs_are_usage_errors() {
         }
         let done = run.run();
         assert_eq!(done.code, Some(2), "{inputs:?}: {}", done.stderr);
-        let errors: Vec<&str> = done.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
-        assert_eq!(errors.len(), 1, "{inputs:?}: one error line, got:\n{}", done.stderr);
-        assert!(errors[0].contains(expected), "{inputs:?}: {:?} lacks {expected}", errors[0]);
+        let errors: Vec<&str> = done
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "{inputs:?}: one error line, got:\n{}",
+            done.stderr
+        );
+        assert!(
+            errors[0].contains(expected),
+            "{inputs:?}: {:?} lacks {expected}",
+            errors[0]
+        );
         assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     }
     let bad_file = ToolRun::new(BIN).input("url", &url);
@@ -371,5 +570,9 @@ fn bad_inputs_are_usage_errors() {
     let done = ToolRun::new(BIN).arg("--no-such-flag").run();
     assert_eq!(done.code, Some(2));
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
-    assert_eq!(app.hits("/health"), 0, "no request before the inputs are valid");
+    assert_eq!(
+        app.hits("/health"),
+        0,
+        "no request before the inputs are valid"
+    );
 }

@@ -25,7 +25,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn status(status: u16) -> Self {
-        Self { status, body: Vec::new(), headers: Vec::new(), delay: Duration::ZERO }
+        Self {
+            status,
+            body: Vec::new(),
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+        }
     }
 
     pub fn json(status: u16, body: serde_json::Value) -> Self {
@@ -60,7 +65,11 @@ pub enum Plan {
     /// The n-th request gets the n-th reply; the last one repeats.
     Sequence(Vec<Reply>),
     /// `before` until `after` has passed since the first request, then `then`.
-    SwitchAfter { after: Duration, before: Reply, then: Reply },
+    SwitchAfter {
+        after: Duration,
+        before: Reply,
+        then: Reply,
+    },
     /// 200 with the request's headers as a JSON object.
     Echo,
 }
@@ -85,6 +94,10 @@ struct PathState {
 #[derive(Default)]
 struct Shared {
     paths: HashMap<String, PathState>,
+    /// The plan of any path without its own.
+    fallback: Option<Plan>,
+    /// Keep every request (tests) or only count them (benchmarks with many requests).
+    record: bool,
     seen: Vec<Seen>,
 }
 
@@ -101,8 +114,14 @@ impl App {
     }
 
     /// Starts on `bind`, with TLS when a server config is given.
-    pub fn start_on(bind: SocketAddr, tls: Option<Arc<rustls::ServerConfig>>) -> anyhow::Result<Self> {
-        let shared = Arc::new(Mutex::new(Shared::default()));
+    pub fn start_on(
+        bind: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> anyhow::Result<Self> {
+        let shared = Arc::new(Mutex::new(Shared {
+            record: true,
+            ..Shared::default()
+        }));
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = server::spawn(router, bind, tls)?;
         Ok(Self { shared, server })
@@ -112,7 +131,23 @@ impl App {
     pub fn plan(&self, path: &str, plan: Plan) -> &Self {
         let mut shared = lock(&self.shared);
         let state = shared.paths.entry(path.to_owned()).or_default();
-        *state = PathState { plan: Some(plan), hits: 0, first: None };
+        *state = PathState {
+            plan: Some(plan),
+            hits: 0,
+            first: None,
+        };
+        self
+    }
+
+    /// The plan of every path that has none of its own.
+    pub fn fallback(&self, plan: Plan) -> &Self {
+        lock(&self.shared).fallback = Some(plan);
+        self
+    }
+
+    /// Stops keeping each request (counts remain): for long benchmark runs.
+    pub fn forget_requests(&self) -> &Self {
+        lock(&self.shared).record = false;
         self
     }
 
@@ -131,7 +166,9 @@ impl App {
 }
 
 fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
@@ -140,33 +177,55 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let body = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
     let reply = {
         let mut shared = lock(&shared);
         let now = Instant::now();
-        shared.seen.push(Seen {
-            method,
-            path: path.clone(),
-            headers: headers.clone(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            at: now,
-        });
+        if shared.record {
+            shared.seen.push(Seen {
+                method,
+                path: path.clone(),
+                headers: headers.clone(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                at: now,
+            });
+        }
+        let fallback = shared.fallback.clone();
         let state = shared.paths.entry(path).or_default();
         state.hits += 1;
         let first = *state.first.get_or_insert(now);
-        match &state.plan {
+        match state.plan.as_ref().or(fallback.as_ref()) {
             None => Reply::status(404).body("no plan for this path"),
-            Some(Plan::Sequence(replies)) => {
-                replies.get(state.hits - 1).or(replies.last()).cloned().unwrap_or(Reply::status(500))
-            }
-            Some(Plan::SwitchAfter { after, before, then }) => {
-                if now.duration_since(first) >= *after { then.clone() } else { before.clone() }
+            Some(Plan::Sequence(replies)) => replies
+                .get(state.hits - 1)
+                .or(replies.last())
+                .cloned()
+                .unwrap_or(Reply::status(500)),
+            Some(Plan::SwitchAfter {
+                after,
+                before,
+                then,
+            }) => {
+                if now.duration_since(first) >= *after {
+                    then.clone()
+                } else {
+                    before.clone()
+                }
             }
             Some(Plan::Echo) => {
-                let map: serde_json::Map<String, serde_json::Value> =
-                    headers.into_iter().map(|(n, v)| (n, serde_json::Value::String(v))).collect();
+                let map: serde_json::Map<String, serde_json::Value> = headers
+                    .into_iter()
+                    .map(|(n, v)| (n, serde_json::Value::String(v)))
+                    .collect();
                 Reply::json(200, serde_json::Value::Object(map))
             }
         }
@@ -175,7 +234,8 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         tokio::time::sleep(reply.delay).await;
     }
     let mut response = Response::new(Body::from(reply.body));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in reply.headers {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             response.headers_mut().append(n, v);

@@ -39,8 +39,18 @@ impl Finished {
 
     /// Everything a user could see: stdout, stderr, outputs and summary.
     pub fn everything(&self) -> String {
-        let outputs: Vec<String> = self.outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{}\n{}\n{}\n{}", self.stdout, self.stderr, outputs.join("\n"), self.summary)
+        let outputs: Vec<String> = self
+            .outputs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.stdout,
+            self.stderr,
+            outputs.join("\n"),
+            self.summary
+        )
     }
 }
 
@@ -51,9 +61,21 @@ impl ToolRun {
         let mut env = BTreeMap::new();
         env.insert("GITHUB_ACTIONS".to_owned(), "true".to_owned());
         env.insert("SHIPGUARD_TEST_NO_RETRY_DELAY".to_owned(), "1".to_owned());
-        env.insert("GITHUB_OUTPUT".to_owned(), dir.path().join("output").display().to_string());
-        env.insert("GITHUB_STEP_SUMMARY".to_owned(), dir.path().join("summary").display().to_string());
-        Self { binary: binary.as_ref().to_path_buf(), args: Vec::new(), env, dir, limit: Duration::from_secs(60) }
+        env.insert(
+            "GITHUB_OUTPUT".to_owned(),
+            dir.path().join("output").display().to_string(),
+        );
+        env.insert(
+            "GITHUB_STEP_SUMMARY".to_owned(),
+            dir.path().join("summary").display().to_string(),
+        );
+        Self {
+            binary: binary.as_ref().to_path_buf(),
+            args: Vec::new(),
+            env,
+            dir,
+            limit: Duration::from_secs(60),
+        }
     }
 
     /// Sets `INPUT_<UPPER_SNAKE>` for a kebab-case input.
@@ -122,8 +144,11 @@ impl ToolRun {
             }
         };
         let elapsed = started.elapsed();
-        let join = |h: Option<std::thread::JoinHandle<String>>| h.and_then(|h| h.join().ok()).unwrap_or_default();
-        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let join = |h: Option<std::thread::JoinHandle<String>>| {
+            h.and_then(|h| h.join().ok()).unwrap_or_default()
+        };
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         let outputs = parse_outputs(&read("output"));
         Finished {
             code,
@@ -136,7 +161,9 @@ impl ToolRun {
     }
 }
 
-fn read_in_background(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+fn read_in_background(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut text = String::new();
         let _ = pipe.read_to_string(&mut text);

@@ -44,18 +44,28 @@ impl Drop for Running {
 }
 
 /// Serves `router` on `bind` (port 0 picks a free one), with TLS when `tls` is given.
-pub fn spawn(router: Router, bind: SocketAddr, tls: Option<Arc<rustls::ServerConfig>>) -> anyhow::Result<Running> {
+pub fn spawn(
+    router: Router,
+    bind: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> anyhow::Result<Running> {
     let std_listener = std::net::TcpListener::bind(bind)?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let thread = std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
+        let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        else {
             return;
         };
         runtime.block_on(async move {
-            let Ok(listener) = TcpListener::from_std(std_listener) else { return };
+            let Ok(listener) = TcpListener::from_std(std_listener) else {
+                return;
+            };
             let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
             loop {
                 let accepted = tokio::select! {
@@ -70,18 +80,27 @@ pub fn spawn(router: Router, bind: SocketAddr, tls: Option<Arc<rustls::ServerCon
                     match acceptor {
                         Some(acceptor) => {
                             if let Ok(tls_stream) = acceptor.accept(stream).await {
-                                let _ = builder.serve_connection(TokioIo::new(tls_stream), service).await;
+                                let _ = builder
+                                    .serve_connection(TokioIo::new(tls_stream), service)
+                                    .await;
                             }
                         }
                         None => {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            let _ = builder
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
                         }
                     }
                 });
             }
         });
     });
-    Ok(Running { addr, scheme, stop: Some(stop_tx), thread: Some(thread) })
+    Ok(Running {
+        addr,
+        scheme,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
 }
 
 /// A listener that accepts every connection and closes it at once: a server mid-restart.
@@ -106,7 +125,11 @@ impl Dropper {
                 }
             }
         });
-        Ok(Self { addr, stop, thread: Some(thread) })
+        Ok(Self {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn url(&self) -> String {

@@ -17,14 +17,19 @@ pub fn make_pki(days: i64) -> anyhow::Result<TestPki> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "shipguard sandbox CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "shipguard sandbox CA");
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
-    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     leaf_params.not_before = now - time::Duration::days(1);
     leaf_params.not_after = now + time::Duration::days(days);
     let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
@@ -38,5 +43,8 @@ pub fn make_pki(days: i64) -> anyhow::Result<TestPki> {
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TestPki { ca_pem: ca_cert.pem(), server_config: Arc::new(config) })
+    Ok(TestPki {
+        ca_pem: ca_cert.pem(),
+        server_config: Arc::new(config),
+    })
 }
