@@ -109,6 +109,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Test hook `SHIPGUARD_TEST_NO_RETRY_DELAY=1`: retry at once.
     pub no_delay: bool,
+    /// Also retry 500 and every other 5xx (Slack asks clients to), not only 502/503/504.
+    pub retry_any_5xx: bool,
 }
 
 impl RetryPolicy {
@@ -119,7 +121,13 @@ impl RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
             no_delay: env.is(vars::SHIPGUARD_TEST_NO_RETRY_DELAY, "1"),
+            retry_any_5xx: false,
         }
+    }
+
+    /// True for a status worth another try under this policy.
+    pub fn retries_status(&self, status: StatusCode) -> bool {
+        is_retryable_status(status) || (self.retry_any_5xx && status.is_server_error())
     }
 
     /// Full-jitter exponential backoff for retry number `retry` (0-based).
@@ -208,7 +216,7 @@ pub async fn send_with_retry(
     loop {
         let result = make().send().await;
         let wait = match &result {
-            Ok(response) if is_retryable_status(response.status()) => {
+            Ok(response) if policy.retries_status(response.status()) => {
                 retry_after(response).unwrap_or_else(|| policy.backoff(retry))
             }
             Ok(_) => break result.map_err(Into::into),

@@ -12,4 +12,5 @@ pub mod http;
 pub mod logging;
 pub mod probe;
 pub mod redact;
+pub mod slack;
 pub mod tool;

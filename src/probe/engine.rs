@@ -254,14 +254,14 @@ impl Probe {
                 hold.max_error_rate * 100.0
             ));
         }
-        if let (Some(max), Some(p95)) = (hold.max_p95, p95) {
-            if p95 > max {
-                problems.push(format!(
-                    "p95 latency {}ms over {}ms",
-                    p95.as_millis(),
-                    max.as_millis()
-                ));
-            }
+        if let (Some(max), Some(p95)) = (hold.max_p95, p95)
+            && p95 > max
+        {
+            problems.push(format!(
+                "p95 latency {}ms over {}ms",
+                p95.as_millis(),
+                max.as_millis()
+            ));
         }
         if !problems.is_empty() {
             result.verdict =

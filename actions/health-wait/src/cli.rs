@@ -69,3 +69,12 @@ impl ToolCli for Cli {
         &self.common
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -5,4 +5,5 @@ pub mod app;
 pub mod demo;
 pub mod harness;
 pub mod server;
+pub mod slack;
 pub mod tls;
