@@ -300,6 +300,37 @@ mod tests {
         }
     }
 
+    /// One snapshot per kind and status, with every field set and hostile user text.
+    #[test]
+    fn rendered_block_kit_snapshots() {
+        for kind in Kind::CHOICES {
+            for status in Status::CHOICES {
+                let mut m = Message::new(
+                    Kind::from_word(kind).unwrap(),
+                    Status::from_word(status).unwrap(),
+                );
+                m.text = Some("Fix \"checkout\" <script> & `tick`\nsecond line".into());
+                m.environment = Some("production".into());
+                m.version = Some("v2.3.0".into());
+                m.from_sha = Some("1111111aaaaaaa".into());
+                m.to_sha = Some("2222222bbbbbbb".into());
+                m.fields = vec![("Region".into(), "eu-west <1>".into())];
+                m.mention = (*status == "failure").then(|| "<!here>".into());
+                m.repository = Some("acme/shop".into());
+                m.sha = Some("0123456789abcdef0123456789abcdef01234567".into());
+                m.actor = Some("octocat".into());
+                m.ref_name = Some("main".into());
+                m.run_url = Some("https://github.com/acme/shop/actions/runs/42".into());
+                m.commit_url = Some(
+                    "https://github.com/acme/shop/commit/0123456789abcdef0123456789abcdef01234567"
+                        .into(),
+                );
+                let rendered = serde_json::to_string_pretty(&m.render()).unwrap();
+                insta::assert_snapshot!(format!("{kind}_{status}"), rendered);
+            }
+        }
+    }
+
     #[test]
     fn short_shas() {
         assert_eq!(short("0123456789abcdef"), "0123456");
