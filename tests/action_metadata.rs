@@ -2,6 +2,8 @@
 //! `INPUT_<UPPER_SNAKE>` in the run step, and each output is forwarded from that step (an
 //! input declared but never passed on is a silent no-op for users).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::path::Path;
 
 fn section<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
@@ -12,12 +14,11 @@ fn section<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
             inside = line == format!("{name}:");
             continue;
         }
-        if inside {
-            if let Some(key) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) {
-                if !key.starts_with(' ') {
-                    names.push(key);
-                }
-            }
+        if inside
+            && let Some(key) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+            && !key.starts_with(' ')
+        {
+            names.push(key);
         }
     }
     names

@@ -1,6 +1,8 @@
 //! The classified retry policy against a local server: busy answers are retried (honouring
 //! Retry-After), other client errors never, and a dead server fails after bounded attempts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::time::Duration;
 
 use sandbox::app::{App, Plan, Reply};

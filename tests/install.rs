@@ -1,6 +1,8 @@
 //! dist/install.sh against a local release server: it installs a verified asset, and refuses
 //! a checksum mismatch or a missing entry instead of running an unverified binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::path::Path;
 use std::process::Command;
 

@@ -84,10 +84,10 @@ fn text_len(block: &Value) -> usize {
 }
 
 fn cut(value: &mut Value, max: usize) {
-    if let Some(text) = value.as_str() {
-        if text.chars().count() > max {
-            *value = Value::String(truncate(text, max));
-        }
+    if let Some(text) = value.as_str()
+        && text.chars().count() > max
+    {
+        *value = Value::String(truncate(text, max));
     }
 }
 

@@ -11,10 +11,10 @@ pub fn escape(text: &str) -> String {
 /// A mrkdwn link; the label is escaped, and a URL that could break the link syntax is not
 /// linked at all.
 pub fn link(url: &str, label: &str) -> String {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        if !url.contains(['<', '>', '|', ' ', '\n']) {
-            return format!("<{url}|{}>", escape(label));
-        }
+    if (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(['<', '>', '|', ' ', '\n'])
+    {
+        return format!("<{url}|{}>", escape(label));
     }
     escape(label)
 }
@@ -28,10 +28,10 @@ pub fn truncate(text: &str, max: usize) -> String {
     let keep = max.saturating_sub(MARKER.chars().count());
     let mut out: String = text.chars().take(keep).collect();
     // Never leave half an escape such as `&am` behind.
-    if let Some(amp) = out.rfind('&') {
-        if !out[amp..].contains(';') {
-            out.truncate(amp);
-        }
+    if let Some(amp) = out.rfind('&')
+        && !out[amp..].contains(';')
+    {
+        out.truncate(amp);
     }
     out.push_str(MARKER);
     out

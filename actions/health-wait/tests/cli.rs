@@ -1,6 +1,8 @@
 //! health-wait as users run it: the real binary, a cleared environment, INPUT_* variables,
 //! local servers, and the output and summary files read back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::time::Duration;
 
 use sandbox::app::{App, Plan, Reply};

@@ -1,5 +1,7 @@
 //! slack-notify as users run it, against the Slack stand-in that records every request.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use sandbox::harness::{Finished, ToolRun};
 use sandbox::slack::{BOT_TOKEN, Forced, Slack};
 use serde_json::{Value, json};

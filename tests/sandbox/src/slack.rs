@@ -259,10 +259,10 @@ fn reply(status: u16, body: String, retry_after: Option<u64>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = seconds.to_string().parse() {
-            response.headers_mut().insert("retry-after", value);
-        }
+    if let Some(seconds) = retry_after
+        && let Ok(value) = seconds.to_string().parse()
+    {
+        response.headers_mut().insert("retry-after", value);
     }
     response
 }
