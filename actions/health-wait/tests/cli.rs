@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sandbox::app::{App, Plan, Reply};
-use sandbox::harness::{Finished, ToolRun};
+use sandbox::harness::ToolRun;
 use sandbox::server::Dropper;
 use serde_json::json;
 
@@ -25,17 +25,6 @@ fn app(plan: Plan) -> App {
     app
 }
 
-#[track_caller]
-fn assert_exit(run: &Finished, code: i32) {
-    assert_eq!(
-        run.code,
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-}
-
 #[test]
 fn becomes_healthy_after_a_delay() {
     let app = app(Plan::SwitchAfter {
@@ -44,7 +33,7 @@ fn becomes_healthy_after_a_delay() {
         then: Reply::status(200),
     });
     let run = health_wait(&app.url("/health")).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert_eq!(run.output("healthy"), "true");
     assert_eq!(run.output("last-status"), "200");
     assert_eq!(run.output("failed-condition"), "");
@@ -88,7 +77,7 @@ fn stays_unavailable_until_the_deadline() {
     let run = health_wait(&app.url("/health"))
         .input("timeout", "600ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert_eq!(run.output("healthy"), "false");
     assert_eq!(run.output("last-status"), "503");
     assert_eq!(
@@ -111,7 +100,7 @@ fn unauthorized_fails_fast_unless_expected() {
     let run = health_wait(&app.url("/health"))
         .input("timeout", "30s")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert_eq!(run.output("attempts"), "1", "no retry of a 401");
     assert_eq!(
         run.output("failed-condition"),
@@ -134,7 +123,7 @@ fn unauthorized_fails_fast_unless_expected() {
     let run = health_wait(&app.url("/health"))
         .input("expect", "[STATUS] == any(200, 401)")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
 }
 
 #[test]
@@ -145,7 +134,7 @@ fn success_threshold_counts_consecutive_passes() {
     let run = health_wait(&app.url("/health"))
         .input("success-threshold", "2")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert_eq!(
         run.output("attempts"),
         "6",
@@ -162,7 +151,7 @@ fn a_slow_server_times_out_each_request() {
         .input("request-timeout", "200ms")
         .input("timeout", "700ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert_eq!(run.output("last-status"), "");
     let failure = run.output("failed-condition");
     assert!(
@@ -180,7 +169,7 @@ fn response_time_condition_fails_a_slow_answer() {
         .input("expect", "[STATUS] == 200\n[RESPONSE_TIME] < 100")
         .input("timeout", "600ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         run.output("failed-condition")
             .starts_with("[RESPONSE_TIME] < 100 (got "),
@@ -193,7 +182,7 @@ fn response_time_condition_fails_a_slow_answer() {
 fn dropped_connections_are_retried_not_fatal() {
     let dropper = Dropper::start().unwrap();
     let run = health_wait(&dropper.url()).input("timeout", "500ms").run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     let report = run.report();
     assert_eq!(report["urls"][0]["verdict"], json!("timeout"));
     assert!(
@@ -219,7 +208,7 @@ fn degraded_json_until_every_check_is_up() {
             "[STATUS] == 200\n[BODY].status == healthy\n[BODY].checks.database.status == up",
         )
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert_eq!(run.output("attempts"), "3");
     assert!(
         run.stderr
@@ -239,7 +228,7 @@ fn several_urls_are_probed_together() {
     });
     let urls = format!("{}\n{}", fast.url("/health"), slow.url("/health"));
     let run = health_wait(&urls).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let report = run.report();
     assert_eq!(report["urls"].as_array().unwrap().len(), 2);
     assert_eq!(report["urls"][0]["attempts"], json!(1));
@@ -253,7 +242,7 @@ fn several_urls_are_probed_together() {
     let missing = app(Plan::Sequence(vec![Reply::status(404)]));
     let urls = format!("{}\n{}", down.url("/health"), missing.url("/health"));
     let run = health_wait(&urls).input("expect", "[STATUS] == 200").run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     let report = run.report();
     assert!(
         report["reason"].as_str().unwrap().contains("404 Not Found"),
@@ -282,7 +271,7 @@ fn hold_judges_error_rate_after_healthy() {
         .input("hold", "400ms")
         .input("max-error-rate", "10%")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         run.stderr.contains("title=health-hold-failed"),
         "{}",
@@ -298,7 +287,7 @@ fn hold_judges_error_rate_after_healthy() {
     let run = health_wait(&steady.url("/health"))
         .input("hold", "300ms")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let hold = &run.report()["urls"][0]["hold"];
     assert!(hold["attempts"].as_u64().unwrap() >= 2, "{hold}");
     assert_eq!(hold["errors"], json!(0));
@@ -313,7 +302,7 @@ fn hold_judges_p95_latency() {
         .input("hold", "400ms")
         .input("max-p95", "50ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         run.output("failed-condition").contains("p95 latency"),
         "{}",
@@ -333,7 +322,7 @@ fn tls_with_a_private_ca() {
     let url = format!("{}/health", app.server.localhost_url());
 
     let run = health_wait(&url).input("timeout", "600ms").run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         run.output("failed-condition")
             .to_lowercase()
@@ -346,14 +335,14 @@ fn tls_with_a_private_ca() {
         health_wait(&url).input("expect", "[STATUS] == 200\n[CERTIFICATE_EXPIRATION] > 168h");
     let ca = with_ca.file("ca.pem", &pki.ca_pem);
     let run = with_ca.input("ca-cert", &ca).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
 
     let near_expiry = health_wait(&url)
         .input("expect", "[CERTIFICATE_EXPIRATION] > 60d")
         .input("timeout", "300ms");
     let ca = near_expiry.file("ca.pem", &pki.ca_pem);
     let run = near_expiry.input("ca-cert", &ca).run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         run.output("failed-condition")
             .starts_with("[CERTIFICATE_EXPIRATION] > 60d (got \"29d 23h\")"),
@@ -362,19 +351,19 @@ fn tls_with_a_private_ca() {
     );
 
     let run = health_wait(&url).input("insecure", "true").run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
 }
 
 #[test]
 fn localhost_reaches_ipv4_and_ipv6_servers() {
     let v4 = app(Plan::Sequence(vec![Reply::status(200)]));
     let run = health_wait(&format!("{}/health", v4.server.localhost_url())).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     // IPv6 loopback is not on every machine; where it is, localhost must find it too.
     if let Ok(v6) = App::start_on("[::1]:0".parse().unwrap(), None) {
         v6.plan("/health", Plan::Sequence(vec![Reply::status(200)]));
         let run = health_wait(&format!("{}/health", v6.server.localhost_url())).run();
-        assert_exit(&run, 0);
+        run.assert_exit(0);
     }
 }
 
@@ -386,7 +375,7 @@ fn method_headers_and_body_are_sent() {
         .input("headers", "X-Probe: one\nAccept: application/json")
         .input("body", "{\"ping\":true}")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let seen = &app.seen()[0];
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.body, "{\"ping\":true}");
@@ -413,7 +402,7 @@ fn a_header_secret_never_leaks() {
         .input("expect", "[BODY].authorization == nope")
         .input("timeout", "300ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(
         app.seen()[0]
             .headers
@@ -445,7 +434,7 @@ fn hostile_bodies_cannot_inject_workflow_commands() {
         .input("expect", "[BODY].status == ok")
         .input("timeout", "200ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     for line in run.stderr.lines().chain(run.stdout.lines()) {
         assert!(
             !line.starts_with("::set-output") && !line.starts_with("::error::injected"),
@@ -462,7 +451,7 @@ fn json_format_prints_only_the_report() {
     let run = health_wait(&app.url("/health"))
         .input("format", "json")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let stdout: serde_json::Value =
         serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
     assert_eq!(stdout["healthy"], json!(true));
@@ -485,7 +474,7 @@ fn flags_beat_inputs_and_cli_use_needs_no_actions_files() {
         .arg("--interval")
         .arg("100ms")
         .run();
-    assert_exit(&run, 1);
+    run.assert_exit(1);
     assert!(run.outputs.is_empty());
     assert!(
         !run.stderr.contains("::"),

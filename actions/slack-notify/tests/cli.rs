@@ -31,13 +31,7 @@ fn bot(slack: &Slack) -> ToolRun {
 
 #[track_caller]
 fn assert_exit(run: &Finished, code: i32) {
-    assert_eq!(
-        run.code,
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_exit(code);
 }
 
 /// Every text of a payload, in order: fallback, then each block's texts and fields.
@@ -68,7 +62,7 @@ fn webhook_deploy_message_with_github_defaults() {
         .input("environment", "production")
         .input("version", "v1.4.2")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let messages = slack.messages();
     assert_eq!(messages.len(), 1);
     let payload = &messages[0].2;
@@ -100,7 +94,7 @@ fn retries_429_after_the_delay_then_succeeds() {
     let run = notify(&slack)
         .without_env("SHIPGUARD_TEST_NO_RETRY_DELAY")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let received = slack.received();
     assert_eq!(received.len(), 2, "retried once");
     let waited = received[1].at.duration_since(received[0].at);
@@ -116,7 +110,7 @@ fn retries_a_500_then_succeeds() {
     let slack = Slack::start().unwrap();
     slack.force(vec![Forced::new(500, "internal_error")]);
     let run = notify(&slack).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert_eq!(slack.received().len(), 2);
 }
 
@@ -125,7 +119,7 @@ fn no_service_fails_by_default_and_warns_when_asked() {
     let slack = Slack::start().unwrap();
     slack.force(vec![Forced::new(404, "no_service")]);
     let run = notify(&slack).run();
-    assert_exit(&run, 3);
+    run.assert_exit(3);
     assert!(
         run.stderr
             .contains("no_service (HTTP 404): the webhook URL is revoked"),
@@ -136,7 +130,7 @@ fn no_service_fails_by_default_and_warns_when_asked() {
 
     slack.force(vec![Forced::new(404, "no_service")]);
     let run = notify(&slack).input("on-error", "warn").run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert!(
         run.stderr
             .contains("::warning title=slack-failed::Slack refused the message: no_service"),
@@ -151,7 +145,7 @@ fn invalid_payload_is_not_retried() {
     let slack = Slack::start().unwrap();
     slack.force(vec![Forced::new(400, "invalid_payload")]);
     let run = notify(&slack).run();
-    assert_exit(&run, 3);
+    run.assert_exit(3);
     assert_eq!(slack.received().len(), 1);
     assert!(run.stderr.contains("invalid_payload"), "{}", run.stderr);
 }
@@ -160,7 +154,7 @@ fn invalid_payload_is_not_retried() {
 fn bot_posts_then_updates_the_same_message() {
     let slack = Slack::start().unwrap();
     let started = bot(&slack).input("status", "started").run();
-    assert_exit(&started, 0);
+    started.assert_exit(0);
     let ts = started.output("ts").to_owned();
     assert!(!ts.is_empty());
     assert_eq!(started.output("channel"), "C0DEPLOYS");
@@ -173,7 +167,7 @@ fn bot_posts_then_updates_the_same_message() {
         .input("status", "success")
         .input("update-ts", &ts)
         .run();
-    assert_exit(&finished, 0);
+    finished.assert_exit(0);
     assert_eq!(finished.output("ts"), ts);
     let messages = slack.messages();
     assert_eq!(messages.len(), 1, "updated, not posted again");
@@ -184,11 +178,11 @@ fn bot_posts_then_updates_the_same_message() {
         .input("status", "failure")
         .input("thread-ts", &ts)
         .run();
-    assert_exit(&reply, 0);
+    reply.assert_exit(0);
     assert_eq!(slack.received()[2].body["thread_ts"], json!(ts));
 
     let missing = bot(&slack).input("update-ts", "1.000").run();
-    assert_exit(&missing, 3);
+    missing.assert_exit(3);
     assert!(
         missing.stderr.contains("message_not_found"),
         "{}",
@@ -204,7 +198,7 @@ fn hostile_commit_text_arrives_intact() {
         .input("text", text)
         .input("fields", "Note=a \"q\" & <x>\nEmpty=")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let received = &slack.received()[0];
     let payload: Value = serde_json::from_str(&received.raw).expect("valid JSON arrived");
     let blocks = payload["attachments"][0]["blocks"].as_array().unwrap();
@@ -231,7 +225,7 @@ fn hostile_commit_text_arrives_intact() {
 fn a_huge_text_arrives_within_the_limits() {
     let slack = Slack::start().unwrap();
     let run = notify(&slack).input("text", &"x".repeat(12_000)).run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let payload = &slack.messages()[0].2;
     let section = texts(payload)
         .into_iter()
@@ -249,7 +243,7 @@ fn dry_run_sends_nothing_and_shows_the_payload() {
         .input("kind", "rollback")
         .input("status", "failure")
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert!(slack.received().is_empty());
     let printed: Value = serde_json::from_str(&run.stdout).expect("stdout is the exact JSON");
     assert_eq!(printed["text"], json!("🔥 Could not roll back acme/shop"));
@@ -267,13 +261,16 @@ fn dry_run_sends_nothing_and_shows_the_payload() {
         .input("status", "success")
         .input("dry-run", "true")
         .run();
-    assert_exit(&without_secret, 0);
+    without_secret.assert_exit(0);
 }
 
 #[test]
 fn mention_only_on_failure_by_default() {
     let slack = Slack::start().unwrap();
-    assert_exit(&notify(&slack).input("mention", "<!here>").run(), 0);
+    notify(&slack)
+        .input("mention", "<!here>")
+        .run()
+        .assert_exit(0);
     assert_exit(
         &notify(&slack)
             .input("mention", "<!here>")
@@ -301,7 +298,7 @@ fn health_report_becomes_evidence() {
         .input("status", "failure")
         .input("report", &report.to_string())
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let all = texts(&slack.messages()[0].2).join("\n");
     assert!(
         all.contains("*Health check:* not healthy ❌ after 3 attempts"),
@@ -318,7 +315,7 @@ fn custom_payload_is_validated_and_sent_as_is() {
         .input("kind", "custom")
         .input("payload", &payload.to_string())
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     assert_eq!(slack.messages()[0].2, payload);
 }
 
@@ -329,7 +326,7 @@ fn secrets_never_leak() {
     let run = notify(&slack)
         .input("text", &format!("echo {webhook}"))
         .run();
-    assert_exit(&run, 0);
+    run.assert_exit(0);
     let everything = run.everything();
     let leaks: Vec<&str> = everything
         .lines()
@@ -338,7 +335,7 @@ fn secrets_never_leak() {
     assert!(leaks.is_empty(), "{leaks:?}");
     slack.force(vec![Forced::new(403, "invalid_token")]);
     let run = bot(&slack).run();
-    assert_exit(&run, 3);
+    run.assert_exit(3);
     let everything = run.everything();
     let leaks: Vec<&str> = everything
         .lines()

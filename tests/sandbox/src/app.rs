@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
-use crate::server::{self, Running};
+use crate::server::{self, Running, lock};
 
 /// One scripted reply.
 #[derive(Debug, Clone)]
@@ -163,12 +163,6 @@ impl App {
     pub fn hits(&self, path: &str) -> usize {
         lock(&self.shared).paths.get(path).map_or(0, |p| p.hits)
     }
-}
-
-fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {

@@ -12,6 +12,13 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// Locks shared server state; a handler that panicked must not wedge the next request.
+pub fn lock<T>(shared: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A server running until dropped.
 pub struct Running {
     pub addr: SocketAddr,

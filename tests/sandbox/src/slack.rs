@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::server::{self, Running};
+use crate::server::{self, Running, lock};
 
 /// The bot token the stand-in accepts.
 pub const BOT_TOKEN: &str = "xoxb-sandbox-token";
@@ -110,12 +110,6 @@ impl Forced {
         self.retry_after = Some(seconds);
         self
     }
-}
-
-fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
