@@ -155,10 +155,6 @@ impl Setting {
         self
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     pub fn optional(self) -> Option<String> {
         self.raw
     }

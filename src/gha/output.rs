@@ -39,27 +39,6 @@ pub fn append_outputs(path: &Path, outputs: &[(String, String)]) -> anyhow::Resu
         .with_context(|| format!("Failed to write `$GITHUB_OUTPUT` file `{}`", path.display()))
 }
 
-/// Reads a `$GITHUB_OUTPUT` file back into name/value pairs (tests and the sandbox use it).
-pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
-    let mut outputs = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if let Some((name, delimiter)) = line.split_once("<<") {
-            let mut value = Vec::new();
-            for inner in lines.by_ref() {
-                if inner == delimiter {
-                    break;
-                }
-                value.push(inner);
-            }
-            outputs.push((name.to_owned(), value.join("\n")));
-        } else if let Some((name, value)) = line.split_once('=') {
-            outputs.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    outputs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,9 +54,11 @@ mod tests {
         append_outputs(&path, &outputs).unwrap();
         append_outputs(&path, &[("more".to_owned(), String::new())]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut expected = outputs.clone();
-        expected.push(("more".to_owned(), String::new()));
-        assert_eq!(parse_outputs(&text), expected);
+        let parsed = sandbox::harness::parse_outputs(&text);
+        assert_eq!(parsed.len(), 3, "{text}");
+        assert_eq!(parsed["healthy"], "true");
+        assert_eq!(parsed["report"], outputs[1].1);
+        assert_eq!(parsed["more"], "");
     }
 
     #[test]

@@ -25,11 +25,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
     let payload = serde_json::to_string(&settings.payload)?;
     if settings.dry_run {
-        ctx.actions.set_outputs(&[
-            ("ts", String::new()),
-            ("channel", String::new()),
-            ("payload", payload),
-        ])?;
+        set_outputs(ctx, &Delivered::default(), payload)?;
         ctx.actions
             .write_summary(&summary::render(&settings, None, None))?;
         println!(
@@ -64,11 +60,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     match sent {
         Ok(delivered) => {
             let Delivered { ts, channel } = &delivered;
-            ctx.actions.set_outputs(&[
-                ("ts", ts.clone().unwrap_or_default()),
-                ("channel", channel.clone().unwrap_or_default()),
-                ("payload", payload),
-            ])?;
+            set_outputs(ctx, &delivered, payload)?;
             ctx.actions
                 .write_summary(&summary::render(&settings, Some(&delivered), None))?;
             let line = format!("sent: {}", settings.headline);
@@ -88,11 +80,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 "slack-failed",
                 message.clone(),
             ));
-            ctx.actions.set_outputs(&[
-                ("ts", String::new()),
-                ("channel", String::new()),
-                ("payload", payload),
-            ])?;
+            set_outputs(ctx, &Delivered::default(), payload)?;
             ctx.actions
                 .write_summary(&summary::render(&settings, None, Some(&message)))?;
             Ok(Code::Success)
@@ -106,4 +94,13 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             Err(err)
         }
     }
+}
+
+/// The three outputs, the same whether the message was sent, previewed or not sent.
+fn set_outputs(ctx: &Context, delivered: &Delivered, payload: String) -> anyhow::Result<()> {
+    ctx.actions.set_outputs(&[
+        ("ts", delivered.ts.clone().unwrap_or_default()),
+        ("channel", delivered.channel.clone().unwrap_or_default()),
+        ("payload", payload),
+    ])
 }
