@@ -122,6 +122,30 @@ impl Env {
         self.input(name).map(|v| Secret::new(v.to_owned()))
     }
 
+    /// A secret from `--<name>-file` when given, else the input, else `var`.
+    pub fn secret_from(
+        &self,
+        name: &str,
+        var: &str,
+        file: Option<&str>,
+    ) -> anyhow::Result<Option<Secret<String>>> {
+        let Some(path) = file else {
+            return Ok(self.secret_or_var(name, var));
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            usage(format!(
+                "invalid flag --{name}-file: cannot read `{path}`: {err}"
+            ))
+        })?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(usage(format!(
+                "invalid flag --{name}-file: `{path}` is empty"
+            )));
+        }
+        Ok(Some(Secret::new(text.to_owned())))
+    }
+
     /// A secret from the input, else a listed ecosystem variable.
     pub fn secret_or_var(&self, name: &str, var: &str) -> Option<Secret<String>> {
         self.secret(name)

@@ -76,6 +76,15 @@ pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
     builder.build().context("Failed to build the HTTP client")
 }
 
+/// CA certificates from an input that holds either PEM text (a secret pasted as is) or the
+/// path of a PEM file; anything unreadable is a usage error naming the input.
+pub fn load_ca_input(input: &str, value: &str) -> anyhow::Result<Vec<Certificate>> {
+    if value.contains("-----BEGIN") {
+        return parse_ca_bundle(input, "the PEM text", value.as_bytes());
+    }
+    load_ca_certs(input, Path::new(value))
+}
+
 /// Reads a PEM bundle of CA certificates; a bad file is a usage error naming the input.
 pub fn load_ca_certs(input: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
     let pem = std::fs::read(path).map_err(|err| {
@@ -84,16 +93,18 @@ pub fn load_ca_certs(input: &str, path: &Path) -> anyhow::Result<Vec<Certificate
             path.display()
         ))
     })?;
-    let certs = Certificate::from_pem_bundle(&pem).map_err(|_| {
+    parse_ca_bundle(input, &format!("`{}`", path.display()), &pem)
+}
+
+fn parse_ca_bundle(input: &str, source: &str, pem: &[u8]) -> anyhow::Result<Vec<Certificate>> {
+    let certs = Certificate::from_pem_bundle(pem).map_err(|_| {
         usage(format!(
-            "invalid input `{input}`: `{}` is not a PEM certificate bundle",
-            path.display()
+            "invalid input `{input}`: {source} is not a PEM certificate bundle"
         ))
     })?;
     if certs.is_empty() {
         return Err(usage(format!(
-            "invalid input `{input}`: `{}` holds no PEM certificate",
-            path.display()
+            "invalid input `{input}`: {source} holds no PEM certificate"
         )));
     }
     Ok(certs)

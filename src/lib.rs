@@ -4,6 +4,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod coolify;
 pub mod duration;
 pub mod env;
 pub mod exit;

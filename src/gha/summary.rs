@@ -135,6 +135,47 @@ pub fn xychart(title: &str, x_label: &str, y_label: &str, values: &[f64]) -> Str
     )
 }
 
+/// One bar of a timeline: a section (an app), a label, and its span in seconds from the start.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub section: String,
+    pub label: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// A Mermaid `gantt` timeline of spans, in milliseconds from zero (labels sanitised: Mermaid
+/// reads `:` and `#` as syntax).
+pub fn timeline(title: &str, spans: &[Span]) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if matches!(c, ':' | '#' | ';' | '\n' | '\r') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    let mut out = format!(
+        "gantt\n    title {}\n    dateFormat x\n    axisFormat %M:%S",
+        clean(title)
+    );
+    let mut section = None;
+    for span in spans {
+        if section != Some(&span.section) {
+            out.push_str(&format!("\n    section {}", clean(&span.section)));
+            section = Some(&span.section);
+        }
+        let start = (span.start * 1000.0).round() as u64;
+        // A zero-length bar does not render; give it one millisecond.
+        let end = ((span.end * 1000.0).round() as u64).max(start + 1);
+        out.push_str(&format!("\n    {} :{start}, {end}", clean(&span.label)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +206,19 @@ mod tests {
         let out = s.render();
         assert!(out.len() <= LIMIT);
         assert!(out.contains("Summary truncated"));
+    }
+
+    #[test]
+    fn timeline_sanitises_labels() {
+        let spans = [Span {
+            section: "web: app".into(),
+            label: "build #1".into(),
+            start: 0.5,
+            end: 0.5,
+        }];
+        let chart = timeline("Deploy", &spans);
+        assert!(chart.contains("section web  app"), "{chart}");
+        assert!(chart.contains("build  1 :500, 501"), "{chart}");
     }
 
     #[test]

@@ -114,14 +114,12 @@ impl Settings {
 /// Exactly one of webhook or bot token (none only for a dry run); masked before any use.
 fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> {
     let env = &ctx.env;
-    let webhook = secret(
-        env,
+    let webhook = env.secret_from(
         "webhook-url",
         "SLACK_WEBHOOK_URL",
         cli.webhook_url_file.as_deref(),
     )?;
-    let token = secret(
-        env,
+    let token = env.secret_from(
         "bot-token",
         "SLACK_BOT_TOKEN",
         cli.bot_token_file.as_deref(),
@@ -183,30 +181,6 @@ fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> 
             }))
         }
     }
-}
-
-/// A secret from its input, a listed variable, or a file; never from a flag value.
-fn secret(
-    env: &Env,
-    name: &str,
-    var: &str,
-    file: Option<&str>,
-) -> anyhow::Result<Option<Secret<String>>> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            usage(format!(
-                "invalid flag --{name}-file: cannot read `{path}`: {err}"
-            ))
-        })?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(usage(format!(
-                "invalid flag --{name}-file: `{path}` is empty"
-            )));
-        }
-        return Ok(Some(Secret::new(text.to_owned())));
-    }
-    Ok(env.secret_or_var(name, var))
 }
 
 /// `Key=Value` per line.

@@ -1,0 +1,145 @@
+//! coolify-deploy: deploy Coolify apps (optionally to a new image tag) and wait for every
+//! deployment. Flags: cli.rs · validation: settings.rs · Coolify: shipguard::coolify ·
+//! evidence: report.rs · other platforms: webhook.rs
+
+mod cli;
+mod report;
+mod settings;
+mod webhook;
+
+use std::process::ExitCode;
+
+use shipguard::coolify::{self, Client, Outcome, Tracked, version};
+use shipguard::exit::Code;
+use shipguard::gha::{Annotation, Format, Level, Summary};
+use shipguard::http::RetryPolicy;
+use shipguard::redact::safe_url;
+use shipguard::tool::{self, Context};
+
+use crate::cli::Cli;
+use crate::report::Report;
+use crate::settings::{Mode, Settings};
+
+fn main() -> ExitCode {
+    tool::main("coolify-deploy", env!("CARGO_PKG_VERSION"), run)
+}
+
+async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
+    let settings = Settings::resolve(cli, ctx)?;
+    let policy = RetryPolicy::new(&ctx.env);
+    match settings.mode {
+        Mode::Webhook {
+            url,
+            image,
+            tag,
+            force,
+        } => {
+            let hit = webhook::trigger(
+                &settings.http,
+                &policy,
+                &url,
+                image.as_deref(),
+                tag.as_deref(),
+                force,
+            )
+            .await?;
+            let line = format!("deploy webhook accepted the deploy (HTTP {})", hit.status);
+            ctx.actions.set_outputs(&[
+                ("deployment-uuids", String::new()),
+                ("status", "queued".to_owned()),
+                ("previous-image-tags", "{}".to_owned()),
+                ("duration-seconds", format!("{:.0}", hit.seconds.ceil())),
+                (
+                    "report",
+                    serde_json::json!({"tool": "coolify-deploy", "kind": "deploy", "status": "queued", "target": "webhook", "image": image, "image_tag": tag}).to_string(),
+                ),
+            ])?;
+            let mut summary = Summary::new();
+            summary.heading(3, &format!("✅ coolify-deploy: {line}"));
+            ctx.actions.write_summary(&summary)?;
+            println!("{line}");
+            Ok(Code::Success)
+        }
+        Mode::Coolify { url, token, plan } => {
+            let mut client = Client::new(settings.http, &url, token, policy);
+            let server = client.version().await?;
+            ctx.actions
+                .log(&format!("Coolify {server} at {}", safe_url(client.base())));
+            if server < version::MINIMUM {
+                ctx.actions.annotate(Annotation::new(
+                    Level::Warning,
+                    "coolify-too-old",
+                    format!(
+                        "Coolify {server} is older than {}: cancelling and following deduplicated deployments may not work; upgrade Coolify",
+                        version::MINIMUM
+                    ),
+                ));
+            }
+            let actions = ctx.actions.clone();
+            let observe = move |t: &Tracked| {
+                let name = t.app_name.as_deref().unwrap_or(&t.app);
+                let uuid = t.deployment_uuid.as_deref().unwrap_or("-");
+                let note = t
+                    .note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                actions.log(&format!("{name}: deployment {uuid} {}{note}", t.status));
+            };
+            let rollout = {
+                let _group = ctx.actions.group("Deploying");
+                coolify::rollout::run(&client, &plan, &observe).await?
+            };
+            let report = Report::new(
+                ctx.version,
+                safe_url(client.base()),
+                Some(server.to_string()),
+                plan.image_tag.clone(),
+                rollout,
+                settings.log_lines,
+            );
+            finish(ctx, &report)
+        }
+    }
+}
+
+/// Logs, outputs, summary and the exit code of a Coolify run.
+fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
+    for t in &report.deployments {
+        if !matches!(
+            t.outcome,
+            Outcome::Failed | Outcome::Timeout | Outcome::Cancelled
+        ) {
+            continue;
+        }
+        let name = t.app_name.as_deref().unwrap_or(&t.app);
+        match report.log_tails.get(&t.app) {
+            Some(lines) => {
+                let _group = ctx
+                    .actions
+                    .group(&format!("Last {} log lines of {name}", lines.len()));
+                // Build logs are untrusted: printed between stop-commands markers.
+                ctx.actions.untrusted(&lines.join("\n"));
+            }
+            None => ctx.actions.log(&format!(
+                "{name}: no deployment log (the token needs read:sensitive to read logs)"
+            )),
+        }
+    }
+    let json = serde_json::to_string(report)?;
+    ctx.actions.set_outputs(&report.outputs(&json)?)?;
+    ctx.actions.write_summary(&report.summary())?;
+    let ok = matches!(report.status, Outcome::Finished | Outcome::Queued);
+    if !ok {
+        ctx.actions.annotate(Annotation::new(
+            Level::Error,
+            report.failure_code(),
+            report.verdict_line(),
+        ));
+    }
+    match ctx.actions.format() {
+        Format::Json => println!("{}", ctx.actions.scrub(&json)),
+        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
+    }
+    Ok(if ok { Code::Success } else { Code::Negative })
+}

@@ -1,0 +1,227 @@
+//! The evidence of one run: the `report` JSON, the outputs, and the step summary (one row
+//! per app and a Mermaid timeline of each deployment's queue and build).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shipguard::coolify::rollout::log_tail;
+use shipguard::coolify::{Outcome, Rollout, Tracked};
+use shipguard::gha::Summary;
+use shipguard::gha::summary::{Span, inline, timeline};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub status: Outcome,
+    /// The Coolify base URL (or `webhook`), never a token.
+    pub target: String,
+    pub coolify_version: Option<String>,
+    pub image_tag: Option<String>,
+    pub duration_seconds: f64,
+    pub previous_image_tags: BTreeMap<String, String>,
+    pub deployments: Vec<Tracked>,
+    /// App → the last log lines of a deployment that did not finish.
+    pub log_tails: BTreeMap<String, Vec<String>>,
+}
+
+impl Report {
+    pub fn new(
+        version: &'static str,
+        target: String,
+        coolify_version: Option<String>,
+        image_tag: Option<String>,
+        rollout: Rollout,
+        log_lines: usize,
+    ) -> Self {
+        let log_tails = rollout
+            .deployments
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.outcome,
+                    Outcome::Failed | Outcome::Timeout | Outcome::Cancelled
+                )
+            })
+            .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
+            .collect();
+        Self {
+            tool: "coolify-deploy",
+            version,
+            kind: "deploy",
+            status: rollout.status,
+            target,
+            coolify_version,
+            image_tag,
+            duration_seconds: round(rollout.duration_seconds),
+            previous_image_tags: rollout.previous_image_tags,
+            deployments: rollout.deployments,
+            log_tails,
+        }
+    }
+
+    /// The action's outputs, `report` included.
+    pub fn outputs(&self, json: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let uuids: Vec<&str> = self
+            .deployments
+            .iter()
+            .filter_map(|t| t.deployment_uuid.as_deref())
+            .collect();
+        Ok(vec![
+            ("deployment-uuids", uuids.join(",")),
+            ("status", self.status.as_str().to_owned()),
+            (
+                "previous-image-tags",
+                serde_json::to_string(&self.previous_image_tags)?,
+            ),
+            (
+                "duration-seconds",
+                format!("{:.0}", self.duration_seconds.ceil()),
+            ),
+            ("report", json.to_owned()),
+        ])
+    }
+
+    /// One line for the log and the annotation.
+    pub fn verdict_line(&self) -> String {
+        let apps = self.deployments.len();
+        let noun = if apps == 1 {
+            "deployment"
+        } else {
+            "deployments"
+        };
+        let tag = self
+            .image_tag
+            .as_ref()
+            .map(|t| format!(" of image tag {t}"))
+            .unwrap_or_default();
+        match self.status {
+            Outcome::Finished => format!(
+                "{apps} {noun}{tag} finished in {:.1}s",
+                self.duration_seconds
+            ),
+            Outcome::Queued => format!("{apps} {noun}{tag} queued (not waited for)"),
+            Outcome::Failed => format!(
+                "{} of {apps} {noun}{tag} failed",
+                self.count(Outcome::Failed)
+            ),
+            Outcome::Cancelled => format!(
+                "{} of {apps} {noun}{tag} cancelled",
+                self.count(Outcome::Cancelled)
+            ),
+            Outcome::Timeout => format!(
+                "{} of {apps} {noun}{tag} still running after {:.0}s",
+                self.count(Outcome::Timeout),
+                self.duration_seconds
+            ),
+        }
+    }
+
+    fn count(&self, outcome: Outcome) -> usize {
+        self.deployments
+            .iter()
+            .filter(|t| t.outcome == outcome)
+            .count()
+    }
+
+    /// The annotation title for a negative verdict.
+    pub fn failure_code(&self) -> &'static str {
+        match self.status {
+            Outcome::Timeout => "deploy-timeout",
+            Outcome::Cancelled => "deploy-cancelled",
+            _ => "deploy-failed",
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::new();
+        let icon = match self.status {
+            Outcome::Finished | Outcome::Queued => "✅",
+            _ => "❌",
+        };
+        s.heading(
+            3,
+            &format!("{icon} coolify-deploy: {}", self.verdict_line()),
+        );
+        let mut facts = vec![format!("Target: {}", inline(&self.target))];
+        if let Some(v) = &self.coolify_version {
+            facts.push(format!("Coolify {}", inline(v)));
+        }
+        s.paragraph(&facts.join(" · "));
+        let rows: Vec<Vec<String>> = self
+            .deployments
+            .iter()
+            .map(|t| {
+                let duration = match (t.ended_at, t.queued_at) {
+                    (Some(end), start) => format!("{:.1}s", end - start),
+                    (None, _) => String::new(),
+                };
+                let previous = self
+                    .previous_image_tags
+                    .get(&t.app)
+                    .cloned()
+                    .unwrap_or_default();
+                vec![
+                    t.app_name.clone().unwrap_or_else(|| t.app.clone()),
+                    t.deployment_uuid.clone().unwrap_or_default(),
+                    t.outcome.as_str().to_owned(),
+                    duration,
+                    previous,
+                    t.link.clone().unwrap_or_default(),
+                    t.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s.table(
+            &[
+                "App",
+                "Deployment",
+                "Status",
+                "Duration",
+                "Previous tag",
+                "Link",
+                "Note",
+            ],
+            &rows,
+        );
+        let spans = self.spans();
+        if !spans.is_empty() {
+            s.mermaid(&timeline("Deployments", &spans));
+        }
+        for (app, lines) in &self.log_tails {
+            let mut body = Summary::new();
+            body.code_block(&lines.join("\n"));
+            s.details(&format!("Last {} log lines of {app}", lines.len()), &body);
+        }
+        s
+    }
+
+    fn spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for t in &self.deployments {
+            let section = t.app_name.clone().unwrap_or_else(|| t.app.clone());
+            let Some(end) = t.ended_at else { continue };
+            let build_start = t.started_at.unwrap_or(end);
+            if build_start > t.queued_at {
+                spans.push(Span {
+                    section: section.clone(),
+                    label: "queued".into(),
+                    start: t.queued_at,
+                    end: build_start,
+                });
+            }
+            spans.push(Span {
+                section,
+                label: t.outcome.as_str().into(),
+                start: build_start,
+                end,
+            });
+        }
+        spans
+    }
+}
+
+fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,41 @@
+//! Webhook mode, for platforms other than Coolify: one POST of `{"image","tag","force"}` to a
+//! deploy hook (retried when the hook is busy or down), and no deployment to follow.
+
+use std::time::Instant;
+
+use serde_json::json;
+use shipguard::http::{RetryPolicy, send_with_retry};
+use shipguard::redact::Secret;
+use url::Url;
+
+/// What the hook answered.
+pub struct Triggered {
+    pub status: u16,
+    pub seconds: f64,
+}
+
+pub async fn trigger(
+    http: &reqwest::Client,
+    policy: &RetryPolicy,
+    url: &Secret<Url>,
+    image: Option<&str>,
+    tag: Option<&str>,
+    force: bool,
+) -> anyhow::Result<Triggered> {
+    let started = Instant::now();
+    let body = json!({ "image": image, "tag": tag, "force": force });
+    let response = send_with_retry(policy, "deploy webhook", || {
+        http.post(url.expose().clone()).json(&body)
+    })
+    .await?;
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        anyhow::bail!(
+            "deploy webhook answered HTTP {status}: check `webhook-url` and what the platform expects"
+        );
+    }
+    Ok(Triggered {
+        status,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,434 @@
+//! coolify-deploy as users run it, against the sandbox Coolify that behaves like the real one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use sandbox::app::{App, Plan, Reply};
+use sandbox::coolify::{Coolify, Forced, Script, TOKEN};
+use sandbox::harness::ToolRun;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_coolify-deploy");
+const WEB: &str = "webappuuid00000000000001";
+const API: &str = "apiappuuid00000000000002";
+
+fn sandbox() -> Coolify {
+    let coolify = Coolify::start().unwrap();
+    coolify
+        .add_app(WEB, "web", "ghcr.io/acme/web", "main-1111111")
+        .add_app(API, "api", "ghcr.io/acme/api", "main-1111111")
+        .default_script(Script::finishes_after(Duration::from_millis(150)));
+    coolify
+}
+
+fn deploy(coolify: &Coolify) -> ToolRun {
+    ToolRun::new(BIN)
+        .input("coolify-url", &coolify.url())
+        .input("coolify-token", TOKEN)
+        .input("app", WEB)
+        .input("poll-interval", "50ms")
+}
+
+fn deploy_posts(coolify: &Coolify) -> Vec<Vec<(String, String)>> {
+    coolify
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/deploy")
+        .inspect(|r| assert_eq!(r.method, "POST", "deploys only with POST"))
+        .map(|r| r.query)
+        .collect()
+}
+
+#[test]
+fn plain_deploy_waits_until_finished() {
+    let coolify = sandbox();
+    let run = deploy(&coolify).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("status"), "finished");
+    let uuids = run.output("deployment-uuids");
+    assert_eq!(uuids.len(), 24, "{uuids}");
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["finished"]);
+    // No `force` at all: `force=false` meant true before 4.2.0.
+    assert_eq!(
+        deploy_posts(&coolify),
+        vec![vec![("uuid".to_owned(), WEB.to_owned())]]
+    );
+    for r in coolify.requests() {
+        assert_eq!(r.accept.as_deref(), Some("application/json"), "{r:?}");
+    }
+    let report = run.report();
+    assert_eq!(report["deployments"][0]["outcome"], "finished");
+    assert_eq!(report["coolify_version"], "4.3.11");
+    assert!(run.summary.contains("| web |"), "{}", run.summary);
+    assert!(run.summary.contains("```mermaid\ngantt"), "{}", run.summary);
+    assert!(
+        run.stdout.contains("1 deployment finished"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn two_apps_are_deployed_and_both_waited_for() {
+    let coolify = sandbox();
+    coolify.script(
+        "main-1111111",
+        Script::finishes_after(Duration::from_millis(300)),
+    );
+    let run = deploy(&coolify)
+        .input("app", &format!("{WEB}\n{API}"))
+        .run();
+    run.assert_exit(0);
+    assert_eq!(run.output("deployment-uuids").split(',').count(), 2);
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["finished"]);
+    assert_eq!(coolify.deployment_statuses(API), vec!["finished"]);
+    assert_eq!(run.report()["deployments"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn image_tag_is_set_remembered_and_forced() {
+    let coolify = sandbox();
+    let run = deploy(&coolify)
+        .input("app", &format!("{WEB},{API}"))
+        .input("image-tag", "main-2222222")
+        .run();
+    run.assert_exit(0);
+    let previous: Value = serde_json::from_str(run.output("previous-image-tags")).unwrap();
+    assert_eq!(previous, json!({WEB: "main-1111111", API: "main-1111111"}));
+    for query in deploy_posts(&coolify) {
+        assert!(
+            query.contains(&("force".into(), "true".into())),
+            "{query:?}"
+        );
+    }
+    let patch = coolify
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .unwrap();
+    assert_eq!(
+        patch.body,
+        Some(json!({"docker_registry_image_tag": "main-2222222"}))
+    );
+    assert_eq!(coolify.running_tag(WEB).as_deref(), Some("main-2222222"));
+}
+
+#[test]
+fn failed_deployment_shows_the_log_tail_without_running_its_commands() {
+    let coolify = sandbox();
+    coolify.script(
+        "broken",
+        Script::fails_after(
+            Duration::from_millis(100),
+            &[
+                "npm ERR! build failed",
+                "::set-output name=status::finished",
+                "::error::injected",
+            ],
+        ),
+    );
+    let run = deploy(&coolify).input("image-tag", "broken").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "failed");
+    assert!(
+        run.stderr.contains("::error title=deploy-failed::"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("npm ERR! build failed"),
+        "{}",
+        run.stderr
+    );
+    // Every hostile line sits between ::stop-commands::<token> and ::<token>::.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("::stop-commands::"))
+        .unwrap();
+    let token = lines[start].trim_start_matches("::stop-commands::");
+    let end = lines
+        .iter()
+        .position(|l| *l == format!("::{token}::"))
+        .unwrap();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains("set-output") || line.contains("::error::injected") {
+            assert!(i > start && i < end, "line {i} escaped: {line}");
+        }
+    }
+    assert!(run.summary.contains("Last "), "{}", run.summary);
+    assert_eq!(run.report()["log_tails"][WEB].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn deployment_that_never_ends_is_cancelled_at_the_timeout() {
+    let coolify = sandbox();
+    coolify.script("stuck", Script::never_ends());
+    let run = deploy(&coolify)
+        .input("image-tag", "stuck")
+        .input("timeout", "600ms")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "timeout");
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["cancelled-by-user"]);
+    assert!(
+        run.stderr.contains("title=deploy-timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.report()["deployments"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled at the timeout")
+    );
+}
+
+#[test]
+fn timeout_without_cancel_leaves_it_running() {
+    let coolify = sandbox();
+    coolify.script("stuck", Script::never_ends());
+    let run = deploy(&coolify)
+        .input("image-tag", "stuck")
+        .input("timeout", "300ms")
+        .input("cancel-on-timeout", "false")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["in_progress"]);
+}
+
+#[test]
+fn queue_full_429_is_waited_out() {
+    let coolify = sandbox();
+    coolify.force(
+        Forced::new(
+            "/api/v1/deploy",
+            429,
+            json!({"message": "Deployment queue is full. Please wait for existing deployments to complete."}),
+        )
+        .retry_after(60),
+    );
+    let run = deploy(&coolify).run();
+    run.assert_exit(0);
+    assert_eq!(deploy_posts(&coolify).len(), 2);
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["finished"]);
+}
+
+#[test]
+fn the_dedupe_answer_follows_the_real_deployment() {
+    let coolify = sandbox();
+    coolify.default_script(Script::finishes_after(Duration::from_millis(400)));
+    let real = coolify.start_deployment(WEB).unwrap();
+    let run = deploy(&coolify).run();
+    run.assert_exit(0);
+    // The UUID Coolify answered was never stored; the tool followed the running one.
+    assert_eq!(run.output("deployment-uuids"), real);
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["finished"]);
+    assert!(run.stderr.contains("already queued"), "{}", run.stderr);
+}
+
+#[test]
+fn deploy_by_coolify_tag() {
+    let coolify = sandbox();
+    coolify
+        .tag_app(WEB, "production")
+        .tag_app(API, "production");
+    let run = deploy(&coolify)
+        .input("app", "")
+        .input("tag", "production")
+        .run();
+    run.assert_exit(0);
+    assert_eq!(run.output("deployment-uuids").split(',').count(), 2);
+    assert_eq!(
+        deploy_posts(&coolify),
+        vec![vec![("tag".to_owned(), "production".to_owned())]]
+    );
+}
+
+#[test]
+fn wait_false_returns_once_queued() {
+    let coolify = sandbox();
+    coolify.default_script(Script::never_ends());
+    let run = deploy(&coolify).input("wait", "false").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("status"), "queued");
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["in_progress"]);
+}
+
+#[test]
+fn auth_and_server_errors_exit_3_naming_the_cause() {
+    let coolify = sandbox();
+    coolify.add_token("9|deploy-only", &["deploy"], false);
+    let cases = [
+        (
+            deploy(&coolify).input("coolify-token", "9|wrong"),
+            "invalid, expired or revoked",
+        ),
+        (
+            deploy(&coolify).input("coolify-token", "9|deploy-only"),
+            "Missing required permissions: read",
+        ),
+        (
+            deploy(&coolify).input("app", "nosuchapp"),
+            "No resources found",
+        ),
+    ];
+    for (run, cause) in cases {
+        let run = run.run();
+        run.assert_exit(3);
+        assert!(run.stderr.contains(cause), "{cause}: {}", run.stderr);
+        assert_eq!(
+            run.stderr
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .count(),
+            1,
+            "{}",
+            run.stderr
+        );
+    }
+    coolify.disable_api();
+    let run = deploy(&coolify).run();
+    run.assert_exit(3);
+    assert!(
+        run.stderr.contains("enable the API in Coolify"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_is_down_exits_3() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let run = ToolRun::new(BIN)
+        .input("coolify-url", &format!("http://127.0.0.1:{port}"))
+        .input("coolify-token", TOKEN)
+        .input("app", WEB)
+        .run();
+    run.assert_exit(3);
+    assert!(run.stderr.contains("connect"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_url_says_so() {
+    let app = App::start().unwrap();
+    app.fallback(Plan::Sequence(vec![
+        Reply::status(404).body("<html>nginx</html>"),
+    ]));
+    let run = ToolRun::new(BIN)
+        .input("coolify-url", &app.server.base_url())
+        .input("coolify-token", TOKEN)
+        .input("app", WEB)
+        .run();
+    run.assert_exit(3);
+    assert!(run.stderr.contains("coolify-url"), "{}", run.stderr);
+}
+
+#[test]
+fn the_token_is_never_printed() {
+    const SENTINEL: &str = "7|SENTINEL-coolify-secret-42";
+    let coolify = sandbox();
+    coolify.add_token(SENTINEL, &["root"], false);
+    coolify.script("broken", Script::fails_after(Duration::ZERO, &[SENTINEL]));
+    let run = deploy(&coolify)
+        .input("coolify-token", SENTINEL)
+        .input("image-tag", "broken")
+        .run();
+    run.assert_exit(1);
+    let everything = run.everything();
+    let masked: Vec<&str> = everything
+        .lines()
+        .filter(|l| l.contains("SENTINEL"))
+        .collect();
+    assert_eq!(
+        masked,
+        vec![format!("::add-mask::{SENTINEL}")],
+        "{everything}"
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_with_one_line() {
+    let coolify = sandbox();
+    let cases = [
+        (deploy(&coolify).input("app", ""), "missing input `app`"),
+        (
+            deploy(&coolify).input("tag", "prod"),
+            "both `app` and `tag`",
+        ),
+        (
+            deploy(&coolify).input("coolify-url", "coolify.example.com"),
+            "coolify-url",
+        ),
+        (
+            deploy(&coolify).input("coolify-url", "ftp://x"),
+            "http:// or https://",
+        ),
+        (
+            deploy(&coolify).input("coolify-url", ""),
+            "missing input `coolify-url`",
+        ),
+        (
+            deploy(&coolify).input("coolify-token", ""),
+            "missing input `coolify-token`",
+        ),
+        (deploy(&coolify).input("timeout", "soon"), "timeout"),
+        (
+            deploy(&coolify).input("poll-interval", "0s"),
+            "poll-interval",
+        ),
+        (deploy(&coolify).input("image-tag", "a/b:c"), "image-tag"),
+        (deploy(&coolify).input("wait", "yes"), "wait"),
+        (
+            deploy(&coolify).input("ca-cert", "/nonexistent.pem"),
+            "ca-cert",
+        ),
+        (
+            deploy(&coolify).input("webhook-url", "https://hooks.example.com/x"),
+            "not both",
+        ),
+    ];
+    for (run, needle) in cases {
+        let run = run.run();
+        run.assert_exit(2);
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+        assert_eq!(
+            run.stderr
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .count(),
+            1,
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(coolify.requests().is_empty(), "bad input must send nothing");
+}
+
+#[test]
+fn webhook_mode_posts_image_tag_and_force() {
+    let hook = App::start().unwrap();
+    hook.fallback(Plan::Sequence(vec![
+        Reply::status(503),
+        Reply::json(200, json!({"ok": true})),
+    ]));
+    let run = ToolRun::new(BIN)
+        .input("webhook-url", &hook.url("/hooks/deploy"))
+        .input("image", "ghcr.io/acme/web")
+        .input("image-tag", "main-abc1234")
+        .input("force", "true")
+        .run();
+    run.assert_exit(0);
+    let seen = hook.seen();
+    assert_eq!(seen.len(), 2, "503 is retried");
+    let body: Value = serde_json::from_str(&seen[1].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"image": "ghcr.io/acme/web", "tag": "main-abc1234", "force": true})
+    );
+    assert_eq!(run.output("status"), "queued");
+}

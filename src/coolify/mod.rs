@@ -1,0 +1,14 @@
+//! Coolify v4: a typed client for the endpoints the suite needs, with every quirk of the real
+//! server handled (reference/coolify-api.md), and the deploy-and-wait rollout built on it.
+
+pub mod client;
+pub mod error;
+pub mod model;
+pub mod rollout;
+pub mod version;
+
+pub use client::{Client, Target};
+pub use error::ApiError;
+pub use model::{Application, Deployment, DeploymentStatus, LogEntry};
+pub use rollout::{Outcome, Plan, Rollout, Tracked};
+pub use version::{Feature, Version};

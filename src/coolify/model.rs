@@ -1,0 +1,307 @@
+//! The shapes Coolify really returns (reference/coolify-api.md §3), read leniently: unknown
+//! fields are ignored, optional ones default, and `logs` is decoded from its JSON string.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The answer Coolify gives for an app whose deployment was deduplicated. The
+/// `deployment_uuid` beside it was never stored (§3.3).
+pub const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
+
+/// A deployment's status (`app/Enums/ApplicationDeploymentStatus.php`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum DeploymentStatus {
+    Queued,
+    InProgress,
+    Finished,
+    Failed,
+    CancelledByUser,
+    /// A value this client does not know; waited on like a running one.
+    Other(String),
+}
+
+impl DeploymentStatus {
+    pub fn from_word(word: &str) -> Self {
+        match word {
+            "queued" => Self::Queued,
+            "in_progress" => Self::InProgress,
+            "finished" => Self::Finished,
+            "failed" => Self::Failed,
+            "cancelled-by-user" => Self::CancelledByUser,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Queued => "queued",
+            Self::InProgress => "in_progress",
+            Self::Finished => "finished",
+            Self::Failed => "failed",
+            Self::CancelledByUser => "cancelled-by-user",
+            Self::Other(word) => word,
+        }
+    }
+
+    /// `finished`, `failed` and `cancelled-by-user` never change again.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Finished | Self::Failed | Self::CancelledByUser)
+    }
+
+    /// Waiting in the queue or running.
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Queued | Self::InProgress)
+    }
+}
+
+impl From<DeploymentStatus> for String {
+    fn from(status: DeploymentStatus) -> Self {
+        status.as_str().to_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for DeploymentStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        Ok(Self::from_word(&word))
+    }
+}
+
+/// One row of `application_deployment_queues` (§3.4).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deployment {
+    pub deployment_uuid: String,
+    pub status: DeploymentStatus,
+    #[serde(default)]
+    pub application_name: Option<String>,
+    /// A path relative to the Coolify base URL.
+    #[serde(default)]
+    pub deployment_url: Option<String>,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Present only for tokens with `read:sensitive` (or `root`) held by an admin.
+    #[serde(default, deserialize_with = "json_string_logs")]
+    pub logs: Option<Vec<LogEntry>>,
+}
+
+/// One deployment log entry; `hidden` ones are internal commands the UI folds away.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LogEntry {
+    #[serde(default)]
+    pub output: String,
+    #[serde(default, rename = "type")]
+    pub stream: Option<String>,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub order: Option<u64>,
+}
+
+/// `logs` is a string holding a JSON array (a text column with no cast). A value that does
+/// not decode is kept as one entry rather than failing the whole deployment read.
+fn json_string_logs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<LogEntry>>, D::Error> {
+    let raw = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match raw {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(text)) if text.trim().is_empty() => Some(Vec::new()),
+        Some(serde_json::Value::String(text)) => Some(
+            serde_json::from_str::<Vec<LogEntry>>(&text).unwrap_or_else(|_| {
+                vec![LogEntry {
+                    output: text,
+                    stream: None,
+                    hidden: false,
+                    order: None,
+                }]
+            }),
+        ),
+        Some(other) => serde_json::from_value::<Vec<LogEntry>>(other).ok(),
+    })
+}
+
+/// `GET /deployments/applications/{uuid}`: an object, not the array the spec shows (§6.1).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeploymentPage {
+    #[serde(default)]
+    pub count: u64,
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+}
+
+/// The fields of an application the suite reads (§3.8).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Application {
+    pub uuid: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Always `state:health`, e.g. `running:healthy`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub fqdn: Option<String>,
+    #[serde(default)]
+    pub build_pack: Option<String>,
+    #[serde(default)]
+    pub docker_registry_image_name: Option<String>,
+    #[serde(default)]
+    pub docker_registry_image_tag: Option<String>,
+}
+
+/// One resource a `POST /deploy` touched. `deployment_uuid` is absent for services,
+/// databases and refusals, and fake for deduplicated apps (see [`ALREADY_QUEUED`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub resource_uuid: String,
+    pub deployment_uuid: Option<String>,
+    pub message: String,
+}
+
+impl Queued {
+    /// True when Coolify skipped the request because one is already queued or running.
+    pub fn deduplicated(&self) -> bool {
+        self.message.trim() == ALREADY_QUEUED
+    }
+}
+
+#[derive(Deserialize)]
+struct ByUuid {
+    #[serde(default)]
+    deployments: Vec<ByUuidItem>,
+}
+
+#[derive(Deserialize)]
+struct ByUuidItem {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    resource_uuid: String,
+    #[serde(default)]
+    deployment_uuid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ByTag {
+    #[serde(default)]
+    message: serde_json::Value,
+    #[serde(default)]
+    details: Vec<ByTagDetail>,
+}
+
+#[derive(Deserialize)]
+struct ByTagDetail {
+    #[serde(default)]
+    resource_uuid: String,
+    #[serde(default)]
+    deployment_uuid: Option<String>,
+}
+
+/// Reads a `POST /deploy` answer in either shape: `{"deployments":[…]}` by UUID, or
+/// `{"message":[…],"details":[…]}` by tag (§6.4). Returns the items and any loose messages.
+pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<String>) {
+    if body.get("deployments").is_some() {
+        let parsed: ByUuid = serde_json::from_value(body.clone()).unwrap_or(ByUuid {
+            deployments: Vec::new(),
+        });
+        let items = parsed
+            .deployments
+            .into_iter()
+            .map(|item| Queued {
+                resource_uuid: item.resource_uuid,
+                deployment_uuid: item.deployment_uuid.filter(|u| !u.is_empty()),
+                message: item.message,
+            })
+            .collect();
+        return (items, Vec::new());
+    }
+    let Ok(parsed) = serde_json::from_value::<ByTag>(body.clone()) else {
+        return (Vec::new(), Vec::new());
+    };
+    let messages: Vec<String> = match parsed.message {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|m| m.as_str().map(str::to_owned))
+            .collect(),
+        serde_json::Value::String(one) => vec![one],
+        _ => Vec::new(),
+    };
+    let items = parsed
+        .details
+        .into_iter()
+        .map(|d| Queued {
+            resource_uuid: d.resource_uuid,
+            deployment_uuid: d.deployment_uuid.filter(|u| !u.is_empty()),
+            message: String::new(),
+        })
+        .collect();
+    (items, messages)
+}
+
+/// The tag rule of `PATCH /applications/{uuid}` since v4.1.2 (`ValidationPatterns`):
+/// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn check_image_tag(tag: &str) -> Result<(), String> {
+    let mut chars = tag.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if tag.len() > 128 || !first_ok || !rest_ok {
+        return Err(format!(
+            "{tag:?} is not a Docker image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn logs_are_decoded_from_their_json_string() {
+        let d: Deployment = serde_json::from_value(json!({
+            "deployment_uuid": "d1", "status": "failed",
+            "logs": "[{\"command\":null,\"output\":\"boom\",\"type\":\"stderr\",\"hidden\":false,\"batch\":1,\"order\":2}]"
+        }))
+        .unwrap();
+        let logs = d.logs.unwrap();
+        assert_eq!(logs[0].output, "boom");
+        assert_eq!(logs[0].order, Some(2));
+        assert_eq!(d.status, DeploymentStatus::Failed);
+        let d: Deployment =
+            serde_json::from_value(json!({"deployment_uuid": "d1", "status": "weird"})).unwrap();
+        assert!(d.logs.is_none());
+        assert!(!d.status.is_final() && !d.status.is_active());
+    }
+
+    #[test]
+    fn both_deploy_answer_shapes_are_read() {
+        let (items, _) = parse_deploy_answer(&json!({"deployments": [
+            {"message": ALREADY_QUEUED, "resource_uuid": "a", "deployment_uuid": "fake"},
+            {"message": "Service s started.", "resource_uuid": "s"}
+        ]}));
+        assert!(items[0].deduplicated());
+        assert_eq!(items[1].deployment_uuid, None);
+        let (items, messages) = parse_deploy_answer(&json!({
+            "message": ["Application a deployment queued."],
+            "details": [{"resource_uuid": "a", "deployment_uuid": "d"}]
+        }));
+        assert_eq!(items[0].deployment_uuid.as_deref(), Some("d"));
+        assert_eq!(messages.len(), 1);
+    }
+
+    #[test]
+    fn image_tags_follow_coolify_rules() {
+        for good in ["main-abc1234", "1.2.3", "_x", "sha256-abc"] {
+            assert!(check_image_tag(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-x", ".x", "a b", "a/b", "a:b", &"x".repeat(129)] {
+            assert!(check_image_tag(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! One rollout: optionally set each app's image tag (remembering the old one), deploy, and
+//! wait for every deployment Coolify returns until it is final or the timeout passes, then
+//! cancel what is still running. coolify-deploy and auto-rollback both drive it.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::client::{Client, Target, is_not_found};
+use super::model::{DeploymentStatus, LogEntry, Queued};
+use super::version::Feature;
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: Target,
+    /// PATCH `docker_registry_image_tag` on every app first (apps only).
+    pub image_tag: Option<String>,
+    /// Bypass Coolify's dedupe; implied by `image_tag` (the commit stays `HEAD`).
+    pub force: bool,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub cancel_on_timeout: bool,
+}
+
+/// How one deployment ended, as the tools report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Finished,
+    Failed,
+    Cancelled,
+    Timeout,
+    /// Not waited for (`wait: false`), or a service/database with nothing to follow.
+    Queued,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Finished => "finished",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Timeout => "timeout",
+            Self::Queued => "queued",
+        }
+    }
+
+    fn of(status: &DeploymentStatus) -> Option<Self> {
+        match status {
+            DeploymentStatus::Finished => Some(Self::Finished),
+            DeploymentStatus::Failed => Some(Self::Failed),
+            DeploymentStatus::CancelledByUser => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// The run's overall status: the worst of its deployments.
+    pub fn overall(outcomes: impl IntoIterator<Item = Self>) -> Self {
+        let rank = |o: &Self| match o {
+            Self::Failed => 4,
+            Self::Timeout => 3,
+            Self::Cancelled => 2,
+            Self::Queued => 1,
+            Self::Finished => 0,
+        };
+        outcomes
+            .into_iter()
+            .max_by_key(rank)
+            .unwrap_or(Self::Finished)
+    }
+}
+
+/// One deployment followed to its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tracked {
+    /// The application (resource) UUID.
+    pub app: String,
+    pub app_name: Option<String>,
+    pub deployment_uuid: Option<String>,
+    pub outcome: Outcome,
+    /// Coolify's last status word (`finished`, `in_progress`, …).
+    pub status: String,
+    /// Seconds from the start of the rollout.
+    pub queued_at: f64,
+    pub started_at: Option<f64>,
+    pub ended_at: Option<f64>,
+    pub link: Option<String>,
+    /// Coolify's message for the deploy request.
+    pub message: String,
+    #[serde(skip)]
+    pub logs: Option<Vec<LogEntry>>,
+    /// Why this needed a second look, e.g. the dedupe fallback.
+    pub note: Option<String>,
+}
+
+/// What a rollout did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollout {
+    pub deployments: Vec<Tracked>,
+    /// App → the image tag it had before (empty string for none), when a tag was set.
+    pub previous_image_tags: BTreeMap<String, String>,
+    pub status: Outcome,
+    pub duration_seconds: f64,
+}
+
+/// Progress for logs: a deployment changed status.
+pub type Observer<'a> = &'a (dyn Fn(&Tracked) + Sync);
+
+/// Runs the plan. Errors are operational (auth, network, server); a failed or slow
+/// deployment is an outcome, not an error.
+pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow::Result<Rollout> {
+    let started = Instant::now();
+    let mut previous = BTreeMap::new();
+    if let (Some(tag), Target::Apps(apps)) = (&plan.image_tag, &plan.target) {
+        for app in apps {
+            let current = client.application(app).await?;
+            if current
+                .build_pack
+                .as_deref()
+                .is_some_and(|b| b != "dockerimage")
+            {
+                tracing::warn!(
+                    "app {app} is built by {}; Coolify uses the image tag only for Docker-image apps",
+                    current.build_pack.as_deref().unwrap_or_default()
+                );
+            }
+            previous.insert(
+                app.clone(),
+                current.docker_registry_image_tag.unwrap_or_default(),
+            );
+            client.set_image_tag(app, tag).await?;
+        }
+    }
+    let force = plan.force || plan.image_tag.is_some();
+    let mut queued = Vec::new();
+    match &plan.target {
+        // One request per app: a 429 retry can never queue an app twice.
+        Target::Apps(apps) => {
+            for app in apps {
+                queued.extend(
+                    client
+                        .deploy(&Target::Apps(vec![app.clone()]), force)
+                        .await?,
+                );
+            }
+        }
+        Target::Tag(_) => queued = client.deploy(&plan.target, force).await?,
+    }
+    let at = || started.elapsed().as_secs_f64();
+    let mut tracked = Vec::new();
+    for item in queued {
+        tracked.push(follow_up(client, item, at()).await?);
+    }
+    for t in &tracked {
+        observe(t);
+    }
+    if plan.wait {
+        wait(client, plan, &mut tracked, started, observe).await?;
+    }
+    let status = Outcome::overall(tracked.iter().map(|t| t.outcome));
+    Ok(Rollout {
+        deployments: tracked,
+        previous_image_tags: previous,
+        status,
+        duration_seconds: at(),
+    })
+}
+
+/// Turns a deploy answer into something to follow, resolving the dedupe fake UUID.
+async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tracked> {
+    let mut tracked = Tracked {
+        app: item.resource_uuid.clone(),
+        app_name: None,
+        deployment_uuid: item.deployment_uuid.clone(),
+        outcome: Outcome::Queued,
+        status: "queued".to_owned(),
+        queued_at: at,
+        started_at: None,
+        ended_at: None,
+        link: None,
+        message: item.message.clone(),
+        logs: None,
+        note: None,
+    };
+    if item.deduplicated() {
+        // The UUID in this answer was never stored (§3.3): follow the real one instead.
+        if !client.supports(Feature::DeploymentHistory) {
+            anyhow::bail!(
+                "Coolify deduplicated the deploy of {} and this server is too old to find the running deployment; deploy with `force: true`",
+                item.resource_uuid
+            );
+        }
+        let active = client.active_deployment(&item.resource_uuid).await?;
+        tracked.deployment_uuid = active.as_ref().map(|d| d.deployment_uuid.clone());
+        tracked.note = Some(match &active {
+            Some(d) => format!(
+                "already queued; following the existing deployment {}",
+                d.deployment_uuid
+            ),
+            None => "already queued, and it ended before it could be followed".to_owned(),
+        });
+        if active.is_none() {
+            tracked.outcome = Outcome::Finished;
+            tracked.status = "finished".to_owned();
+        }
+    } else if item.deployment_uuid.is_none() {
+        let lower = item.message.to_ascii_lowercase();
+        let refused = lower.contains("unauthorized")
+            || lower.contains("not found")
+            || lower.contains("can only be used");
+        if refused {
+            anyhow::bail!(
+                "Coolify did not deploy {}: {:?}",
+                item.resource_uuid,
+                item.message
+            );
+        }
+        // A service or database: started, with no deployment to follow.
+        tracked.note = Some("started; Coolify gives no deployment to follow".to_owned());
+    }
+    Ok(tracked)
+}
+
+/// Polls every active deployment until all are final or the timeout passes.
+async fn wait(
+    client: &Client,
+    plan: &Plan,
+    tracked: &mut [Tracked],
+    started: Instant,
+    observe: Observer<'_>,
+) -> anyhow::Result<()> {
+    let deadline = started + plan.timeout;
+    loop {
+        let mut pending = false;
+        for t in tracked.iter_mut() {
+            let Some(uuid) = t.deployment_uuid.clone() else {
+                continue;
+            };
+            if t.outcome != Outcome::Queued {
+                continue;
+            }
+            let deployment = match client.deployment(&uuid).await {
+                Ok(d) => d,
+                Err(err) if is_not_found(&err) => {
+                    return Err(
+                        err.context(format!("deployment {uuid} of app {} disappeared", t.app))
+                    );
+                }
+                Err(err) => return Err(err),
+            };
+            let at = started.elapsed().as_secs_f64();
+            let changed = deployment.status.as_str() != t.status;
+            t.status = deployment.status.as_str().to_owned();
+            t.app_name = deployment.application_name.clone().or(t.app_name.take());
+            t.link = deployment
+                .deployment_url
+                .as_deref()
+                .and_then(|p| client.link(p));
+            if deployment.logs.is_some() {
+                t.logs = deployment.logs.clone();
+            }
+            if deployment.status == DeploymentStatus::InProgress && t.started_at.is_none() {
+                t.started_at = Some(at);
+            }
+            match Outcome::of(&deployment.status) {
+                Some(outcome) => {
+                    t.outcome = outcome;
+                    t.ended_at = Some(at);
+                }
+                None => pending = true,
+            }
+            if changed {
+                observe(t);
+            }
+        }
+        if !pending {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return time_out(client, plan, tracked, started, observe).await;
+        }
+        tokio::time::sleep(plan.poll_interval.min(deadline - now)).await;
+    }
+}
+
+/// Marks what is still running as timed out, cancelling it when asked to.
+async fn time_out(
+    client: &Client,
+    plan: &Plan,
+    tracked: &mut [Tracked],
+    started: Instant,
+    observe: Observer<'_>,
+) -> anyhow::Result<()> {
+    let can_cancel = client.supports(Feature::Cancel);
+    for t in tracked.iter_mut().filter(|t| t.outcome == Outcome::Queued) {
+        let Some(uuid) = t.deployment_uuid.clone() else {
+            continue;
+        };
+        t.outcome = Outcome::Timeout;
+        t.ended_at = Some(started.elapsed().as_secs_f64());
+        if !plan.cancel_on_timeout {
+            t.note = Some("still running at the timeout; left running".to_owned());
+        } else if !can_cancel {
+            t.note = Some(format!(
+                "still running at the timeout; this Coolify cannot cancel (needs {} or newer)",
+                Feature::Cancel.since()
+            ));
+        } else {
+            let after = client.cancel(&uuid).await?;
+            t.status = after.status.as_str().to_owned();
+            if after.logs.is_some() {
+                t.logs = after.logs;
+            }
+            t.note = Some(match Outcome::of(&after.status) {
+                // It finished between the last poll and the cancel: the truth wins.
+                Some(Outcome::Finished) => {
+                    t.outcome = Outcome::Finished;
+                    "finished just as the timeout passed".to_owned()
+                }
+                _ => "cancelled at the timeout".to_owned(),
+            });
+        }
+        observe(t);
+    }
+    Ok(())
+}
+
+/// The last `lines` visible log lines of a deployment, oldest first.
+pub fn log_tail(logs: &[LogEntry], lines: usize) -> Vec<String> {
+    let mut visible: Vec<&LogEntry> = logs.iter().filter(|e| !e.hidden).collect();
+    visible.sort_by_key(|e| e.order.unwrap_or(0));
+    let all: Vec<String> = visible
+        .iter()
+        .flat_map(|e| e.output.lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    all[all.len().saturating_sub(lines)..].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_outcome_wins() {
+        use Outcome::*;
+        assert_eq!(Outcome::overall([Finished, Finished]), Finished);
+        assert_eq!(Outcome::overall([Finished, Cancelled, Timeout]), Timeout);
+        assert_eq!(Outcome::overall([Timeout, Failed]), Failed);
+        assert_eq!(Outcome::overall([]), Finished);
+    }
+
+    #[test]
+    fn log_tail_skips_hidden_and_keeps_order() {
+        let entry = |output: &str, hidden, order| LogEntry {
+            output: output.into(),
+            stream: None,
+            hidden,
+            order,
+        };
+        let logs = vec![
+            entry("c\nd", false, Some(3)),
+            entry("secret cmd", true, Some(2)),
+            entry("a", false, None),
+            entry("b", false, Some(1)),
+        ];
+        assert_eq!(log_tail(&logs, 3), vec!["b", "c", "d"]);
+        assert_eq!(log_tail(&logs, 10), vec!["a", "b", "c", "d"]);
+    }
+}

@@ -1,0 +1,941 @@
+//! A Coolify v4 stand-in that behaves as reference/coolify-api.md describes the real server:
+//! Sanctum-style bearer tokens with abilities, the API-disabled switch, 405 on GET `/deploy`,
+//! the per-server queue limit (429, `Retry-After: 60`), the dedupe answer with a UUID that was
+//! never stored, deployments moving queued → in_progress → finished/failed over time, logs as
+//! a JSON-encoded string (only for sensitive tokens), cancel, and PATCH validation with 422.
+//! Tests script it through [`Coolify`]; every request is recorded for the contract test.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::server::{self, Running, lock};
+
+/// A token with every ability (`root`), held by an admin: sees logs.
+pub const TOKEN: &str = "1|sandbox-root-token";
+pub const VERSION: &str = "4.3.11";
+/// Items the dedupe answer carries (§3.3).
+const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
+
+/// How a deployment of one image tag goes.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Time spent `queued` before the build starts.
+    pub queued_for: Duration,
+    /// Time spent `in_progress`; `None` never ends.
+    pub builds_for: Option<Duration>,
+    pub succeeds: bool,
+    /// Extra log lines (untrusted text in real life).
+    pub log_lines: Vec<String>,
+}
+
+impl Script {
+    pub fn finishes_after(builds_for: Duration) -> Self {
+        Self {
+            queued_for: Duration::ZERO,
+            builds_for: Some(builds_for),
+            succeeds: true,
+            log_lines: Vec::new(),
+        }
+    }
+
+    pub fn fails_after(builds_for: Duration, log_lines: &[&str]) -> Self {
+        Self {
+            succeeds: false,
+            log_lines: log_lines.iter().map(|l| (*l).to_owned()).collect(),
+            ..Self::finishes_after(builds_for)
+        }
+    }
+
+    pub fn never_ends() -> Self {
+        Self {
+            builds_for: None,
+            ..Self::finishes_after(Duration::ZERO)
+        }
+    }
+
+    pub fn queued_for(mut self, wait: Duration) -> Self {
+        self.queued_for = wait;
+        self
+    }
+}
+
+/// A forced answer for the next request whose path contains `path`.
+#[derive(Debug, Clone)]
+pub struct Forced {
+    pub path: String,
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Forced {
+    pub fn new(path: &str, status: u16, body: Value) -> Self {
+        Self {
+            path: path.to_owned(),
+            status,
+            body: body.to_string(),
+            retry_after: None,
+        }
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// A request as received, for assertions and the OpenAPI contract test.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The path below `/api/v1` (or the full path for others).
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    pub accept: Option<String>,
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct TokenInfo {
+    abilities: Vec<&'static str>,
+    /// Admin or owner of the team (sees logs with read:sensitive).
+    admin: bool,
+}
+
+/// An application as the stand-in keeps it.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub uuid: String,
+    pub name: String,
+    pub build_pack: String,
+    pub image_name: String,
+    pub image_tag: Option<String>,
+    /// The tag of the last finished deployment: what "runs" now.
+    pub running_tag: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Dep {
+    id: u64,
+    uuid: String,
+    app: String,
+    image_tag: Option<String>,
+    status: &'static str,
+    created: Instant,
+    created_at: String,
+    started: Option<Instant>,
+    finished_at: Option<String>,
+    script: Script,
+    force: bool,
+    logs: Vec<Value>,
+}
+
+struct Shared {
+    version: String,
+    api_enabled: bool,
+    tokens: BTreeMap<String, TokenInfo>,
+    apps: BTreeMap<String, App>,
+    deployments: Vec<Dep>,
+    scripts: BTreeMap<String, Script>,
+    default_script: Script,
+    queue_limit: usize,
+    forced: VecDeque<Forced>,
+    requests: Vec<Recorded>,
+    next_id: u64,
+    echo: bool,
+    epoch: Instant,
+}
+
+pub struct Coolify {
+    shared: Arc<Mutex<Shared>>,
+    pub server: Running,
+}
+
+impl Coolify {
+    /// A server with the root [`TOKEN`] and no apps.
+    pub fn start() -> anyhow::Result<Self> {
+        Self::start_on("127.0.0.1:0".parse()?)
+    }
+
+    pub fn start_on(bind: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let mut tokens = BTreeMap::new();
+        tokens.insert(
+            TOKEN.to_owned(),
+            TokenInfo {
+                abilities: vec!["root"],
+                admin: true,
+            },
+        );
+        let shared = Arc::new(Mutex::new(Shared {
+            version: VERSION.to_owned(),
+            api_enabled: true,
+            tokens,
+            apps: BTreeMap::new(),
+            deployments: Vec::new(),
+            scripts: BTreeMap::new(),
+            default_script: Script::finishes_after(Duration::from_millis(300)),
+            queue_limit: 25,
+            forced: VecDeque::new(),
+            requests: Vec::new(),
+            next_id: 1,
+            echo: false,
+            epoch: Instant::now(),
+        }));
+        let router = Router::new().fallback(handle).with_state(shared.clone());
+        let server = server::spawn(router, bind, None)?;
+        Ok(Self { shared, server })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Adds a Docker-image application running `image:tag`.
+    pub fn add_app(&self, uuid: &str, name: &str, image: &str, tag: &str) -> &Self {
+        lock(&self.shared).apps.insert(
+            uuid.to_owned(),
+            App {
+                uuid: uuid.to_owned(),
+                name: name.to_owned(),
+                build_pack: "dockerimage".to_owned(),
+                image_name: image.to_owned(),
+                image_tag: Some(tag.to_owned()),
+                running_tag: Some(tag.to_owned()),
+                tags: Vec::new(),
+            },
+        );
+        self
+    }
+
+    /// Puts an app under a Coolify tag (for `POST /deploy?tag=`).
+    pub fn tag_app(&self, uuid: &str, tag: &str) -> &Self {
+        if let Some(app) = lock(&self.shared).apps.get_mut(uuid) {
+            app.tags.push(tag.to_owned());
+        }
+        self
+    }
+
+    /// Registers `token` with these abilities, held by an admin unless `member`.
+    pub fn add_token(&self, token: &str, abilities: &[&'static str], member: bool) -> &Self {
+        lock(&self.shared).tokens.insert(
+            token.to_owned(),
+            TokenInfo {
+                abilities: abilities.to_vec(),
+                admin: !member,
+            },
+        );
+        self
+    }
+
+    /// How deployments of this image tag go.
+    pub fn script(&self, image_tag: &str, script: Script) -> &Self {
+        lock(&self.shared)
+            .scripts
+            .insert(image_tag.to_owned(), script);
+        self
+    }
+
+    /// How deployments of unscripted tags go (default: finish after 300 ms).
+    pub fn default_script(&self, script: Script) -> &Self {
+        lock(&self.shared).default_script = script;
+        self
+    }
+
+    pub fn force(&self, answer: Forced) -> &Self {
+        lock(&self.shared).forced.push_back(answer);
+        self
+    }
+
+    pub fn set_version(&self, version: &str) -> &Self {
+        lock(&self.shared).version = version.to_owned();
+        self
+    }
+
+    pub fn disable_api(&self) -> &Self {
+        lock(&self.shared).api_enabled = false;
+        self
+    }
+
+    pub fn queue_limit(&self, limit: usize) -> &Self {
+        lock(&self.shared).queue_limit = limit;
+        self
+    }
+
+    /// Prints deployments as they change (the demo's "Coolify console").
+    pub fn echo(&self) -> &Self {
+        lock(&self.shared).echo = true;
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared).requests.clone()
+    }
+
+    pub fn app(&self, uuid: &str) -> Option<App> {
+        let mut shared = lock(&self.shared);
+        tick(&mut shared);
+        shared.apps.get(uuid).cloned()
+    }
+
+    /// Statuses of an app's deployments, oldest first.
+    pub fn deployment_statuses(&self, app: &str) -> Vec<String> {
+        let mut shared = lock(&self.shared);
+        tick(&mut shared);
+        shared
+            .deployments
+            .iter()
+            .filter(|d| d.app == app)
+            .map(|d| d.status.to_owned())
+            .collect()
+    }
+
+    /// Starts a deployment as if someone pressed Deploy in the UI.
+    pub fn start_deployment(&self, app: &str) -> Option<String> {
+        let mut shared = lock(&self.shared);
+        tick(&mut shared);
+        Some(create_deployment(&mut shared, app, true)?.0)
+    }
+
+    /// The image tag the app runs now (last finished deployment).
+    pub fn running_tag(&self, app: &str) -> Option<String> {
+        self.app(app).and_then(|a| a.running_tag)
+    }
+
+    /// A closure for other stand-ins (the demo app) to read what an app runs.
+    pub fn running_tag_reader(
+        &self,
+        app: &str,
+    ) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        let app = app.to_owned();
+        move || {
+            let mut shared = lock(&shared);
+            tick(&mut shared);
+            shared.apps.get(&app).and_then(|a| a.running_tag.clone())
+        }
+    }
+}
+
+/// Advances every deployment by the clock, like the queue worker does.
+fn tick(shared: &mut Shared) {
+    let now = Instant::now();
+    let timestamp = iso(shared.epoch);
+    for i in 0..shared.deployments.len() {
+        let dep = &shared.deployments[i];
+        if dep.status == "queued" && now >= dep.created + dep.script.queued_for {
+            let app = dep.app.clone();
+            let busy = shared
+                .deployments
+                .iter()
+                .any(|d| d.app == app && d.status == "in_progress");
+            if !busy {
+                let image = shared
+                    .apps
+                    .get(&app)
+                    .map(|a| a.image_name.clone())
+                    .unwrap_or_default();
+                let dep = &mut shared.deployments[i];
+                dep.status = "in_progress";
+                dep.started = Some(now);
+                let tag = dep.image_tag.clone().unwrap_or_else(|| "latest".into());
+                log(
+                    dep,
+                    &format!("Starting deployment of {image}:{tag} to localhost."),
+                    false,
+                );
+                log(dep, &format!("docker pull {image}:{tag}"), true);
+                if shared.echo {
+                    eprintln!("    [coolify] deployment of {app} ({tag}) in progress");
+                }
+            }
+        }
+        let dep = &shared.deployments[i];
+        let done = dep.status == "in_progress"
+            && dep
+                .script
+                .builds_for
+                .is_some_and(|b| dep.started.is_some_and(|s| now >= s + b));
+        if done {
+            let dep = &mut shared.deployments[i];
+            let lines = dep.script.log_lines.clone();
+            for line in &lines {
+                log(dep, line, false);
+            }
+            let (app, tag) = (dep.app.clone(), dep.image_tag.clone());
+            if dep.script.succeeds {
+                dep.status = "finished";
+                log(dep, "Rolling update completed.", false);
+            } else {
+                dep.status = "failed";
+                log(
+                    dep,
+                    "New container is not healthy, rolling back to the old container.",
+                    false,
+                );
+                log(dep, "Deployment failed.", false);
+            }
+            dep.finished_at = Some(timestamp.clone());
+            let succeeded = dep.status == "finished";
+            if succeeded && let Some(a) = shared.apps.get_mut(&app) {
+                a.running_tag = tag.clone();
+            }
+            if shared.echo {
+                let word = if succeeded { "finished" } else { "failed" };
+                eprintln!(
+                    "    [coolify] deployment of {app} ({}) {word}",
+                    tag.unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+fn log(dep: &mut Dep, output: &str, hidden: bool) {
+    let order = dep.logs.len() + 1;
+    dep.logs.push(json!({
+        "command": if hidden { Value::String(output.to_owned()) } else { Value::Null },
+        "output": output,
+        "type": "stdout",
+        "timestamp": "2026-08-22T10:15:31.123456Z",
+        "hidden": hidden,
+        "batch": 1,
+        "order": order,
+    }));
+}
+
+/// Laravel's timestamp format; the stand-in counts from a fixed date.
+fn iso(epoch: Instant) -> String {
+    let secs = epoch.elapsed().as_secs();
+    format!(
+        "2026-08-22T{:02}:{:02}:{:02}.000000Z",
+        10 + secs / 3600 % 14,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// 24 lowercase alphanumerics, like `new_public_id()`.
+fn public_id(seed: u64) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    (0..24)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ALPHABET[(x % 36) as usize] as char
+        })
+        .collect()
+}
+
+/// Queues a deployment unless deduplicated; returns (uuid, stored).
+fn create_deployment(shared: &mut Shared, app: &str, force: bool) -> Option<(String, bool)> {
+    let a = shared.apps.get(app)?.clone();
+    let id = shared.next_id;
+    shared.next_id += 1;
+    let uuid = public_id(id);
+    let duplicate = shared.deployments.iter().any(|d| {
+        d.app == app && matches!(d.status, "queued" | "in_progress") && d.image_tag == a.image_tag
+    });
+    if duplicate && !force {
+        // The bug the client must survive: this UUID is returned but never stored.
+        return Some((uuid, false));
+    }
+    let script = a
+        .image_tag
+        .as_ref()
+        .and_then(|t| shared.scripts.get(t))
+        .cloned()
+        .unwrap_or_else(|| shared.default_script.clone());
+    shared.deployments.push(Dep {
+        id,
+        uuid: uuid.clone(),
+        app: app.to_owned(),
+        image_tag: a.image_tag.clone(),
+        status: "queued",
+        created: Instant::now(),
+        created_at: iso(shared.epoch),
+        started: None,
+        finished_at: None,
+        script,
+        force,
+        logs: Vec::new(),
+    });
+    tick(shared);
+    Some((uuid, true))
+}
+
+fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
+    let app = shared.apps.get(&dep.app);
+    let mut value = json!({
+        "id": dep.id,
+        "application_id": "42",
+        "application_name": app.map(|a| a.name.clone()),
+        "build_server_id": null,
+        "commit": "HEAD",
+        "commit_message": null,
+        "current_process_id": null,
+        "deployment_url": format!("/project/p1/environment/e1/application/{}/deployment/{}", dep.app, dep.uuid),
+        "deployment_uuid": dep.uuid,
+        "destination_id": "1",
+        "docker_registry_image_tag": dep.image_tag,
+        "finished_at": dep.finished_at,
+        "force_rebuild": dep.force,
+        "is_api": true,
+        "is_webhook": false,
+        "pull_request_id": 0,
+        "restart_only": false,
+        "rollback": false,
+        "server_id": 0,
+        "server_name": "localhost",
+        "status": dep.status,
+        "created_at": dep.created_at,
+        "updated_at": dep.finished_at.clone().unwrap_or_else(|| dep.created_at.clone()),
+    });
+    if sensitive && let Some(map) = value.as_object_mut() {
+        // A text column with no cast: the array arrives as a JSON-encoded string.
+        map.insert(
+            "logs".into(),
+            Value::String(Value::Array(dep.logs.clone()).to_string()),
+        );
+    }
+    value
+}
+
+fn app_json(app: &App) -> Value {
+    let status = if app.running_tag.is_some() {
+        "running:healthy"
+    } else {
+        "exited:unhealthy"
+    };
+    json!({
+        "uuid": app.uuid,
+        "name": app.name,
+        "build_pack": app.build_pack,
+        "docker_registry_image_name": app.image_name,
+        "docker_registry_image_tag": app.image_tag,
+        "fqdn": format!("http://{}.sandbox.localhost", app.name),
+        "status": status,
+        "server_status": true,
+        "health_check_enabled": false,
+        "created_at": "2026-08-22T10:00:00.000000Z",
+        "updated_at": "2026-08-22T10:00:00.000000Z",
+    })
+}
+
+struct Call {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    content_type: Option<String>,
+    body: String,
+    sensitive: bool,
+}
+
+async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
+    let method = request.method().as_str().to_owned();
+    let full_path = request.uri().path().to_owned();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    // Owned copies: nothing borrowed from the request may live across the body's await.
+    let (content_type, accept, authorization) = {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        (
+            header("content-type"),
+            header("accept"),
+            header("authorization"),
+        )
+    };
+    let raw = axum::body::to_bytes(request.into_body(), 1 << 22)
+        .await
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&raw).into_owned();
+    let mut shared = lock(&shared);
+    let path = full_path
+        .strip_prefix("/api/v1")
+        .unwrap_or(&full_path)
+        .to_owned();
+    shared.requests.push(Recorded {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        content_type: content_type.clone(),
+        accept: accept.clone(),
+        body: serde_json::from_str(&body).ok(),
+    });
+    if full_path == "/api/health" || full_path == "/api/v1/health" {
+        return text(200, "OK");
+    }
+    if let Some(i) = shared
+        .forced
+        .iter()
+        .position(|f| full_path.contains(&f.path))
+    {
+        let forced = shared.forced.remove(i).unwrap_or_else(unreachable_forced);
+        return reply(forced.status, forced.body, forced.retry_after);
+    }
+    if !full_path.starts_with("/api/v1/") {
+        return not_found_route();
+    }
+    // auth:sanctum, then ApiAllowed, then the route's ability (§2.2).
+    let token = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .and_then(|t| shared.tokens.get(t))
+        .cloned();
+    let Some(token) = token else {
+        return json_reply(401, json!({"message": "Unauthenticated."}));
+    };
+    if !shared.api_enabled {
+        return json_reply(403, json!({"success": true, "message": "API is disabled."}));
+    }
+    let Some(ability) = ability_for(&method, &path) else {
+        return not_found_route();
+    };
+    let root = token.abilities.contains(&"root");
+    if !root && !token.abilities.contains(&ability) {
+        return json_reply(
+            403,
+            json!({"message": format!("Missing required permissions: {ability}")}),
+        );
+    }
+    let sensitive = token.admin && (root || token.abilities.contains(&"read:sensitive"));
+    tick(&mut shared);
+    let call = Call {
+        method,
+        path,
+        query,
+        content_type,
+        body,
+        sensitive,
+    };
+    route(&mut shared, &call)
+}
+
+#[cold]
+fn unreachable_forced() -> Forced {
+    Forced::new("", 500, json!({"message": "sandbox bug"}))
+}
+
+/// The ability each route needs (`routes/api.php`); `None` is an unknown route.
+fn ability_for(method: &str, path: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Some(match (method, parts.as_slice()) {
+        ("GET", ["version"]) => "read",
+        ("GET" | "POST", ["deploy"]) => "deploy",
+        ("GET", ["deployments", _]) => "read",
+        ("POST", ["deployments", _, "cancel"]) => "deploy",
+        ("GET", ["deployments", "applications", _]) => "read",
+        ("GET", ["applications", _]) => "read",
+        ("PATCH", ["applications", _]) => "write",
+        _ => return None,
+    })
+}
+
+fn route(shared: &mut Shared, call: &Call) -> Response {
+    let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+    match (call.method.as_str(), parts.as_slice()) {
+        ("GET", ["version"]) => text(200, &shared.version.clone()),
+        ("GET", ["deploy"]) => {
+            let mut response = json_reply(
+                405,
+                json!({"message": "This endpoint has changed to a POST request."}),
+            );
+            if let Ok(value) = "POST".parse() {
+                response.headers_mut().insert("allow", value);
+            }
+            response
+        }
+        ("POST", ["deploy"]) => deploy(shared, call),
+        ("GET", ["deployments", "applications", app]) => app_deployments(shared, call, app),
+        ("GET", ["deployments", uuid]) => match shared.deployments.iter().find(|d| d.uuid == *uuid)
+        {
+            Some(dep) => json_reply(200, deployment_json(shared, dep, call.sensitive)),
+            None => json_reply(404, json!({"message": "Deployment not found."})),
+        },
+        ("POST", ["deployments", uuid, "cancel"]) => cancel(shared, uuid),
+        ("GET", ["applications", uuid]) => match shared.apps.get(*uuid) {
+            Some(app) => json_reply(200, app_json(app)),
+            None => json_reply(404, json!({"message": "Application not found."})),
+        },
+        ("PATCH", ["applications", uuid]) => patch(shared, call, uuid),
+        _ => not_found_route(),
+    }
+}
+
+fn param<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
+    call.query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+fn deploy(shared: &mut Shared, call: &Call) -> Response {
+    let bad = |m: &str| json_reply(400, json!({"message": m}));
+    let (uuid, tag) = (param(call, "uuid"), param(call, "tag"));
+    // `$request->boolean('force')` (4.2.0+).
+    let force = matches!(param(call, "force"), Some("true" | "1" | "on" | "yes"));
+    let apps: Vec<String> = match (uuid, tag) {
+        (Some(_), Some(_)) => return bad("You can only use uuid or tag, not both."),
+        (None, None) => return bad("You must provide uuid or tag."),
+        (Some(list), None) => {
+            let uuids: Vec<String> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if uuids.is_empty() {
+                return bad("No UUIDs provided.");
+            }
+            uuids
+        }
+        (None, Some(tags)) => {
+            let wanted: Vec<&str> = tags.split(',').map(str::trim).collect();
+            shared
+                .apps
+                .values()
+                .filter(|a| a.tags.iter().any(|t| wanted.contains(&t.as_str())))
+                .map(|a| a.uuid.clone())
+                .collect()
+        }
+    };
+    let mut items = Vec::new();
+    for app in &apps {
+        let Some(name) = shared.apps.get(app).map(|a| a.name.clone()) else {
+            continue; // another team's or unknown: skipped silently
+        };
+        let queued = shared
+            .deployments
+            .iter()
+            .filter(|d| d.status == "queued")
+            .count();
+        if queued >= shared.queue_limit {
+            return reply(
+                429,
+                json!({"message": "Deployment queue is full. Please wait for existing deployments to complete."}).to_string(),
+                Some(60),
+            );
+        }
+        let Some((deployment_uuid, stored)) = create_deployment(shared, app, force) else {
+            continue;
+        };
+        let message = if stored {
+            format!("Application {name} deployment queued.")
+        } else {
+            ALREADY_QUEUED.to_owned()
+        };
+        items.push((app.clone(), deployment_uuid, message));
+    }
+    if items.is_empty() {
+        let message = if tag.is_some() {
+            "No resources found with this tag."
+        } else {
+            "No resources found."
+        };
+        return json_reply(404, json!({"message": message}));
+    }
+    if tag.is_some() {
+        // By tag the answer has another shape (§6.4).
+        return json_reply(
+            200,
+            json!({
+                "message": items.iter().map(|(_, _, m)| m.clone()).collect::<Vec<_>>(),
+                "details": items.iter().map(|(a, d, _)| json!({"resource_uuid": a, "deployment_uuid": d})).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    json_reply(
+        200,
+        json!({"deployments": items.iter().map(|(a, d, m)| json!({"message": m, "resource_uuid": a, "deployment_uuid": d})).collect::<Vec<_>>()}),
+    )
+}
+
+fn app_deployments(shared: &Shared, call: &Call, app: &str) -> Response {
+    // Laravel's `$request->validate(...)`: a 422 naming the field.
+    let number = |name: &str, default: u64, min: u64| -> Result<u64, String> {
+        match param(call, name) {
+            None => Ok(default),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if n >= min => Ok(n),
+                _ => Err(name.to_owned()),
+            },
+        }
+    };
+    let (skip, take) = match (number("skip", 0, 0), number("take", 10, 1)) {
+        (Ok(s), Ok(t)) => (s, t),
+        (Err(name), _) | (_, Err(name)) => {
+            let message = format!("The {name} field must be an integer of at least its minimum.");
+            return json_reply(
+                422,
+                json!({"message": message, "errors": {name: [message]}}),
+            );
+        }
+    };
+    if !shared.apps.contains_key(app) {
+        return json_reply(404, json!({"message": "Application not found"}));
+    }
+    let mine: Vec<&Dep> = shared
+        .deployments
+        .iter()
+        .filter(|d| d.app == app)
+        .rev()
+        .collect();
+    let page: Vec<Value> = mine
+        .iter()
+        .skip(skip as usize)
+        .take(take as usize)
+        .map(|d| deployment_json(shared, d, call.sensitive))
+        .collect();
+    json_reply(200, json!({"count": mine.len(), "deployments": page}))
+}
+
+fn cancel(shared: &mut Shared, uuid: &str) -> Response {
+    let Some(dep) = shared.deployments.iter_mut().find(|d| d.uuid == uuid) else {
+        return json_reply(404, json!({"message": "Deployment not found."}));
+    };
+    if !matches!(dep.status, "queued" | "in_progress") {
+        return json_reply(
+            400,
+            json!({"message": format!("Deployment cannot be cancelled. Current status: {}", dep.status)}),
+        );
+    }
+    dep.status = "cancelled-by-user";
+    log(dep, "Deployment cancelled by user.", false);
+    json_reply(
+        200,
+        json!({"message": "Deployment cancelled successfully.", "deployment_uuid": uuid, "status": "cancelled-by-user"}),
+    )
+}
+
+const PATCH_FIELDS: &[&str] = &[
+    "docker_registry_image_name",
+    "docker_registry_image_tag",
+    "name",
+    "description",
+    "domains",
+    "ports_exposes",
+    "health_check_enabled",
+    "health_check_path",
+];
+
+fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
+    let invalid =
+        |error: &str| json_reply(400, json!({"message": "Invalid request.", "error": error}));
+    if !call
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
+        return invalid("Content-Type must be application/json.");
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&call.body) else {
+        return invalid("Invalid JSON.");
+    };
+    if fields.is_empty() {
+        return invalid("Empty JSON.");
+    }
+    let Some(app) = shared.apps.get_mut(uuid) else {
+        return json_reply(404, json!({"message": "Application not found"}));
+    };
+    let mut errors = serde_json::Map::new();
+    for key in fields.keys() {
+        if !PATCH_FIELDS.contains(&key.as_str()) {
+            errors.insert(key.clone(), json!(["This field is not allowed."]));
+        }
+    }
+    if let Some(tag) = fields.get("docker_registry_image_tag") {
+        let ok = match tag {
+            Value::Null => true,
+            Value::String(t) => valid_tag(t),
+            _ => false,
+        };
+        if !ok {
+            errors.insert(
+                "docker_registry_image_tag".into(),
+                json!(["The docker registry image tag field format is invalid."]),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return json_reply(
+            422,
+            json!({"message": "Validation failed.", "errors": errors}),
+        );
+    }
+    if let Some(tag) = fields.get("docker_registry_image_tag") {
+        app.image_tag = tag.as_str().map(str::to_owned);
+    }
+    if let Some(name) = fields
+        .get("docker_registry_image_name")
+        .and_then(Value::as_str)
+    {
+        app.image_name = name.to_owned();
+    }
+    json_reply(200, json!({"uuid": uuid}))
+}
+
+/// `/\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z/`
+fn valid_tag(tag: &str) -> bool {
+    let mut chars = tag.chars();
+    tag.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn not_found_route() -> Response {
+    json_reply(
+        404,
+        json!({"message": "Not found.", "docs": "https://coolify.io/docs"}),
+    )
+}
+
+fn json_reply(status: u16, body: Value) -> Response {
+    let mut response = reply(status, body.to_string(), None);
+    if let Ok(value) = "application/json".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
+}
+
+/// Plain strings come back as Laravel's default `text/html`.
+fn text(status: u16, body: &str) -> Response {
+    let mut response = reply(status, body.to_owned(), None);
+    if let Ok(value) = "text/html; charset=UTF-8".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
+}
+
+fn reply(status: u16, body: String, retry_after: Option<u64>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(seconds) = retry_after
+        && let Ok(value) = seconds.to_string().parse()
+    {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
