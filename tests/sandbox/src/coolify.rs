@@ -102,6 +102,9 @@ pub struct Recorded {
     pub content_type: Option<String>,
     pub accept: Option<String>,
     pub body: Option<Value>,
+    /// What the stand-in answered: status and body text.
+    pub status: u16,
+    pub answer: String,
 }
 
 #[derive(Debug, Clone)]
@@ -535,14 +538,32 @@ fn app_json(app: &App) -> Value {
 
 struct Call {
     method: String,
+    full_path: String,
+    /// Below `/api/v1`.
     path: String,
+    authorization: Option<String>,
     query: Vec<(String, String)>,
     content_type: Option<String>,
     body: String,
     sensitive: bool,
 }
 
+/// Answers, then records the answer beside its request (for the contract test).
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
+    let (index, response) = answer(&shared, request).await;
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 24)
+        .await
+        .unwrap_or_default();
+    if let Some(last) = lock(&shared).requests.get_mut(index) {
+        last.status = parts.status.as_u16();
+        last.answer = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The answer to one request, and the index of its record.
+async fn answer(shared: &Arc<Mutex<Shared>>, request: Request) -> (usize, Response) {
     let method = request.method().as_str().to_owned();
     let full_path = request.uri().path().to_owned();
     let query: Vec<(String, String)> =
@@ -568,7 +589,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         .await
         .unwrap_or_default();
     let body = String::from_utf8_lossy(&raw).into_owned();
-    let mut shared = lock(&shared);
+    let mut shared = lock(shared);
     let path = full_path
         .strip_prefix("/api/v1")
         .unwrap_or(&full_path)
@@ -580,7 +601,26 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         content_type: content_type.clone(),
         accept: accept.clone(),
         body: serde_json::from_str(&body).ok(),
+        status: 0,
+        answer: String::new(),
     });
+    let index = shared.requests.len() - 1;
+    let call = Call {
+        method,
+        full_path,
+        path,
+        query,
+        content_type,
+        authorization,
+        body,
+        sensitive: false,
+    };
+    (index, respond(&mut shared, call))
+}
+
+/// Auth, the API switch and abilities as the middleware orders them, then the route.
+fn respond(shared: &mut Shared, mut call: Call) -> Response {
+    let full_path = call.full_path.as_str();
     if full_path == "/api/health" || full_path == "/api/v1/health" {
         return text(200, "OK");
     }
@@ -596,7 +636,8 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         return not_found_route();
     }
     // auth:sanctum, then ApiAllowed, then the route's ability (§2.2).
-    let token = authorization
+    let token = call
+        .authorization
         .as_deref()
         .and_then(|a| a.strip_prefix("Bearer "))
         .and_then(|t| shared.tokens.get(t))
@@ -607,7 +648,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     if !shared.api_enabled {
         return json_reply(403, json!({"success": true, "message": "API is disabled."}));
     }
-    let Some(ability) = ability_for(&method, &path) else {
+    let Some(ability) = ability_for(&call.method, &call.path) else {
         return not_found_route();
     };
     let root = token.abilities.contains(&"root");
@@ -617,17 +658,9 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
             json!({"message": format!("Missing required permissions: {ability}")}),
         );
     }
-    let sensitive = token.admin && (root || token.abilities.contains(&"read:sensitive"));
-    tick(&mut shared);
-    let call = Call {
-        method,
-        path,
-        query,
-        content_type,
-        body,
-        sensitive,
-    };
-    route(&mut shared, &call)
+    call.sensitive = token.admin && (root || token.abilities.contains(&"read:sensitive"));
+    tick(shared);
+    route(shared, &call)
 }
 
 #[cold]
