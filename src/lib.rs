@@ -9,6 +9,8 @@ pub mod duration;
 pub mod env;
 pub mod exit;
 pub mod gha;
+#[cfg(feature = "github")]
+pub mod github;
 pub mod http;
 pub mod logging;
 pub mod probe;

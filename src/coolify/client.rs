@@ -17,7 +17,8 @@ use crate::http::{RetryPolicy, retry_after, send_with_retry};
 use crate::redact::Secret;
 
 /// What to deploy: application UUIDs, or every resource of a Coolify tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     Apps(Vec<String>),
     Tag(String),

@@ -1,8 +1,9 @@
 //! coolify-deploy: deploy Coolify apps (optionally to a new image tag) and wait for every
 //! deployment. Flags: cli.rs · validation: settings.rs · Coolify: shipguard::coolify ·
-//! evidence: report.rs · other platforms: webhook.rs
+//! evidence: report.rs · GitHub Deployment: record.rs · other platforms: webhook.rs
 
 mod cli;
+mod record;
 mod report;
 mod settings;
 mod webhook;
@@ -17,6 +18,7 @@ use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
 use crate::cli::Cli;
+use crate::record::Recorder;
 use crate::report::Report;
 use crate::settings::{Mode, Settings};
 
@@ -86,11 +88,55 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                     .unwrap_or_default();
                 actions.log(&format!("{name}: deployment {uuid} {}{note}", t.status));
             };
+            let description = match &plan.image_tag {
+                Some(tag) => format!("coolify-deploy of image tag {tag}"),
+                None => "coolify-deploy".to_owned(),
+            };
+            let recorder = match &settings.record {
+                Some(record) => {
+                    let payload = serde_json::json!({
+                        "tool": "coolify-deploy",
+                        "image_tag": plan.image_tag,
+                        "target": plan.target,
+                    });
+                    Recorder::start(
+                        record,
+                        &ctx.user_agent(),
+                        payload,
+                        &description,
+                        &ctx.actions,
+                    )
+                    .await
+                }
+                None => None,
+            };
             let rollout = {
                 let _group = ctx.actions.group("Deploying");
-                coolify::rollout::run(&client, &plan, &observe).await?
+                coolify::rollout::run(&client, &plan, &observe).await
             };
-            let report = Report::new(
+            let rollout = match rollout {
+                Ok(rollout) => rollout,
+                Err(err) => {
+                    if let Some(recorder) = &recorder {
+                        recorder
+                            .finish("error", "coolify-deploy could not deploy", &ctx.actions)
+                            .await;
+                    }
+                    return Err(err);
+                }
+            };
+            if let Some(recorder) = &recorder {
+                let state = match rollout.status {
+                    Outcome::Finished => Some("success"),
+                    Outcome::Queued => None,
+                    _ => Some("failure"),
+                };
+                if let Some(state) = state {
+                    let line = format!("{description}: {}", rollout.status.as_str());
+                    recorder.finish(state, &line, &ctx.actions).await;
+                }
+            }
+            let mut report = Report::new(
                 ctx.version,
                 safe_url(client.base()),
                 Some(server.to_string()),
@@ -98,6 +144,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 rollout,
                 settings.log_lines,
             );
+            report.github_deployment_id = recorder.as_ref().map(Recorder::id);
             finish(ctx, &report)
         }
     }

@@ -24,6 +24,8 @@ pub struct Report {
     pub deployments: Vec<Tracked>,
     /// App → the last log lines of a deployment that did not finish.
     pub log_tails: BTreeMap<String, Vec<String>>,
+    /// The GitHub Deployment recorded for this run.
+    pub github_deployment_id: Option<u64>,
 }
 
 impl Report {
@@ -58,6 +60,7 @@ impl Report {
             previous_image_tags: rollout.previous_image_tags,
             deployments: rollout.deployments,
             log_tails,
+            github_deployment_id: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shipguard::coolify::model::check_image_tag;
 use shipguard::coolify::{Plan, Target};
-use shipguard::env::{Split, invalid};
+use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions};
 use shipguard::redact::Secret;
@@ -30,8 +30,21 @@ pub enum Mode {
     },
 }
 
+/// Where and how to record a GitHub Deployment.
+pub struct Record {
+    pub api: Url,
+    pub token: Secret<String>,
+    pub repository: String,
+    pub sha: String,
+    pub environment: String,
+    pub environment_url: Option<String>,
+    /// The workflow run, linked from the deployment status.
+    pub log_url: Option<String>,
+}
+
 pub struct Settings {
     pub mode: Mode,
+    pub record: Option<Record>,
     pub http: reqwest::Client,
     pub log_lines: usize,
 }
@@ -64,6 +77,14 @@ impl Settings {
             .count(0)?
             .unwrap_or(40) as usize;
         let coolify_url = env.setting("coolify-url", cli.coolify_url).optional();
+        let record = record(
+            &cli.github_deployment,
+            &cli.environment,
+            &cli.environment_url,
+            cli.github_token_file.as_deref(),
+            ctx,
+        )?;
+        let env = &ctx.env;
 
         if let Some(webhook) = webhook {
             if coolify_url.is_some() {
@@ -80,6 +101,7 @@ impl Settings {
                     tag: image_tag,
                     force,
                 },
+                record,
                 http,
                 log_lines,
             });
@@ -150,10 +172,81 @@ impl Settings {
         };
         Ok(Self {
             mode: Mode::Coolify { url, token, plan },
+            record,
             http,
             log_lines,
         })
     }
+}
+
+/// The GitHub Deployment record, when `github-deployment: true`; its token is masked.
+fn record(
+    enabled: &Option<String>,
+    environment: &Option<String>,
+    environment_url: &Option<String>,
+    token_file: Option<&str>,
+    ctx: &mut Context,
+) -> anyhow::Result<Option<Record>> {
+    let env = &ctx.env;
+    if !env
+        .setting("github-deployment", enabled.clone())
+        .bool()?
+        .unwrap_or(false)
+    {
+        return Ok(None);
+    }
+    let Some(token) = env.secret_from("github-token", vars::GITHUB_TOKEN, token_file)? else {
+        return Err(usage(
+            "`github-deployment: true` needs `github-token` (e.g. `github-token: ${{ github.token }}`, with `permissions: deployments: write`)",
+        ));
+    };
+    ctx.actions.mask(token.expose());
+    let env = &ctx.env;
+    let need = |var: &str| {
+        env.var(var)
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                usage(format!(
+                    "`github-deployment: true` needs {var}, which the runner sets"
+                ))
+            })
+    };
+    let repository = need(vars::GITHUB_REPOSITORY)?;
+    let sha = need(vars::GITHUB_SHA)?;
+    let api = parse_url(
+        "GITHUB_API_URL",
+        env.var(vars::GITHUB_API_URL)
+            .unwrap_or("https://api.github.com"),
+    )?;
+    let environment_url = env
+        .setting("environment-url", environment_url.clone())
+        .parse(|raw| match Url::parse(raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(String::from(url)),
+            _ => Err("must be an http:// or https:// URL".to_owned()),
+        })?;
+    let log_url = match (
+        env.var(vars::GITHUB_SERVER_URL),
+        env.var(vars::GITHUB_RUN_ID),
+    ) {
+        (Some(server), Some(run)) => Some(format!(
+            "{}/{repository}/actions/runs/{run}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    };
+    Ok(Some(Record {
+        api,
+        token,
+        repository,
+        sha,
+        environment: env
+            .setting("environment", environment.clone())
+            .optional()
+            .unwrap_or_else(|| "production".to_owned()),
+        environment_url,
+        log_url,
+    }))
 }
 
 /// An http(s) URL with a host; the error never repeats the value (it may hold a secret).

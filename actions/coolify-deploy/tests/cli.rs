@@ -432,3 +432,87 @@ fn webhook_mode_posts_image_tag_and_force() {
     );
     assert_eq!(run.output("status"), "queued");
 }
+
+fn recorded(coolify: &Coolify, github: &sandbox::github::GitHub) -> ToolRun {
+    deploy(coolify)
+        .input("github-deployment", "true")
+        .input("environment", "staging")
+        .input("environment-url", "https://staging.acme.test")
+        .input("github-token", sandbox::github::TOKEN)
+        .env("GITHUB_API_URL", &github.api_url())
+        .env("GITHUB_REPOSITORY", sandbox::github::REPOSITORY)
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "42")
+}
+
+#[test]
+fn github_deployment_records_in_progress_then_success() {
+    let coolify = sandbox();
+    let github = sandbox::github::GitHub::start().unwrap();
+    let run = recorded(&coolify, &github)
+        .input("image-tag", "main-2222222")
+        .run();
+    run.assert_exit(0);
+    let deployments = github.deployments();
+    assert_eq!(deployments.len(), 1);
+    let (sha, environment, payload, states) = &deployments[0];
+    assert_eq!(sha, "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(environment, "staging");
+    assert_eq!(payload["image_tag"], "main-2222222");
+    assert_eq!(
+        states,
+        &vec!["in_progress".to_owned(), "success".to_owned()]
+    );
+    let success = github
+        .calls()
+        .into_iter()
+        .rfind(|c| c.path.ends_with("/statuses"))
+        .unwrap();
+    assert_eq!(
+        success.body["environment_url"],
+        "https://staging.acme.test/"
+    );
+    assert_eq!(
+        success.body["log_url"],
+        "https://github.com/acme/shop/actions/runs/42"
+    );
+    assert!(run.report()["github_deployment_id"].is_u64());
+}
+
+#[test]
+fn github_deployment_records_failure_and_github_trouble_is_only_a_warning() {
+    let coolify = sandbox();
+    coolify.script("broken", Script::fails_after(Duration::ZERO, &["boom"]));
+    let github = sandbox::github::GitHub::start().unwrap();
+    let run = recorded(&coolify, &github)
+        .input("image-tag", "broken")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(github.deployments()[0].3, vec!["in_progress", "failure"]);
+
+    let run = recorded(&coolify, &github)
+        .input("github-token", "ghs_wrong")
+        .input("image-tag", "main-3333333")
+        .run();
+    run.assert_exit(0);
+    assert!(
+        run.stderr
+            .contains("::warning title=github-deployment-failed::"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Bad credentials"), "{}", run.stderr);
+}
+
+#[test]
+fn github_deployment_needs_a_token() {
+    let coolify = sandbox();
+    let run = deploy(&coolify)
+        .input("github-deployment", "true")
+        .env("GITHUB_REPOSITORY", "acme/shop")
+        .env("GITHUB_SHA", "abc")
+        .run();
+    run.assert_exit(2);
+    assert!(run.stderr.contains("github-token"), "{}", run.stderr);
+}

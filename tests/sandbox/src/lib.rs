@@ -4,6 +4,7 @@
 pub mod app;
 pub mod coolify;
 pub mod demo;
+pub mod github;
 pub mod harness;
 pub mod server;
 pub mod slack;

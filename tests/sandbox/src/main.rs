@@ -3,6 +3,13 @@
 //!   sandbox demo
 //!       The suite's main job against local stand-ins, with the real binaries, narrated.
 //!
+//!   sandbox serve [--bind ADDR]
+//!       A Coolify v4 stand-in with two Docker-image apps (`web`, `api`), plus the GitHub REST
+//!       subset and a Slack webhook sink that prints what it receives. Prints
+//!       `coolify_url=`, `coolify_token=`, the app UUIDs, `github_api_url=`, `github_token=` and
+//!       `slack_webhook_url=`, then serves until stdin closes. Deployments of an image tag
+//!       containing `broken` fail; `stuck` never ends.
+//!
 //!   sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]
 //!       A demo app whose every path answers 503 until DURATION after its first request,
 //!       then 200 `{"status":"healthy"}`. Prints `url=<base URL>` and serves until stdin
@@ -12,6 +19,9 @@ use std::io::Read as _;
 use std::time::Duration;
 
 use sandbox::app::{App, Plan, Reply};
+use sandbox::coolify::{Coolify, Script};
+use sandbox::github::GitHub;
+use sandbox::slack::Slack;
 
 fn main() -> std::process::ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -28,10 +38,52 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     match args.next().as_deref() {
         Some("demo") => sandbox::demo::run(),
         Some("app") => app(args.collect()),
+        Some("serve") => serve(args.collect()),
         _ => anyhow::bail!(
-            "usage: sandbox demo | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
+            "usage: sandbox demo | sandbox serve [--bind ADDR] | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
         ),
     }
+}
+
+fn serve(args: Vec<String>) -> anyhow::Result<()> {
+    let bind = match args.as_slice() {
+        [] => "127.0.0.1:0".to_owned(),
+        [flag, value] if flag == "--bind" => value.clone(),
+        _ => anyhow::bail!("usage: sandbox serve [--bind ADDR]"),
+    };
+    let coolify = Coolify::start_on(bind.parse()?)?;
+    coolify
+        .add_app(WEB_APP, "web", "ghcr.io/acme/web", "main-1111111")
+        .add_app(API_APP, "api", "ghcr.io/acme/api", "main-1111111")
+        .script(
+            "broken",
+            Script::fails_after(Duration::from_secs(2), &["Error: build failed"]),
+        )
+        .script("stuck", Script::never_ends())
+        .default_script(Script::finishes_after(Duration::from_secs(2)))
+        .echo();
+    let github = GitHub::start()?;
+    let slack = Slack::start()?;
+    slack.echo();
+    println!("coolify_url={}", coolify.url());
+    println!("coolify_token={}", sandbox::coolify::TOKEN);
+    println!("web_app={WEB_APP}");
+    println!("api_app={API_APP}");
+    println!("github_api_url={}", github.api_url());
+    println!("github_token={}", sandbox::github::TOKEN);
+    println!("github_repository={}", sandbox::github::REPOSITORY);
+    println!("slack_webhook_url={}", slack.webhook_url());
+    wait_for_stdin_to_close();
+    Ok(())
+}
+
+const WEB_APP: &str = "webappuuid00000000000001";
+const API_APP: &str = "apiappuuid00000000000002";
+
+/// Serve until whoever started us closes our stdin (or stops us).
+fn wait_for_stdin_to_close() {
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
 }
 
 fn app(args: Vec<String>) -> anyhow::Result<()> {
@@ -58,9 +110,7 @@ fn app(args: Vec<String>) -> anyhow::Result<()> {
         then: Reply::json(200, serde_json::json!({"status": "healthy"})).delay(delay),
     });
     println!("url={}", app.server.base_url());
-    // Serve until whoever started us closes our stdin (or stops us).
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
+    wait_for_stdin_to_close();
     Ok(())
 }
 

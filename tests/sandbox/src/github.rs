@@ -1,0 +1,437 @@
+//! The GitHub REST subset the suite calls, shaped like GitHub's answers: Deployments and
+//! their statuses (a new `success` turns the environment's earlier successes `inactive`, as
+//! GitHub does), and a workflow's runs, paginated with `Link` headers.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::server::{self, Running, lock};
+
+/// The token the stand-in accepts.
+pub const TOKEN: &str = "ghs_sandboxtoken";
+pub const REPOSITORY: &str = "acme/shop";
+
+#[derive(Debug, Clone)]
+struct Deployment {
+    id: u64,
+    sha: String,
+    environment: String,
+    payload: Value,
+    description: String,
+    created_at: String,
+    /// Newest last.
+    statuses: Vec<(String, String, Option<String>)>,
+}
+
+/// A recorded request.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Shared {
+    deployments: Vec<Deployment>,
+    /// workflow file → runs, newest first: (id, sha, branch, conclusion).
+    runs: Vec<(String, u64, String, String, String)>,
+    calls: Vec<Call>,
+    clock: u64,
+    base: String,
+}
+
+pub struct GitHub {
+    shared: Arc<Mutex<Shared>>,
+    pub server: Running,
+}
+
+impl GitHub {
+    pub fn start() -> anyhow::Result<Self> {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let router = Router::new().fallback(handle).with_state(shared.clone());
+        let server = server::spawn(router, "127.0.0.1:0".parse()?, None)?;
+        lock(&shared).base = server.base_url();
+        Ok(Self { shared, server })
+    }
+
+    /// `GITHUB_API_URL` for the tools.
+    pub fn api_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Adds a run of `workflow` (newest added last), with a conclusion such as `success`.
+    pub fn add_run(&self, workflow: &str, sha: &str, branch: &str, conclusion: &str) -> &Self {
+        let mut shared = lock(&self.shared);
+        let id = 1000 + shared.runs.len() as u64;
+        shared.runs.push((
+            workflow.to_owned(),
+            id,
+            sha.to_owned(),
+            branch.to_owned(),
+            conclusion.to_owned(),
+        ));
+        self
+    }
+
+    /// Records a deployment with a final state, as an earlier workflow would have.
+    pub fn add_deployment(&self, sha: &str, environment: &str, payload: Value, state: &str) -> u64 {
+        let mut shared = lock(&self.shared);
+        let id = create(&mut shared, sha, environment, payload, "");
+        add_status(&mut shared, id, state, None);
+        id
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.shared).calls.clone()
+    }
+
+    /// (sha, environment, payload, states oldest first) of every deployment, oldest first.
+    pub fn deployments(&self) -> Vec<(String, String, Value, Vec<String>)> {
+        lock(&self.shared)
+            .deployments
+            .iter()
+            .map(|d| {
+                (
+                    d.sha.clone(),
+                    d.environment.clone(),
+                    d.payload.clone(),
+                    d.statuses.iter().map(|s| s.0.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn timestamp(shared: &mut Shared) -> String {
+    shared.clock += 1;
+    format!(
+        "2026-11-23T{:02}:{:02}:{:02}Z",
+        8 + shared.clock / 3600 % 12,
+        shared.clock / 60 % 60,
+        shared.clock % 60
+    )
+}
+
+fn create(
+    shared: &mut Shared,
+    sha: &str,
+    environment: &str,
+    payload: Value,
+    description: &str,
+) -> u64 {
+    let id = 5000 + shared.deployments.len() as u64;
+    let created_at = timestamp(shared);
+    shared.deployments.push(Deployment {
+        id,
+        sha: sha.to_owned(),
+        environment: environment.to_owned(),
+        payload,
+        description: description.to_owned(),
+        created_at,
+        statuses: Vec::new(),
+    });
+    id
+}
+
+fn add_status(shared: &mut Shared, id: u64, state: &str, description: Option<String>) {
+    let at = timestamp(shared);
+    let Some(environment) = shared
+        .deployments
+        .iter()
+        .find(|d| d.id == id)
+        .map(|d| d.environment.clone())
+    else {
+        return;
+    };
+    if state == "success" {
+        // auto_inactive: earlier successes of the environment become inactive.
+        for d in shared
+            .deployments
+            .iter_mut()
+            .filter(|d| d.id != id && d.environment == environment)
+        {
+            if d.statuses.last().is_some_and(|s| s.0 == "success") {
+                d.statuses.push(("inactive".into(), at.clone(), None));
+            }
+        }
+    }
+    if let Some(d) = shared.deployments.iter_mut().find(|d| d.id == id) {
+        d.statuses.push((state.to_owned(), at, description));
+    }
+}
+
+fn deployment_json(base: &str, d: &Deployment) -> Value {
+    json!({
+        "url": format!("{base}/repos/{REPOSITORY}/deployments/{}", d.id),
+        "id": d.id,
+        "node_id": format!("DE_{}", d.id),
+        "sha": d.sha,
+        "ref": d.sha,
+        "task": "deploy",
+        "payload": d.payload,
+        "original_environment": d.environment,
+        "environment": d.environment,
+        "description": d.description,
+        "creator": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
+        "created_at": d.created_at,
+        "updated_at": d.created_at,
+        "statuses_url": format!("{base}/repos/{REPOSITORY}/deployments/{}/statuses", d.id),
+        "repository_url": format!("{base}/repos/{REPOSITORY}"),
+        "transient_environment": false,
+        "production_environment": false,
+    })
+}
+
+fn run_json(base: &str, run: &(String, u64, String, String, String)) -> Value {
+    let (workflow, id, sha, branch, conclusion) = run;
+    json!({
+        "id": id,
+        "name": "deploy",
+        "node_id": format!("WFR_{id}"),
+        "head_branch": branch,
+        "head_sha": sha,
+        "path": format!(".github/workflows/{workflow}"),
+        "run_number": id - 999,
+        "event": "push",
+        "status": "completed",
+        "conclusion": conclusion,
+        "workflow_id": 161335,
+        "url": format!("{base}/repos/{REPOSITORY}/actions/runs/{id}"),
+        "html_url": format!("https://github.com/{REPOSITORY}/actions/runs/{id}"),
+        "created_at": "2026-11-23T08:00:00Z",
+        "updated_at": "2026-11-23T08:05:00Z",
+    })
+}
+
+async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let authorized = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {TOKEN}") || v == format!("token {TOKEN}"));
+    let raw = axum::body::to_bytes(request.into_body(), 1 << 22)
+        .await
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let mut shared = lock(&shared);
+    shared.calls.push(Call {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        body: body.clone(),
+    });
+    if !authorized {
+        return reply(
+            401,
+            json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+            None,
+        );
+    }
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let Some(tail) = path.strip_prefix(&format!("/repos/{REPOSITORY}/")) else {
+        return not_found();
+    };
+    let parts: Vec<&str> = tail.split('/').collect();
+    let base = shared.base.clone();
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", ["deployments"]) => {
+            let Some(sha) = body["ref"].as_str().filter(|s| !s.is_empty()) else {
+                return reply(
+                    422,
+                    json!({"message": "Invalid request.\n\n\"ref\" wasn't supplied.", "status": "422"}),
+                    None,
+                );
+            };
+            let environment = body["environment"]
+                .as_str()
+                .unwrap_or("production")
+                .to_owned();
+            let description = body["description"].as_str().unwrap_or_default().to_owned();
+            let id = create(
+                &mut shared,
+                sha,
+                &environment,
+                body["payload"].clone(),
+                &description,
+            );
+            let d = shared.deployments.iter().find(|d| d.id == id).cloned();
+            match d {
+                Some(d) => reply(201, deployment_json(&base, &d), None),
+                None => not_found(),
+            }
+        }
+        ("GET", ["deployments"]) => {
+            let environment = param("environment");
+            let sha = param("sha");
+            let items: Vec<Value> = shared
+                .deployments
+                .iter()
+                .rev()
+                .filter(|d| environment.as_ref().is_none_or(|e| *e == d.environment))
+                .filter(|d| sha.as_ref().is_none_or(|s| *s == d.sha))
+                .map(|d| deployment_json(&base, d))
+                .collect();
+            paginate(&base, &path, &query, items, Value::Array)
+        }
+        ("POST", ["deployments", id, "statuses"]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return not_found();
+            };
+            if !shared.deployments.iter().any(|d| d.id == id) {
+                return not_found();
+            }
+            let state = body["state"].as_str().unwrap_or_default().to_owned();
+            let valid = [
+                "error",
+                "failure",
+                "inactive",
+                "in_progress",
+                "queued",
+                "pending",
+                "success",
+            ];
+            if !valid.contains(&state.as_str()) {
+                return reply(
+                    422,
+                    json!({"message": "Validation Failed", "status": "422"}),
+                    None,
+                );
+            }
+            add_status(
+                &mut shared,
+                id,
+                &state,
+                body["description"].as_str().map(str::to_owned),
+            );
+            reply(
+                201,
+                json!({"id": id * 10, "state": state, "description": body["description"], "environment_url": body["environment_url"], "log_url": body["log_url"]}),
+                None,
+            )
+        }
+        ("GET", ["deployments", id, "statuses"]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return not_found();
+            };
+            let Some(d) = shared.deployments.iter().find(|d| d.id == id) else {
+                return not_found();
+            };
+            let items: Vec<Value> = d
+                .statuses
+                .iter()
+                .rev()
+                .map(|(state, at, description)| json!({"state": state, "created_at": at, "updated_at": at, "description": description}))
+                .collect();
+            paginate(&base, &path, &query, items, Value::Array)
+        }
+        ("GET", ["actions", "workflows", workflow, "runs"]) => {
+            let branch = param("branch");
+            let status = param("status");
+            let items: Vec<Value> = shared
+                .runs
+                .iter()
+                .rev()
+                .filter(|r| r.0 == *workflow)
+                .filter(|r| branch.as_ref().is_none_or(|b| *b == r.3))
+                .filter(|r| status.as_ref().is_none_or(|s| *s == r.4))
+                .map(|r| run_json(&base, r))
+                .collect();
+            let total = items.len();
+            paginate(
+                &base,
+                &path,
+                &query,
+                items,
+                |page| json!({"total_count": total, "workflow_runs": page}),
+            )
+        }
+        _ => not_found(),
+    }
+}
+
+/// `per_page` (default 30, at most 100) and `page`, with GitHub's `Link` header.
+fn paginate(
+    base: &str,
+    path: &str,
+    query: &[(String, String)],
+    items: Vec<Value>,
+    shape: impl Fn(Vec<Value>) -> Value,
+) -> Response {
+    let number = |name: &str, default: usize| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(default)
+    };
+    let per_page = number("per_page", 30).clamp(1, 100);
+    let page = number("page", 1).max(1);
+    let pages = items.len().div_ceil(per_page).max(1);
+    let chunk: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let link_to = |p: usize| {
+        let mut q: Vec<(String, String)> =
+            query.iter().filter(|(k, _)| k != "page").cloned().collect();
+        q.push(("page".into(), p.to_string()));
+        let qs: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(q)
+            .finish();
+        format!("<{base}{path}?{qs}>")
+    };
+    let mut links = Vec::new();
+    if page < pages {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+        links.push(format!("{}; rel=\"last\"", link_to(pages)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+    }
+    let link = (!links.is_empty()).then(|| links.join(", "));
+    reply(200, shape(chunk), link)
+}
+
+fn not_found() -> Response {
+    reply(
+        404,
+        json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+        None,
+    )
+}
+
+fn reply(status: u16, body: Value, link: Option<String>) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = "application/json; charset=utf-8".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    if let Some(link) = link
+        && let Ok(value) = link.parse()
+    {
+        response.headers_mut().insert("link", value);
+    }
+    response
+}
