@@ -3,8 +3,8 @@
 //!   sandbox demo
 //!       The suite's main job against local stand-ins, with the real binaries, narrated.
 //!
-//!   sandbox serve [--bind ADDR]
-//!       A Coolify v4 stand-in with two Docker-image apps (`web`, `api`), plus the GitHub REST
+//!   sandbox serve [--bind ADDR] [--deploy-time DURATION]
+//!       A Coolify v4 stand-in whose deployments take DURATION (default 2s), with two Docker-image apps (`web`, `api`), plus the GitHub REST
 //!       subset and a Slack webhook sink that prints what it receives. Prints
 //!       `coolify_url=`, `coolify_token=`, the app UUIDs, `github_api_url=`, `github_token=` and
 //!       `slack_webhook_url=`, then serves until stdin closes. Deployments of an image tag
@@ -40,17 +40,25 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         Some("app") => app(args.collect()),
         Some("serve") => serve(args.collect()),
         _ => anyhow::bail!(
-            "usage: sandbox demo | sandbox serve [--bind ADDR] | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
+            "usage: sandbox demo | sandbox serve [--bind ADDR] [--deploy-time DURATION] | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
         ),
     }
 }
 
 fn serve(args: Vec<String>) -> anyhow::Result<()> {
-    let bind = match args.as_slice() {
-        [] => "127.0.0.1:0".to_owned(),
-        [flag, value] if flag == "--bind" => value.clone(),
-        _ => anyhow::bail!("usage: sandbox serve [--bind ADDR]"),
-    };
+    let mut bind = "127.0.0.1:0".to_owned();
+    let mut deploy_time = Duration::from_secs(2);
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--bind" => bind = value,
+            "--deploy-time" => deploy_time = millis(&value)?,
+            other => anyhow::bail!("unknown flag {other}; usage: sandbox serve [--bind ADDR] [--deploy-time DURATION]"),
+        }
+    }
     let coolify = Coolify::start_on(bind.parse()?)?;
     coolify
         .add_app(WEB_APP, "web", "ghcr.io/acme/web", "main-1111111")
@@ -60,7 +68,7 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
             Script::fails_after(Duration::from_secs(2), &["Error: build failed"]),
         )
         .script("stuck", Script::never_ends())
-        .default_script(Script::finishes_after(Duration::from_secs(2)))
+        .default_script(Script::finishes_after(deploy_time))
         .echo();
     let github = GitHub::start()?;
     let slack = Slack::start()?;
