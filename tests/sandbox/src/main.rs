@@ -56,7 +56,9 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
         match flag.as_str() {
             "--bind" => bind = value,
             "--deploy-time" => deploy_time = millis(&value)?,
-            other => anyhow::bail!("unknown flag {other}; usage: sandbox serve [--bind ADDR] [--deploy-time DURATION]"),
+            other => anyhow::bail!(
+                "unknown flag {other}; usage: sandbox serve [--bind ADDR] [--deploy-time DURATION]"
+            ),
         }
     }
     let coolify = Coolify::start_on(bind.parse()?)?;
