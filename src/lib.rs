@@ -16,4 +16,5 @@ pub mod logging;
 pub mod probe;
 pub mod redact;
 pub mod slack;
+pub mod timestamp;
 pub mod tool;

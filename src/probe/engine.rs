@@ -24,6 +24,9 @@ pub struct Timing {
     /// The overall deadline for becoming healthy, initial delay included.
     pub timeout: Duration,
     pub success_threshold: u32,
+    /// Analysis mode: this many consecutive failing attempts settle "unhealthy" at once (and
+    /// a 401/403/404 counts as one failure instead of failing fast).
+    pub failure_threshold: Option<u32>,
     pub hold: Option<Hold>,
 }
 
@@ -48,6 +51,8 @@ pub enum Verdict {
     HoldFailed(String),
     /// Stopped because another URL failed fast.
     Cancelled,
+    /// `failure_threshold` consecutive attempts failed.
+    Unhealthy(String),
 }
 
 /// What the hold saw.
@@ -165,6 +170,7 @@ impl Probe {
         sleep_until((started + timing.initial_delay).min(deadline).into()).await;
         let mut attempts = Vec::new();
         let mut consecutive = 0;
+        let mut failing = 0;
         let verdict = loop {
             let now = Instant::now();
             if now >= deadline {
@@ -174,11 +180,22 @@ impl Probe {
             let clipped = timeout < timing.request_timeout;
             let a = attempt(&self.client, &url, &self.request, timeout, clipped, started).await;
             consecutive = if a.passed() { consecutive + 1 } else { 0 };
+            failing = if a.passed() { 0 } else { failing + 1 };
             observer(index, &a, consecutive, false);
-            let fatal = fail_fast_reason(&a, &self.request.conditions);
+            let fatal = match timing.failure_threshold {
+                Some(_) => None,
+                None => fail_fast_reason(&a, &self.request.conditions),
+            };
+            let failure = a.failure();
             attempts.push(a);
             if consecutive >= timing.success_threshold {
                 break Verdict::Healthy;
+            }
+            if let Some(limit) = timing.failure_threshold
+                && failing >= limit
+            {
+                let last = failure.unwrap_or_else(|| "failed".to_owned());
+                break Verdict::Unhealthy(format!("{failing} consecutive failures; last: {last}"));
             }
             if let Some(reason) = fatal {
                 break Verdict::FailedFast(reason);

@@ -65,6 +65,7 @@ impl UrlReport {
             Verdict::Timeout => ("timeout", Some("not healthy by the deadline".to_owned())),
             Verdict::FailedFast(why) => ("failed-fast", Some(why.clone())),
             Verdict::HoldFailed(why) => ("hold-failed", Some(why.clone())),
+            Verdict::Unhealthy(why) => ("unhealthy", Some(why.clone())),
             Verdict::Cancelled => (
                 "cancelled",
                 Some("stopped: another URL failed fast".to_owned()),

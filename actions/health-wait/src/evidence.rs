@@ -54,7 +54,9 @@ impl Report {
                     r.last_failure()
                         .unwrap_or_else(|| "no attempt passed".to_owned())
                 ),
-                Verdict::FailedFast(why) | Verdict::HoldFailed(why) => why.clone(),
+                Verdict::FailedFast(why) | Verdict::HoldFailed(why) | Verdict::Unhealthy(why) => {
+                    why.clone()
+                }
                 Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
                 Verdict::Healthy => String::new(),
             };

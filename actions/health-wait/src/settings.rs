@@ -134,6 +134,7 @@ impl Settings {
             request_timeout,
             timeout,
             success_threshold,
+            failure_threshold: None,
             hold,
         };
         let request = Arc::new(Request {

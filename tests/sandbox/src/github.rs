@@ -44,7 +44,6 @@ struct Shared {
     /// workflow file → runs, newest first: (id, sha, branch, conclusion).
     runs: Vec<(String, u64, String, String, String)>,
     calls: Vec<Call>,
-    clock: u64,
     base: String,
 }
 
@@ -81,10 +80,17 @@ impl GitHub {
         self
     }
 
-    /// Records a deployment with a final state, as an earlier workflow would have.
-    pub fn add_deployment(&self, sha: &str, environment: &str, payload: Value, state: &str) -> u64 {
+    /// Records a deployment made `ago`, with a final state, as an earlier workflow would have.
+    pub fn add_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        payload: Value,
+        state: &str,
+        ago: std::time::Duration,
+    ) -> u64 {
         let mut shared = lock(&self.shared);
-        let id = create(&mut shared, sha, environment, payload, "");
+        let id = create(&mut shared, sha, environment, payload, "", ago);
         add_status(&mut shared, id, state, None);
         id
     }
@@ -110,14 +116,12 @@ impl GitHub {
     }
 }
 
-fn timestamp(shared: &mut Shared) -> String {
-    shared.clock += 1;
-    format!(
-        "2026-11-23T{:02}:{:02}:{:02}Z",
-        8 + shared.clock / 3600 % 12,
-        shared.clock / 60 % 60,
-        shared.clock % 60
-    )
+/// Now minus `ago`, as GitHub writes times (`2026-11-23T08:00:00Z`).
+fn timestamp(ago: std::time::Duration) -> String {
+    let when = time::OffsetDateTime::now_utc() - ago;
+    let when = when.replace_nanosecond(0).unwrap_or(when);
+    when.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn create(
@@ -126,9 +130,10 @@ fn create(
     environment: &str,
     payload: Value,
     description: &str,
+    ago: std::time::Duration,
 ) -> u64 {
     let id = 5000 + shared.deployments.len() as u64;
-    let created_at = timestamp(shared);
+    let created_at = timestamp(ago);
     shared.deployments.push(Deployment {
         id,
         sha: sha.to_owned(),
@@ -142,7 +147,7 @@ fn create(
 }
 
 fn add_status(shared: &mut Shared, id: u64, state: &str, description: Option<String>) {
-    let at = timestamp(shared);
+    let at = timestamp(std::time::Duration::ZERO);
     let Some(environment) = shared
         .deployments
         .iter()
@@ -272,6 +277,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
                 &environment,
                 body["payload"].clone(),
                 &description,
+                std::time::Duration::ZERO,
             );
             let d = shared.deployments.iter().find(|d| d.id == id).cloned();
             match d {
