@@ -30,7 +30,7 @@ impl Settings {
         let urls = env
             .list("url", cli.urls, Split::LinesOrCommas)
             .iter()
-            .map(|raw| parse_url(raw))
+            .map(|raw| probe::parse_url("url", raw))
             .collect::<anyhow::Result<Vec<Url>>>()?;
         if urls.is_empty() {
             return Err(usage(
@@ -152,33 +152,6 @@ impl Settings {
                 timing,
             },
         })
-    }
-}
-
-fn parse_url(raw: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(raw).map_err(|err| {
-        invalid(
-            "url",
-            &format!("{:?} is not a URL: {err}", without_userinfo(raw)),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(invalid(
-            "url",
-            &format!(
-                "{:?} must be an http:// or https:// URL with a host",
-                shipguard::redact::safe_url(&url)
-            ),
-        ));
-    }
-    Ok(url)
-}
-
-/// A URL that did not parse may still hold credentials: show only up to the authority.
-fn without_userinfo(raw: &str) -> String {
-    match raw.split_once('@') {
-        Some((_, rest)) => format!("***@{rest}"),
-        None => raw.to_owned(),
     }
 }
 

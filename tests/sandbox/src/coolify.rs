@@ -153,6 +153,8 @@ struct Shared {
     default_script: Script,
     queue_limit: usize,
     forced: VecDeque<Forced>,
+    /// Image tags whose running app answers 503 on its health URL.
+    unhealthy_tags: Vec<String>,
     requests: Vec<Recorded>,
     next_id: u64,
     echo: bool,
@@ -189,6 +191,7 @@ impl Coolify {
             default_script: Script::finishes_after(Duration::from_millis(300)),
             queue_limit: 25,
             forced: VecDeque::new(),
+            unhealthy_tags: Vec::new(),
             requests: Vec::new(),
             next_id: 1,
             echo: false,
@@ -246,6 +249,19 @@ impl Coolify {
             .scripts
             .insert(image_tag.to_owned(), script);
         self
+    }
+
+    /// The app deploys fine with this image tag but is unhealthy once it runs: what a
+    /// health check after the deploy has to catch.
+    pub fn unhealthy_tag(&self, image_tag: &str) -> &Self {
+        lock(&self.shared).unhealthy_tags.push(image_tag.to_owned());
+        self
+    }
+
+    /// The health URL of an app: 200 `{"status":"healthy"}` unless the image tag it runs is
+    /// unhealthy (503), or nothing runs (503).
+    pub fn health_url(&self, app: &str) -> String {
+        format!("{}/_sandbox/apps/{app}/health", self.url())
     }
 
     /// How deployments of unscripted tags go (default: finish after 300 ms).
@@ -624,6 +640,12 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     if full_path == "/api/health" || full_path == "/api/v1/health" {
         return text(200, "OK");
     }
+    if let Some(app) = full_path
+        .strip_prefix("/_sandbox/apps/")
+        .and_then(|rest| rest.strip_suffix("/health"))
+    {
+        return app_health(shared, app);
+    }
     if let Some(i) = shared
         .forced
         .iter()
@@ -935,6 +957,19 @@ fn valid_tag(tag: &str) -> bool {
             .next()
             .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The demo app's own health: it follows the image tag Coolify last deployed.
+fn app_health(shared: &mut Shared, app: &str) -> Response {
+    tick(shared);
+    let running = shared.apps.get(app).and_then(|a| a.running_tag.clone());
+    match running {
+        Some(tag) if !shared.unhealthy_tags.contains(&tag) => {
+            json_reply(200, json!({"status": "healthy", "version": tag}))
+        }
+        Some(tag) => json_reply(503, json!({"status": "degraded", "version": tag})),
+        None => json_reply(503, json!({"status": "down"})),
+    }
 }
 
 fn not_found_route() -> Response {

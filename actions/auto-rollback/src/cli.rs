@@ -1,0 +1,109 @@
+//! auto-rollback's flags. Each mirrors an action input and stays a string until settings.rs
+//! validates flags and inputs alike. Tokens and the Slack webhook have no flag: only the
+//! environment or a `--*-file`.
+
+use clap::Parser;
+use shipguard::tool::{CommonArgs, ToolCli};
+
+/// Probe a Coolify app; when it is unhealthy, redeploy the newest good version, verify it,
+/// and alert.
+///
+/// Secrets: INPUT_COOLIFY_TOKEN or COOLIFY_TOKEN, INPUT_GITHUB_TOKEN or GITHUB_TOKEN,
+/// INPUT_SLACK_WEBHOOK_URL or SLACK_WEBHOOK_URL (or the matching --*-file flags).
+///
+/// Exit codes: 0 healthy, or rolled back and verified (or a dry run); 1 still unhealthy (no
+/// target, guard, deploy failed, verification failed) or a rollback with fail-on-rollback;
+/// 2 bad input; 3 auth, network or server error.
+#[derive(Debug, Parser)]
+#[command(name = "auto-rollback", version)]
+pub struct Cli {
+    /// URL to probe; repeat for several. Input: url (newline or comma list).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Condition that must hold; repeat for several. Default `[STATUS] == 200`.
+    #[arg(long = "expect", value_name = "CONDITION")]
+    pub expect: Vec<String>,
+    /// Time between probes. Default 10s.
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Timeout of one probe. Default 10s.
+    #[arg(long)]
+    pub request_timeout: Option<String>,
+    /// Wait before the first probe. Default 0.
+    #[arg(long)]
+    pub initial_delay: Option<String>,
+    /// Consecutive failing probes that make the service unhealthy. Default 3.
+    #[arg(long)]
+    pub failure_threshold: Option<String>,
+    /// Consecutive passing probes that verify the rollback. Default 2.
+    #[arg(long)]
+    pub success_threshold: Option<String>,
+    /// How long the rolled-back version has to become healthy. Default 5m.
+    #[arg(long)]
+    pub verify_timeout: Option<String>,
+    /// Coolify base URL.
+    #[arg(long)]
+    pub coolify_url: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub coolify_token_file: Option<String>,
+    /// Application UUID; repeat for several. Input: app.
+    #[arg(long = "app", value_name = "UUID")]
+    pub apps: Vec<String>,
+    /// Extra CA certificate (PEM text or file) for a self-signed Coolify.
+    #[arg(long)]
+    pub ca_cert: Option<String>,
+    /// How a commit becomes an image tag: {sha}, {short_sha}, {branch}. Default {sha}.
+    #[arg(long)]
+    pub image_tag_template: Option<String>,
+    /// Roll back to this commit SHA or image tag (a manual dispatch).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Where good versions come from: workflow-runs (default) or deployments.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Workflow file whose successful runs are good versions. Default deploy.yml.
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Branch of those runs. Default main.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// GitHub environment where rollbacks are recorded (and the deployments source). Default production.
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// No second rollback within this time. Default 15m.
+    #[arg(long)]
+    pub cooldown: Option<String>,
+    /// How long the rollback deployment may take. Default 15m.
+    #[arg(long)]
+    pub deploy_timeout: Option<String>,
+    /// Time between deployment status reads. Default 5s.
+    #[arg(long)]
+    pub poll_interval: Option<String>,
+    /// true: decide and print, change nothing.
+    #[arg(long)]
+    pub dry_run: Option<String>,
+    /// true: a performed rollback exits 1 too.
+    #[arg(long)]
+    pub fail_on_rollback: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub github_token_file: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub slack_webhook_url_file: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl ToolCli for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

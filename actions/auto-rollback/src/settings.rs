@@ -1,0 +1,318 @@
+//! Flags, inputs and GITHUB_* defaults merged and validated before anything is probed or
+//! deployed; every secret is masked first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use shipguard::env::{Split, invalid, vars};
+use shipguard::exit::usage;
+use shipguard::http::{self, ClientOptions};
+use shipguard::probe::{self, Probe, Request, Timing};
+use shipguard::redact::Secret;
+use shipguard::tool::Context;
+use url::Url;
+
+use crate::cli::Cli;
+use crate::template::TagTemplate;
+
+/// Where good versions come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `to`: a SHA or an image tag chosen by a person.
+    Manual(String),
+    WorkflowRuns {
+        workflow: String,
+    },
+    Deployments,
+}
+
+pub struct GitHubSettings {
+    pub api: Url,
+    pub token: Secret<String>,
+    pub repository: String,
+}
+
+pub struct Settings {
+    pub urls: Vec<Url>,
+    /// Probes until `failure-threshold` consecutive failures, or one pass.
+    pub analysis: Probe,
+    /// Probes until `success-threshold` consecutive passes, or `verify-timeout`.
+    pub verification: Probe,
+    pub coolify_url: Url,
+    pub coolify_token: Secret<String>,
+    pub apps: Vec<String>,
+    pub http: reqwest::Client,
+    pub template: TagTemplate,
+    pub source: Source,
+    pub branch: String,
+    pub environment: String,
+    pub cooldown: Duration,
+    pub deploy_timeout: Duration,
+    pub poll_interval: Duration,
+    pub dry_run: bool,
+    pub fail_on_rollback: bool,
+    /// `None` only with a manual `to`: no cooldown state and no record then.
+    pub github: Option<GitHubSettings>,
+    pub slack_webhook: Option<Secret<Url>>,
+    pub run_url: Option<String>,
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+        let env = &ctx.env;
+        let coolify_token = env.secret_from(
+            "coolify-token",
+            "COOLIFY_TOKEN",
+            cli.coolify_token_file.as_deref(),
+        )?;
+        let github_token = env.secret_from(
+            "github-token",
+            vars::GITHUB_TOKEN,
+            cli.github_token_file.as_deref(),
+        )?;
+        let slack = env.secret_from(
+            "slack-webhook-url",
+            "SLACK_WEBHOOK_URL",
+            cli.slack_webhook_url_file.as_deref(),
+        )?;
+        for secret in [&coolify_token, &github_token, &slack]
+            .into_iter()
+            .flatten()
+        {
+            ctx.actions.mask(secret.expose());
+        }
+        let env = &ctx.env;
+
+        let urls = env
+            .list("url", cli.urls, Split::LinesOrCommas)
+            .iter()
+            .map(|raw| probe::parse_url("url", raw))
+            .collect::<anyhow::Result<Vec<Url>>>()?;
+        if urls.is_empty() {
+            return Err(usage(
+                "missing input `url`: give the health URL(s) of the app, e.g. `url: https://shop.example.com/health`",
+            ));
+        }
+        let mut expect = env.list("expect", cli.expect, Split::Lines);
+        if expect.is_empty() {
+            expect.push("[STATUS] == 200".to_owned());
+        }
+        let conditions = probe::parse_conditions(&expect).map_err(|why| invalid("expect", &why))?;
+        let duration = |name: &'static str, flag: Option<String>, default: Duration| {
+            env.setting(name, flag)
+                .duration()
+                .map(|d| d.unwrap_or(default))
+        };
+        let interval = duration("interval", cli.interval, Duration::from_secs(10))?;
+        let request_timeout = duration(
+            "request-timeout",
+            cli.request_timeout,
+            Duration::from_secs(10),
+        )?;
+        let initial_delay = duration("initial-delay", cli.initial_delay, Duration::ZERO)?;
+        let verify_timeout = duration(
+            "verify-timeout",
+            cli.verify_timeout,
+            Duration::from_secs(300),
+        )?;
+        let cooldown = duration("cooldown", cli.cooldown, Duration::from_secs(15 * 60))?;
+        let deploy_timeout = duration(
+            "deploy-timeout",
+            cli.deploy_timeout,
+            Duration::from_secs(15 * 60),
+        )?;
+        let poll_interval = duration("poll-interval", cli.poll_interval, Duration::from_secs(5))?;
+        for (name, value) in [
+            ("interval", interval),
+            ("request-timeout", request_timeout),
+            ("verify-timeout", verify_timeout),
+            ("deploy-timeout", deploy_timeout),
+            ("poll-interval", poll_interval),
+        ] {
+            if value.is_zero() {
+                return Err(invalid(name, "must be longer than 0"));
+            }
+        }
+        let failure_threshold = env
+            .setting("failure-threshold", cli.failure_threshold)
+            .count(1)?
+            .unwrap_or(3);
+        let success_threshold = env
+            .setting("success-threshold", cli.success_threshold)
+            .count(1)?
+            .unwrap_or(2);
+
+        let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
+        let coolify_url = Url::parse(coolify_url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                invalid(
+                    "coolify-url",
+                    "must be an http:// or https:// URL with a host",
+                )
+            })?;
+        let coolify_token = coolify_token.ok_or_else(|| {
+            usage("missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)")
+        })?;
+        let apps = env.list("app", cli.apps, Split::LinesOrCommas);
+        if apps.is_empty() {
+            return Err(usage(
+                "missing input `app`: give the application UUID(s) to roll back",
+            ));
+        }
+        let template = env
+            .setting("image-tag-template", cli.image_tag_template)
+            .parse(TagTemplate::parse)?
+            .unwrap_or_else(TagTemplate::full_sha);
+        let to = env.setting("to", cli.to).optional();
+        let source = match (
+            to,
+            env.setting("source", cli.source)
+                .choice(&["workflow-runs", "deployments"])?,
+        ) {
+            (Some(to), _) => Source::Manual(to),
+            (None, Some("deployments")) => Source::Deployments,
+            (None, _) => Source::WorkflowRuns {
+                workflow: env
+                    .setting("workflow", cli.workflow)
+                    .optional()
+                    .unwrap_or_else(|| "deploy.yml".to_owned()),
+            },
+        };
+        let branch = env
+            .setting("branch", cli.branch)
+            .optional()
+            .unwrap_or_else(|| "main".to_owned());
+        let environment = env
+            .setting("environment", cli.environment)
+            .optional()
+            .unwrap_or_else(|| "production".to_owned());
+        let github = match github_token {
+            Some(token) => {
+                let repository = env
+                    .var(vars::GITHUB_REPOSITORY)
+                    .filter(|r| !r.trim().is_empty())
+                    .ok_or_else(|| {
+                        usage("GITHUB_REPOSITORY is not set (`owner/name`); the runner sets it")
+                    })?
+                    .to_owned();
+                let api = env
+                    .var(vars::GITHUB_API_URL)
+                    .unwrap_or("https://api.github.com");
+                let api = Url::parse(api)
+                    .map_err(|_| usage(format!("GITHUB_API_URL {api:?} is not a URL")))?;
+                Some(GitHubSettings {
+                    api,
+                    token,
+                    repository,
+                })
+            }
+            None if matches!(source, Source::Manual(_)) => None,
+            None => {
+                return Err(usage(
+                    "missing input `github-token`: the good versions and the rollback history live on GitHub (`github-token: ${{ github.token }}`, with `permissions: actions: read, deployments: write`)",
+                ));
+            }
+        };
+        let slack_webhook = slack
+            .map(|s| {
+                Url::parse(s.expose())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .map(Secret::new)
+                    .ok_or_else(|| {
+                        invalid(
+                            "slack-webhook-url",
+                            "must be an https:// incoming webhook URL",
+                        )
+                    })
+            })
+            .transpose()?;
+        let dry_run = env.setting("dry-run", cli.dry_run).bool()?.unwrap_or(false);
+        let fail_on_rollback = env
+            .setting("fail-on-rollback", cli.fail_on_rollback)
+            .bool()?
+            .unwrap_or(false);
+        let mut options = ClientOptions::new(ctx.user_agent());
+        options.json_api = true;
+        if let Some(value) = env.setting("ca-cert", cli.ca_cert).optional() {
+            options.ca_certs = http::load_ca_input("ca-cert", &value)?;
+        }
+        let http = http::client(&options)?;
+        let mut probe_options = ClientOptions::new(ctx.user_agent());
+        probe_options.request_timeout = None;
+        probe_options.connect_timeout = request_timeout;
+        probe_options.ca_certs = options.ca_certs.clone();
+        let probe_client = http::client(&probe_options)?;
+        let request = Arc::new(Request {
+            method: Method::GET,
+            headers: HeaderMap::new(),
+            body: None,
+            conditions: conditions.clone(),
+        });
+        let attempts = failure_threshold;
+        let analysis = Probe {
+            client: probe_client.clone(),
+            request: request.clone(),
+            timing: Timing {
+                initial_delay,
+                interval,
+                request_timeout,
+                // Room for the threshold of attempts; the threshold ends it first.
+                timeout: initial_delay
+                    + (interval + request_timeout).saturating_mul(attempts.saturating_add(1)),
+                success_threshold: 1,
+                failure_threshold: Some(failure_threshold),
+                hold: None,
+            },
+        };
+        let verification = Probe {
+            client: probe_client,
+            request,
+            timing: Timing {
+                initial_delay: Duration::ZERO,
+                interval,
+                request_timeout,
+                timeout: verify_timeout,
+                success_threshold,
+                failure_threshold: None,
+                hold: None,
+            },
+        };
+        let run_url = match (
+            env.var(vars::GITHUB_SERVER_URL),
+            env.var(vars::GITHUB_REPOSITORY),
+            env.var(vars::GITHUB_RUN_ID),
+        ) {
+            (Some(server), Some(repo), Some(run)) => Some(format!(
+                "{}/{repo}/actions/runs/{run}",
+                server.trim_end_matches('/')
+            )),
+            _ => None,
+        };
+        Ok(Self {
+            urls,
+            analysis,
+            verification,
+            coolify_url,
+            coolify_token,
+            apps,
+            http,
+            template,
+            source,
+            branch,
+            environment,
+            cooldown,
+            deploy_timeout,
+            poll_interval,
+            dry_run,
+            fail_on_rollback,
+            github,
+            slack_webhook,
+            run_url,
+        })
+    }
+}
