@@ -1,120 +1,296 @@
-//! `sandbox demo`: the suite's main job on loopback, with the real binaries, narrated.
-//! Today it drives health-wait through a deploy that turns healthy and one that breaks;
-//! each tool joins the chain as it lands.
+//! `sandbox demo`: the example deploy workflow's chain on loopback, with the real binaries,
+//! narrated — coolify-deploy of a good version, health-wait, coolify-deploy of a broken
+//! version, health-wait failing, auto-rollback back to the good commit and verifying it,
+//! slack-notify. The end-to-end test runs the same chain through [`chain`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::app::{App, Plan, Reply};
+use crate::coolify::{self, Coolify, Script};
+use crate::github::{self, GitHub};
+use crate::slack::Slack;
+
+pub const TOOLS: &[&str] = &[
+    "coolify-deploy",
+    "health-wait",
+    "auto-rollback",
+    "slack-notify",
+];
+const APP: &str = "webappuuid00000000000001";
+pub const GOOD: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+pub const BAD: &str = "e4f5a6b7c8d90123456789abcdef0123456789ab";
 
 /// Runs the demo; the tools are built (or found) next to this binary.
 pub fn run() -> anyhow::Result<()> {
-    let bin_dir = build_tools(&["health-wait"])?;
+    let bin_dir = build_tools(TOOLS)?;
     let started = Instant::now();
-    let health_wait = bin_dir.join("health-wait");
-    let app = App::start()?;
-    let url = app.url("/health");
+    let steps = chain(&bin_dir, true)?;
     say(&format!(
-        "A demo app is listening on {}",
-        app.server.base_url()
-    ));
-
-    say(
-        "Deploy 1: the new container starts; /health answers 503 for 2 s, then 200 {\"status\":\"healthy\"}.",
-    );
-    app.plan(
-        "/health",
-        Plan::SwitchAfter {
-            after: Duration::from_secs(2),
-            before: Reply::json(503, json!({"status": "starting"})),
-            then: Reply::json(200, json!({"status": "healthy", "version": "a1b2c3d"})),
-        },
-    );
-    let good = probe(&health_wait, &url, "10s")?;
-    if good.code != Some(0) {
-        bail!(
-            "health-wait should have reported the app healthy (exit {:?})",
-            good.code
-        );
-    }
-    say(&format!(
-        "health-wait: healthy after {} attempts in {:.1}s (p95 {} ms). Exit 0: the workflow goes on.",
-        good.report["attempts"],
-        seconds(&good.report["elapsed_ms"]),
-        good.report["latency"]["p95_ms"]
-    ));
-
-    say("Deploy 2: a broken version; /health answers 200 but reports {\"status\":\"degraded\"}.");
-    app.plan(
-        "/health",
-        Plan::Sequence(vec![Reply::json(
-            200,
-            json!({"status": "degraded", "version": "e4f5a6b"}),
-        )]),
-    );
-    let bad = probe(&health_wait, &url, "3s")?;
-    if bad.code != Some(1) {
-        bail!(
-            "health-wait should have reported the app unhealthy (exit {:?})",
-            bad.code
-        );
-    }
-    say(&format!(
-        "health-wait: not healthy after {} attempts: {}. Exit 1: this is where auto-rollback takes over.",
-        bad.report["attempts"],
-        bad.report["urls"][0]["failed_condition"]
-            .as_str()
-            .unwrap_or("?")
-    ));
-    say(&format!(
-        "Demo finished in {:.1}s after the build.",
-        started.elapsed().as_secs_f64()
+        "Done: {} steps in {:.1}s after the build. The Slack channel above got {} message(s).",
+        steps.len(),
+        started.elapsed().as_secs_f64(),
+        steps.last().map_or(0, |s| s.slack_messages)
     ));
     Ok(())
 }
 
-struct Probed {
-    code: Option<i32>,
-    report: Value,
+/// One tool run of the chain.
+#[derive(Debug)]
+pub struct Step {
+    pub tool: &'static str,
+    pub code: Option<i32>,
+    pub report: Value,
+    pub seconds: f64,
+    /// Slack messages received so far.
+    pub slack_messages: usize,
 }
 
-/// Runs health-wait as a CLI; its progress goes to our stderr, its JSON report to us.
-fn probe(health_wait: &Path, url: &str, timeout: &str) -> anyhow::Result<Probed> {
-    let output = Command::new(health_wait)
-        .args([
-            "--url",
-            url,
-            "--expect",
-            "[STATUS] == 200",
-            "--expect",
-            "[BODY].status == healthy",
-        ])
-        .args([
-            "--interval",
-            "500ms",
-            "--success-threshold",
-            "2",
-            "--timeout",
-            timeout,
-            "--format",
-            "json",
-        ])
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run {}", health_wait.display()))?;
-    let report =
-        serde_json::from_slice(&output.stdout).context("health-wait printed no JSON report")?;
-    Ok(Probed {
-        code: output.status.code(),
-        report,
-    })
+/// Runs the chain against fresh stand-ins; fails when a tool does not do what the workflow
+/// needs of it. `narrate` prints what happens, and the tools' own logs.
+pub fn chain(bin_dir: &Path, narrate: bool) -> anyhow::Result<Vec<Step>> {
+    let coolify = Coolify::start()?;
+    coolify
+        .add_app(APP, "shop", "ghcr.io/acme/shop", "main-0000000")
+        .default_script(Script::finishes_after(Duration::from_millis(1500)))
+        .unhealthy_tag(&tag(BAD));
+    let github = GitHub::start()?;
+    // The deploy workflow succeeded for GOOD earlier; BAD's run is the one failing now.
+    github.add_run("deploy.yml", GOOD, "main", "success");
+    let slack = Slack::start()?;
+    if narrate {
+        coolify.echo();
+        slack.echo();
+        say(&format!(
+            "Stand-ins on loopback: Coolify {} (app `shop`), GitHub {}, Slack {}",
+            coolify.url(),
+            github.api_url(),
+            slack.webhook_url()
+        ));
+        say("lockfile-check is not built yet (issue 3); the chain starts at the deploy.");
+    }
+    let base = |tool: &'static str| {
+        let mut inputs = BTreeMap::new();
+        for (k, v) in [
+            ("GITHUB_API_URL", github.api_url()),
+            ("GITHUB_REPOSITORY", github::REPOSITORY.to_owned()),
+            ("GITHUB_SERVER_URL", "https://github.com".to_owned()),
+            ("GITHUB_RUN_ID", "4242".to_owned()),
+            ("INPUT_FORMAT", "json".to_owned()),
+        ] {
+            inputs.insert(k.to_owned(), v);
+        }
+        Run {
+            tool,
+            bin: bin_dir.join(tool),
+            env: inputs,
+            narrate,
+        }
+    };
+    let health = coolify.health_url(APP);
+    let mut steps = Vec::new();
+    let mut record = |step: Step| {
+        let step = Step {
+            slack_messages: slack.received().len(),
+            ..step
+        };
+        steps.push(step);
+        steps.last().map(|s| s.report.clone()).unwrap_or_default()
+    };
+
+    say_if(
+        narrate,
+        &format!("coolify-deploy: deploy {} (a good version)", tag(GOOD)),
+    );
+    let deploy = |sha: &str| {
+        base("coolify-deploy")
+            .input("coolify-url", &coolify.url())
+            .input("coolify-token", coolify::TOKEN)
+            .input("app", APP)
+            .input("image-tag", &tag(sha))
+            .input("poll-interval", "250ms")
+            .input("github-deployment", "true")
+            .input("github-token", github::TOKEN)
+            .env("GITHUB_SHA", sha)
+    };
+    let step = deploy(GOOD).expect(0)?;
+    let report = record(step);
+    say_if(
+        narrate,
+        &format!(
+            "coolify-deploy: {} in {:.1}s; previous image tag {} kept for a rollback",
+            report["status"].as_str().unwrap_or("?"),
+            report["duration_seconds"].as_f64().unwrap_or(0.0),
+            report["previous_image_tags"][APP]
+        ),
+    );
+
+    let wait = || {
+        base("health-wait")
+            .input("url", &health)
+            .input("expect", "[STATUS] == 200\n[BODY].status == healthy")
+            .input("interval", "250ms")
+            .input("success-threshold", "2")
+            .input("timeout", "3s")
+    };
+    say_if(narrate, "health-wait: is the new version really healthy?");
+    let report = record(wait().expect(0)?);
+    say_if(
+        narrate,
+        &format!(
+            "health-wait: healthy after {} attempts in {:.1}s",
+            report["attempts"],
+            report["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0
+        ),
+    );
+
+    say_if(
+        narrate,
+        &format!(
+            "coolify-deploy: deploy {} (it deploys fine, but is broken)",
+            tag(BAD)
+        ),
+    );
+    record(deploy(BAD).expect(0)?);
+    say_if(narrate, "health-wait: is it healthy?");
+    let report = record(wait().expect(1)?);
+    say_if(
+        narrate,
+        &format!(
+            "health-wait: not healthy ({}). Exit 1: the workflow's `if: failure()` step takes over.",
+            report["reason"].as_str().unwrap_or("?")
+        ),
+    );
+
+    say_if(
+        narrate,
+        "auto-rollback: probe, choose the newest good commit, redeploy, verify",
+    );
+    let report = record(
+        base("auto-rollback")
+            .input("url", &health)
+            .input("expect", "[STATUS] == 200\n[BODY].status == healthy")
+            .input("interval", "250ms")
+            .input("failure-threshold", "3")
+            .input("success-threshold", "2")
+            .input("verify-timeout", "10s")
+            .input("coolify-url", &coolify.url())
+            .input("coolify-token", coolify::TOKEN)
+            .input("app", APP)
+            .input("image-tag-template", "main-{short_sha}")
+            .input("poll-interval", "250ms")
+            .input("github-token", github::TOKEN)
+            .input("slack-webhook-url", &slack.webhook_url())
+            .expect(0)?,
+    );
+    if report["to_sha"] != GOOD {
+        bail!("auto-rollback chose {} instead of {GOOD}", report["to_sha"]);
+    }
+    let phases: Vec<String> = report["phases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{} {:.1}s",
+                p[0].as_str().unwrap_or("?"),
+                p[2].as_f64().unwrap_or(0.0) - p[1].as_f64().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    say_if(
+        narrate,
+        &format!(
+            "auto-rollback: {} ({})",
+            report["message"].as_str().unwrap_or("?"),
+            phases.join(", ")
+        ),
+    );
+
+    say_if(
+        narrate,
+        "slack-notify: the deploy result, with the rollback's evidence",
+    );
+    let evidence = report.to_string();
+    record(
+        base("slack-notify")
+            .input("webhook-url", &slack.webhook_url())
+            .input("kind", "deploy")
+            .input("status", "failure")
+            .input("environment", "production")
+            .input("version", &tag(BAD))
+            .input(
+                "text",
+                "Deploy of e4f5a6b failed its health check and was rolled back.",
+            )
+            .input("report", &evidence)
+            .env("GITHUB_SHA", BAD)
+            .expect(0)?,
+    );
+    if coolify.running_tag(APP) != Some(tag(GOOD)) {
+        bail!("the app does not run {} after the chain", tag(GOOD));
+    }
+    Ok(steps)
+}
+
+pub fn tag(sha: &str) -> String {
+    format!("main-{}", &sha[..7])
+}
+
+/// A tool run with `INPUT_*` variables, as a workflow step makes it.
+struct Run {
+    tool: &'static str,
+    bin: PathBuf,
+    env: BTreeMap<String, String>,
+    narrate: bool,
+}
+
+impl Run {
+    fn input(self, name: &str, value: &str) -> Self {
+        let var = format!("INPUT_{}", name.replace('-', "_").to_uppercase());
+        self.env(&var, value)
+    }
+
+    fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Runs the tool and fails unless it exits with `code`.
+    fn expect(self, code: i32) -> anyhow::Result<Step> {
+        let started = Instant::now();
+        let output = Command::new(&self.bin)
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stderr(if self.narrate {
+                Stdio::inherit()
+            } else {
+                Stdio::piped()
+            })
+            .output()
+            .with_context(|| format!("cannot run {}", self.bin.display()))?;
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        if output.status.code() != Some(code) {
+            bail!(
+                "{} exited {:?}, expected {code}\n{}",
+                self.tool,
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(Step {
+            tool: self.tool,
+            code: output.status.code(),
+            report,
+            seconds: started.elapsed().as_secs_f64(),
+            slack_messages: 0,
+        })
+    }
 }
 
 /// Builds the tools with the cargo that runs us (`cargo run`), or finds them beside us.
@@ -161,6 +337,8 @@ fn say(line: &str) {
     eprintln!("\n==> {line}");
 }
 
-fn seconds(ms: &Value) -> f64 {
-    ms.as_f64().unwrap_or(0.0) / 1000.0
+fn say_if(narrate: bool, line: &str) {
+    if narrate {
+        say(line);
+    }
 }
