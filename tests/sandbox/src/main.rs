@@ -3,8 +3,10 @@
 //!   sandbox demo
 //!       The suite's main job against local stand-ins, with the real binaries, narrated.
 //!
-//!   sandbox serve [--bind ADDR] [--deploy-time DURATION]
-//!       A Coolify v4 stand-in whose deployments take DURATION (default 2s), with two Docker-image apps (`web`, `api`), plus the GitHub REST
+//!   sandbox serve [--bind ADDR] [--deploy-time DURATION] [--unhealthy-tag TAG]... [--good-run SHA]...
+//!       A Coolify v4 stand-in whose deployments take DURATION (default 2s), whose apps'
+//!       health URLs answer 503 while they run an --unhealthy-tag, with successful runs of
+//!       deploy.yml on main for each --good-run commit, with two Docker-image apps (`web`, `api`), plus the GitHub REST
 //!       subset and a Slack webhook sink that prints what it receives. Prints
 //!       `coolify_url=`, `coolify_token=`, the app UUIDs, `github_api_url=`, `github_token=` and
 //!       `slack_webhook_url=`, then serves until stdin closes. Deployments of an image tag
@@ -40,7 +42,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         Some("app") => app(args.collect()),
         Some("serve") => serve(args.collect()),
         _ => anyhow::bail!(
-            "usage: sandbox demo | sandbox serve [--bind ADDR] [--deploy-time DURATION] | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
+            "usage: sandbox demo | {SERVE_USAGE} | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
         ),
     }
 }
@@ -48,6 +50,8 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
 fn serve(args: Vec<String>) -> anyhow::Result<()> {
     let mut bind = "127.0.0.1:0".to_owned();
     let mut deploy_time = Duration::from_secs(2);
+    let mut unhealthy_tags = Vec::new();
+    let mut good_runs = Vec::new();
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
         let value = it
@@ -56,6 +60,8 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
         match flag.as_str() {
             "--bind" => bind = value,
             "--deploy-time" => deploy_time = millis(&value)?,
+            "--unhealthy-tag" => unhealthy_tags.push(value),
+            "--good-run" => good_runs.push(value),
             other => anyhow::bail!(
                 "unknown flag {other}; usage: sandbox serve [--bind ADDR] [--deploy-time DURATION]"
             ),
@@ -72,12 +78,19 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
         .script("stuck", Script::never_ends())
         .default_script(Script::finishes_after(deploy_time))
         .echo();
+    for tag in &unhealthy_tags {
+        coolify.unhealthy_tag(tag);
+    }
     let github = GitHub::start()?;
+    for sha in &good_runs {
+        github.add_run("deploy.yml", sha, "main", "success");
+    }
     let slack = Slack::start()?;
     slack.echo();
     println!("coolify_url={}", coolify.url());
     println!("coolify_token={}", sandbox::coolify::TOKEN);
     println!("web_app={WEB_APP}");
+    println!("web_health_url={}", coolify.health_url(WEB_APP));
     println!("api_app={API_APP}");
     println!("github_api_url={}", github.api_url());
     println!("github_token={}", sandbox::github::TOKEN);
@@ -87,6 +100,7 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+const SERVE_USAGE: &str = "sandbox serve [--bind ADDR] [--deploy-time DURATION] [--unhealthy-tag TAG]... [--good-run SHA]...";
 const WEB_APP: &str = "webappuuid00000000000001";
 const API_APP: &str = "apiappuuid00000000000002";
 
