@@ -352,12 +352,7 @@ fn bad_inputs_exit_2_with_one_line() {
         let run = run.run();
         run.assert_exit(2);
         assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
-        let errors = run
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .count();
-        assert_eq!(errors, 1, "{}", run.stderr);
+        run.assert_one_error_line();
     }
     assert!(w.coolify.requests().is_empty());
 }

@@ -278,15 +278,7 @@ fn auth_and_server_errors_exit_3_naming_the_cause() {
         let run = run.run();
         run.assert_exit(3);
         assert!(run.stderr.contains(cause), "{cause}: {}", run.stderr);
-        assert_eq!(
-            run.stderr
-                .lines()
-                .filter(|l| l.starts_with("error:"))
-                .count(),
-            1,
-            "{}",
-            run.stderr
-        );
+        run.assert_one_error_line();
     }
     coolify.disable_api();
     let run = deploy(&coolify).run();
@@ -396,15 +388,7 @@ fn bad_inputs_exit_2_with_one_line() {
         let run = run.run();
         run.assert_exit(2);
         assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
-        assert_eq!(
-            run.stderr
-                .lines()
-                .filter(|l| l.starts_with("error:"))
-                .count(),
-            1,
-            "{}",
-            run.stderr
-        );
+        run.assert_one_error_line();
     }
     assert!(coolify.requests().is_empty(), "bad input must send nothing");
 }

@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::server::{self, Running, lock};
+use crate::server::{self, Running, lock, reply};
 
 /// A token with every ability (`root`), held by an admin: sees logs.
 pub const TOKEN: &str = "1|sandbox-root-token";
@@ -992,18 +991,6 @@ fn text(status: u16, body: &str) -> Response {
     let mut response = reply(status, body.to_owned(), None);
     if let Ok(value) = "text/html; charset=UTF-8".parse() {
         response.headers_mut().insert("content-type", value);
-    }
-    response
-}
-
-fn reply(status: u16, body: String, retry_after: Option<u64>) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Some(seconds) = retry_after
-        && let Ok(value) = seconds.to_string().parse()
-    {
-        response.headers_mut().insert("retry-after", value);
     }
     response
 }

@@ -40,6 +40,18 @@ impl Finished {
         );
     }
 
+    /// Fails the test unless stderr has exactly one `error:` line (bad input and fatal
+    /// errors say one thing, once).
+    #[track_caller]
+    pub fn assert_one_error_line(&self) {
+        let errors = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(errors, 1, "{}", self.stderr);
+    }
+
     pub fn output(&self, name: &str) -> &str {
         self.outputs.get(name).map_or("", String::as_str)
     }

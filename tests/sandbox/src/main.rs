@@ -52,11 +52,7 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     let mut deploy_time = Duration::from_secs(2);
     let mut unhealthy_tags = Vec::new();
     let mut good_runs = Vec::new();
-    let mut it = args.into_iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+    for (flag, value) in flag_pairs(args)? {
         match flag.as_str() {
             "--bind" => bind = value,
             "--deploy-time" => deploy_time = millis(&value)?,
@@ -114,11 +110,7 @@ fn app(args: Vec<String>) -> anyhow::Result<()> {
     let mut bind = "127.0.0.1:0".to_owned();
     let mut healthy_after = Duration::ZERO;
     let mut delay = Duration::ZERO;
-    let mut it = args.into_iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+    for (flag, value) in flag_pairs(args)? {
         match flag.as_str() {
             "--bind" => bind = value,
             "--healthy-after" => healthy_after = millis(&value)?,
@@ -136,6 +128,19 @@ fn app(args: Vec<String>) -> anyhow::Result<()> {
     println!("url={}", app.server.base_url());
     wait_for_stdin_to_close();
     Ok(())
+}
+
+/// `--flag value` pairs; every flag of the sandbox takes a value.
+fn flag_pairs(args: Vec<String>) -> anyhow::Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        pairs.push((flag, value));
+    }
+    Ok(pairs)
 }
 
 /// `250ms`, `3s` or a bare number of milliseconds.

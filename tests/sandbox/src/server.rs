@@ -19,6 +19,19 @@ pub fn lock<T>(shared: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// An answer with a status, a body and an optional `Retry-After` in seconds.
+pub fn reply(status: u16, body: String, retry_after: Option<u64>) -> axum::response::Response {
+    let mut response = axum::response::Response::new(axum::body::Body::from(body));
+    *response.status_mut() = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(seconds) = retry_after
+        && let Ok(value) = seconds.to_string().parse()
+    {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
+
 /// A server running until dropped.
 pub struct Running {
     pub addr: SocketAddr,

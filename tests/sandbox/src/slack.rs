@@ -8,13 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::server::{self, Running, lock};
+use crate::server::{self, Running, lock, reply};
 
 /// The bot token the stand-in accepts.
 pub const BOT_TOKEN: &str = "xoxb-sandbox-token";
@@ -247,16 +245,4 @@ fn check_payload(body: &Value) -> Result<(), &'static str> {
         return Err("msg_too_long");
     }
     Ok(())
-}
-
-fn reply(status: u16, body: String, retry_after: Option<u64>) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Some(seconds) = retry_after
-        && let Ok(value) = seconds.to_string().parse()
-    {
-        response.headers_mut().insert("retry-after", value);
-    }
-    response
 }
