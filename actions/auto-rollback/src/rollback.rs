@@ -295,8 +295,9 @@ fn is_sha(text: &str) -> bool {
     (7..=40).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(7)]
+/// The first seven characters; payloads come from GitHub, so never slice bytes.
+fn short(sha: &str) -> String {
+    sha.chars().take(7).collect()
 }
 
 /// The rollback's GitHub Deployment, for the target commit, marked in_progress; its payload
