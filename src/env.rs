@@ -122,15 +122,18 @@ impl Env {
         self.input(name).map(|v| Secret::new(v.to_owned()))
     }
 
-    /// A secret from `--<name>-file` when given, else the input, else `var`.
+    /// A secret from `--<name>-file` when given, else the input, else `var` if any.
     pub fn secret_from(
         &self,
         name: &str,
-        var: &str,
+        var: Option<&str>,
         file: Option<&str>,
     ) -> anyhow::Result<Option<Secret<String>>> {
         let Some(path) = file else {
-            return Ok(self.secret_or_var(name, var));
+            return Ok(match var {
+                Some(var) => self.secret_or_var(name, var),
+                None => self.secret(name),
+            });
         };
         let text = std::fs::read_to_string(path).map_err(|err| {
             usage(format!(
@@ -144,6 +147,18 @@ impl Env {
             )));
         }
         Ok(Some(Secret::new(text.to_owned())))
+    }
+
+    /// The link to this workflow run, from GITHUB_SERVER_URL (default github.com),
+    /// GITHUB_REPOSITORY and GITHUB_RUN_ID; `None` outside Actions.
+    pub fn run_url(&self) -> Option<String> {
+        let server = self
+            .var(vars::GITHUB_SERVER_URL)
+            .unwrap_or("https://github.com")
+            .trim_end_matches('/');
+        let repository = self.var(vars::GITHUB_REPOSITORY)?;
+        let run = self.var(vars::GITHUB_RUN_ID)?;
+        Some(format!("{server}/{repository}/actions/runs/{run}"))
     }
 
     /// A secret from the input, else a listed ecosystem variable.

@@ -10,7 +10,44 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::env::{Env, vars};
+use crate::exit::usage;
 use crate::redact::Secret;
+
+/// What a GitHub client needs: the API base, a token and the repository.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub api: Url,
+    pub token: Secret<String>,
+    /// `owner/name`.
+    pub repository: String,
+}
+
+impl Access {
+    /// The repository from GITHUB_REPOSITORY and the API base from GITHUB_API_URL (default
+    /// https://api.github.com), as the runner sets them; `purpose` says why they are needed.
+    pub fn from_env(env: &Env, token: Secret<String>, purpose: &str) -> anyhow::Result<Self> {
+        let repository = env
+            .var(vars::GITHUB_REPOSITORY)
+            .map(str::trim)
+            .filter(|r| r.split('/').filter(|p| !p.is_empty()).count() == 2)
+            .ok_or_else(|| {
+                usage(format!(
+                    "{purpose} needs GITHUB_REPOSITORY (`owner/name`), which the runner sets"
+                ))
+            })?
+            .to_owned();
+        let api = env
+            .var(vars::GITHUB_API_URL)
+            .unwrap_or("https://api.github.com");
+        let api = crate::http::parse_url("GITHUB_API_URL", api)?;
+        Ok(Self {
+            api,
+            token,
+            repository,
+        })
+    }
+}
 
 /// One repository on one GitHub.
 #[derive(Debug, Clone)]
@@ -131,24 +168,12 @@ fn github_error(what: &str, err: octocrab::Error) -> anyhow::Error {
 }
 
 impl GitHub {
-    /// `api` is `GITHUB_API_URL` (e.g. https://api.github.com); `repository` is `owner/name`.
-    pub fn new(
-        api: &Url,
-        token: &Secret<String>,
-        repository: &str,
-        user_agent: &str,
-    ) -> anyhow::Result<Self> {
-        if repository.split('/').filter(|p| !p.is_empty()).count() != 2 {
-            return Err(crate::exit::usage(format!(
-                "invalid repository {repository:?}: expected `owner/name` (GITHUB_REPOSITORY)"
-            )));
-        }
-        // reqwest and octocrab share one rustls: exactly one provider (ring).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+    pub fn new(access: &Access, user_agent: &str) -> anyhow::Result<Self> {
+        crate::http::install_crypto_provider();
         let api = Octocrab::builder()
-            .base_uri(api.as_str())
-            .map_err(|e| crate::exit::usage(format!("invalid GitHub API URL: {e}")))?
-            .personal_token(token.expose().clone())
+            .base_uri(access.api.as_str())
+            .map_err(|e| usage(format!("invalid GitHub API URL: {e}")))?
+            .personal_token(access.token.expose().clone())
             .add_header(USER_AGENT, user_agent.to_owned())
             .set_connect_timeout(Some(std::time::Duration::from_secs(10)))
             .set_read_timeout(Some(std::time::Duration::from_secs(30)))
@@ -156,7 +181,7 @@ impl GitHub {
             .map_err(|e| github_error("building the GitHub client", e))?;
         Ok(Self {
             api,
-            repository: repository.to_owned(),
+            repository: access.repository.clone(),
         })
     }
 

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use reqwest::{Certificate, Client, RequestBuilder, Response, StatusCode};
 
-use crate::env::{Env, vars};
+use crate::env::{Env, invalid, vars};
 use crate::exit::usage;
+use crate::redact::Secret;
 
 /// IPv4 first, then IPv6; port 0 means "the URL's port".
 const LOCALHOST: [std::net::SocketAddr; 2] = [
@@ -48,9 +49,56 @@ impl ClientOptions {
     }
 }
 
-pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
-    // reqwest is built without a provider (octocrab shares rustls): install ring, once.
+/// reqwest and octocrab share one rustls built without a default provider: install ring.
+/// Idempotent; every client builder calls it, so no caller has to remember.
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// An http(s) URL with a host, from input `name`. Errors never show credentials.
+pub fn parse_url(name: &str, raw: &str) -> anyhow::Result<url::Url> {
+    let url = url::Url::parse(raw.trim()).map_err(|err| {
+        invalid(
+            name,
+            &format!("{:?} is not a URL: {err}", without_userinfo(raw)),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(
+            name,
+            &format!(
+                "{:?} must be an http:// or https:// URL with a host",
+                crate::redact::safe_url(&url)
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// A secret URL (a webhook, whose path is the secret): the error never shows any of it.
+pub fn parse_secret_url(name: &str, secret: &Secret<String>) -> anyhow::Result<Secret<url::Url>> {
+    url::Url::parse(secret.expose().trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(Secret::new)
+        .ok_or_else(|| {
+            invalid(
+                name,
+                "is not an http(s) URL (its value is not shown: it is a secret)",
+            )
+        })
+}
+
+/// A URL that did not parse may still hold credentials: show only up to the authority.
+fn without_userinfo(raw: &str) -> String {
+    match raw.split_once('@') {
+        Some((_, rest)) => format!("***@{rest}"),
+        None => raw.to_owned(),
+    }
+}
+
+pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
+    install_crypto_provider();
     let mut builder = Client::builder()
         .user_agent(options.user_agent.clone())
         .connect_timeout(options.connect_timeout)

@@ -58,8 +58,7 @@ where
         }
     };
     logging::init(&env);
-    // reqwest and octocrab share one rustls: exactly one provider (ring), installed first.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::http::install_crypto_provider();
     let actions = Actions::new(&env, format);
     let mut context = Context {
         tool,

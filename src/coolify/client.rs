@@ -2,10 +2,8 @@
 //! `Authorization: Bearer` and `Accept: application/json` (without it errors come back as
 //! HTML), deploys only with POST, and never sends `force=false` (before 4.2.0 it meant true).
 
-use std::time::Duration;
-
 use anyhow::Context as _;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
@@ -285,19 +283,10 @@ fn base_url(url: &Url) -> Url {
     base
 }
 
-/// How long a poll loop should wait after a 429 without `Retry-After`.
-pub const BUSY_WAIT: Duration = Duration::from_secs(5);
-
 /// True when `err` is Coolify saying 404 for the thing asked about.
 pub fn is_not_found(err: &anyhow::Error) -> bool {
     err.downcast_ref::<ApiError>()
         .is_some_and(ApiError::is_not_found)
-}
-
-/// True when `err` is an HTTP status from Coolify (not a transport failure).
-pub fn status_of(err: &anyhow::Error) -> Option<StatusCode> {
-    err.downcast_ref::<ApiError>()
-        .and_then(|e| StatusCode::from_u16(e.status).ok())
 }
 
 #[cfg(test)]

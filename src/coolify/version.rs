@@ -92,8 +92,6 @@ pub enum Feature {
     DeploymentHistory,
     /// `POST /deployments/{uuid}/cancel`: cancelling at the timeout.
     Cancel,
-    /// The deploy queue limit, answered with 429.
-    QueueLimit,
 }
 
 impl Feature {
@@ -101,15 +99,6 @@ impl Feature {
         match self {
             Self::DeploymentHistory => Version::beta(402),
             Self::Cancel => Version::beta(436),
-            Self::QueueLimit => Version::beta(454),
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::DeploymentHistory => "following a deduplicated deployment",
-            Self::Cancel => "cancelling a deployment at the timeout",
-            Self::QueueLimit => "the deploy queue limit",
         }
     }
 }

@@ -69,6 +69,17 @@ impl Attempt {
     }
 
     /// The reason it did not pass, e.g. `[STATUS] == 200 (got 503)` or `connection refused`.
+    /// What came back, for a progress line: `200 ok`, `503, [STATUS] == 200 (got "503")`,
+    /// `no response: connection refused`.
+    pub fn describe(&self) -> String {
+        match (self.status(), self.failure()) {
+            (Some(status), None) => format!("{status} ok"),
+            (Some(status), Some(why)) => format!("{status}, {why}"),
+            (None, Some(why)) => format!("no response: {why}"),
+            (None, None) => "no response".to_owned(),
+        }
+    }
+
     pub fn failure(&self) -> Option<String> {
         match &self.outcome {
             Outcome::Response { failed: None, .. } => None,

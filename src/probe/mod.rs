@@ -17,31 +17,31 @@ pub fn parse_conditions(sources: &[String]) -> Result<Vec<Condition>, String> {
     sources.iter().map(|s| Condition::parse(s)).collect()
 }
 
-/// A URL to probe, from input `name`: http(s) with a host. Errors never show credentials.
-pub fn parse_url(name: &str, raw: &str) -> anyhow::Result<url::Url> {
-    use crate::env::invalid;
-    let url = url::Url::parse(raw).map_err(|err| {
-        invalid(
-            name,
-            &format!("{:?} is not a URL: {err}", without_userinfo(raw)),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(invalid(
-            name,
-            &format!(
-                "{:?} must be an http:// or https:// URL with a host",
-                crate::redact::safe_url(&url)
-            ),
+/// The condition used when `expect` is empty.
+pub const DEFAULT_CONDITION: &str = "[STATUS] == 200";
+
+/// The `url` and `expect` inputs every probing tool takes: URLs (newline or comma list,
+/// at least one) and conditions (one per line, default `[STATUS] == 200`).
+pub fn targets(
+    env: &crate::env::Env,
+    url_flags: Vec<String>,
+    expect_flags: Vec<String>,
+) -> anyhow::Result<(Vec<url::Url>, Vec<Condition>)> {
+    use crate::env::{Split, invalid};
+    let urls = env
+        .list("url", url_flags, Split::LinesOrCommas)
+        .iter()
+        .map(|raw| crate::http::parse_url("url", raw))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if urls.is_empty() {
+        return Err(crate::exit::usage(
+            "missing input `url`: give at least one http:// or https:// URL to probe, e.g. `url: https://shop.example.com/health`",
         ));
     }
-    Ok(url)
-}
-
-/// A URL that did not parse may still hold credentials: show only up to the authority.
-fn without_userinfo(raw: &str) -> String {
-    match raw.split_once('@') {
-        Some((_, rest)) => format!("***@{rest}"),
-        None => raw.to_owned(),
+    let mut expect = env.list("expect", expect_flags, Split::Lines);
+    if expect.is_empty() {
+        expect.push(DEFAULT_CONDITION.to_owned());
     }
+    let conditions = parse_conditions(&expect).map_err(|why| invalid("expect", &why))?;
+    Ok((urls, conditions))
 }

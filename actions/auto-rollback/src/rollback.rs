@@ -47,7 +47,11 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         settings.http.clone(),
         &settings.coolify_url,
         settings.coolify_token.clone(),
-        RetryPolicy::new(&ctx.env),
+        RetryPolicy {
+            // A full deploy queue answers `Retry-After: 60`: wait within the deploy budget.
+            deadline: settings.deploy_timeout,
+            ..RetryPolicy::new(&ctx.env)
+        },
     );
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
@@ -73,12 +77,7 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         }
     }
     let github = match &settings.github {
-        Some(g) => Some(GitHub::new(
-            &g.api,
-            &g.token,
-            &g.repository,
-            &ctx.user_agent(),
-        )?),
+        Some(access) => Some(GitHub::new(access, &ctx.user_agent())?),
         None => None,
     };
     let rollbacks = match &github {
@@ -372,12 +371,7 @@ async fn probe(ctx: &Context, probe: &Probe, urls: &[Url], phase: &str) -> Vec<U
     let labels: Vec<String> = urls.iter().map(safe_url).collect();
     let observer: Observer = Arc::new(
         move |index: usize, attempt: &Attempt, _passes: u32, _hold: bool| {
-            let result = match (attempt.status(), attempt.failure()) {
-                (Some(status), None) => format!("{status} ok"),
-                (Some(status), Some(why)) => format!("{status}, {why}"),
-                (None, Some(why)) => format!("no response: {why}"),
-                (None, None) => "no response".to_owned(),
-            };
+            let result = attempt.describe();
             actions.log(&format!(
                 "{} +{:.1}s {result} in {}ms",
                 labels[index],

@@ -8,6 +8,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
+use shipguard::github::Access;
 use shipguard::http::{self, ClientOptions};
 use shipguard::probe::{self, Probe, Request, Timing};
 use shipguard::redact::Secret;
@@ -26,12 +27,6 @@ pub enum Source {
         workflow: String,
     },
     Deployments,
-}
-
-pub struct GitHubSettings {
-    pub api: Url,
-    pub token: Secret<String>,
-    pub repository: String,
 }
 
 pub struct Settings {
@@ -54,7 +49,7 @@ pub struct Settings {
     pub dry_run: bool,
     pub fail_on_rollback: bool,
     /// `None` only with a manual `to`: no cooldown state and no record then.
-    pub github: Option<GitHubSettings>,
+    pub github: Option<Access>,
     pub slack_webhook: Option<Secret<Url>>,
     pub run_url: Option<String>,
 }
@@ -64,17 +59,17 @@ impl Settings {
         let env = &ctx.env;
         let coolify_token = env.secret_from(
             "coolify-token",
-            "COOLIFY_TOKEN",
+            Some("COOLIFY_TOKEN"),
             cli.coolify_token_file.as_deref(),
         )?;
         let github_token = env.secret_from(
             "github-token",
-            vars::GITHUB_TOKEN,
+            Some(vars::GITHUB_TOKEN),
             cli.github_token_file.as_deref(),
         )?;
         let slack = env.secret_from(
             "slack-webhook-url",
-            "SLACK_WEBHOOK_URL",
+            Some("SLACK_WEBHOOK_URL"),
             cli.slack_webhook_url_file.as_deref(),
         )?;
         for secret in [&coolify_token, &github_token, &slack]
@@ -85,21 +80,7 @@ impl Settings {
         }
         let env = &ctx.env;
 
-        let urls = env
-            .list("url", cli.urls, Split::LinesOrCommas)
-            .iter()
-            .map(|raw| probe::parse_url("url", raw))
-            .collect::<anyhow::Result<Vec<Url>>>()?;
-        if urls.is_empty() {
-            return Err(usage(
-                "missing input `url`: give the health URL(s) of the app, e.g. `url: https://shop.example.com/health`",
-            ));
-        }
-        let mut expect = env.list("expect", cli.expect, Split::Lines);
-        if expect.is_empty() {
-            expect.push("[STATUS] == 200".to_owned());
-        }
-        let conditions = probe::parse_conditions(&expect).map_err(|why| invalid("expect", &why))?;
+        let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
         let duration = |name: &'static str, flag: Option<String>, default: Duration| {
             env.setting(name, flag)
                 .duration()
@@ -145,15 +126,7 @@ impl Settings {
             .unwrap_or(2);
 
         let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
-        let coolify_url = Url::parse(coolify_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| {
-                invalid(
-                    "coolify-url",
-                    "must be an http:// or https:// URL with a host",
-                )
-            })?;
+        let coolify_url = http::parse_url("coolify-url", &coolify_url)?;
         let coolify_token = coolify_token.ok_or_else(|| {
             usage("missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)")
         })?;
@@ -191,25 +164,7 @@ impl Settings {
             .optional()
             .unwrap_or_else(|| "production".to_owned());
         let github = match github_token {
-            Some(token) => {
-                let repository = env
-                    .var(vars::GITHUB_REPOSITORY)
-                    .filter(|r| !r.trim().is_empty())
-                    .ok_or_else(|| {
-                        usage("GITHUB_REPOSITORY is not set (`owner/name`); the runner sets it")
-                    })?
-                    .to_owned();
-                let api = env
-                    .var(vars::GITHUB_API_URL)
-                    .unwrap_or("https://api.github.com");
-                let api = Url::parse(api)
-                    .map_err(|_| usage(format!("GITHUB_API_URL {api:?} is not a URL")))?;
-                Some(GitHubSettings {
-                    api,
-                    token,
-                    repository,
-                })
-            }
+            Some(token) => Some(Access::from_env(env, token, "auto-rollback")?),
             None if matches!(source, Source::Manual(_)) => None,
             None => {
                 return Err(usage(
@@ -218,18 +173,7 @@ impl Settings {
             }
         };
         let slack_webhook = slack
-            .map(|s| {
-                Url::parse(s.expose())
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .map(Secret::new)
-                    .ok_or_else(|| {
-                        invalid(
-                            "slack-webhook-url",
-                            "must be an https:// incoming webhook URL",
-                        )
-                    })
-            })
+            .map(|s| http::parse_secret_url("slack-webhook-url", &s))
             .transpose()?;
         let dry_run = env.setting("dry-run", cli.dry_run).bool()?.unwrap_or(false);
         let fail_on_rollback = env
@@ -282,17 +226,6 @@ impl Settings {
                 hold: None,
             },
         };
-        let run_url = match (
-            env.var(vars::GITHUB_SERVER_URL),
-            env.var(vars::GITHUB_REPOSITORY),
-            env.var(vars::GITHUB_RUN_ID),
-        ) {
-            (Some(server), Some(repo), Some(run)) => Some(format!(
-                "{}/{repo}/actions/runs/{run}",
-                server.trim_end_matches('/')
-            )),
-            _ => None,
-        };
         Ok(Self {
             urls,
             analysis,
@@ -312,7 +245,7 @@ impl Settings {
             fail_on_rollback,
             github,
             slack_webhook,
-            run_url,
+            run_url: env.run_url(),
         })
     }
 }

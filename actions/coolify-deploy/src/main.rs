@@ -28,7 +28,12 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
-    let policy = RetryPolicy::new(&ctx.env);
+    let mut policy = RetryPolicy::new(&ctx.env);
+    if let Mode::Coolify { plan, .. } = &settings.mode {
+        // A full deploy queue answers `Retry-After: 60`: waiting it out is part of the
+        // deploy's own time budget, not a failure after the default minute.
+        policy.deadline = policy.deadline.max(plan.timeout);
+    }
     match settings.mode {
         Mode::Webhook {
             url,

@@ -34,7 +34,7 @@ impl Recorder {
         actions: &Actions,
     ) -> Option<Self> {
         let attempt = async {
-            let github = GitHub::new(&record.api, &record.token, &record.repository, user_agent)?;
+            let github = GitHub::new(&record.access, user_agent)?;
             let deployment = github
                 .create_deployment(&NewDeployment {
                     sha: record.sha.clone(),

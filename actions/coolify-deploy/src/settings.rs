@@ -7,6 +7,7 @@ use shipguard::coolify::model::check_image_tag;
 use shipguard::coolify::{Plan, Target};
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
+use shipguard::github::Access;
 use shipguard::http::{self, ClientOptions};
 use shipguard::redact::Secret;
 use shipguard::tool::Context;
@@ -32,9 +33,7 @@ pub enum Mode {
 
 /// Where and how to record a GitHub Deployment.
 pub struct Record {
-    pub api: Url,
-    pub token: Secret<String>,
-    pub repository: String,
+    pub access: Access,
     pub sha: String,
     pub environment: String,
     pub environment_url: Option<String>,
@@ -54,10 +53,10 @@ impl Settings {
         let env = &ctx.env;
         let token = env.secret_from(
             "coolify-token",
-            "COOLIFY_TOKEN",
+            Some("COOLIFY_TOKEN"),
             cli.coolify_token_file.as_deref(),
         )?;
-        let webhook = env.secret_from("webhook-url", "", cli.webhook_url_file.as_deref())?;
+        let webhook = env.secret_from("webhook-url", None, cli.webhook_url_file.as_deref())?;
         for secret in token.iter().chain(webhook.iter()) {
             ctx.actions.mask(secret.expose());
         }
@@ -92,11 +91,11 @@ impl Settings {
                     "both `coolify-url` and `webhook-url` are set: give `coolify-url` (with `coolify-token` and `app`) or `webhook-url`, not both",
                 ));
             }
-            let url = parse_url("webhook-url", webhook.expose())?;
+            let url = http::parse_secret_url("webhook-url", &webhook)?;
             let image = env.setting("image", cli.image).optional();
             return Ok(Self {
                 mode: Mode::Webhook {
-                    url: Secret::new(url),
+                    url,
                     image,
                     tag: image_tag,
                     force,
@@ -112,7 +111,7 @@ impl Settings {
                 "missing input `coolify-url`: set it to your Coolify base URL, e.g. `coolify-url: https://coolify.example.com` (or use `webhook-url`)",
             ));
         };
-        let url = parse_url("coolify-url", &raw_url)?;
+        let url = http::parse_url("coolify-url", &raw_url)?;
         let Some(token) = token else {
             return Err(usage(
                 "missing input `coolify-token`: create an API token in Coolify (Keys & Tokens) with deploy, read and write, store it as a secret, and pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}`",
@@ -195,70 +194,34 @@ fn record(
     {
         return Ok(None);
     }
-    let Some(token) = env.secret_from("github-token", vars::GITHUB_TOKEN, token_file)? else {
+    let Some(token) = env.secret_from("github-token", Some(vars::GITHUB_TOKEN), token_file)? else {
         return Err(usage(
             "`github-deployment: true` needs `github-token` (e.g. `github-token: ${{ github.token }}`, with `permissions: deployments: write`)",
         ));
     };
     ctx.actions.mask(token.expose());
     let env = &ctx.env;
-    let need = |var: &str| {
-        env.var(var)
-            .filter(|v| !v.trim().is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                usage(format!(
-                    "`github-deployment: true` needs {var}, which the runner sets"
-                ))
-            })
-    };
-    let repository = need(vars::GITHUB_REPOSITORY)?;
-    let sha = need(vars::GITHUB_SHA)?;
-    let api = parse_url(
-        "GITHUB_API_URL",
-        env.var(vars::GITHUB_API_URL)
-            .unwrap_or("https://api.github.com"),
-    )?;
+    let access = Access::from_env(env, token, "`github-deployment: true`")?;
+    let sha = env
+        .var(vars::GITHUB_SHA)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets"))?
+        .to_owned();
     let environment_url = env
         .setting("environment-url", environment_url.clone())
-        .parse(|raw| match Url::parse(raw) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(String::from(url)),
-            _ => Err("must be an http:// or https:// URL".to_owned()),
-        })?;
-    let log_url = match (
-        env.var(vars::GITHUB_SERVER_URL),
-        env.var(vars::GITHUB_RUN_ID),
-    ) {
-        (Some(server), Some(run)) => Some(format!(
-            "{}/{repository}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        )),
-        _ => None,
-    };
+        .optional()
+        .map(|raw| http::parse_url("environment-url", &raw).map(String::from))
+        .transpose()?;
     Ok(Some(Record {
-        api,
-        token,
-        repository,
+        access,
         sha,
         environment: env
             .setting("environment", environment.clone())
             .optional()
             .unwrap_or_else(|| "production".to_owned()),
         environment_url,
-        log_url,
+        log_url: env.run_url(),
     }))
-}
-
-/// An http(s) URL with a host; the error never repeats the value (it may hold a secret).
-fn parse_url(name: &str, raw: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(raw.trim()).map_err(|err| invalid(name, &format!("not a URL ({err})")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(invalid(
-            name,
-            "must be an http:// or https:// URL with a host",
-        ));
-    }
-    Ok(url)
 }
 
 /// The same UUID twice would deploy twice.

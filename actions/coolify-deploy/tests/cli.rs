@@ -500,3 +500,52 @@ fn github_deployment_needs_a_token() {
     run.assert_exit(2);
     assert!(run.stderr.contains("github-token"), "{}", run.stderr);
 }
+
+#[test]
+fn a_queue_that_stays_full_exits_3_with_the_wait() {
+    let coolify = sandbox();
+    coolify.queue_limit(0);
+    let run = deploy(&coolify).run();
+    run.assert_exit(3);
+    assert!(
+        run.stderr.contains("Deployment queue is full"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("it asked to wait 1m"), "{}", run.stderr);
+    assert!(
+        deploy_posts(&coolify).len() > 1,
+        "429 is retried before giving up"
+    );
+    run.assert_one_error_line();
+}
+
+#[test]
+fn an_outage_is_retried_then_exits_3() {
+    let coolify = sandbox();
+    coolify.outage(true);
+    let run = deploy(&coolify).run();
+    run.assert_exit(3);
+    assert!(run.stderr.contains("HTTP 502"), "{}", run.stderr);
+    let tries = coolify
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/version")
+        .count();
+    assert_eq!(tries, 5, "502 is retried up to the attempt limit");
+}
+
+#[test]
+fn an_old_coolify_is_named_in_a_warning() {
+    let coolify = sandbox();
+    coolify.set_version("4.0.0-beta.420");
+    let run = deploy(&coolify).run();
+    run.assert_exit(0);
+    assert!(
+        run.stderr.contains(
+            "::warning title=coolify-too-old::Coolify 4.0.0-beta.420 is older than 4.0.0-beta.436"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -76,12 +76,7 @@ fn progress_logger(ctx: &Context, settings: &Settings) -> Observer {
     let threshold = settings.probe.timing.success_threshold;
     Arc::new(
         move |index: usize, attempt: &Attempt, passes: u32, hold: bool| {
-            let result = match (attempt.status(), attempt.failure()) {
-                (Some(status), None) => format!("{status} ok"),
-                (Some(status), Some(why)) => format!("{status}, {why}"),
-                (None, Some(why)) => format!("no response: {why:?}"),
-                (None, None) => "no response".to_owned(),
-            };
+            let result = attempt.describe();
             let phase = if hold {
                 "hold".to_owned()
             } else {

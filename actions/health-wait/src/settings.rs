@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use shipguard::env::{Split, invalid};
+use shipguard::env::invalid;
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions};
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
@@ -14,8 +14,6 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::cli::Cli;
-
-const DEFAULT_CONDITION: &str = "[STATUS] == 200";
 
 /// Everything health-wait needs, validated.
 pub struct Settings {
@@ -27,21 +25,7 @@ pub struct Settings {
 impl Settings {
     pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
         let env = &ctx.env;
-        let urls = env
-            .list("url", cli.urls, Split::LinesOrCommas)
-            .iter()
-            .map(|raw| probe::parse_url("url", raw))
-            .collect::<anyhow::Result<Vec<Url>>>()?;
-        if urls.is_empty() {
-            return Err(usage(
-                "missing input `url`: give at least one http:// or https:// URL to probe",
-            ));
-        }
-        let mut expect = env.list("expect", cli.expect, Split::Lines);
-        if expect.is_empty() {
-            expect.push(DEFAULT_CONDITION.to_owned());
-        }
-        let conditions = probe::parse_conditions(&expect).map_err(|why| invalid("expect", &why))?;
+        let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
 
         let method = env
             .setting("method", cli.method)

@@ -4,7 +4,6 @@
 use serde_json::Value;
 use shipguard::env::{Env, Split, invalid, vars};
 use shipguard::exit::usage;
-use shipguard::redact::Secret;
 use shipguard::slack::message::parse_mention;
 use shipguard::slack::{Kind, Message, Status, Transport, evidence, limits};
 use shipguard::tool::Context;
@@ -116,12 +115,12 @@ fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> 
     let env = &ctx.env;
     let webhook = env.secret_from(
         "webhook-url",
-        "SLACK_WEBHOOK_URL",
+        Some("SLACK_WEBHOOK_URL"),
         cli.webhook_url_file.as_deref(),
     )?;
     let token = env.secret_from(
         "bot-token",
-        "SLACK_BOT_TOKEN",
+        Some("SLACK_BOT_TOKEN"),
         cli.bot_token_file.as_deref(),
     )?;
     for value in webhook.iter().chain(token.iter()) {
@@ -140,20 +139,9 @@ fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> 
         (None, None) => Err(usage(
             "missing input `webhook-url` or `bot-token` (with `channel`): set one from a secret, e.g. `webhook-url: ${{ secrets.SLACK_WEBHOOK_URL }}`",
         )),
-        (Some(url), None) => {
-            let parsed = Url::parse(url.expose())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
-                .ok_or_else(|| {
-                    invalid(
-                        "webhook-url",
-                        "is not an http(s) URL (its value is not shown: it is a secret)",
-                    )
-                })?;
-            Ok(Some(Transport::Webhook {
-                url: Secret::new(parsed),
-            }))
-        }
+        (Some(url), None) => Ok(Some(Transport::Webhook {
+            url: shipguard::http::parse_secret_url("webhook-url", &url)?,
+        })),
         (None, Some(token)) => {
             let channel = env
                 .setting("channel", cli.channel.clone())
@@ -252,14 +240,10 @@ fn github_defaults(
         .var(vars::GITHUB_SERVER_URL)
         .unwrap_or("https://github.com")
         .trim_end_matches('/');
-    let default_run = match (
-        env.var(vars::GITHUB_REPOSITORY),
-        env.var(vars::GITHUB_RUN_ID),
-    ) {
-        (Some(repo), Some(run)) => Some(format!("{server}/{repo}/actions/runs/{run}")),
-        _ => None,
-    };
-    message.run_url = env.setting("run-url", run_url).optional().or(default_run);
+    message.run_url = env
+        .setting("run-url", run_url)
+        .optional()
+        .or_else(|| env.run_url());
     if let (Some(repo), Some(sha)) = (&message.repository, &message.sha) {
         message.commit_url = Some(format!("{server}/{repo}/commit/{sha}"));
     }

@@ -152,6 +152,8 @@ struct Shared {
     default_script: Script,
     queue_limit: usize,
     forced: VecDeque<Forced>,
+    /// Every API call answers 502 from the proxy in front (Coolify restarting).
+    outage: bool,
     /// Image tags whose running app answers 503 on its health URL.
     unhealthy_tags: Vec<String>,
     requests: Vec<Recorded>,
@@ -190,6 +192,7 @@ impl Coolify {
             default_script: Script::finishes_after(Duration::from_millis(300)),
             queue_limit: 25,
             forced: VecDeque::new(),
+            outage: false,
             unhealthy_tags: Vec::new(),
             requests: Vec::new(),
             next_id: 1,
@@ -279,6 +282,12 @@ impl Coolify {
         self
     }
 
+    /// Starts or ends an outage: every API call answers 502 with the proxy's HTML page.
+    pub fn outage(&self, down: bool) -> &Self {
+        lock(&self.shared).outage = down;
+        self
+    }
+
     pub fn disable_api(&self) -> &Self {
         lock(&self.shared).api_enabled = false;
         self
@@ -327,20 +336,6 @@ impl Coolify {
     /// The image tag the app runs now (last finished deployment).
     pub fn running_tag(&self, app: &str) -> Option<String> {
         self.app(app).and_then(|a| a.running_tag)
-    }
-
-    /// A closure for other stand-ins (the demo app) to read what an app runs.
-    pub fn running_tag_reader(
-        &self,
-        app: &str,
-    ) -> impl Fn() -> Option<String> + Send + Sync + 'static {
-        let shared = self.shared.clone();
-        let app = app.to_owned();
-        move || {
-            let mut shared = lock(&shared);
-            tick(&mut shared);
-            shared.apps.get(&app).and_then(|a| a.running_tag.clone())
-        }
     }
 }
 
@@ -655,6 +650,13 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     }
     if !full_path.starts_with("/api/v1/") {
         return not_found_route();
+    }
+    if shared.outage {
+        return reply(
+            502,
+            "<html><body>502 Bad Gateway</body></html>".to_owned(),
+            None,
+        );
     }
     // auth:sanctum, then ApiAllowed, then the route's ability (§2.2).
     let token = call
