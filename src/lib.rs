@@ -13,6 +13,7 @@ pub mod gha;
 pub mod github;
 pub mod http;
 pub mod logging;
+pub mod npm;
 pub mod probe;
 pub mod redact;
 pub mod slack;

@@ -1,0 +1,279 @@
+//! Reading package.json and lock files: size limits, a BOM, parse errors with line and
+//! column, and finding the line of a key so annotations point at the exact entry.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::exit::usage;
+
+/// Real package.json files are kilobytes; anything this large is not one.
+pub const MANIFEST_LIMIT: u64 = 8 << 20;
+/// The largest real lockfiles are tens of megabytes.
+pub const LOCK_LIMIT: u64 = 256 << 20;
+
+/// One JSON file of the checked repository, kept as text so findings can name lines.
+#[derive(Debug)]
+pub struct JsonFile {
+    /// Path relative to the checked directory, with `/` separators.
+    pub path: String,
+    pub text: String,
+    pub value: Value,
+}
+
+impl JsonFile {
+    /// Reads `rel` under `root`; every failure is a usage error naming the file.
+    pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
+        let full = root.join(rel);
+        let meta = std::fs::metadata(&full)
+            .map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+        if !meta.is_file() {
+            return Err(usage(format!("{rel} is not a file")));
+        }
+        if meta.len() > limit {
+            return Err(usage(format!(
+                "{rel} is {} MiB; files over {} MiB are not read (is it really a {}?)",
+                meta.len() >> 20,
+                limit >> 20,
+                file_kind(rel)
+            )));
+        }
+        let bytes =
+            std::fs::read(&full).map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|err| usage(format!("{rel} is not UTF-8 (byte {})", err.utf8_error().valid_up_to())))?;
+        Self::parse(rel, text)
+    }
+
+    /// Parses text already in memory (npm strips a byte-order mark; so do we).
+    pub fn parse(rel: &str, mut text: String) -> anyhow::Result<Self> {
+        if text.starts_with('\u{feff}') {
+            text.drain(..3);
+        }
+        let value: Value = serde_json::from_str(&text).map_err(|err| {
+            usage(format!(
+                "{rel} is not valid JSON: {} at line {} column {}",
+                describe(&err),
+                err.line(),
+                err.column()
+            ))
+        })?;
+        if !value.is_object() {
+            return Err(usage(format!(
+                "{rel} must hold a JSON object, not {}",
+                type_name(&value)
+            )));
+        }
+        Ok(Self {
+            path: rel.to_owned(),
+            text,
+            value,
+        })
+    }
+
+    /// The 1-based line of the key at `keys` (e.g. `["dependencies", "ms"]`), if present.
+    pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
+        let offset = locate(&self.text, keys)?;
+        let line = self.text.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        u32::try_from(line + 1).ok()
+    }
+}
+
+fn file_kind(rel: &str) -> &'static str {
+    if rel.ends_with("package.json") {
+        "package.json"
+    } else {
+        "lockfile"
+    }
+}
+
+/// serde_json's message without its own " at line L column C" tail (we add ours).
+fn describe(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// "a number", "an array" … for messages about wrong types.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Byte offset of the key reached by following `keys` from the top object. The text has
+/// already parsed as JSON; any surprise still just answers `None`.
+fn locate(text: &str, keys: &[&str]) -> Option<usize> {
+    let mut scan = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let mut found = None;
+    for key in keys {
+        scan.skip_ws();
+        if scan.peek()? != b'{' {
+            return None;
+        }
+        scan.pos += 1;
+        found = Some(scan.find_member(key)?);
+    }
+    found
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Inside an object just after `{`: leaves `pos` at the value of member `key` and
+    /// returns the offset of the key, or `None` when the object has no such member.
+    fn find_member(&mut self, key: &str) -> Option<usize> {
+        loop {
+            self.skip_ws();
+            match self.peek()? {
+                b'}' => return None,
+                b',' => self.pos += 1,
+                b'"' => {
+                    let start = self.pos;
+                    let raw = self.string()?;
+                    self.skip_ws();
+                    if self.peek()? != b':' {
+                        return None;
+                    }
+                    self.pos += 1;
+                    self.skip_ws();
+                    if decode(raw).as_deref() == Some(key) {
+                        return Some(start);
+                    }
+                    self.skip_value()?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Skips a string starting at `"`; returns its raw text including quotes.
+    fn string(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek()? {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    let bytes: &'a [u8] = self.bytes;
+                    return std::str::from_utf8(bytes.get(start..self.pos)?).ok();
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// Skips one value of any kind, nesting counted without recursion.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            self.skip_ws();
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.pos += 1;
+                    continue;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.pos += 1;
+                }
+                b',' | b':' if depth > 0 => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {
+                    while !matches!(
+                        self.peek(),
+                        None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                    ) {
+                        self.pos += 1;
+                    }
+                }
+            }
+            if depth == 0 {
+                return Some(());
+            }
+        }
+    }
+}
+
+fn decode(raw: &str) -> Option<String> {
+    if raw.contains('\\') {
+        serde_json::from_str(raw).ok()
+    } else {
+        raw.get(1..raw.len().checked_sub(1)?).map(str::to_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> JsonFile {
+        JsonFile::parse("package.json", text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn finds_the_line_of_nested_keys_and_skips_lookalikes() {
+        let f = file(
+            "{\n  \"name\": \"dependencies\",\n  \"devDependencies\": {\"ms\": \"1\"},\n  \"dependencies\": {\n    \"a\": [1, {\"ms\": 2}],\n    \"ms\": \"^2\"\n  }\n}\n",
+        );
+        assert_eq!(f.line_of(&["dependencies", "ms"]), Some(6));
+        assert_eq!(f.line_of(&["devDependencies", "ms"]), Some(3));
+        assert_eq!(f.line_of(&["dependencies", "nope"]), None);
+        assert_eq!(f.line_of(&["name", "x"]), None);
+    }
+
+    #[test]
+    fn escaped_keys_are_compared_decoded() {
+        let f = file("{\"packages\": {\n\"node_modules/\\u0061\": {}}}");
+        assert_eq!(f.line_of(&["packages", "node_modules/a"]), Some(2));
+    }
+
+    #[test]
+    fn parse_errors_name_line_and_column() {
+        let err = JsonFile::parse("package-lock.json", "{\n  \"a\": 1,\n  \"b\": }".into())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("package-lock.json is not valid JSON"), "{err}");
+        assert!(err.contains("line 3 column"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored_and_a_non_object_refused() {
+        assert!(JsonFile::parse("package.json", "\u{feff}{}".into()).is_ok());
+        let err = JsonFile::parse("package.json", "[1]".into()).unwrap_err();
+        assert!(err.to_string().contains("must hold a JSON object, not an array"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The installed tree a lockfile describes: one node per location, the root and linked
+//! folders (workspaces, `file:` folders) read from their package.json on disk as npm does,
+//! and `resolve`, npm's node_modules lookup walking up from a location.
+
+use std::collections::HashMap;
+
+use super::lock::Entry;
+use super::manifest::Deps;
+use super::project::Project;
+
+/// Where a node's dependency list comes from, for annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'p> {
+    /// A package.json on disk: the root (`""`) or a workspace folder.
+    Manifest(&'p str),
+    /// A lock entry.
+    Lock,
+}
+
+#[derive(Debug)]
+pub struct Node<'p> {
+    pub location: &'p str,
+    /// The folder name it is installed under (an alias for `npm:` dependencies).
+    pub name: String,
+    /// The registry name (differs from `name` for aliases).
+    pub package_name: String,
+    pub version: Option<&'p str>,
+    pub resolved: Option<&'p str>,
+    /// For a link: the location it points at.
+    pub link_target: Option<&'p str>,
+    /// The root and linked folders: their devDependencies are edges too.
+    pub top: bool,
+    pub deps: Option<&'p Deps>,
+    pub origin: Origin<'p>,
+    pub entry: Option<&'p Entry>,
+}
+
+pub struct Tree<'p> {
+    pub nodes: Vec<Node<'p>>,
+    index: HashMap<&'p str, usize>,
+}
+
+/// The name a location installs under: what follows its last `node_modules/`.
+pub fn name_at(location: &str) -> &str {
+    match location.rfind("node_modules/") {
+        Some(at) => &location[at + "node_modules/".len()..],
+        None => location.rsplit('/').next().unwrap_or(location),
+    }
+}
+
+impl<'p> Tree<'p> {
+    pub fn build(project: &'p Project) -> Self {
+        let mut nodes = vec![Node {
+            location: "",
+            name: project.package.name.clone(),
+            package_name: project.package.name.clone(),
+            version: project.package.manifest.version.as_deref(),
+            resolved: None,
+            link_target: None,
+            top: true,
+            deps: Some(&project.package.manifest.deps),
+            origin: Origin::Manifest(""),
+            entry: project.lock.entries.get(""),
+        }];
+        for (location, entry) in &project.lock.entries {
+            if location.is_empty() {
+                continue;
+            }
+            let disk = project.package(location);
+            let inside = location.starts_with("node_modules/") || location.contains("/node_modules/");
+            let name = match disk {
+                Some(ws) => ws.name.clone(),
+                None => entry.name.clone().unwrap_or_else(|| name_at(location).to_owned()),
+            };
+            nodes.push(Node {
+                location,
+                name: name_at(location).to_owned(),
+                package_name: name,
+                version: match disk {
+                    Some(ws) => ws.manifest.version.as_deref(),
+                    None => entry.version.as_deref(),
+                },
+                resolved: entry.resolved.as_deref(),
+                link_target: entry.link.then(|| entry.resolved.as_deref().unwrap_or_default()),
+                top: !inside,
+                deps: if entry.link {
+                    None
+                } else {
+                    Some(disk.map_or(&entry.deps, |ws| &ws.manifest.deps))
+                },
+                origin: if disk.is_some() {
+                    Origin::Manifest(location)
+                } else {
+                    Origin::Lock
+                },
+                entry: Some(entry),
+            });
+        }
+        // Workspaces on disk that the lock has never seen still have edges of their own.
+        for (dir, ws) in &project.workspaces {
+            if !project.lock.entries.contains_key(dir.as_str()) {
+                nodes.push(Node {
+                    location: dir,
+                    name: ws.name.clone(),
+                    package_name: ws.name.clone(),
+                    version: ws.manifest.version.as_deref(),
+                    resolved: None,
+                    link_target: None,
+                    top: true,
+                    deps: Some(&ws.manifest.deps),
+                    origin: Origin::Manifest(dir),
+                    entry: None,
+                });
+            }
+        }
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (node.location, i))
+            .collect();
+        Self { nodes, index }
+    }
+
+    pub fn get(&self, location: &str) -> Option<&Node<'p>> {
+        self.index.get(location).map(|i| &self.nodes[*i])
+    }
+
+    /// The node a link points at (its own index for anything else).
+    pub fn target(&self, index: usize) -> usize {
+        self.nodes[index]
+            .link_target
+            .and_then(|target| self.index.get(target).copied())
+            .unwrap_or(index)
+    }
+
+    /// The version a dependency resolving to `node` gets (a link: its target's).
+    pub fn version_of(&self, index: usize) -> Option<&'p str> {
+        self.nodes[self.target(index)].version
+    }
+
+    /// npm's lookup: `<loc>/node_modules/<name>`, then the same from each enclosing node,
+    /// up to the root's `node_modules/<name>`.
+    pub fn resolve(&self, from: &str, name: &str) -> Option<usize> {
+        let mut base = from;
+        loop {
+            let candidate = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
+            if let Some(index) = self.index.get(candidate.as_str()) {
+                return Some(*index);
+            }
+            if base.is_empty() {
+                return None;
+            }
+            base = self.parent(base);
+        }
+    }
+
+    /// The nearest enclosing location that holds a node (`""`, the root, at the latest).
+    pub fn parent<'l>(&self, location: &'l str) -> &'l str {
+        let mut end = location.len();
+        while let Some(slash) = location[..end].rfind('/') {
+            let prefix = &location[..slash];
+            if self.index.contains_key(prefix) {
+                return prefix;
+            }
+            end = slash;
+        }
+        ""
+    }
+}
