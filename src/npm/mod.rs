@@ -2,11 +2,15 @@
 //! checks lockfile-check runs on it: npm's own verdict (verdict.rs), exact drift
 //! (drift.rs), package families (families.rs) and registry policies (policy.rs).
 
+pub mod check;
+pub mod drift;
+pub mod families;
 pub mod finding;
 pub mod json;
 pub mod lock;
 pub mod manifest;
 pub mod overrides;
+pub mod policy;
 pub mod project;
 pub mod spec;
 pub mod tree;

@@ -1,0 +1,50 @@
+//! lockfile-check's flags. Each mirrors an action input and stays a string until
+//! settings.rs validates flags and inputs alike.
+
+use clap::Parser;
+use shipguard::tool::{CommonArgs, ToolCli};
+
+/// Is package-lock.json (or npm-shrinkwrap.json) in sync with package.json and every npm
+/// workspace? Decided offline, with the verdict npm ci and npm ls would give.
+///
+/// Exit codes: 0 in sync, 1 problems found, 2 the input cannot be judged (no lock, invalid
+/// JSON, unsupported lockfileVersion, bad glob).
+#[derive(Debug, Parser)]
+#[command(name = "lockfile-check", version)]
+pub struct Cli {
+    /// Folder holding package.json and the lock. Default `.`.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// npm (npm's verdict) or strict (also exact specifier drift, per workspace). Default npm.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Package family glob such as `@tiptap/*` that must be locked at one version; repeat.
+    #[arg(long = "family", value_name = "GLOB")]
+    pub families: Vec<String>,
+    /// Host a `resolved` URL may come from (`npm` for registry.npmjs.org); repeat.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// true: every `resolved` URL must be https.
+    #[arg(long)]
+    pub require_https: Option<String>,
+    /// true: every downloaded package needs a sha512 integrity hash.
+    #[arg(long)]
+    pub require_integrity: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl ToolCli for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,95 @@
+//! What lockfile-check tells: the JSON report (output `report`), one annotation per
+//! finding at its file and line, and the step summary table.
+
+use serde::Serialize;
+use shipguard::gha::Summary;
+use shipguard::gha::summary::{cell, inline};
+use shipguard::npm::Finding;
+use shipguard::npm::check::Outcome;
+
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub tool: &'static str,
+    pub version: &'a str,
+    pub in_sync: bool,
+    pub mode: &'static str,
+    /// The checked folder, as given.
+    pub path: String,
+    pub lockfile: String,
+    pub lockfile_version: u64,
+    pub package_manager: Option<String>,
+    pub workspaces: Vec<String>,
+    pub packages: usize,
+    pub problems: Vec<Finding>,
+    pub notes: Vec<String>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(version: &'a str, strict: bool, path: String, outcome: Outcome) -> Self {
+        Self {
+            tool: "lockfile-check",
+            version,
+            in_sync: outcome.findings.is_empty(),
+            mode: if strict { "strict" } else { "npm" },
+            path,
+            lockfile: outcome.lockfile,
+            lockfile_version: outcome.lockfile_version,
+            package_manager: outcome.package_manager,
+            workspaces: outcome.workspaces,
+            packages: outcome.packages,
+            problems: outcome.findings,
+            notes: outcome.notes,
+        }
+    }
+
+    /// The one line that ends the log.
+    pub fn verdict_line(&self) -> String {
+        let what = format!(
+            "{} ({} packages, {} workspaces)",
+            self.lockfile,
+            self.packages,
+            self.workspaces.len()
+        );
+        match self.problems.len() {
+            0 => format!("{what} is in sync"),
+            1 => format!("{what}: 1 problem"),
+            n => format!("{what}: {n} problems"),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::new();
+        let icon = if self.in_sync { "✅" } else { "❌" };
+        summary.heading(3, &format!("{icon} lockfile-check: {}", inline(&self.verdict_line())));
+        let written = self
+            .package_manager
+            .as_deref()
+            .map(|pm| format!(", root declares `{}`", inline(pm)))
+            .unwrap_or_default();
+        summary.paragraph(&format!(
+            "Mode `{}`, lockfileVersion {}{written}.",
+            self.mode, self.lockfile_version
+        ));
+        if !self.problems.is_empty() {
+            let rows: Vec<Vec<String>> = self.problems.iter().map(row).collect();
+            summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
+        }
+        for note in &self.notes {
+            summary.paragraph(&format!("ℹ️ {}", inline(note)));
+        }
+        summary
+    }
+}
+
+fn row(f: &Finding) -> Vec<String> {
+    let place = match f.line {
+        Some(line) => format!("{}:{line}", f.file),
+        None => f.file.clone(),
+    };
+    vec![
+        cell(&f.message),
+        cell(&format!("{} — {place}", f.scope)),
+        cell(&f.why),
+        cell(&f.fix),
+    ]
+}

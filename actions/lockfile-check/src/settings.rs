@@ -1,0 +1,49 @@
+//! Flags, inputs and defaults merged and validated before anything is read: a bad mode,
+//! boolean or glob is exit 2 with a line naming the input.
+
+use std::path::PathBuf;
+
+use shipguard::env::Split;
+use shipguard::npm::check::Options;
+use shipguard::npm::families;
+use shipguard::npm::policy::Policy;
+use shipguard::tool::Context;
+
+use crate::cli::Cli;
+
+pub struct Settings {
+    pub path: PathBuf,
+    pub options: Options,
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli, ctx: &Context) -> anyhow::Result<Self> {
+        let env = &ctx.env;
+        let path = env
+            .setting("path", cli.path)
+            .optional()
+            .unwrap_or_else(|| ".".to_owned());
+        let strict = env.setting("mode", cli.mode).choice(&["npm", "strict"])? == Some("strict");
+        let families = families::parse(&env.list("families", cli.families, Split::LinesOrCommas))?;
+        let policy = Policy {
+            allowed_hosts: env
+                .list("allowed-hosts", cli.allowed_hosts, Split::LinesOrCommas)
+                .iter()
+                .map(|h| Policy::host_of(h))
+                .collect(),
+            require_https: env.setting("require-https", cli.require_https).bool()?.unwrap_or(false),
+            require_integrity: env
+                .setting("require-integrity", cli.require_integrity)
+                .bool()?
+                .unwrap_or(false),
+        };
+        Ok(Self {
+            path: PathBuf::from(path),
+            options: Options {
+                strict,
+                families,
+                policy,
+            },
+        })
+    }
+}

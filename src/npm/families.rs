@@ -1,0 +1,121 @@
+//! `families`: every locked package matching one glob (`@tiptap/*`), nested duplicates
+//! included, must resolve to one version, so a family is never half upgraded.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobMatcher};
+use nodejs_semver::Version;
+
+use super::finding::Finding;
+use super::project::Project;
+use super::tree::name_at;
+use crate::exit::usage;
+
+pub struct Family {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+/// Compiles the `families` globs; a bad glob is a usage error naming it.
+pub fn parse(patterns: &[String]) -> anyhow::Result<Vec<Family>> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            let glob = Glob::new(pattern).map_err(|err| {
+                usage(format!(
+                    "invalid input `families`: {pattern:?} is not a valid glob: {}",
+                    err.kind()
+                ))
+            })?;
+            Ok(Family {
+                pattern: pattern.clone(),
+                matcher: glob.compile_matcher(),
+            })
+        })
+        .collect()
+}
+
+pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for family in families {
+        // version → (package name, location), in lock order.
+        let mut versions: BTreeMap<&str, Vec<(String, &str)>> = BTreeMap::new();
+        for (location, entry) in &project.lock.entries {
+            let installed = location.starts_with("node_modules/") || location.contains("/node_modules/");
+            if !installed || entry.link {
+                continue;
+            }
+            let name = entry.name.clone().unwrap_or_else(|| name_at(location).to_owned());
+            if let (true, Some(version)) = (family.matcher.is_match(&name), entry.version.as_deref()) {
+                versions.entry(version).or_default().push((name, location));
+            }
+        }
+        if versions.len() < 2 {
+            continue;
+        }
+        // The newest version is the one to align on (syncpack's default, too).
+        let newest = versions
+            .keys()
+            .copied()
+            .max_by(|a, b| match (Version::parse(a), Version::parse(b)) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => a.cmp(b),
+            })
+            .unwrap_or_default();
+        let listing: Vec<String> = versions
+            .iter()
+            .map(|(version, places)| {
+                let shown: Vec<String> = places
+                    .iter()
+                    .map(|(name, location)| format!("{name} at {location}"))
+                    .collect();
+                format!("{version} ({})", shown.join(", "))
+            })
+            .collect();
+        let (odd_version, odd_places) = versions
+            .iter()
+            .find(|(v, _)| **v != newest)
+            .map(|(v, p)| (*v, p))
+            .unwrap_or((newest, &versions[newest]));
+        let (odd_name, odd_location) = &odd_places[0];
+        let (file, line) = declared_at(project, odd_name).unwrap_or_else(|| {
+            (
+                project.lock.file.path.clone(),
+                project.lock.file.line_of(&["packages", odd_location]),
+            )
+        });
+        findings.push(Finding {
+            code: "family-split",
+            scope: format!("family {}", family.pattern),
+            package: family.pattern.clone(),
+            message: format!(
+                "family {} is locked at {} versions: {}",
+                family.pattern,
+                versions.len(),
+                listing.join("; ")
+            ),
+            why: format!(
+                "{odd_name}@{odd_version} lags behind the family's newest {newest}; mixed versions of one family break at runtime"
+            ),
+            fix: format!(
+                "give every {} dependency a range that {newest} satisfies (or upgrade them together), then run `npm install`",
+                family.pattern
+            ),
+            file,
+            line,
+        });
+    }
+    findings
+}
+
+/// The package.json line that asks for `name` directly, if any does.
+fn declared_at(project: &Project, name: &str) -> Option<(String, Option<u32>)> {
+    std::iter::once(&project.package)
+        .chain(project.workspaces.values())
+        .find_map(|package| {
+            ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]
+                .iter()
+                .find(|section| package.manifest.deps.section(section).contains_key(name))
+                .map(|section| (package.file.path.clone(), package.file.line_of(&[section, name])))
+        })
+}
