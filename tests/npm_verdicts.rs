@@ -28,7 +28,9 @@ fn named_by_npm(recorded: &serde_json::Value) -> Vec<String> {
         .iter()
         .filter_map(|p| {
             let p = p.as_str().unwrap();
-            let spec = p.strip_prefix("missing: ").or_else(|| p.strip_prefix("invalid: "))?;
+            let spec = p
+                .strip_prefix("missing: ")
+                .or_else(|| p.strip_prefix("invalid: "))?;
             let at = spec[1..].find('@')? + 1;
             Some(spec[..at].to_owned())
         })
@@ -69,5 +71,9 @@ fn verdict_equals_npm_on_every_fixture() {
             ));
         }
     }
-    assert!(wrong.is_empty(), "verdicts differ from npm's:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "verdicts differ from npm's:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -62,7 +62,9 @@ fn locked_workspaces(project: &Project) -> Vec<&str> {
         .iter()
         .filter(|(location, entry)| entry.link && location.matches("node_modules/").count() == 1)
         .filter_map(|(_, entry)| entry.resolved.as_deref())
-        .filter(|target| !project.linked.contains_key(*target) && !target.starts_with("node_modules/"))
+        .filter(|target| {
+            !project.linked.contains_key(*target) && !target.starts_with("node_modules/")
+        })
         .collect()
 }
 
@@ -113,7 +115,11 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
     if package.dir.is_empty() {
         let locked: Vec<String> = project.lock.file.value["packages"][""]["workspaces"]
             .as_array()
-            .map(|list| list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let declared = &package.manifest.workspaces;
         if !locked.is_empty() || !declared.is_empty() {

@@ -41,12 +41,18 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
         // version → (package name, location), in lock order.
         let mut versions: BTreeMap<&str, Vec<(String, &str)>> = BTreeMap::new();
         for (location, entry) in &project.lock.entries {
-            let installed = location.starts_with("node_modules/") || location.contains("/node_modules/");
+            let installed =
+                location.starts_with("node_modules/") || location.contains("/node_modules/");
             if !installed || entry.link {
                 continue;
             }
-            let name = entry.name.clone().unwrap_or_else(|| name_at(location).to_owned());
-            if let (true, Some(version)) = (family.matcher.is_match(&name), entry.version.as_deref()) {
+            let name = entry
+                .name
+                .clone()
+                .unwrap_or_else(|| name_at(location).to_owned());
+            if let (true, Some(version)) =
+                (family.matcher.is_match(&name), entry.version.as_deref())
+            {
                 versions.entry(version).or_default().push((name, location));
             }
         }
@@ -113,9 +119,19 @@ fn declared_at(project: &Project, name: &str) -> Option<(String, Option<u32>)> {
     std::iter::once(&project.package)
         .chain(project.workspaces.values())
         .find_map(|package| {
-            ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]
-                .iter()
-                .find(|section| package.manifest.deps.section(section).contains_key(name))
-                .map(|section| (package.file.path.clone(), package.file.line_of(&[section, name])))
+            [
+                "dependencies",
+                "devDependencies",
+                "optionalDependencies",
+                "peerDependencies",
+            ]
+            .iter()
+            .find(|section| package.manifest.deps.section(section).contains_key(name))
+            .map(|section| {
+                (
+                    package.file.path.clone(),
+                    package.file.line_of(&[section, name]),
+                )
+            })
         })
 }

@@ -23,6 +23,9 @@ pub struct Finding {
 impl Finding {
     /// The one-line form used in logs and annotations.
     pub fn line_text(&self) -> String {
-        format!("{} ({}): {} Fix: {}", self.message, self.scope, self.why, self.fix)
+        format!(
+            "{} ({}): {} Fix: {}",
+            self.message, self.scope, self.why, self.fix
+        )
     }
 }

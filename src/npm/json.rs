@@ -25,8 +25,8 @@ impl JsonFile {
     /// Reads `rel` under `root`; every failure is a usage error naming the file.
     pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
         let full = root.join(rel);
-        let meta = std::fs::metadata(&full)
-            .map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+        let meta =
+            std::fs::metadata(&full).map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
         if !meta.is_file() {
             return Err(usage(format!("{rel} is not a file")));
         }
@@ -40,8 +40,12 @@ impl JsonFile {
         }
         let bytes =
             std::fs::read(&full).map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|err| usage(format!("{rel} is not UTF-8 (byte {})", err.utf8_error().valid_up_to())))?;
+        let text = String::from_utf8(bytes).map_err(|err| {
+            usage(format!(
+                "{rel} is not UTF-8 (byte {})",
+                err.utf8_error().valid_up_to()
+            ))
+        })?;
         Self::parse(rel, text)
     }
 
@@ -274,6 +278,9 @@ mod tests {
     fn a_byte_order_mark_is_ignored_and_a_non_object_refused() {
         assert!(JsonFile::parse("package.json", "\u{feff}{}".into()).is_ok());
         let err = JsonFile::parse("package.json", "[1]".into()).unwrap_err();
-        assert!(err.to_string().contains("must hold a JSON object, not an array"));
+        assert!(
+            err.to_string()
+                .contains("must hold a JSON object, not an array")
+        );
     }
 }

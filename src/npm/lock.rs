@@ -56,7 +56,11 @@ impl Lock {
         let name = file.path.clone();
         let version = match file.value.get("lockfileVersion") {
             Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-            None => return Err(usage(format!("{name} has no `lockfileVersion`: is it an npm lockfile?"))),
+            None => {
+                return Err(usage(format!(
+                    "{name} has no `lockfileVersion`: is it an npm lockfile?"
+                )));
+            }
             Some(other) => {
                 return Err(usage(format!(
                     "{name}: `lockfileVersion` must be a number, not {}",
@@ -83,7 +87,11 @@ impl Lock {
 
 fn display_dir(root: &Path) -> String {
     let shown = root.display().to_string();
-    if shown.is_empty() { ".".to_owned() } else { shown }
+    if shown.is_empty() {
+        ".".to_owned()
+    } else {
+        shown
+    }
 }
 
 /// Rejects locations that would leave the checked directory or are not relative paths.
@@ -91,9 +99,9 @@ pub fn check_location(location: &str, what: &str) -> anyhow::Result<()> {
     let bad = location.starts_with('/')
         || location.contains('\\')
         || location.contains('\0')
-        || location
-            .split('/')
-            .any(|segment| segment == ".." || segment == "." || (segment.is_empty() && !location.is_empty()))
+        || location.split('/').any(|segment| {
+            segment == ".." || segment == "." || (segment.is_empty() && !location.is_empty())
+        })
         || (location.len() >= 2 && location.as_bytes()[1] == b':');
     if bad {
         return Err(usage(format!(
@@ -106,7 +114,11 @@ pub fn check_location(location: &str, what: &str) -> anyhow::Result<()> {
 fn packages(value: &Value, name: &str) -> anyhow::Result<BTreeMap<String, Entry>> {
     let packages = match value.get("packages") {
         Some(Value::Object(p)) => p,
-        None => return Err(usage(format!("{name}: lockfileVersion 2 and 3 need a `packages` object"))),
+        None => {
+            return Err(usage(format!(
+                "{name}: lockfileVersion 2 and 3 need a `packages` object"
+            )));
+        }
         Some(other) => {
             return Err(usage(format!(
                 "{name}: `packages` must be an object, not {}",
@@ -118,9 +130,9 @@ fn packages(value: &Value, name: &str) -> anyhow::Result<BTreeMap<String, Entry>
     for (location, raw) in packages {
         let what = format!("{name} entry \"{location}\"");
         check_location(location, name)?;
-        let object = raw.as_object().ok_or_else(|| {
-            usage(format!("{what} must be an object, not {}", type_name(raw)))
-        })?;
+        let object = raw
+            .as_object()
+            .ok_or_else(|| usage(format!("{what} must be an object, not {}", type_name(raw))))?;
         let entry = entry(object, &what)?;
         if entry.link {
             let target = entry.resolved.as_deref().unwrap_or_default();
@@ -197,14 +209,15 @@ fn flatten_level(
         let mut entry = entry(&fields, &what)?;
         match entry.version.clone() {
             Some(v) if v.starts_with("file:") => {
-                let target = v.trim_start_matches("file:").trim_start_matches("./").to_owned();
+                let target = v
+                    .trim_start_matches("file:")
+                    .trim_start_matches("./")
+                    .to_owned();
                 check_location(&target, &what)?;
-                entries
-                    .entry(target.clone())
-                    .or_insert_with(|| Entry {
-                        deps: entry.deps.clone(),
-                        ..Entry::default()
-                    });
+                entries.entry(target.clone()).or_insert_with(|| Entry {
+                    deps: entry.deps.clone(),
+                    ..Entry::default()
+                });
                 entry.link = true;
                 entry.resolved = Some(target);
                 entry.version = None;

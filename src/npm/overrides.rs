@@ -84,7 +84,10 @@ impl Rule {
 
     /// The spec an overridden edge asks for (`$name` resolved against the root's deps).
     pub fn replacement(&self, root: &Deps) -> Option<String> {
-        let value = self.value.as_deref().filter(|v| *v != "*" && !v.is_empty())?;
+        let value = self
+            .value
+            .as_deref()
+            .filter(|v| *v != "*" && !v.is_empty())?;
         match value.strip_prefix('$') {
             Some(reference) => [&root.dev, &root.optional, &root.prod, &root.peer]
                 .iter()

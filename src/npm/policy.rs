@@ -40,11 +40,15 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
     }
     let lock = &project.lock.file;
     for (location, entry) in &project.lock.entries {
-        let installed = location.starts_with("node_modules/") || location.contains("/node_modules/");
+        let installed =
+            location.starts_with("node_modules/") || location.contains("/node_modules/");
         if !installed || entry.link {
             continue;
         }
-        let name = entry.name.clone().unwrap_or_else(|| name_at(location).to_owned());
+        let name = entry
+            .name
+            .clone()
+            .unwrap_or_else(|| name_at(location).to_owned());
         let version = entry.version.as_deref().unwrap_or("?");
         let line = lock.line_of(&["packages", location]);
         let mut add = |code: &'static str, message: String, why: String, fix: String| {
@@ -67,15 +71,22 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
             if !policy.allowed_hosts.is_empty() && !policy.allowed_hosts.contains(&host) {
                 add(
                     "lockfile-host",
-                    format!("{name}@{version} is resolved from {host}, which is not an allowed host"),
+                    format!(
+                        "{name}@{version} is resolved from {host}, which is not an allowed host"
+                    ),
                     format!("resolved: {raw}"),
-                    format!("install it from an allowed registry, or add {host} to `allowed-hosts`"),
+                    format!(
+                        "install it from an allowed registry, or add {host} to `allowed-hosts`"
+                    ),
                 );
             }
             if policy.require_https && url.scheme() != "https" && !raw.starts_with("git+ssh:") {
                 add(
                     "lockfile-https",
-                    format!("{name}@{version} is downloaded over {}, not https", url.scheme()),
+                    format!(
+                        "{name}@{version} is downloaded over {}, not https",
+                        url.scheme()
+                    ),
                     format!("resolved: {raw}"),
                     "point the registry (or the dependency URL) at https and reinstall".to_owned(),
                 );

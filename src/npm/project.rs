@@ -67,7 +67,10 @@ impl Project {
     /// Reads everything npm would; any unreadable or invalid input is a usage error.
     pub fn load(root: &Path) -> anyhow::Result<Self> {
         if !root.is_dir() {
-            return Err(usage(format!("`path` {} is not a directory", root.display())));
+            return Err(usage(format!(
+                "`path` {} is not a directory",
+                root.display()
+            )));
         }
         let package = Package::read(root, "")?;
         let mut workspaces = BTreeMap::new();
@@ -88,7 +91,8 @@ impl Project {
             let Some(target) = entry.resolved.as_deref() else {
                 continue;
             };
-            let outside = !target.starts_with("node_modules/") && !target.contains("/node_modules/");
+            let outside =
+                !target.starts_with("node_modules/") && !target.contains("/node_modules/");
             if outside
                 && !target.is_empty()
                 && !workspaces.contains_key(target)

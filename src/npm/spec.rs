@@ -70,7 +70,9 @@ pub fn parse(raw: &str) -> Spec {
     }
     if let Some((scheme, _)) = raw.split_once(':')
         && !scheme.is_empty()
-        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+')
         && !raw.contains(' ')
         && Range::parse(raw).is_err()
     {
@@ -195,8 +197,7 @@ fn user_repo(rest: &str) -> Option<String> {
 
 /// npm's `semver.satisfies(version, range, loose)`; an unparsable version never satisfies.
 pub fn satisfies(version: &str, range: &Range) -> bool {
-    Version::parse(version.trim().trim_start_matches(['v', '=']))
-        .is_ok_and(|v| range.satisfies(&v))
+    Version::parse(version.trim().trim_start_matches(['v', '='])).is_ok_and(|v| range.satisfies(&v))
 }
 
 #[cfg(test)]
@@ -234,7 +235,10 @@ mod tests {
         assert!(matches!(parse("file:vendor/lib"), Spec::Directory(_)));
         assert!(matches!(parse("../lib"), Spec::Directory(_)));
         assert!(matches!(parse("file:vendor/x-1.0.0.tgz"), Spec::Tarball(_)));
-        assert!(matches!(parse("https://example.com/x.tgz"), Spec::Remote(_)));
+        assert!(matches!(
+            parse("https://example.com/x.tgz"),
+            Spec::Remote(_)
+        ));
         assert!(matches!(parse("workspace:*"), Spec::Unsupported(_)));
         assert!(matches!(parse("link:../lib"), Spec::Unsupported(_)));
     }

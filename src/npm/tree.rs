@@ -67,10 +67,14 @@ impl<'p> Tree<'p> {
                 continue;
             }
             let disk = project.package(location);
-            let inside = location.starts_with("node_modules/") || location.contains("/node_modules/");
+            let inside =
+                location.starts_with("node_modules/") || location.contains("/node_modules/");
             let name = match disk {
                 Some(ws) => ws.name.clone(),
-                None => entry.name.clone().unwrap_or_else(|| name_at(location).to_owned()),
+                None => entry
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| name_at(location).to_owned()),
             };
             nodes.push(Node {
                 location,
@@ -81,7 +85,9 @@ impl<'p> Tree<'p> {
                     None => entry.version.as_deref(),
                 },
                 resolved: entry.resolved.as_deref(),
-                link_target: entry.link.then(|| entry.resolved.as_deref().unwrap_or_default()),
+                link_target: entry
+                    .link
+                    .then(|| entry.resolved.as_deref().unwrap_or_default()),
                 top: !inside,
                 deps: if entry.link {
                     None

@@ -113,7 +113,10 @@ fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
     }
     let mut add = |map: &BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
         for (name, spec) in map {
-            if edges.get(name.as_str()).is_some_and(|e| e.kind == Kind::Workspace) {
+            if edges
+                .get(name.as_str())
+                .is_some_and(|e| e.kind == Kind::Workspace)
+            {
                 continue;
             }
             let edge = Edge {
@@ -134,7 +137,11 @@ fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
     };
     add(&deps.peer, &peer_kind, "peerDependencies");
     add(&deps.prod, &|_: &str| Kind::Prod, "dependencies");
-    add(&deps.optional, &|_: &str| Kind::Optional, "optionalDependencies");
+    add(
+        &deps.optional,
+        &|_: &str| Kind::Optional,
+        "optionalDependencies",
+    );
     if node.top {
         add(&deps.dev, &|_: &str| Kind::Dev, "devDependencies");
     }
@@ -161,9 +168,10 @@ fn judge(
             format!("{}@npm:{}@{version}", child.name, child.package_name)
         }
     };
-    let below_itself = child.location.strip_prefix(from.location).is_some_and(|rest| {
-        rest.strip_prefix("/node_modules/") == Some(edge.name.as_str())
-    });
+    let below_itself = child
+        .location
+        .strip_prefix(from.location)
+        .is_some_and(|rest| rest.strip_prefix("/node_modules/") == Some(edge.name.as_str()));
     if edge.kind.peer() && !from.top && below_itself {
         return Some(Problem::Invalid {
             locked: locked(),
@@ -213,7 +221,10 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             let wanted = join(from.location, path);
             match child.link_target {
                 Some(target) if Some(target) == wanted.as_deref() => Ok(()),
-                Some(target) => Err(format!("it links to {target}, not {}", wanted.unwrap_or_default())),
+                Some(target) => Err(format!(
+                    "it links to {target}, not {}",
+                    wanted.unwrap_or_default()
+                )),
                 None => Err("it is a locked package, not a link to that folder".to_owned()),
             }
         }
@@ -223,12 +234,18 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             if child.link_target.is_none() && got.is_some() && got == wanted {
                 Ok(())
             } else {
-                Err(format!("it was not resolved from {}", wanted.unwrap_or_default()))
+                Err(format!(
+                    "it was not resolved from {}",
+                    wanted.unwrap_or_default()
+                ))
             }
         }
         Spec::Remote(url) => match child.resolved {
             Some(resolved) if resolved == url => Ok(()),
-            other => Err(format!("it was resolved from {}", other.unwrap_or("nowhere"))),
+            other => Err(format!(
+                "it was resolved from {}",
+                other.unwrap_or("nowhere")
+            )),
         },
         Spec::Git(wanted) => {
             let got = child.resolved.and_then(spec::git);
@@ -323,7 +340,11 @@ fn finding(
                 describe_from(from),
                 edge.section,
                 edge.name,
-                if from.location.is_empty() { "the root" } else { from.location }
+                if from.location.is_empty() {
+                    "the root"
+                } else {
+                    from.location
+                }
             ),
             regenerate,
         ),
@@ -341,7 +362,10 @@ fn finding(
             };
             (
                 "lockfile-invalid",
-                format!("Invalid: lock file's {locked} does not satisfy {}@{spec_shown}", edge.name),
+                format!(
+                    "Invalid: lock file's {locked} does not satisfy {}@{spec_shown}",
+                    edge.name
+                ),
                 format!("{} needs it ({}): {why}", describe_from(from), edge.section),
                 fix,
             )

@@ -65,7 +65,10 @@ pub fn expand(root: &Path, patterns: &[String]) -> anyhow::Result<Vec<String>> {
 
 /// `./packages/*/` → `packages/*`; absolute patterns and `..` are refused.
 fn normalise(pattern: &str, raw: &str) -> anyhow::Result<String> {
-    let trimmed = pattern.trim().trim_start_matches("./").trim_end_matches('/');
+    let trimmed = pattern
+        .trim()
+        .trim_start_matches("./")
+        .trim_end_matches('/');
     if trimmed.is_empty() {
         return Err(usage(format!("workspace pattern {raw:?} is empty")));
     }
@@ -82,7 +85,12 @@ fn compile(pattern: &str, raw: &str) -> anyhow::Result<GlobMatcher> {
         .literal_separator(true)
         .build()
         .map(|g: Glob| g.compile_matcher())
-        .map_err(|err| usage(format!("workspace pattern {raw:?} is not a valid glob: {}", err.kind())))
+        .map_err(|err| {
+            usage(format!(
+                "workspace pattern {raw:?} is not a valid glob: {}",
+                err.kind()
+            ))
+        })
 }
 
 /// The leading segments without glob characters: where the walk starts.
@@ -95,7 +103,11 @@ fn literal_prefix(pattern: &str) -> String {
 }
 
 fn segments(path: &str) -> usize {
-    if path.is_empty() { 0 } else { path.split('/').count() }
+    if path.is_empty() {
+        0
+    } else {
+        path.split('/').count()
+    }
 }
 
 struct Walk<'a> {

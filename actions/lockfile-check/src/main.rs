@@ -30,7 +30,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         outcome,
     );
     for finding in &report.problems {
-        let file = ctx.actions.workspace_path(&settings.path.join(&finding.file));
+        let file = ctx
+            .actions
+            .workspace_path(&settings.path.join(&finding.file));
         let mut annotation = Annotation::new(Level::Error, finding.code, finding.line_text());
         if let Some(line) = finding.line {
             annotation = annotation.at(file, line, None);
@@ -38,8 +40,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         ctx.actions.annotate(annotation);
     }
     for note in &report.notes {
-        ctx.actions
-            .annotate(Annotation::new(Level::Notice, "lockfile-check", note.clone()));
+        ctx.actions.annotate(Annotation::new(
+            Level::Notice,
+            "lockfile-check",
+            note.clone(),
+        ));
     }
     let json = serde_json::to_string(&report)?;
     ctx.actions.set_outputs(&[

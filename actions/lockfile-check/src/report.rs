@@ -60,7 +60,10 @@ impl<'a> Report<'a> {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::new();
         let icon = if self.in_sync { "✅" } else { "❌" };
-        summary.heading(3, &format!("{icon} lockfile-check: {}", inline(&self.verdict_line())));
+        summary.heading(
+            3,
+            &format!("{icon} lockfile-check: {}", inline(&self.verdict_line())),
+        );
         let written = self
             .package_manager
             .as_deref()

@@ -31,7 +31,10 @@ impl Settings {
                 .iter()
                 .map(|h| Policy::host_of(h))
                 .collect(),
-            require_https: env.setting("require-https", cli.require_https).bool()?.unwrap_or(false),
+            require_https: env
+                .setting("require-https", cli.require_https)
+                .bool()?
+                .unwrap_or(false),
             require_integrity: env
                 .setting("require-integrity", cli.require_integrity)
                 .bool()?

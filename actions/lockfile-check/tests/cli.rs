@@ -1,0 +1,535 @@
+//! lockfile-check as users run it: the real binary, a cleared environment, INPUT_*
+//! variables, copies of the npm-written fixtures, and the output and summary files read back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sandbox::harness::{Finished, ToolRun};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lockfile-check");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/npm")
+        .join(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A run on a private copy of fixture `name`, found under `repo/` of the run's folder.
+fn on_fixture(name: &str) -> ToolRun {
+    let run = ToolRun::new(BIN).input("path", "repo");
+    copy_dir(&fixture(name), &run.dir().join("repo"));
+    let workspace = run.dir().display().to_string();
+    run.env("GITHUB_WORKSPACE", &workspace)
+}
+
+fn edit(run: &ToolRun, rel: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    let path = run.dir().join("repo").join(rel);
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    change(&mut value);
+    std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+fn annotations(run: &Finished) -> Vec<&str> {
+    run.stderr
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect()
+}
+
+#[test]
+fn an_npm_written_monorepo_is_in_sync() {
+    let run = on_fixture("in-sync").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("in-sync"), "true");
+    assert_eq!(run.output("problems"), "0");
+    let report = run.report();
+    assert_eq!(report["lockfile"], "package-lock.json");
+    assert_eq!(report["lockfile_version"], 3);
+    assert_eq!(report["workspaces"].as_array().unwrap().len(), 3);
+    assert!(run.summary.contains("✅ lockfile-check"), "{}", run.summary);
+    assert!(annotations(&run).is_empty());
+}
+
+#[test]
+fn an_unsatisfied_workspace_range_is_annotated_on_its_package_json_line() {
+    let run = on_fixture("range-unsatisfied").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("in-sync"), "false");
+    assert_eq!(run.output("problems"), "1");
+    let lines = annotations(&run);
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    let text =
+        std::fs::read_to_string(fixture("range-unsatisfied").join("packages/api/package.json"))
+            .unwrap();
+    let line = text.lines().position(|l| l.contains("\"semver\"")).unwrap() + 1;
+    assert!(
+        lines[0].starts_with(&format!(
+            "::error title=lockfile-invalid,file=repo/packages/api/package.json,line={line}::"
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("Invalid: lock file's semver@7.8.6 does not satisfy semver@^6.3.0"));
+    assert!(lines[0].contains("workspace @shop/api (packages/api)"));
+    assert!(lines[0].contains("npm install --package-lock-only"));
+    let problem = &run.report()["problems"][0];
+    assert_eq!(problem["code"], "lockfile-invalid");
+    assert_eq!(problem["file"], "packages/api/package.json");
+    assert_eq!(problem["line"], line);
+    assert!(
+        run.summary.contains("| Problem | Where | Why | Fix |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("packages/api/package.json:"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn a_missing_dependency_and_a_broken_transitive_entry_are_worded_as_npm_words_them() {
+    let run = on_fixture("dep-added").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(
+        problem["message"],
+        "Missing: is-number@^7.0.0 from lock file"
+    );
+    assert_eq!(problem["scope"], "workspace @shop/utils (packages/utils)");
+
+    let run = on_fixture("broken-transitive").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(problem["code"], "lockfile-invalid");
+    assert_eq!(problem["file"], "package-lock.json");
+    assert!(
+        problem["fix"]
+            .as_str()
+            .unwrap()
+            .contains("node_modules/debug was edited")
+    );
+}
+
+#[test]
+fn strict_mode_reports_equivalent_and_removed_specifiers_that_npm_accepts() {
+    on_fixture("equivalent-range").run().assert_exit(0);
+    let run = on_fixture("equivalent-range").input("mode", "strict").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(problem["code"], "lockfile-drift");
+    assert_eq!(
+        problem["message"],
+        "debug changed in dependencies: lock ^4.3.0, package.json >=4.3.0 <5.0.0-0"
+    );
+    assert_eq!(run.report()["mode"], "strict");
+
+    let run = on_fixture("dep-removed").input("mode", "strict").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(
+        problem["message"],
+        "debug@^3.2.7 removed from dependencies but still in the lock"
+    );
+    assert_eq!(problem["file"], "package-lock.json");
+
+    let run = on_fixture("new-workspace").input("mode", "strict").run();
+    run.assert_exit(1);
+    let everything = run.everything();
+    assert!(
+        everything.contains("workspace @shop/admin (packages/admin) is not in the lock"),
+        "{everything}"
+    );
+}
+
+#[test]
+fn strict_on_a_version_1_lock_says_what_it_cannot_compare() {
+    let run = on_fixture("lock-v1").input("mode", "strict").run();
+    run.assert_exit(0);
+    assert!(
+        run.stderr.contains("::notice title=lockfile-check::"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.summary.contains("lockfileVersion 1"), "{}", run.summary);
+}
+
+#[test]
+fn a_family_split_names_every_version_and_where_it_is_locked() {
+    on_fixture("family-split").run().assert_exit(0);
+    let run = on_fixture("family-split")
+        .input("families", "@tiptap/*\n@vue/*")
+        .run();
+    run.assert_exit(1);
+    let problems = run.report()["problems"].as_array().unwrap().clone();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0]["code"], "family-split");
+    let message = problems[0]["message"].as_str().unwrap();
+    assert!(message.contains("3.3.4 (@vue/reactivity at node_modules/@vue/reactivity, @vue/shared at node_modules/@vue/reactivity/node_modules/@vue/shared)"), "{message}");
+    assert!(
+        message.contains("3.4.38 (@vue/shared at node_modules/@vue/shared)"),
+        "{message}"
+    );
+    assert_eq!(problems[0]["file"], "packages/web/package.json");
+}
+
+#[test]
+fn registry_policies_are_off_by_default_and_strict_when_asked() {
+    let run = on_fixture("in-sync")
+        .input("require-https", "true")
+        .input("require-integrity", "true")
+        .input("allowed-hosts", "npm")
+        .run();
+    run.assert_exit(0);
+
+    let run = on_fixture("in-sync");
+    edit(&run, "package-lock.json", |lock| {
+        let ms = lock["packages"].get_mut("node_modules/ms").unwrap();
+        ms["resolved"] = "http://mirror.example/ms/-/ms-2.1.3.tgz".into();
+        ms.as_object_mut().unwrap().remove("integrity");
+    });
+    on_fixture("in-sync").run().assert_exit(0);
+    let run = run
+        .input("require-https", "true")
+        .input("require-integrity", "true")
+        .input("allowed-hosts", "https://registry.npmjs.org/")
+        .run();
+    run.assert_exit(1);
+    let codes: Vec<String> = run.report()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        codes,
+        ["lockfile-host", "lockfile-https", "lockfile-integrity"]
+    );
+}
+
+/// Every file under `dir` with its contents.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn it_never_writes_to_the_checked_repository() {
+    for case in ["in-sync", "new-workspace", "lock-v1"] {
+        let kept = tempfile::tempdir().unwrap();
+        let repo = kept.path().join("repo");
+        copy_dir(&fixture(case), &repo);
+        let before = snapshot(&repo);
+        let finished = ToolRun::new(BIN)
+            .input("path", &repo.display().to_string())
+            .input("mode", "strict")
+            .run();
+        assert!(finished.code.is_some());
+        assert_eq!(snapshot(&repo), before, "{case}: the repository changed");
+    }
+}
+
+#[test]
+fn untrusted_names_cannot_inject_workflow_commands_or_break_the_report() {
+    let run = on_fixture("in-sync");
+    edit(&run, "packages/web/package.json", |pkg| {
+        pkg["dependencies"]["evil\n::error::pwned%0A::warning::x"] = "^1.0.0".into();
+    });
+    let run = run.run();
+    run.assert_exit(1);
+    for line in run.stdout.lines().chain(run.stderr.lines()) {
+        assert!(
+            !line.starts_with("::") || line.starts_with("::error title=lockfile-missing,file="),
+            "injected: {line}"
+        );
+    }
+    assert!(!run.stderr.contains("\n::error::pwned"));
+    assert!(
+        run.report()["problems"][0]["package"]
+            .as_str()
+            .unwrap()
+            .contains("pwned")
+    );
+}
+
+#[test]
+fn json_and_human_formats() {
+    let run = on_fixture("dep-added").input("format", "json").run();
+    run.assert_exit(1);
+    let report: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(report["in_sync"], false);
+
+    let run = on_fixture("dep-added").input("format", "human").run();
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains("error[lockfile-missing]")
+            || run.stdout.contains("error[lockfile-missing]"),
+        "{}",
+        run.everything()
+    );
+    assert!(
+        run.stdout
+            .contains("package-lock.json (9 packages, 3 workspaces): 1 problem")
+    );
+}
+
+/// Malformed and hostile inputs: each is exit 2 with one clear error line, never a panic.
+#[test]
+fn malformed_and_hostile_inputs_are_usage_errors() {
+    type Setup = Box<dyn Fn(&Path)>;
+    let write = |rel: &'static str, text: String| -> Setup {
+        Box::new(move |repo: &Path| std::fs::write(repo.join(rel), &text).unwrap())
+    };
+    let lock_text = std::fs::read_to_string(fixture("in-sync").join("package-lock.json")).unwrap();
+    let truncated = lock_text[..lock_text.len() / 2].to_owned();
+    let cases: Vec<(&str, Setup, &str)> = vec![
+        (
+            "no lock",
+            Box::new(|repo: &Path| std::fs::remove_file(repo.join("package-lock.json")).unwrap()),
+            "no package-lock.json or npm-shrinkwrap.json",
+        ),
+        (
+            "truncated lock",
+            write("package-lock.json", truncated),
+            "package-lock.json is not valid JSON: EOF while parsing",
+        ),
+        (
+            "truncated package.json",
+            write(
+                "package.json",
+                "{\"name\": \"shop\",\n \"workspaces\": [".into(),
+            ),
+            "package.json is not valid JSON",
+        ),
+        (
+            "lockfileVersion 4",
+            write(
+                "package-lock.json",
+                lock_text.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 4"),
+            ),
+            "lockfileVersion 4; lockfile-check reads versions 1, 2 and 3",
+        ),
+        (
+            "lockfileVersion as a string",
+            write(
+                "package-lock.json",
+                lock_text.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": \"3\""),
+            ),
+            "`lockfileVersion` must be a number, not a string",
+        ),
+        (
+            "packages as an array",
+            write(
+                "package-lock.json",
+                "{\"lockfileVersion\": 3, \"packages\": []}".into(),
+            ),
+            "`packages` must be an object, not an array",
+        ),
+        (
+            "a range that is a number",
+            write(
+                "packages/web/package.json",
+                "{\"name\": \"@shop/web\", \"dependencies\": {\"debug\": 4}}".into(),
+            ),
+            "`dependencies.debug` must be a string, not a number",
+        ),
+        (
+            "workspaces as a string",
+            write(
+                "package.json",
+                "{\"name\": \"shop\", \"workspaces\": \"packages/*\"}".into(),
+            ),
+            "`workspaces` must be an array",
+        ),
+        (
+            "workspace glob with ..",
+            write(
+                "package.json",
+                "{\"name\": \"shop\", \"workspaces\": [\"../outside/*\"]}".into(),
+            ),
+            "leaves the repository",
+        ),
+        (
+            "absolute workspace glob",
+            write(
+                "package.json",
+                "{\"name\": \"shop\", \"workspaces\": [\"/etc/*\"]}".into(),
+            ),
+            "leaves the repository",
+        ),
+        (
+            "invalid workspace glob",
+            write(
+                "package.json",
+                "{\"name\": \"shop\", \"workspaces\": [\"packages/[\"]}".into(),
+            ),
+            "is not a valid glob",
+        ),
+        (
+            "lock path with ..",
+            write(
+                "package-lock.json",
+                lock_text.replace("\"node_modules/ms\"", "\"node_modules/../../../etc/ms\""),
+            ),
+            "is not a path inside the repository",
+        ),
+        (
+            "link out of the repository",
+            write(
+                "package-lock.json",
+                lock_text.replace(
+                    "\"resolved\": \"packages/api\"",
+                    "\"resolved\": \"../../etc\"",
+                ),
+            ),
+            "is not a path inside the repository",
+        ),
+        (
+            "deep nesting",
+            write(
+                "package-lock.json",
+                format!(
+                    "{{\"lockfileVersion\": 3, \"packages\": {{\"\": {}}}}}",
+                    "[".repeat(100_000)
+                ),
+            ),
+            "recursion limit exceeded",
+        ),
+        (
+            "huge package.json",
+            Box::new(|repo: &Path| {
+                std::fs::File::options()
+                    .write(true)
+                    .open(repo.join("package.json"))
+                    .unwrap()
+                    .set_len(9 << 20)
+                    .unwrap()
+            }),
+            "files over 8 MiB are not read",
+        ),
+        (
+            "symlink loop",
+            Box::new(|repo: &Path| {
+                std::fs::write(
+                    repo.join("package.json"),
+                    "{\"name\": \"shop\", \"workspaces\": [\"packages/**\"]}",
+                )
+                .unwrap();
+                std::os::unix::fs::symlink("..", repo.join("packages/web/loop")).unwrap();
+            }),
+            "symlink loop",
+        ),
+        (
+            "symlink out of the repository",
+            Box::new(|repo: &Path| {
+                std::os::unix::fs::symlink("/tmp", repo.join("packages/outside")).unwrap();
+            }),
+            "symlink out of the repository",
+        ),
+        (
+            "not UTF-8",
+            write("package-lock.json", String::new()),
+            "is not valid JSON",
+        ),
+        (
+            "binary lock",
+            Box::new(|repo: &Path| {
+                std::fs::write(repo.join("package-lock.json"), [0xff, 0xfe, 0x00, 0x7b]).unwrap()
+            }),
+            "is not UTF-8",
+        ),
+        (
+            "package.json is an array",
+            write("package.json", "[]".into()),
+            "must hold a JSON object, not an array",
+        ),
+        (
+            "duplicate workspace names",
+            write(
+                "packages/api/package.json",
+                "{\"name\": \"@shop/web\"}".into(),
+            ),
+            "are both named @shop/web",
+        ),
+        (
+            "locked version is a number",
+            write(
+                "package-lock.json",
+                lock_text.replace("\"version\": \"2.1.3\"", "\"version\": 2.13"),
+            ),
+            "`version` must be a string, not a number",
+        ),
+        (
+            "overrides as an array",
+            write(
+                "package.json",
+                "{\"name\": \"shop\", \"workspaces\": [\"packages/*\"], \"overrides\": []}".into(),
+            ),
+            "`overrides` must be an object",
+        ),
+    ];
+    assert!(cases.len() >= 15);
+    for (what, setup, expected) in &cases {
+        let run = on_fixture("in-sync");
+        setup(&run.dir().join("repo"));
+        let run = run.run();
+        assert_eq!(run.code, Some(2), "{what}: {}", run.everything());
+        run.assert_one_error_line();
+        assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{what}: expected {expected:?} in {}",
+            run.stderr
+        );
+        assert_eq!(
+            run.output("in-sync"),
+            "",
+            "{what}: no verdict on input that cannot be judged"
+        );
+    }
+}
+
+#[test]
+fn bad_settings_are_usage_errors() {
+    let cases = [
+        ("mode", "lenient", "invalid input `mode`"),
+        ("require-https", "maybe", "invalid input `require-https`"),
+        ("families", "@tiptap/[", "invalid input `families`"),
+        ("path", "no/such/dir", "is not a directory"),
+    ];
+    for (input, value, expected) in cases {
+        let run = on_fixture("in-sync").input(input, value).run();
+        assert_eq!(run.code, Some(2), "{input}: {}", run.everything());
+        run.assert_one_error_line();
+        assert!(run.stderr.contains(expected), "{input}: {}", run.stderr);
+    }
+}
