@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use shipguard::npm::json::JsonFile;
+use shipguard::npm::json::{JsonFile, Source};
 use shipguard::npm::lock::Lock;
 use shipguard::npm::project::{Package, Project};
 use shipguard::npm::{Tree, drift, families, policy, verdict};
@@ -18,7 +18,7 @@ const REAL_LOCK: &str = include_str!("fixtures/npm/in-sync/package-lock.json");
 fn project(root: Value, lock: Value) -> anyhow::Result<Project> {
     let file = JsonFile::parse("package.json", root.to_string())?;
     let manifest = shipguard::npm::manifest::Manifest::read(&file.value, "package.json")?;
-    let lock = Lock::from_file(JsonFile::parse("package-lock.json", lock.to_string())?)?;
+    let lock = Lock::parse(Source::new("package-lock.json", lock.to_string()))?;
     Ok(Project {
         root: PathBuf::from("."),
         package: Package {
@@ -66,14 +66,17 @@ fn spec() -> impl Strategy<Value = String> {
 }
 
 fn location() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("@s/c"), Just("..")], 1..4)
-        .prop_map(|names| {
-            names
-                .iter()
-                .map(|n| format!("node_modules/{n}"))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
+    prop::collection::vec(
+        prop_oneof![Just("a"), Just("b"), Just("@s/c"), Just("..")],
+        1..4,
+    )
+    .prop_map(|names| {
+        names
+            .iter()
+            .map(|n| format!("node_modules/{n}"))
+            .collect::<Vec<_>>()
+            .join("/")
+    })
 }
 
 fn entry() -> impl Strategy<Value = Value> {
@@ -81,7 +84,11 @@ fn entry() -> impl Strategy<Value = Value> {
         prop::option::of("[0-9]\\.[0-9]\\.[0-9](-pre)?"),
         prop::collection::btree_map("a|b|@s/c|d", spec(), 0..4),
         any::<bool>(),
-        prop::option::of(prop_oneof![Just("http://x/a.tgz"), Just("a"), Just("../..")]),
+        prop::option::of(prop_oneof![
+            Just("http://x/a.tgz"),
+            Just("a"),
+            Just("../..")
+        ]),
     )
         .prop_map(|(version, deps, link, resolved)| {
             let mut e = Map::new();
@@ -104,10 +111,9 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-        if let Ok(file) = JsonFile::parse("package-lock.json", text) {
-            let _ = file.line_of(&["packages", "node_modules/a"]);
-            let _ = Lock::from_file(file);
-        }
+        let source = Source::new("package-lock.json", text);
+        let _ = source.line_of(&["packages", "node_modules/a"]);
+        let _ = Lock::parse(source);
     }
 
     #[test]
@@ -116,10 +122,9 @@ proptest! {
         let at = at.min(bytes.len() - 1);
         bytes[at] = byte;
         if let Ok(text) = String::from_utf8(bytes) {
-            if let Ok(file) = JsonFile::parse("package-lock.json", text) {
-                let _ = file.line_of(&["packages", "node_modules/ms", "version"]);
-                let _ = Lock::from_file(file);
-            }
+            let source = Source::new("package-lock.json", text);
+            let _ = source.line_of(&["packages", "node_modules/ms", "version"]);
+            let _ = Lock::parse(source);
         }
     }
 

@@ -30,7 +30,7 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
                 &package.name,
                 format!("{} is not in the lock", package.describe()),
                 "a workspace added on disk after the lock was written".to_owned(),
-                package.file.path.clone(),
+                package.file.path().to_owned(),
                 Some(1),
             )),
         }
@@ -90,7 +90,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
                 name,
                 message,
                 why,
-                package.file.path.clone(),
+                package.file.path().to_owned(),
                 package.file.line_of(&[section, name]),
             ));
         }
@@ -113,14 +113,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
         }
     }
     if package.dir.is_empty() {
-        let locked: Vec<String> = project.lock.file.value["packages"][""]["workspaces"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let locked = entry.workspaces.clone();
         let declared = &package.manifest.workspaces;
         if !locked.is_empty() || !declared.is_empty() {
             let (mut a, mut b) = (locked.clone(), declared.clone());
@@ -133,7 +126,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
                     "workspaces",
                     format!("workspaces changed: lock {locked:?}, package.json {declared:?}"),
                     "the workspace globs were edited after the lock was written".to_owned(),
-                    package.file.path.clone(),
+                    package.file.path().to_owned(),
                     package.file.line_of(&["workspaces"]),
                 ));
             }

@@ -129,7 +129,7 @@ fn declared_at(project: &Project, name: &str) -> Option<(String, Option<u32>)> {
             .find(|section| package.manifest.deps.section(section).contains_key(name))
             .map(|section| {
                 (
-                    package.file.path.clone(),
+                    package.file.path().to_owned(),
                     package.file.line_of(&[section, name]),
                 )
             })

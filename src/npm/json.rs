@@ -12,17 +12,17 @@ pub const MANIFEST_LIMIT: u64 = 8 << 20;
 /// The largest real lockfiles are tens of megabytes.
 pub const LOCK_LIMIT: u64 = 256 << 20;
 
-/// One JSON file of the checked repository, kept as text so findings can name lines.
+/// The text of one file of the checked repository, kept so findings can name lines.
 #[derive(Debug)]
-pub struct JsonFile {
+pub struct Source {
     /// Path relative to the checked directory, with `/` separators.
     pub path: String,
     pub text: String,
-    pub value: Value,
 }
 
-impl JsonFile {
-    /// Reads `rel` under `root`; every failure is a usage error naming the file.
+impl Source {
+    /// Reads `rel` under `root` (size-limited, UTF-8, without a byte-order mark, as npm
+    /// reads it); every failure is a usage error naming the file.
     pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
         let full = root.join(rel);
         let meta =
@@ -46,33 +46,34 @@ impl JsonFile {
                 err.utf8_error().valid_up_to()
             ))
         })?;
-        Self::parse(rel, text)
+        Ok(Self::new(rel, text))
     }
 
-    /// Parses text already in memory (npm strips a byte-order mark; so do we).
-    pub fn parse(rel: &str, mut text: String) -> anyhow::Result<Self> {
+    pub fn new(rel: &str, mut text: String) -> Self {
         if text.starts_with('\u{feff}') {
             text.drain(..3);
         }
-        let value: Value = serde_json::from_str(&text).map_err(|err| {
-            usage(format!(
-                "{rel} is not valid JSON: {} at line {} column {}",
-                describe(&err),
-                err.line(),
-                err.column()
-            ))
-        })?;
-        if !value.is_object() {
-            return Err(usage(format!(
-                "{rel} must hold a JSON object, not {}",
-                type_name(&value)
-            )));
-        }
-        Ok(Self {
+        Self {
             path: rel.to_owned(),
             text,
-            value,
-        })
+        }
+    }
+
+    /// The usage error for JSON that does not parse (or not into the expected shape).
+    pub fn error(&self, err: &serde_json::Error) -> anyhow::Error {
+        let what = match err.classify() {
+            serde_json::error::Category::Data => {
+                format!("is not a valid {}", file_kind(&self.path))
+            }
+            _ => "is not valid JSON".to_owned(),
+        };
+        usage(format!(
+            "{} {what}: {} at line {} column {}",
+            self.path,
+            describe(err),
+            err.line(),
+            err.column()
+        ))
     }
 
     /// The 1-based line of the key at `keys` (e.g. `["dependencies", "ms"]`), if present.
@@ -83,6 +84,43 @@ impl JsonFile {
             .filter(|b| **b == b'\n')
             .count();
         u32::try_from(line + 1).ok()
+    }
+}
+
+/// A JSON file parsed to a tree: package.json files, small and read field by field.
+#[derive(Debug)]
+pub struct JsonFile {
+    pub source: Source,
+    pub value: Value,
+}
+
+impl JsonFile {
+    pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
+        Self::from_source(Source::read(root, rel, limit)?)
+    }
+
+    pub fn parse(rel: &str, text: String) -> anyhow::Result<Self> {
+        Self::from_source(Source::new(rel, text))
+    }
+
+    fn from_source(source: Source) -> anyhow::Result<Self> {
+        let value: Value = serde_json::from_str(&source.text).map_err(|e| source.error(&e))?;
+        if !value.is_object() {
+            return Err(usage(format!(
+                "{} must hold a JSON object, not {}",
+                source.path,
+                type_name(&value)
+            )));
+        }
+        Ok(Self { source, value })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.source.path
+    }
+
+    pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
+        self.source.line_of(keys)
     }
 }
 

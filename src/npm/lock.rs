@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::json::{JsonFile, LOCK_LIMIT, type_name};
+use serde::Deserialize;
+
+use super::json::{LOCK_LIMIT, Source, type_name};
 use super::manifest::{Deps, optional_string};
 use crate::exit::usage;
 
@@ -27,11 +29,13 @@ pub struct Entry {
     pub dev: bool,
     pub optional: bool,
     pub deps: Deps,
+    /// Workspace globs (the root entry only).
+    pub workspaces: Vec<String>,
 }
 
 #[derive(Debug)]
 pub struct Lock {
-    pub file: JsonFile,
+    pub file: Source,
     pub version: u64,
     /// Every location, `""` being the root (absent from version 1 files).
     pub entries: BTreeMap<String, Entry>,
@@ -49,12 +53,15 @@ impl Lock {
                     display_dir(root)
                 ))
             })?;
-        Self::from_file(JsonFile::read(root, name, LOCK_LIMIT)?)
+        Self::parse(Source::read(root, name, LOCK_LIMIT)?)
     }
 
-    pub fn from_file(file: JsonFile) -> anyhow::Result<Self> {
+    /// Parses a lockfile. Versions 2 and 3 are read straight into typed entries (a lock
+    /// of thousands of packages is most of the work); version 1 goes through a JSON tree.
+    pub fn parse(file: Source) -> anyhow::Result<Self> {
         let name = file.path.clone();
-        let version = match file.value.get("lockfileVersion") {
+        let head: Head = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+        let version = match head.lockfile_version {
             Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
             None => {
                 return Err(usage(format!(
@@ -64,13 +71,35 @@ impl Lock {
             Some(other) => {
                 return Err(usage(format!(
                     "{name}: `lockfileVersion` must be a number, not {}",
-                    type_name(other)
+                    type_name(&other)
                 )));
             }
         };
         let entries = match version {
-            2 | 3 => packages(&file.value, &name)?,
-            1 => flatten_v1(&file.value, &name)?,
+            2 | 3 => {
+                let body: Body = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                let packages = body.packages.ok_or_else(|| {
+                    usage(format!(
+                        "{name}: lockfileVersion 2 and 3 need a `packages` object"
+                    ))
+                })?;
+                packages
+                    .into_iter()
+                    .map(|(location, raw)| {
+                        check_location(&location, &name)?;
+                        let entry = raw.into_entry();
+                        if entry.link {
+                            let what = format!("{name} entry \"{location}\"");
+                            check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
+                        }
+                        Ok((location, entry))
+                    })
+                    .collect::<anyhow::Result<_>>()?
+            }
+            1 => {
+                let value: Value = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                flatten_v1(&value, &name)?
+            }
             other => {
                 return Err(usage(format!(
                     "{name} has lockfileVersion {other}; lockfile-check reads versions 1, 2 and 3"
@@ -82,6 +111,71 @@ impl Lock {
             version,
             entries,
         })
+    }
+}
+
+/// The version alone, read first so an unknown version is named before its shape is judged.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "lockfileVersion")]
+    lockfile_version: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    packages: Option<BTreeMap<String, RawEntry>>,
+}
+
+/// A `packages` entry as npm writes it; unknown fields (bin, engines, license…) skipped.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawEntry {
+    name: Option<String>,
+    version: Option<String>,
+    resolved: Option<String>,
+    integrity: Option<String>,
+    link: bool,
+    dev: bool,
+    dev_optional: bool,
+    optional: bool,
+    dependencies: BTreeMap<String, String>,
+    dev_dependencies: BTreeMap<String, String>,
+    optional_dependencies: BTreeMap<String, String>,
+    peer_dependencies: BTreeMap<String, String>,
+    peer_dependencies_meta: BTreeMap<String, PeerMeta>,
+    workspaces: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PeerMeta {
+    optional: bool,
+}
+
+impl RawEntry {
+    fn into_entry(self) -> Entry {
+        Entry {
+            name: self.name,
+            version: self.version,
+            resolved: self.resolved,
+            integrity: self.integrity,
+            link: self.link,
+            dev: self.dev || self.dev_optional,
+            optional: self.optional,
+            deps: Deps {
+                prod: self.dependencies,
+                dev: self.dev_dependencies,
+                optional: self.optional_dependencies,
+                peer: self.peer_dependencies,
+                peer_optional: self
+                    .peer_dependencies_meta
+                    .into_iter()
+                    .filter(|(_, meta)| meta.optional)
+                    .map(|(name, _)| name)
+                    .collect(),
+            },
+            workspaces: self.workspaces,
+        }
     }
 }
 
@@ -111,38 +205,6 @@ pub fn check_location(location: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn packages(value: &Value, name: &str) -> anyhow::Result<BTreeMap<String, Entry>> {
-    let packages = match value.get("packages") {
-        Some(Value::Object(p)) => p,
-        None => {
-            return Err(usage(format!(
-                "{name}: lockfileVersion 2 and 3 need a `packages` object"
-            )));
-        }
-        Some(other) => {
-            return Err(usage(format!(
-                "{name}: `packages` must be an object, not {}",
-                type_name(other)
-            )));
-        }
-    };
-    let mut entries = BTreeMap::new();
-    for (location, raw) in packages {
-        let what = format!("{name} entry \"{location}\"");
-        check_location(location, name)?;
-        let object = raw
-            .as_object()
-            .ok_or_else(|| usage(format!("{what} must be an object, not {}", type_name(raw))))?;
-        let entry = entry(object, &what)?;
-        if entry.link {
-            let target = entry.resolved.as_deref().unwrap_or_default();
-            check_location(target, &what)?;
-        }
-        entries.insert(location.clone(), entry);
-    }
-    Ok(entries)
-}
-
 fn entry(object: &Map<String, Value>, what: &str) -> anyhow::Result<Entry> {
     Ok(Entry {
         name: optional_string(object, "name", what)?,
@@ -153,6 +215,7 @@ fn entry(object: &Map<String, Value>, what: &str) -> anyhow::Result<Entry> {
         dev: flag(object, "dev", what)? || flag(object, "devOptional", what)?,
         optional: flag(object, "optional", what)?,
         deps: Deps::read(object, what)?,
+        workspaces: Vec::new(),
     })
 }
 

@@ -308,7 +308,7 @@ fn finding(
             };
             (
                 package.map_or_else(|| dir.to_owned(), |p| p.describe()),
-                package.map_or_else(|| "package.json".to_owned(), |p| p.file.path.clone()),
+                package.map_or_else(|| "package.json".to_owned(), |p| p.file.path().to_owned()),
                 package.and_then(|p| p.file.line_of(keys)),
             )
         }

@@ -352,7 +352,7 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
                 "package-lock.json",
                 "{\"lockfileVersion\": 3, \"packages\": []}".into(),
             ),
-            "`packages` must be an object, not an array",
+            "package-lock.json is not a valid lockfile: invalid type: sequence, expected a map at line 1",
         ),
         (
             "a range that is a number",
@@ -414,15 +414,32 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
             "is not a path inside the repository",
         ),
         (
-            "deep nesting",
+            "deep nesting in package.json",
             write(
-                "package-lock.json",
+                "package.json",
                 format!(
-                    "{{\"lockfileVersion\": 3, \"packages\": {{\"\": {}}}}}",
-                    "[".repeat(100_000)
+                    "{{\"name\": \"shop\", \"x\": {}{}}}",
+                    "[".repeat(100_000),
+                    "]".repeat(100_000)
                 ),
             ),
             "recursion limit exceeded",
+        ),
+        (
+            "deep nesting in a lock entry",
+            write(
+                "package-lock.json",
+                lock_text.replacen(
+                    "\"dependencies\": {",
+                    &format!(
+                        "\"dependencies\": {}{}, \"x\": {{",
+                        "[".repeat(100_000),
+                        "]".repeat(100_000)
+                    ),
+                    1,
+                ),
+            ),
+            "invalid type: sequence, expected a map",
         ),
         (
             "huge package.json",
@@ -486,7 +503,7 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
                 "package-lock.json",
                 lock_text.replace("\"version\": \"2.1.3\"", "\"version\": 2.13"),
             ),
-            "`version` must be a string, not a number",
+            "package-lock.json is not a valid lockfile: invalid type: floating point `2.13`, expected a string at line",
         ),
         (
             "overrides as an array",

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# lockfile-check benchmark (bench/README.md has the figures and how to read them): whole-
+# process time against `npm ls --package-lock-only --all` and `npm ci --dry-run` on an
+# npm-written lock of more than 1,000 packages (bench/fixtures/large), and peak memory.
+# Needs: cargo, npm, hyperfine (apt-get install hyperfine), GNU time (/usr/bin/time).
+# npm ci --dry-run may ask the registry for metadata; run with the network up.
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+out=bench/out
+mkdir -p "$out"
+
+bash dist/build-static.sh x86_64-unknown-linux-gnu >&2
+lc="$PWD/target/x86_64-unknown-linux-gnu/release/lockfile-check"
+
+# npm works on a scratch copy so nothing is written next to the fixture; clean config.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r bench/fixtures/large "$work/repo"
+printf 'audit=false\nfund=false\nupdate-notifier=false\n' >"$work/npmrc"
+export npm_config_userconfig="$work/npmrc"
+cd "$work/repo"
+
+packages=$(grep -c '"node_modules/' package-lock.json)
+echo "## lock: $packages entries, $(wc -c <package-lock.json) bytes, $(npm --version) npm"
+
+echo "## verdicts (all three must agree: in sync)"
+"$lc" --path . --format human
+npm ls --package-lock-only --all >/dev/null && echo "npm ls: ok"
+npm ci --dry-run --ignore-scripts >/dev/null 2>&1 && echo "npm ci --dry-run: ok"
+
+echo "## whole-process time"
+hyperfine --warmup 3 --min-runs 20 --export-json "$OLDPWD/$out/lockfile-check.json" \
+  -n lockfile-check "$lc --path . --format human" \
+  -n "npm ls" "npm ls --package-lock-only --all" \
+  -n "npm ci --dry-run" "npm ci --dry-run --ignore-scripts"
+
+echo "## peak memory (max RSS)"
+for i in 1 2 3; do
+  /usr/bin/time -f "lockfile-check: %M KiB, %e s" "$lc" --path . --format human >/dev/null
+done
+/usr/bin/time -f "npm ls: %M KiB, %e s" npm ls --package-lock-only --all >/dev/null
+echo "## strict mode and families on the same lock"
+/usr/bin/time -f "lockfile-check strict + families: %M KiB, %e s" \
+  "$lc" --path . --format human --mode strict --family '@babel/*' --family '@jest/*' >/dev/null || true
