@@ -1,5 +1,5 @@
 //! End to end: the example deploy workflow's chain of real binaries against the sandbox,
-//! exactly as `sandbox demo` runs it — deploy good, healthy, deploy broken, unhealthy,
+//! exactly as `sandbox demo` runs it — lockfile-check in sync then drifted, deploy good, healthy, deploy broken, unhealthy,
 //! auto-rollback to the good commit and verified, Slack told. `cargo test --workspace`
 //! builds every tool next to this test's folder.
 
@@ -24,6 +24,8 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
     assert_eq!(
         tools,
         [
+            "lockfile-check",
+            "lockfile-check",
             "coolify-deploy",
             "health-wait",
             "coolify-deploy",
@@ -35,8 +37,24 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
     let codes: Vec<Option<i32>> = steps.iter().map(|s| s.code).collect();
     assert_eq!(
         codes,
-        [Some(0), Some(0), Some(0), Some(1), Some(0), Some(0)]
+        [
+            Some(0),
+            Some(1),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(0),
+            Some(0)
+        ]
     );
+    assert_eq!(steps[0].report["in_sync"], true);
+    assert_eq!(steps[0].report["workspaces"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        steps[1].report["problems"][0]["message"],
+        "Invalid: lock file's semver@7.8.6 does not satisfy semver@^6.3.0"
+    );
+    let steps = &steps[2..];
     let rollback = &steps[4].report;
     assert_eq!(rollback["reason"], "rolled-back");
     assert_eq!(rollback["to_sha"], GOOD);

@@ -1,5 +1,6 @@
 //! `sandbox demo`: the example deploy workflow's chain on loopback, with the real binaries,
-//! narrated — coolify-deploy of a good version, health-wait, coolify-deploy of a broken
+//! narrated — lockfile-check on a bundled npm monorepo (in sync, then drifted), coolify-deploy
+//! of a good version, health-wait, coolify-deploy of a broken
 //! version, health-wait failing, auto-rollback back to the good commit and verifying it,
 //! slack-notify. The end-to-end test runs the same chain through [`chain`].
 
@@ -13,9 +14,11 @@ use serde_json::Value;
 
 use crate::coolify::{self, Coolify, Script};
 use crate::github::{self, GitHub};
+use crate::monorepo;
 use crate::slack::Slack;
 
 pub const TOOLS: &[&str] = &[
+    "lockfile-check",
     "coolify-deploy",
     "health-wait",
     "auto-rollback",
@@ -71,7 +74,6 @@ pub fn chain(bin_dir: &Path, narrate: bool) -> anyhow::Result<Vec<Step>> {
             github.api_url(),
             slack.webhook_url()
         ));
-        say("lockfile-check is not built yet (issue 3); the chain starts at the deploy.");
     }
     let base = |tool: &'static str| {
         let mut inputs = BTreeMap::new();
@@ -101,6 +103,46 @@ pub fn chain(bin_dir: &Path, narrate: bool) -> anyhow::Result<Vec<Step>> {
         steps.push(step);
         steps.last().map(|s| s.report.clone()).unwrap_or_default()
     };
+
+    let repo = tempfile::tempdir().context("cannot create the demo monorepo folder")?;
+    monorepo::write(repo.path())?;
+    let path = repo.path().display().to_string();
+    say_if(
+        narrate,
+        "lockfile-check: is package-lock.json in sync with the monorepo's three workspaces?",
+    );
+    let check = || {
+        base("lockfile-check")
+            .input("path", &path)
+            .input("mode", "strict")
+            .input("families", "@shop/*")
+    };
+    let step = check().expect(0)?;
+    let millis = step.seconds * 1000.0;
+    let report = record(step);
+    say_if(
+        narrate,
+        &format!(
+            "lockfile-check: in sync ({} packages, {} workspaces) in {:.0} ms",
+            report["packages"],
+            report["workspaces"].as_array().map_or(0, Vec::len),
+            millis
+        ),
+    );
+    monorepo::bump_without_install(repo.path())?;
+    say_if(
+        narrate,
+        "lockfile-check: what if packages/api bumped a range without `npm install`? (the build would break in Docker)",
+    );
+    let report = record(check().expect(1)?);
+    say_if(
+        narrate,
+        &format!(
+            "lockfile-check: exit 1, {} — the workflow stops before building. Restoring the lock's range.",
+            report["problems"][0]["message"].as_str().unwrap_or("?")
+        ),
+    );
+    monorepo::write(repo.path())?;
 
     say_if(
         narrate,
