@@ -140,12 +140,12 @@ proptest! {
         } else {
             json!({"lockfileVersion": version, "packages": entries})
         };
-        if let Ok(project) = project(root, lock) {
-            if let Ok(findings) = check_all(&project) {
-                for f in findings {
-                    prop_assert!(f.line.is_none_or(|l| l >= 1));
-                    prop_assert!(!f.message.is_empty() && !f.fix.is_empty());
-                }
+        if let Ok(project) = project(root, lock)
+            && let Ok(findings) = check_all(&project)
+        {
+            for f in findings {
+                prop_assert!(f.line.is_none_or(|l| l >= 1));
+                prop_assert!(!f.message.is_empty() && !f.fix.is_empty());
             }
         }
     }
