@@ -8,7 +8,6 @@ use nodejs_semver::Version;
 
 use super::finding::Finding;
 use super::project::Project;
-use super::tree::name_at;
 use crate::exit::usage;
 
 pub struct Family {
@@ -40,16 +39,7 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
     for family in families {
         // version → (package name, location), in lock order.
         let mut versions: BTreeMap<&str, Vec<(String, &str)>> = BTreeMap::new();
-        for (location, entry) in &project.lock.entries {
-            let installed =
-                location.starts_with("node_modules/") || location.contains("/node_modules/");
-            if !installed || entry.link {
-                continue;
-            }
-            let name = entry
-                .name
-                .clone()
-                .unwrap_or_else(|| name_at(location).to_owned());
+        for (location, entry, name) in project.lock.installed() {
             if let (true, Some(version)) =
                 (family.matcher.is_match(&name), entry.version.as_deref())
             {

@@ -188,6 +188,36 @@ fn display_dir(root: &Path) -> String {
     }
 }
 
+/// Whether a location is a package inside some node_modules (not a linked folder).
+pub fn in_node_modules(location: &str) -> bool {
+    location.starts_with("node_modules/") || location.contains("/node_modules/")
+}
+
+/// The name a location installs under: what follows its last `node_modules/`.
+pub fn name_at(location: &str) -> &str {
+    match location.rfind("node_modules/") {
+        Some(at) => &location[at + "node_modules/".len()..],
+        None => location.rsplit('/').next().unwrap_or(location),
+    }
+}
+
+impl Lock {
+    /// Locked packages (links excluded) with their registry name: the entry's `name` for
+    /// `npm:` aliases, else the folder they install under.
+    pub fn installed(&self) -> impl Iterator<Item = (&str, &Entry, String)> {
+        self.entries
+            .iter()
+            .filter(|(location, entry)| in_node_modules(location) && !entry.link)
+            .map(|(location, entry)| {
+                let name = entry
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| name_at(location).to_owned());
+                (location.as_str(), entry, name)
+            })
+    }
+}
+
 /// Rejects locations that would leave the checked directory or are not relative paths.
 pub fn check_location(location: &str, what: &str) -> anyhow::Result<()> {
     let bad = location.starts_with('/')

@@ -5,7 +5,6 @@ use url::Url;
 
 use super::finding::Finding;
 use super::project::Project;
-use super::tree::name_at;
 
 #[derive(Debug, Default, Clone)]
 pub struct Policy {
@@ -39,16 +38,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
         return findings;
     }
     let lock = &project.lock.file;
-    for (location, entry) in &project.lock.entries {
-        let installed =
-            location.starts_with("node_modules/") || location.contains("/node_modules/");
-        if !installed || entry.link {
-            continue;
-        }
-        let name = entry
-            .name
-            .clone()
-            .unwrap_or_else(|| name_at(location).to_owned());
+    for (location, entry, name) in project.lock.installed() {
         let version = entry.version.as_deref().unwrap_or("?");
         let line = lock.line_of(&["packages", location]);
         let mut add = |code: &'static str, message: String, why: String, fix: String| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::json::{JsonFile, MANIFEST_LIMIT};
-use super::lock::Lock;
+use super::lock::{Lock, in_node_modules};
 use super::manifest::Manifest;
 use super::workspaces;
 use crate::exit::usage;
@@ -91,9 +91,7 @@ impl Project {
             let Some(target) = entry.resolved.as_deref() else {
                 continue;
             };
-            let outside =
-                !target.starts_with("node_modules/") && !target.contains("/node_modules/");
-            if outside
+            if !in_node_modules(target)
                 && !target.is_empty()
                 && !workspaces.contains_key(target)
                 && root.join(target).join("package.json").is_file()

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::lock::Entry;
+use super::lock::{Entry, in_node_modules, name_at};
 use super::manifest::Deps;
 use super::project::Project;
 
@@ -40,14 +40,6 @@ pub struct Tree<'p> {
     index: HashMap<&'p str, usize>,
 }
 
-/// The name a location installs under: what follows its last `node_modules/`.
-pub fn name_at(location: &str) -> &str {
-    match location.rfind("node_modules/") {
-        Some(at) => &location[at + "node_modules/".len()..],
-        None => location.rsplit('/').next().unwrap_or(location),
-    }
-}
-
 impl<'p> Tree<'p> {
     pub fn build(project: &'p Project) -> Self {
         let mut nodes = vec![Node {
@@ -67,8 +59,7 @@ impl<'p> Tree<'p> {
                 continue;
             }
             let disk = project.package(location);
-            let inside =
-                location.starts_with("node_modules/") || location.contains("/node_modules/");
+            let inside = in_node_modules(location);
             let name = match disk {
                 Some(ws) => ws.name.clone(),
                 None => entry
