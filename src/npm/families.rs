@@ -7,6 +7,7 @@ use globset::{Glob, GlobMatcher};
 use nodejs_semver::Version;
 
 use super::finding::Finding;
+use super::manifest::SECTIONS;
 use super::project::Project;
 use crate::exit::usage;
 
@@ -109,19 +110,14 @@ fn declared_at(project: &Project, name: &str) -> Option<(String, Option<u32>)> {
     std::iter::once(&project.package)
         .chain(project.workspaces.values())
         .find_map(|package| {
-            [
-                "dependencies",
-                "devDependencies",
-                "optionalDependencies",
-                "peerDependencies",
-            ]
-            .iter()
-            .find(|section| package.manifest.deps.section(section).contains_key(name))
-            .map(|section| {
-                (
-                    package.file.path().to_owned(),
-                    package.file.line_of(&[section, name]),
-                )
-            })
+            SECTIONS
+                .iter()
+                .find(|section| package.manifest.deps.section(section).contains_key(name))
+                .map(|section| {
+                    (
+                        package.file.path().to_owned(),
+                        package.file.line_of(&[section, name]),
+                    )
+                })
         })
 }

@@ -26,8 +26,6 @@ pub struct Entry {
     pub integrity: Option<String>,
     /// A symlink (workspaces, `file:` folders); `resolved` is the target location.
     pub link: bool,
-    pub dev: bool,
-    pub optional: bool,
     pub deps: Deps,
     /// Workspace globs (the root entry only).
     pub workspaces: Vec<String>,
@@ -135,9 +133,6 @@ struct RawEntry {
     resolved: Option<String>,
     integrity: Option<String>,
     link: bool,
-    dev: bool,
-    dev_optional: bool,
-    optional: bool,
     dependencies: BTreeMap<String, String>,
     dev_dependencies: BTreeMap<String, String>,
     optional_dependencies: BTreeMap<String, String>,
@@ -160,8 +155,6 @@ impl RawEntry {
             resolved: self.resolved,
             integrity: self.integrity,
             link: self.link,
-            dev: self.dev || self.dev_optional,
-            optional: self.optional,
             deps: Deps {
                 prod: self.dependencies,
                 dev: self.dev_dependencies,
@@ -242,8 +235,6 @@ fn entry(object: &Map<String, Value>, what: &str) -> anyhow::Result<Entry> {
         resolved: optional_string(object, "resolved", what)?,
         integrity: optional_string(object, "integrity", what)?,
         link: flag(object, "link", what)?,
-        dev: flag(object, "dev", what)? || flag(object, "devOptional", what)?,
-        optional: flag(object, "optional", what)?,
         deps: Deps::read(object, what)?,
         workspaces: Vec::new(),
     })

@@ -50,7 +50,7 @@ const HOSTS: [(&str, &str); 3] = [
     ("bitbucket.org", "bitbucket"),
 ];
 
-/// Classifies `raw` as npm would for a dependency named `name`.
+/// Classifies a dependency specifier as npm-package-arg would.
 pub fn parse(raw: &str) -> Spec {
     let raw = raw.trim();
     if let Some(rest) = raw.strip_prefix("npm:") {

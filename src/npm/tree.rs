@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::lock::{Entry, in_node_modules, name_at};
+use super::lock::{in_node_modules, name_at};
 use super::manifest::Deps;
 use super::project::Project;
 
@@ -32,7 +32,6 @@ pub struct Node<'p> {
     pub top: bool,
     pub deps: Option<&'p Deps>,
     pub origin: Origin<'p>,
-    pub entry: Option<&'p Entry>,
 }
 
 pub struct Tree<'p> {
@@ -52,7 +51,6 @@ impl<'p> Tree<'p> {
             top: true,
             deps: Some(&project.package.manifest.deps),
             origin: Origin::Manifest(""),
-            entry: project.lock.entries.get(""),
         }];
         for (location, entry) in &project.lock.entries {
             if location.is_empty() {
@@ -90,7 +88,6 @@ impl<'p> Tree<'p> {
                 } else {
                     Origin::Lock
                 },
-                entry: Some(entry),
             });
         }
         // Workspaces on disk that the lock has never seen still have edges of their own.
@@ -106,7 +103,6 @@ impl<'p> Tree<'p> {
                     top: true,
                     deps: Some(&ws.manifest.deps),
                     origin: Origin::Manifest(dir),
-                    entry: None,
                 });
             }
         }
@@ -116,10 +112,6 @@ impl<'p> Tree<'p> {
             .map(|(i, node)| (node.location, i))
             .collect();
         Self { nodes, index }
-    }
-
-    pub fn get(&self, location: &str) -> Option<&Node<'p>> {
-        self.index.get(location).map(|i| &self.nodes[*i])
     }
 
     /// The node a link points at (its own index for anything else).
