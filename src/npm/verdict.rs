@@ -349,7 +349,12 @@ fn finding(
             regenerate,
         ),
         Problem::Invalid { locked, why } => {
+            let unsupported = matches!(spec::parse(&edge.spec), Spec::Unsupported(_));
             let fix = match from.origin {
+                Origin::Manifest(_) if unsupported => format!(
+                    "npm cannot install `{}`: write a semver range (`*` for a workspace), `npm:`, `file:`, git or a tarball URL in {file}",
+                    edge.spec
+                ),
                 Origin::Manifest(_) if edge.kind != Kind::Workspace => format!(
                     "{regenerate}, or change `{}` in {file} to a range that the locked version satisfies",
                     edge.name
