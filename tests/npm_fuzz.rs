@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use shipguard::npm::json::{JsonFile, Source};
+use shipguard::npm::json::Source;
 use shipguard::npm::lock::Lock;
 use shipguard::npm::project::{Package, Project};
 use shipguard::npm::{Tree, drift, families, policy, verdict};
@@ -16,8 +16,8 @@ use shipguard::npm::{Tree, drift, families, policy, verdict};
 const REAL_LOCK: &str = include_str!("fixtures/npm/in-sync/package-lock.json");
 
 fn project(root: Value, lock: Value) -> anyhow::Result<Project> {
-    let file = JsonFile::parse("package.json", root.to_string())?;
-    let manifest = shipguard::npm::manifest::Manifest::read(&file.value, "package.json")?;
+    let file = Source::new("package.json", root.to_string());
+    let manifest = shipguard::npm::manifest::Manifest::parse(&file)?;
     let lock = Lock::parse(Source::new("package-lock.json", lock.to_string()))?;
     Ok(Project {
         root: PathBuf::from("."),
@@ -26,6 +26,7 @@ fn project(root: Value, lock: Value) -> anyhow::Result<Project> {
             name: "root".into(),
             manifest,
             file,
+            workspace: false,
         },
         workspaces: BTreeMap::new(),
         linked: BTreeMap::new(),
@@ -36,7 +37,7 @@ fn project(root: Value, lock: Value) -> anyhow::Result<Project> {
 /// Every check on a project, as lockfile-check runs them all.
 fn check_all(project: &Project) -> anyhow::Result<Vec<shipguard::npm::Finding>> {
     let tree = Tree::build(project);
-    let mut findings = verdict::check(project, &tree)?;
+    let mut findings = verdict::check(project, &tree);
     findings.extend(drift::check(project).0);
     let family = families::parse(&["*".to_owned(), "@s/*".to_owned()])?;
     findings.extend(families::check(project, &family));
@@ -187,14 +188,14 @@ proptest! {
         let root = json!({"name": "root", "dependencies": root_deps});
         let whole = project(root.clone(), json!({"lockfileVersion": 3, "packages": packages.clone()})).unwrap();
         let tree = Tree::build(&whole);
-        let findings = verdict::check(&whole, &tree).unwrap();
+        let findings = verdict::check(&whole, &tree);
         prop_assert!(findings.is_empty(), "{:?}", findings);
 
         let gone = format!("node_modules/{}", names[victim]);
         packages.remove(&gone);
         let broken = project(root, json!({"lockfileVersion": 3, "packages": packages})).unwrap();
         let tree = Tree::build(&broken);
-        let findings = verdict::check(&broken, &tree).unwrap();
+        let findings = verdict::check(&broken, &tree);
         prop_assert!(findings.iter().any(|f| f.code == "lockfile-missing" && f.package == names[victim]), "{:?}", findings);
     }
 }

@@ -34,7 +34,7 @@ pub struct Outcome {
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
     let project = Project::load(root)?;
     let tree = Tree::build(&project);
-    let mut findings = verdict::check(&project, &tree)?;
+    let mut findings = verdict::check(&project, &tree);
     let mut notes = Vec::new();
     if options.strict {
         let (drift, note) = drift::check(&project);
@@ -57,8 +57,6 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
             .iter()
             .filter(|(location, entry)| !location.is_empty() && !entry.link)
             .count(),
-        package_manager: project.package.file.value["packageManager"]
-            .as_str()
-            .map(str::to_owned),
+        package_manager: project.package.manifest.package_manager.clone(),
     })
 }

@@ -30,7 +30,7 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
                 &package.name,
                 format!("{} is not in the lock", package.describe()),
                 "a workspace added on disk after the lock was written".to_owned(),
-                package.file.path().to_owned(),
+                package.file.path.clone(),
                 Some(1),
             )),
         }
@@ -90,7 +90,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
                 name,
                 message,
                 why,
-                package.file.path().to_owned(),
+                package.file.path.clone(),
                 package.file.line_of(&[section, name]),
             ));
         }
@@ -126,7 +126,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
                     "workspaces",
                     format!("workspaces changed: lock {locked:?}, package.json {declared:?}"),
                     "the workspace globs were edited after the lock was written".to_owned(),
-                    package.file.path().to_owned(),
+                    package.file.path.clone(),
                     package.file.line_of(&["workspaces"]),
                 ));
             }

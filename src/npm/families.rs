@@ -39,7 +39,7 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for family in families {
         // version → (package name, location), in lock order.
-        let mut versions: BTreeMap<&str, Vec<(String, &str)>> = BTreeMap::new();
+        let mut versions: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for (location, entry, name) in project.lock.installed() {
             if let (true, Some(version)) =
                 (family.matcher.is_match(&name), entry.version.as_deref())
@@ -115,7 +115,7 @@ fn declared_at(project: &Project, name: &str) -> Option<(String, Option<u32>)> {
                 .find(|section| package.manifest.deps.section(section).contains_key(name))
                 .map(|section| {
                     (
-                        package.file.path().to_owned(),
+                        package.file.path.clone(),
                         package.file.line_of(&[section, name]),
                     )
                 })

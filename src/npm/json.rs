@@ -59,6 +59,15 @@ impl Source {
         }
     }
 
+    /// package.json and lockfiles are objects; serde would read a struct from an array.
+    pub fn expect_object(&self) -> anyhow::Result<()> {
+        if self.text.trim_start().starts_with('{') {
+            Ok(())
+        } else {
+            Err(usage(format!("{} must hold a JSON object", self.path)))
+        }
+    }
+
     /// The usage error for JSON that does not parse (or not into the expected shape).
     pub fn error(&self, err: &serde_json::Error) -> anyhow::Error {
         let what = match err.classify() {
@@ -84,43 +93,6 @@ impl Source {
             .filter(|b| **b == b'\n')
             .count();
         u32::try_from(line + 1).ok()
-    }
-}
-
-/// A JSON file parsed to a tree: package.json files, small and read field by field.
-#[derive(Debug)]
-pub struct JsonFile {
-    pub source: Source,
-    pub value: Value,
-}
-
-impl JsonFile {
-    pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
-        Self::from_source(Source::read(root, rel, limit)?)
-    }
-
-    pub fn parse(rel: &str, text: String) -> anyhow::Result<Self> {
-        Self::from_source(Source::new(rel, text))
-    }
-
-    fn from_source(source: Source) -> anyhow::Result<Self> {
-        let value: Value = serde_json::from_str(&source.text).map_err(|e| source.error(&e))?;
-        if !value.is_object() {
-            return Err(usage(format!(
-                "{} must hold a JSON object, not {}",
-                source.path,
-                type_name(&value)
-            )));
-        }
-        Ok(Self { source, value })
-    }
-
-    pub fn path(&self) -> &str {
-        &self.source.path
-    }
-
-    pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
-        self.source.line_of(keys)
     }
 }
 
@@ -282,8 +254,8 @@ fn decode(raw: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn file(text: &str) -> JsonFile {
-        JsonFile::parse("package.json", text.to_owned()).unwrap()
+    fn file(text: &str) -> Source {
+        Source::new("package.json", text.to_owned())
     }
 
     #[test]
@@ -304,21 +276,25 @@ mod tests {
     }
 
     #[test]
-    fn parse_errors_name_line_and_column() {
-        let err = JsonFile::parse("package-lock.json", "{\n  \"a\": 1,\n  \"b\": }".into())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("package-lock.json is not valid JSON"), "{err}");
-        assert!(err.contains("line 3 column"), "{err}");
+    fn errors_say_whether_the_json_or_its_shape_is_wrong() {
+        let lock = Source::new("package-lock.json", String::new());
+        let syntax = serde_json::from_str::<Value>("{\n  \"a\": 1,\n  \"b\": }").unwrap_err();
+        let err = lock.error(&syntax).to_string();
+        assert!(
+            err.starts_with("package-lock.json is not valid JSON"),
+            "{err}"
+        );
+        assert!(err.contains("at line 3 column"), "{err}");
+        let shape = serde_json::from_str::<String>("\n 4").unwrap_err();
+        let err = lock.error(&shape).to_string();
+        assert!(
+            err.starts_with("package-lock.json is not a valid lockfile: invalid type"),
+            "{err}"
+        );
     }
 
     #[test]
-    fn a_byte_order_mark_is_ignored_and_a_non_object_refused() {
-        assert!(JsonFile::parse("package.json", "\u{feff}{}".into()).is_ok());
-        let err = JsonFile::parse("package.json", "[1]".into()).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("must hold a JSON object, not an array")
-        );
+    fn a_byte_order_mark_is_dropped() {
+        assert_eq!(file("\u{feff}{}").text, "{}");
     }
 }

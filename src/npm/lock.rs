@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
-
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::json::{LOCK_LIMIT, Source, type_name};
-use super::manifest::{Deps, optional_string};
+use super::manifest::{Deps, Fields};
 use crate::exit::usage;
 
 /// Lockfile names in npm's order of precedence.
@@ -58,6 +57,7 @@ impl Lock {
     /// of thousands of packages is most of the work); version 1 goes through a JSON tree.
     pub fn parse(file: Source) -> anyhow::Result<Self> {
         let name = file.path.clone();
+        file.expect_object()?;
         let head: Head = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
         let version = match head.lockfile_version {
             Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
@@ -85,7 +85,7 @@ impl Lock {
                     .into_iter()
                     .map(|(location, raw)| {
                         check_location(&location, &name)?;
-                        let entry = raw.into_entry();
+                        let entry = Entry::from_fields(raw);
                         if entry.link {
                             let what = format!("{name} entry \"{location}\"");
                             check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
@@ -95,8 +95,10 @@ impl Lock {
                     .collect::<anyhow::Result<_>>()?
             }
             1 => {
-                let value: Value = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
-                flatten_v1(&value, &name)?
+                let body: V1Body = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                let mut entries = BTreeMap::new();
+                flatten_v1(body.dependencies, "", &name, &mut entries)?;
+                entries
             }
             other => {
                 return Err(usage(format!(
@@ -121,55 +123,38 @@ struct Head {
 
 #[derive(Deserialize)]
 struct Body {
-    packages: Option<BTreeMap<String, RawEntry>>,
+    packages: Option<BTreeMap<String, Fields>>,
 }
 
-/// A `packages` entry as npm writes it; unknown fields (bin, engines, license…) skipped.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct RawEntry {
-    name: Option<String>,
-    version: Option<String>,
-    resolved: Option<String>,
-    integrity: Option<String>,
-    link: bool,
-    dependencies: BTreeMap<String, String>,
-    dev_dependencies: BTreeMap<String, String>,
-    optional_dependencies: BTreeMap<String, String>,
-    peer_dependencies: BTreeMap<String, String>,
-    peer_dependencies_meta: BTreeMap<String, PeerMeta>,
-    workspaces: Vec<String>,
+impl Entry {
+    fn from_fields(mut fields: Fields) -> Self {
+        Self {
+            deps: fields.take_deps(),
+            name: fields.name,
+            version: fields.version,
+            resolved: fields.resolved,
+            integrity: fields.integrity,
+            link: fields.link,
+            workspaces: fields.workspaces,
+        }
+    }
+}
+
+/// A version 1 entry: `requires` holds the edges, `dependencies` the nested entries.
+#[derive(Deserialize)]
+struct V1Body {
+    #[serde(default)]
+    dependencies: BTreeMap<String, V1Entry>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PeerMeta {
-    optional: bool,
-}
-
-impl RawEntry {
-    fn into_entry(self) -> Entry {
-        Entry {
-            name: self.name,
-            version: self.version,
-            resolved: self.resolved,
-            integrity: self.integrity,
-            link: self.link,
-            deps: Deps {
-                prod: self.dependencies,
-                dev: self.dev_dependencies,
-                optional: self.optional_dependencies,
-                peer: self.peer_dependencies,
-                peer_optional: self
-                    .peer_dependencies_meta
-                    .into_iter()
-                    .filter(|(_, meta)| meta.optional)
-                    .map(|(name, _)| name)
-                    .collect(),
-            },
-            workspaces: self.workspaces,
-        }
-    }
+struct V1Entry {
+    version: Option<String>,
+    resolved: Option<String>,
+    integrity: Option<String>,
+    requires: BTreeMap<String, String>,
+    dependencies: BTreeMap<String, V1Entry>,
 }
 
 fn display_dir(root: &Path) -> String {
@@ -197,15 +182,12 @@ pub fn name_at(location: &str) -> &str {
 impl Lock {
     /// Locked packages (links excluded) with their registry name: the entry's `name` for
     /// `npm:` aliases, else the folder they install under.
-    pub fn installed(&self) -> impl Iterator<Item = (&str, &Entry, String)> {
+    pub fn installed(&self) -> impl Iterator<Item = (&str, &Entry, &str)> {
         self.entries
             .iter()
             .filter(|(location, entry)| in_node_modules(location) && !entry.link)
             .map(|(location, entry)| {
-                let name = entry
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| name_at(location).to_owned());
+                let name = entry.name.as_deref().unwrap_or_else(|| name_at(location));
                 (location.as_str(), entry, name)
             })
     }
@@ -228,105 +210,63 @@ pub fn check_location(location: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn entry(object: &Map<String, Value>, what: &str) -> anyhow::Result<Entry> {
-    Ok(Entry {
-        name: optional_string(object, "name", what)?,
-        version: optional_string(object, "version", what)?,
-        resolved: optional_string(object, "resolved", what)?,
-        integrity: optional_string(object, "integrity", what)?,
-        link: flag(object, "link", what)?,
-        deps: Deps::read(object, what)?,
-        workspaces: Vec::new(),
-    })
-}
-
-fn flag(object: &Map<String, Value>, field: &str, what: &str) -> anyhow::Result<bool> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(usage(format!(
-            "{what}: `{field}` must be true or false, not {}",
-            type_name(other)
-        ))),
-    }
-}
-
-/// Version 1: `dependencies` nested by install location, `requires` for edges, `version`
-/// doubling as `file:` link target or `npm:` alias.
-fn flatten_v1(value: &Value, name: &str) -> anyhow::Result<BTreeMap<String, Entry>> {
-    let mut entries = BTreeMap::new();
-    if let Some(deps) = value.get("dependencies") {
-        flatten_level(deps, "", name, &mut entries)?;
-    }
-    Ok(entries)
-}
-
-fn flatten_level(
-    deps: &Value,
+/// Version 1 nests entries by install location and doubles `version` as a `file:` link
+/// target or an `npm:` alias; flattened to the locations npm 7+ records.
+fn flatten_v1(
+    level: BTreeMap<String, V1Entry>,
     parent: &str,
     file: &str,
     entries: &mut BTreeMap<String, Entry>,
 ) -> anyhow::Result<()> {
-    let deps = deps.as_object().ok_or_else(|| {
-        usage(format!(
-            "{file}: `dependencies` under \"{parent}\" must be an object, not {}",
-            type_name(deps)
-        ))
-    })?;
-    for (dep, raw) in deps {
+    for (dep, raw) in level {
         let location = if parent.is_empty() {
             format!("node_modules/{dep}")
         } else {
             format!("{parent}/node_modules/{dep}")
         };
         check_location(&location, file)?;
-        let what = format!("{file} dependency \"{location}\"");
-        let object = raw
-            .as_object()
-            .ok_or_else(|| usage(format!("{what} must be an object, not {}", type_name(raw))))?;
-        // Here `dependencies` holds nested entries and `requires` the edges.
-        let mut fields = object.clone();
-        fields.remove("dependencies");
-        if let Some(requires) = fields.remove("requires") {
-            fields.insert("dependencies".to_owned(), requires);
-        }
-        let mut entry = entry(&fields, &what)?;
-        match entry.version.clone() {
+        let mut entry = Entry {
+            version: raw.version,
+            resolved: raw.resolved,
+            integrity: raw.integrity,
+            deps: Deps {
+                prod: raw.requires,
+                ..Deps::default()
+            },
+            ..Entry::default()
+        };
+        match entry.version.take() {
             Some(v) if v.starts_with("file:") => {
                 let target = v
                     .trim_start_matches("file:")
                     .trim_start_matches("./")
                     .to_owned();
-                check_location(&target, &what)?;
+                check_location(&target, &format!("{file} dependency \"{location}\""))?;
                 entries.entry(target.clone()).or_insert_with(|| Entry {
                     deps: entry.deps.clone(),
                     ..Entry::default()
                 });
                 entry.link = true;
                 entry.resolved = Some(target);
-                entry.version = None;
             }
-            Some(v) if v.starts_with("npm:") => {
-                let rest = &v[4..];
-                if let Some(at) = rest.rfind('@').filter(|at| *at > 0) {
-                    entry.name = Some(rest[..at].to_owned());
-                    entry.version = Some(rest[at + 1..].to_owned());
+            Some(v) if v.starts_with("npm:") => match v[4..].rfind('@').filter(|at| *at > 0) {
+                Some(at) => {
+                    entry.name = Some(v[4..4 + at].to_owned());
+                    entry.version = Some(v[4 + at + 1..].to_owned());
                 }
-            }
+                None => entry.version = Some(v),
+            },
             Some(v) if v.contains(':') => {
                 entry.resolved.get_or_insert(v);
-                entry.version = None;
             }
-            _ => {}
+            other => entry.version = other,
         }
         // A link's nested dependencies live in its target folder.
         let children_parent = match (&entry.link, &entry.resolved) {
             (true, Some(target)) => target.clone(),
             _ => location.clone(),
         };
-        if let Some(children) = object.get("dependencies") {
-            flatten_level(children, &children_parent, file, entries)?;
-        }
+        flatten_v1(raw.dependencies, &children_parent, file, entries)?;
         entries.insert(location, entry);
     }
     Ok(())

@@ -1,12 +1,14 @@
-//! The parts of a package.json (or of a lock entry, which records the same fields) that
-//! decide dependency edges, read with their types checked.
+//! The fields a package.json and a lock entry share (name, version, the dependency maps,
+//! workspaces …), deserialized in one typed pass: a wrong type is an error naming its line
+//! and column, and fields npm does not need for a verdict are skipped unread.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
-use super::json::type_name;
-use crate::exit::usage;
+use super::json::{Source, type_name};
+use super::overrides::{self, Rule};
 
 /// The four dependency maps, named as in package.json.
 pub const SECTIONS: [&str; 4] = [
@@ -37,117 +39,71 @@ impl Deps {
             _ => &self.prod,
         }
     }
-
-    /// Reads the dependency fields of `object`; `what` names it in errors.
-    pub fn read(object: &Map<String, Value>, what: &str) -> anyhow::Result<Self> {
-        let mut deps = Self {
-            prod: string_map(object, "dependencies", what)?,
-            dev: string_map(object, "devDependencies", what)?,
-            optional: string_map(object, "optionalDependencies", what)?,
-            peer: string_map(object, "peerDependencies", what)?,
-            peer_optional: BTreeSet::new(),
-        };
-        if let Some(meta) = object.get("peerDependenciesMeta") {
-            let meta = meta.as_object().ok_or_else(|| {
-                usage(format!(
-                    "{what}: `peerDependenciesMeta` must be an object, not {}",
-                    type_name(meta)
-                ))
-            })?;
-            for (name, entry) in meta {
-                if entry.get("optional").and_then(Value::as_bool) == Some(true) {
-                    deps.peer_optional.insert(name.clone());
-                }
-            }
-        }
-        Ok(deps)
-    }
 }
 
-/// A `{name: spec}` map whose values must all be strings.
-fn string_map(
-    object: &Map<String, Value>,
-    field: &str,
-    what: &str,
-) -> anyhow::Result<BTreeMap<String, String>> {
-    let Some(value) = object.get(field) else {
-        return Ok(BTreeMap::new());
-    };
-    let Some(map) = value.as_object() else {
-        return Err(usage(format!(
-            "{what}: `{field}` must be an object of name: version range, not {}",
-            type_name(value)
-        )));
-    };
-    map.iter()
-        .map(|(name, spec)| match spec.as_str() {
-            Some(spec) => Ok((name.clone(), spec.to_owned())),
-            None => Err(usage(format!(
-                "{what}: `{field}.{name}` must be a string, not {}",
-                type_name(spec)
-            ))),
-        })
-        .collect()
-}
-
-/// A package.json of the root, a workspace or a linked folder.
-#[derive(Debug, Clone)]
-pub struct Manifest {
+/// One package record as package.json and lock entries (versions 2 and 3) spell it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Fields {
     pub name: Option<String>,
     pub version: Option<String>,
-    pub deps: Deps,
-    /// Workspace patterns, from either the array or the `{packages: […]}` form.
+    pub resolved: Option<String>,
+    pub integrity: Option<String>,
+    pub link: bool,
+    dependencies: BTreeMap<String, String>,
+    dev_dependencies: BTreeMap<String, String>,
+    optional_dependencies: BTreeMap<String, String>,
+    peer_dependencies: BTreeMap<String, String>,
+    peer_dependencies_meta: BTreeMap<String, PeerMeta>,
+    #[serde(deserialize_with = "workspace_globs")]
     pub workspaces: Vec<String>,
     pub overrides: Option<Value>,
+    pub package_manager: Option<String>,
 }
 
-impl Manifest {
-    pub fn read(value: &Value, what: &str) -> anyhow::Result<Self> {
-        let object = value
-            .as_object()
-            .ok_or_else(|| usage(format!("{what} must hold a JSON object")))?;
-        Ok(Self {
-            name: optional_string(object, "name", what)?,
-            version: optional_string(object, "version", what)?,
-            deps: Deps::read(object, what)?,
-            workspaces: workspaces(object, what)?,
-            overrides: object.get("overrides").cloned(),
-        })
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PeerMeta {
+    optional: bool,
+}
+
+impl Fields {
+    /// Moves the dependency maps out.
+    pub fn take_deps(&mut self) -> Deps {
+        Deps {
+            prod: std::mem::take(&mut self.dependencies),
+            dev: std::mem::take(&mut self.dev_dependencies),
+            optional: std::mem::take(&mut self.optional_dependencies),
+            peer: std::mem::take(&mut self.peer_dependencies),
+            peer_optional: std::mem::take(&mut self.peer_dependencies_meta)
+                .into_iter()
+                .filter(|(_, meta)| meta.optional)
+                .map(|(name, _)| name)
+                .collect(),
+        }
     }
 }
 
-pub fn optional_string(
-    object: &Map<String, Value>,
-    field: &str,
-    what: &str,
-) -> anyhow::Result<Option<String>> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(usage(format!(
-            "{what}: `{field}` must be a string, not {}",
-            type_name(other)
-        ))),
-    }
-}
-
-fn workspaces(object: &Map<String, Value>, what: &str) -> anyhow::Result<Vec<String>> {
-    let list = match object.get("workspaces") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(Value::Object(o)) => match o.get("packages") {
-            Some(Value::Array(list)) => list,
+/// `workspaces` as an array of globs or `{"packages": [...]}`.
+fn workspace_globs<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    use serde::de::Error as _;
+    let value = Value::deserialize(de)?;
+    let list = match &value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(list) => list,
+        Value::Object(o) => match o.get("packages") {
             None => return Ok(Vec::new()),
+            Some(Value::Array(list)) => list,
             Some(other) => {
-                return Err(usage(format!(
-                    "{what}: `workspaces.packages` must be an array of globs, not {}",
+                return Err(D::Error::custom(format!(
+                    "`workspaces.packages` must be an array of globs, not {}",
                     type_name(other)
                 )));
             }
         },
-        Some(other) => {
-            return Err(usage(format!(
-                "{what}: `workspaces` must be an array of globs (or {{\"packages\": [...]}}), not {}",
+        other => {
+            return Err(D::Error::custom(format!(
+                "`workspaces` must be an array of globs (or {{\"packages\": [...]}}), not {}",
                 type_name(other)
             )));
         }
@@ -155,11 +111,40 @@ fn workspaces(object: &Map<String, Value>, what: &str) -> anyhow::Result<Vec<Str
     list.iter()
         .map(|v| {
             v.as_str().map(str::to_owned).ok_or_else(|| {
-                usage(format!(
-                    "{what}: every `workspaces` entry must be a string glob, not {}",
+                D::Error::custom(format!(
+                    "every `workspaces` entry must be a string glob, not {}",
                     type_name(v)
                 ))
             })
         })
         .collect()
+}
+
+/// A package.json of the root, a workspace or a linked folder.
+#[derive(Debug)]
+pub struct Manifest {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub deps: Deps,
+    pub workspaces: Vec<String>,
+    /// The root's `overrides` (npm ignores them elsewhere).
+    pub overrides: Vec<Rule>,
+    /// e.g. `npm@10.8.2`: the npm the lock is meant to be written with.
+    pub package_manager: Option<String>,
+}
+
+impl Manifest {
+    pub fn parse(source: &Source) -> anyhow::Result<Self> {
+        source.expect_object()?;
+        let mut fields: Fields =
+            serde_json::from_str(&source.text).map_err(|e| source.error(&e))?;
+        Ok(Self {
+            deps: fields.take_deps(),
+            overrides: overrides::parse(fields.overrides.as_ref(), &source.path)?,
+            name: fields.name,
+            version: fields.version,
+            workspaces: fields.workspaces,
+            package_manager: fields.package_manager,
+        })
+    }
 }

@@ -19,22 +19,22 @@ pub struct Rule {
 }
 
 /// Parses the root package.json's `overrides`.
-pub fn parse(value: Option<&Value>) -> anyhow::Result<Vec<Rule>> {
+pub fn parse(value: Option<&Value>, file: &str) -> anyhow::Result<Vec<Rule>> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Object(map)) => map
             .iter()
             .filter(|(key, _)| key.as_str() != ".")
-            .map(|(key, value)| rule(key, value))
+            .map(|(key, value)| rule(key, value, file))
             .collect(),
         Some(other) => Err(usage(format!(
-            "package.json: `overrides` must be an object, not {}",
+            "{file}: `overrides` must be an object, not {}",
             type_name(other)
         ))),
     }
 }
 
-fn rule(key: &str, value: &Value) -> anyhow::Result<Rule> {
+fn rule(key: &str, value: &Value, file: &str) -> anyhow::Result<Rule> {
     let (name, key_spec) = match key.char_indices().skip(1).find(|(_, c)| *c == '@') {
         Some((at, _)) => (&key[..at], Some(key[at + 1..].to_owned())),
         None => (key, None),
@@ -47,16 +47,16 @@ fn rule(key: &str, value: &Value) -> anyhow::Result<Rule> {
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(other) => {
                     return Err(usage(format!(
-                        "package.json: `overrides` entry {key:?} has a \".\" that is {}, not a string",
+                        "{file}: `overrides` entry {key:?} has a \".\" that is {}, not a string",
                         type_name(other)
                     )));
                 }
             };
-            (own, parse(Some(value))?)
+            (own, parse(Some(value), file)?)
         }
         other => {
             return Err(usage(format!(
-                "package.json: `overrides` entry {key:?} must be a string or an object, not {}",
+                "{file}: `overrides` entry {key:?} must be a string or an object, not {}",
                 type_name(other)
             )));
         }

@@ -45,7 +45,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
             findings.push(Finding {
                 code,
                 scope: format!("locked {name}@{version} ({location})"),
-                package: name.clone(),
+                package: name.to_owned(),
                 message,
                 why,
                 fix,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::json::{JsonFile, MANIFEST_LIMIT};
+use super::json::{MANIFEST_LIMIT, Source};
 use super::lock::{Lock, in_node_modules};
 use super::manifest::Manifest;
 use super::workspaces;
@@ -17,18 +17,20 @@ pub struct Package {
     pub dir: String,
     pub name: String,
     pub manifest: Manifest,
-    pub file: JsonFile,
+    pub file: Source,
+    /// A workspace (else the root, or a `file:` folder the lock links to).
+    pub workspace: bool,
 }
 
 impl Package {
-    pub fn read(root: &Path, dir: &str) -> anyhow::Result<Self> {
+    pub fn read(root: &Path, dir: &str, workspace: bool) -> anyhow::Result<Self> {
         let rel = if dir.is_empty() {
             "package.json".to_owned()
         } else {
             format!("{dir}/package.json")
         };
-        let file = JsonFile::read(root, &rel, MANIFEST_LIMIT)?;
-        let manifest = Manifest::read(&file.value, &rel)?;
+        let file = Source::read(root, &rel, MANIFEST_LIMIT)?;
+        let manifest = Manifest::parse(&file)?;
         let name = manifest
             .name
             .clone()
@@ -38,15 +40,19 @@ impl Package {
             name,
             manifest,
             file,
+            workspace,
         })
     }
 
-    /// "the root" or "workspace @shop/web (packages/web)": who a finding is about.
+    /// "the root", "workspace @shop/web (packages/web)" or "linked folder …": who a
+    /// finding is about.
     pub fn describe(&self) -> String {
         if self.dir.is_empty() {
             "the root".to_owned()
-        } else {
+        } else if self.workspace {
             format!("workspace {} ({})", self.name, self.dir)
+        } else {
+            format!("linked folder {} ({})", self.name, self.dir)
         }
     }
 }
@@ -72,11 +78,11 @@ impl Project {
                 root.display()
             )));
         }
-        let package = Package::read(root, "")?;
+        let package = Package::read(root, "", false)?;
         let mut workspaces = BTreeMap::new();
         let mut names = BTreeMap::new();
         for dir in workspaces::expand(root, &package.manifest.workspaces)? {
-            let ws = Package::read(root, &dir)?;
+            let ws = Package::read(root, &dir, true)?;
             if let Some(other) = names.insert(ws.name.clone(), dir.clone()) {
                 return Err(usage(format!(
                     "workspaces {other} and {dir} are both named {}; npm refuses duplicate workspace names",
@@ -96,7 +102,7 @@ impl Project {
                 && !workspaces.contains_key(target)
                 && root.join(target).join("package.json").is_file()
             {
-                linked.insert(target.to_owned(), Package::read(root, target)?);
+                linked.insert(target.to_owned(), Package::read(root, target, false)?);
             }
         }
         Ok(Self {

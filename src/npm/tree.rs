@@ -21,9 +21,9 @@ pub enum Origin<'p> {
 pub struct Node<'p> {
     pub location: &'p str,
     /// The folder name it is installed under (an alias for `npm:` dependencies).
-    pub name: String,
+    pub name: &'p str,
     /// The registry name (differs from `name` for aliases).
-    pub package_name: String,
+    pub package_name: &'p str,
     pub version: Option<&'p str>,
     pub resolved: Option<&'p str>,
     /// For a link: the location it points at.
@@ -43,8 +43,8 @@ impl<'p> Tree<'p> {
     pub fn build(project: &'p Project) -> Self {
         let mut nodes = vec![Node {
             location: "",
-            name: project.package.name.clone(),
-            package_name: project.package.name.clone(),
+            name: &project.package.name,
+            package_name: &project.package.name,
             version: project.package.manifest.version.as_deref(),
             resolved: None,
             link_target: None,
@@ -59,15 +59,12 @@ impl<'p> Tree<'p> {
             let disk = project.package(location);
             let inside = in_node_modules(location);
             let name = match disk {
-                Some(ws) => ws.name.clone(),
-                None => entry
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| name_at(location).to_owned()),
+                Some(ws) => &ws.name,
+                None => entry.name.as_deref().unwrap_or_else(|| name_at(location)),
             };
             nodes.push(Node {
                 location,
-                name: name_at(location).to_owned(),
+                name: name_at(location),
                 package_name: name,
                 version: match disk {
                     Some(ws) => ws.manifest.version.as_deref(),
@@ -95,8 +92,8 @@ impl<'p> Tree<'p> {
             if !project.lock.entries.contains_key(dir.as_str()) {
                 nodes.push(Node {
                     location: dir,
-                    name: ws.name.clone(),
-                    package_name: ws.name.clone(),
+                    name: &ws.name,
+                    package_name: &ws.name,
                     version: ws.manifest.version.as_deref(),
                     resolved: None,
                     link_target: None,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::finding::Finding;
-use super::overrides::{self, Rule, Scope};
+use super::overrides::{Rule, Scope};
 use super::project::Project;
 use super::spec::{self, Spec};
 use super::tree::{Node, Origin, Tree};
@@ -43,13 +43,20 @@ struct Edge {
 /// Why an edge fails.
 enum Problem {
     Missing,
-    Invalid { locked: String, why: String },
+    Invalid {
+        locked: String,
+        why: String,
+    },
+    /// A specifier npm itself cannot install (`workspace:`, `link:` …).
+    Unsupported {
+        locked: String,
+        why: String,
+    },
 }
 
 /// Every finding npm's install or `npm ls` would report, in tree order.
-pub fn check(project: &Project, tree: &Tree<'_>) -> anyhow::Result<Vec<Finding>> {
-    let rules = overrides::parse(project.package.manifest.overrides.as_ref())?;
-    let top = Scope::top(&rules);
+pub fn check(project: &Project, tree: &Tree<'_>) -> Vec<Finding> {
+    let top = Scope::top(&project.package.manifest.overrides);
     let mut scopes: Vec<Option<Scope<'_>>> = vec![None; tree.nodes.len()];
     let mut findings = Vec::new();
     let mut queue = VecDeque::new();
@@ -73,9 +80,16 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> anyhow::Result<Vec<Finding>>
         let from = &tree.nodes[index];
         for edge in edges(project, from) {
             let rule = scope.rule_for(&edge.name, &edge.spec);
+            let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
             let to = tree.resolve(from.location, &edge.name);
-            if let Some(problem) = judge(project, tree, from, &edge, rule, to) {
-                findings.push(finding(project, from, &edge, rule, problem));
+            if let Some(problem) = judge(tree, from, &edge, rule, overridden.as_deref(), to) {
+                findings.push(finding(
+                    project,
+                    from,
+                    &edge,
+                    overridden.as_deref(),
+                    problem,
+                ));
             }
             if let Some(to) = to {
                 let target = tree.target(to);
@@ -88,7 +102,7 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> anyhow::Result<Vec<Finding>>
             }
         }
     }
-    Ok(findings)
+    findings
 }
 
 /// A node's edges with arborist's precedence: peer, then prod, optional, dev (tops only);
@@ -148,12 +162,13 @@ fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
     edges.into_values().collect()
 }
 
+/// `overridden`: the spec an override puts in place of the edge's own.
 fn judge(
-    project: &Project,
     tree: &Tree<'_>,
     from: &Node<'_>,
     edge: &Edge,
     rule: Option<&Rule>,
+    overridden: Option<&str>,
     to: Option<usize>,
 ) -> Option<Problem> {
     let Some(to) = to else {
@@ -181,15 +196,19 @@ fn judge(
             ),
         });
     }
-    let wanted = rule
-        .and_then(|r| r.replacement(&project.package.manifest.deps))
-        .unwrap_or_else(|| edge.spec.clone());
-    let valid = |raw: &str| valid(tree, from, to, &spec::parse(raw));
-    let ok = match valid(&wanted) {
+    let wanted = spec::parse(overridden.unwrap_or(&edge.spec));
+    if let Spec::Unsupported(why) = wanted {
+        return Some(Problem::Unsupported {
+            locked: locked(),
+            why,
+        });
+    }
+    let satisfies = |raw: &str| valid(tree, from, to, &spec::parse(raw)).is_ok();
+    let ok = match valid(tree, from, to, &wanted) {
         Ok(()) => Ok(()),
         // A keyed override that does not apply to this version leaves the edge alone.
         Err(why) => match rule.and_then(|r| r.key.as_deref()) {
-            Some(key) if valid(&edge.spec).is_ok() && valid(key).is_err() => Ok(()),
+            Some(key) if satisfies(&edge.spec) && !satisfies(key) => Ok(()),
             _ => Err(why),
         },
     };
@@ -291,10 +310,10 @@ fn finding(
     project: &Project,
     from: &Node<'_>,
     edge: &Edge,
-    rule: Option<&Rule>,
+    overridden: Option<&str>,
     problem: Problem,
 ) -> Finding {
-    let spec_shown = match rule.and_then(|r| r.replacement(&project.package.manifest.deps)) {
+    let spec_shown = match overridden {
         Some(over) => format!("{over} (overridden from {})", edge.spec),
         None => edge.spec.clone(),
     };
@@ -308,7 +327,7 @@ fn finding(
             };
             (
                 package.map_or_else(|| dir.to_owned(), |p| p.describe()),
-                package.map_or_else(|| "package.json".to_owned(), |p| p.file.path().to_owned()),
+                package.map_or_else(|| "package.json".to_owned(), |p| p.file.path.clone()),
                 package.and_then(|p| p.file.line_of(keys)),
             )
         }
@@ -331,6 +350,7 @@ fn finding(
     };
     let lock_name = &project.lock.file.path;
     let regenerate = format!("run `npm install --package-lock-only` and commit {lock_name}");
+    let unsupported = matches!(problem, Problem::Unsupported { .. });
     let (code, message, why, fix) = match problem {
         Problem::Missing => (
             "lockfile-missing",
@@ -348,8 +368,7 @@ fn finding(
             ),
             regenerate,
         ),
-        Problem::Invalid { locked, why } => {
-            let unsupported = matches!(spec::parse(&edge.spec), Spec::Unsupported(_));
+        Problem::Invalid { locked, why } | Problem::Unsupported { locked, why } => {
             let fix = match from.origin {
                 Origin::Manifest(_) if unsupported => format!(
                     "npm cannot install `{}`: write a semver range (`*` for a workspace), `npm:`, `file:`, git or a tarball URL in {file}",
