@@ -42,7 +42,7 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
         let mut versions: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for (location, entry, name) in project.lock.installed() {
             if let (true, Some(version)) =
-                (family.matcher.is_match(&name), entry.version.as_deref())
+                (family.matcher.is_match(name), entry.version.as_deref())
             {
                 versions.entry(version).or_default().push((name, location));
             }
