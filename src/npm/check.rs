@@ -1,5 +1,5 @@
 //! Everything lockfile-check judges, in one call: npm's verdict, then (when asked) strict
-//! drift, families and registry policies, findings de-duplicated in a stable order.
+//! drift, families and registry policies, findings in a stable order.
 
 use std::path::Path;
 
@@ -43,8 +43,6 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
     }
     findings.extend(families::check(&project, &options.families));
     findings.extend(policy::check(&project, &options.policy));
-    let mut seen = std::collections::HashSet::new();
-    findings.retain(|f| seen.insert((f.code, f.message.clone(), f.scope.clone())));
     Ok(Outcome {
         findings,
         notes,

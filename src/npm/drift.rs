@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::finding::Finding;
-use super::lock::Entry;
+use super::lock::{Entry, in_node_modules};
 use super::manifest::SECTIONS;
 use super::project::{Package, Project};
 
@@ -29,7 +29,11 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
                 package,
                 &package.name,
                 format!("{} is not in the lock", package.describe()),
-                "a workspace added on disk after the lock was written".to_owned(),
+                if package.dir.is_empty() {
+                    "the lock has no root entry (packages[\"\"])".to_owned()
+                } else {
+                    "a workspace added on disk after the lock was written".to_owned()
+                },
                 package.file.path.clone(),
                 Some(1),
             )),
@@ -53,8 +57,8 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
     (findings, None)
 }
 
-/// Lock locations linked from the root's node_modules that are folders, not packages:
-/// the workspaces npm recorded (and `file:` folders, which are skipped by the caller).
+/// Folders the root's node_modules links to, other than `file:` folders found on disk:
+/// the workspaces npm recorded.
 fn locked_workspaces(project: &Project) -> Vec<&str> {
     project
         .lock
@@ -62,9 +66,7 @@ fn locked_workspaces(project: &Project) -> Vec<&str> {
         .iter()
         .filter(|(location, entry)| entry.link && location.matches("node_modules/").count() == 1)
         .filter_map(|(_, entry)| entry.resolved.as_deref())
-        .filter(|target| {
-            !project.linked.contains_key(*target) && !target.starts_with("node_modules/")
-        })
+        .filter(|target| !project.linked.contains_key(*target) && !in_node_modules(target))
         .collect()
 }
 

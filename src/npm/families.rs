@@ -41,8 +41,7 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
         // version → (package name, location), in lock order.
         let mut versions: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for (location, entry, name) in project.lock.installed() {
-            if let (true, Some(version)) =
-                (family.matcher.is_match(name), entry.version.as_deref())
+            if let (true, Some(version)) = (family.matcher.is_match(name), entry.version.as_deref())
             {
                 versions.entry(version).or_default().push((name, location));
             }
