@@ -41,4 +41,4 @@ done
 /usr/bin/time -f "npm ls: %M KiB, %e s" npm ls --package-lock-only --all >/dev/null
 echo "## strict mode and families on the same lock"
 /usr/bin/time -f "lockfile-check strict + families: %M KiB, %e s" \
-  "$lc" --path . --format human --mode strict --family '@babel/*' --family '@jest/*' >/dev/null || true
+  "$lc" --path . --format human --mode strict --families '@babel/*' --families '@jest/*' >/dev/null || true

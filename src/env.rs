@@ -252,9 +252,10 @@ impl Setting {
     }
 }
 
-/// The usage error for a value that does not parse.
+/// The usage error for a value that does not parse. It names the input only: its flag,
+/// where there is one, has the same name, and secrets have no flag at all.
 pub fn invalid(name: &str, why: &str) -> anyhow::Error {
-    usage(format!("invalid input `{name}` (--{name}): {why}"))
+    usage(format!("invalid input `{name}`: {why}"))
 }
 
 #[cfg(test)]

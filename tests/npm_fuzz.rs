@@ -39,7 +39,8 @@ fn check_all(project: &Project) -> anyhow::Result<Vec<shipguard::npm::Finding>> 
     let tree = Tree::build(project);
     let mut findings = verdict::check(project, &tree);
     findings.extend(drift::check(project).0);
-    let family = families::parse(&["*".to_owned(), "@s/*".to_owned()])?;
+    let family =
+        families::parse(&["*".to_owned(), "@s/*".to_owned()]).map_err(anyhow::Error::msg)?;
     findings.extend(families::check(project, &family));
     let strict = policy::Policy {
         allowed_hosts: vec!["registry.npmjs.org".into()],

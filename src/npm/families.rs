@@ -9,24 +9,19 @@ use nodejs_semver::Version;
 use super::finding::Finding;
 use super::manifest::SECTIONS;
 use super::project::Project;
-use crate::exit::usage;
 
 pub struct Family {
     pub pattern: String,
     matcher: GlobMatcher,
 }
 
-/// Compiles the `families` globs; a bad glob is a usage error naming it.
-pub fn parse(patterns: &[String]) -> anyhow::Result<Vec<Family>> {
+/// Compiles family globs; a bad one is described for the caller's usage error.
+pub fn parse(patterns: &[String]) -> Result<Vec<Family>, String> {
     patterns
         .iter()
         .map(|pattern| {
-            let glob = Glob::new(pattern).map_err(|err| {
-                usage(format!(
-                    "invalid input `families`: {pattern:?} is not a valid glob: {}",
-                    err.kind()
-                ))
-            })?;
+            let glob = Glob::new(pattern)
+                .map_err(|err| format!("{pattern:?} is not a valid glob: {}", err.kind()))?;
             Ok(Family {
                 pattern: pattern.clone(),
                 matcher: glob.compile_matcher(),

@@ -19,10 +19,10 @@ pub struct Cli {
     #[arg(long)]
     pub mode: Option<String>,
     /// Package family glob such as `@tiptap/*` that must be locked at one version; repeat.
-    #[arg(long = "family", value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB")]
     pub families: Vec<String>,
     /// Host a `resolved` URL may come from (`npm` for registry.npmjs.org); repeat.
-    #[arg(long = "allowed-host", value_name = "HOST")]
+    #[arg(long, value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
     /// true: every `resolved` URL must be https.
     #[arg(long)]

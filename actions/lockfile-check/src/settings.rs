@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use shipguard::env::Split;
+use shipguard::env::{Split, invalid};
 use shipguard::npm::check::Options;
 use shipguard::npm::families;
 use shipguard::npm::policy::Policy;
@@ -24,7 +24,8 @@ impl Settings {
             .optional()
             .unwrap_or_else(|| ".".to_owned());
         let strict = env.setting("mode", cli.mode).choice(&["npm", "strict"])? == Some("strict");
-        let families = families::parse(&env.list("families", cli.families, Split::LinesOrCommas))?;
+        let families = families::parse(&env.list("families", cli.families, Split::LinesOrCommas))
+            .map_err(|why| invalid("families", &why))?;
         let policy = Policy {
             allowed_hosts: env
                 .list("allowed-hosts", cli.allowed_hosts, Split::LinesOrCommas)
