@@ -11,10 +11,17 @@ requested="$(printf '%s' "${INPUT_TOOLS:-all}" | tr ',' '\n' | sed 's/^[[:space:
 if [[ -z "$requested" || "$requested" == all ]]; then
   requested="$(printf '%s\n' "${all[@]}")"
 fi
+# Membership by comparing whole words: IFS holds no space here, so "${all[*]}" would join
+# the names with newlines and a pattern match on spaces would never succeed.
+known() {
+  local name
+  for name in "${all[@]}"; do [[ "$name" == "$1" ]] && return 0; done
+  return 1
+}
 bin_dir=""
 while IFS= read -r tool; do
-  [[ " ${all[*]} " == *" $tool "* ]] || {
-    printf '::error title=install::unknown tool %s in `tools`; use all or some of: %s\n' "$tool" "${all[*]}" >&2
+  known "$tool" || {
+    printf '::error title=install::unknown tool %s in `tools`; use all or some of: %s\n' "$tool" "$(printf '%s ' "${all[@]}")" >&2
     exit 2
   }
   bin="$(GITHUB_OUTPUT=/dev/null bash --noprofile --norc "$here/install.sh" "$tool")"

@@ -11,45 +11,76 @@ use sandbox::app::{App, Plan, Reply};
 const VERSION: &str = "1.2.3";
 const ASSET: &str = "health-wait-v1.2.3-x86_64-unknown-linux-gnu.tar.gz";
 
+const TOOLS: [&str; 5] = [
+    "auto-rollback",
+    "coolify-deploy",
+    "health-wait",
+    "lockfile-check",
+    "slack-notify",
+];
+
+fn asset(tool: &str) -> String {
+    format!("{tool}-v{VERSION}-x86_64-unknown-linux-gnu.tar.gz")
+}
+
 /// A copy of the action's layout with a released version, and the release's tarball.
 fn fake_checkout(dir: &Path) -> Vec<u8> {
+    fake_release(dir, &["health-wait"]).remove(0)
+}
+
+/// The layout with every tool in `tools` (setup.sh and install.sh as the action runs them)
+/// and a release tarball for each, in the same order.
+fn fake_release(dir: &Path, tools: &[&str]) -> Vec<Vec<u8>> {
     std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::create_dir_all(dir.join("actions/health-wait")).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/install.sh"),
-        dir.join("dist/install.sh"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("actions/health-wait/action.yml"), "name: x\n").unwrap();
+    for script in ["install.sh", "setup.sh"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("dist")
+                .join(script),
+            dir.join("dist").join(script),
+        )
+        .unwrap();
+    }
     std::fs::write(
         dir.join("Cargo.toml"),
         format!("[workspace]\n\n[workspace.package]\nversion = \"{VERSION}\"\n"),
     )
     .unwrap();
-    let staging = dir.join("staging");
-    std::fs::create_dir_all(&staging).unwrap();
-    std::fs::write(
-        staging.join("health-wait"),
-        "#!/bin/sh\necho \"health-wait 1.2.3\"\n",
-    )
-    .unwrap();
-    let status = Command::new("chmod")
-        .arg("+x")
-        .arg(staging.join("health-wait"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let tarball = dir.join(ASSET);
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&staging)
-        .arg("health-wait")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(tarball).unwrap()
+    tools
+        .iter()
+        .map(|tool| {
+            std::fs::create_dir_all(dir.join("actions").join(tool)).unwrap();
+            std::fs::write(
+                dir.join("actions").join(tool).join("action.yml"),
+                "name: x\n",
+            )
+            .unwrap();
+            let staging = dir.join("staging").join(tool);
+            std::fs::create_dir_all(&staging).unwrap();
+            std::fs::write(
+                staging.join(tool),
+                format!("#!/bin/sh\necho \"{tool} {VERSION}\"\n"),
+            )
+            .unwrap();
+            let status = Command::new("chmod")
+                .arg("+x")
+                .arg(staging.join(tool))
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let tarball = dir.join(asset(tool));
+            let status = Command::new("tar")
+                .arg("-czf")
+                .arg(&tarball)
+                .arg("-C")
+                .arg(&staging)
+                .arg(tool)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::fs::read(tarball).unwrap()
+        })
+        .collect()
 }
 
 fn sha256(bytes: &[u8], dir: &Path) -> String {
@@ -221,4 +252,102 @@ fn rejects_an_unknown_tool() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown tool"));
+}
+
+/// A release server holding every tool's tarball and one SHA256SUMS.
+fn release_server(dir: &Path) -> App {
+    let tarballs = fake_release(dir, &TOOLS);
+    let server = App::start().unwrap();
+    let mut sums = String::new();
+    for (tool, tarball) in TOOLS.iter().zip(tarballs) {
+        sums.push_str(&format!("{}  {}\n", sha256(&tarball, dir), asset(tool)));
+        server.plan(
+            &format!("/v1/{}", asset(tool)),
+            Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+        );
+    }
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
+    );
+    server
+}
+
+/// dist/setup.sh as action.yml runs it: `bash --noprofile --norc setup.sh` with INPUT_TOOLS.
+fn setup(dir: &Path, server: &App, tools: &str) -> (Option<i32>, String, String, String) {
+    let output = dir.join("github-output");
+    let path_file = dir.join("github-path");
+    let _ = std::fs::remove_file(&output);
+    let _ = std::fs::remove_file(&path_file);
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc"])
+        .arg(dir.join("dist/setup.sh"))
+        .env_clear()
+        .env("PATH", PATH_WITHOUT_CARGO)
+        .env("INPUT_TOOLS", tools)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TOOL_CACHE", dir.join("cache"))
+        .env("ACTION_REPOSITORY", "shipguard/shipguard")
+        .env("SHIPGUARD_RELEASE_BASE_URL", server.url("/v1"))
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_PATH", &path_file)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(output).unwrap_or_default(),
+        std::fs::read_to_string(path_file).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn setup_installs_every_tools_value_onto_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = release_server(dir.path());
+    let bin_dir = dir
+        .path()
+        .join("cache/shipguard/1.2.3/x86_64-unknown-linux-gnu");
+    let mut cases: Vec<(String, Vec<&str>)> = TOOLS
+        .iter()
+        .map(|tool| (tool.to_string(), vec![*tool]))
+        .collect();
+    cases.push(("all".into(), TOOLS.to_vec()));
+    cases.push(("".into(), TOOLS.to_vec()));
+    cases.push((
+        " health-wait ,\nslack-notify\n".into(),
+        vec!["health-wait", "slack-notify"],
+    ));
+    for (tools, expected) in cases {
+        let _ = std::fs::remove_dir_all(dir.path().join("cache"));
+        let (code, stderr, output, path) = setup(dir.path(), &server, &tools);
+        assert_eq!(code, Some(0), "tools {tools:?}: {stderr}");
+        assert_eq!(
+            output,
+            format!("bin-dir={}\n", bin_dir.display()),
+            "{tools:?}"
+        );
+        assert_eq!(path, format!("{}\n", bin_dir.display()), "{tools:?}");
+        for tool in TOOLS {
+            assert_eq!(
+                bin_dir.join(tool).exists(),
+                expected.contains(&tool),
+                "tools {tools:?}: {tool}"
+            );
+        }
+    }
+}
+
+#[test]
+fn setup_names_an_unknown_tool_and_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = release_server(dir.path());
+    let (code, stderr, output, _) = setup(dir.path(), &server, "health-wait,helth-wait");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown tool helth-wait in `tools`; use all or some of: auto-rollback coolify-deploy health-wait lockfile-check slack-notify"),
+        "{stderr}"
+    );
+    assert_eq!(output, "", "no bin-dir output after a refusal");
 }
