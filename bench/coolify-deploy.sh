@@ -12,7 +12,7 @@ mkdir -p "$out"
 bash dist/build-static.sh x86_64-unknown-linux-gnu >&2
 cargo build --release --locked -p sandbox >&2
 
-python3 - target/x86_64-unknown-linux-gnu/release/coolify-deploy target/release/sandbox "$out" <<'PY'
+python3 - target/x86_64-unknown-linux-gnu/dist/coolify-deploy target/release/sandbox "$out" <<'PY'
 import json, os, statistics, subprocess, sys, time
 deploy, sandbox, out = sys.argv[1:4]
 rows = []

@@ -12,7 +12,7 @@ mkdir -p "$out"
 # The binary users get: the fully static release build.
 bash dist/build-static.sh x86_64-unknown-linux-gnu >&2
 cargo build --release --locked -p sandbox >&2
-hw=target/x86_64-unknown-linux-gnu/release/health-wait
+hw=target/x86_64-unknown-linux-gnu/dist/health-wait
 sb=target/release/sandbox
 
 # Starts `sandbox app ARGS` with a pipe on stdin (closing it stops the app); sets $app_url.

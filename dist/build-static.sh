@@ -16,10 +16,10 @@ mapfile -t tools < <(cd actions && printf '%s\n' *)
 # An explicit --target keeps +crt-static off proc-macros (rust-lang/rust#78210).
 packages=()
 for tool in "${tools[@]}"; do packages+=(-p "$tool"); done
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --release --target "$target" "${packages[@]}"
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --profile dist --target "$target" "${packages[@]}"
 
 for tool in "${tools[@]}"; do
-  bin="target/$target/release/$tool"
+  bin="target/$target/dist/$tool"
   if readelf -d "$bin" | grep -q NEEDED; then
     echo "::error title=static-build::$tool has dynamic dependencies:" >&2
     readelf -d "$bin" | grep NEEDED >&2
@@ -28,6 +28,6 @@ for tool in "${tools[@]}"; do
   printf '%s %s bytes, static\n' "$tool" "$(stat -c %s "$bin")"
   if [[ -n "$out" ]]; then
     mkdir -p "$out"
-    tar -czf "$out/$tool-v$version-$target.tar.gz" -C "target/$target/release" "$tool"
+    tar -czf "$out/$tool-v$version-$target.tar.gz" -C "target/$target/dist" "$tool"
   fi
 done

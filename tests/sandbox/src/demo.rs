@@ -352,7 +352,29 @@ fn build_tools(tools: &[&str]) -> anyhow::Result<PathBuf> {
             if release { "release" } else { "debug" }
         ));
         let mut build = Command::new(cargo);
-        build.arg("build").arg("--quiet");
+        // `-p sandbox` too: the same package set as far as features go (the sandbox depends
+        // on the core with the tools' features), so nothing already built is built again.
+        // Not quiet: cargo's own progress is the progress people see.
+        build.args(["build", "-p", "sandbox"]);
+        // `cargo run` gave us the package variables of the sandbox; build scripts such as
+        // ring's declare `rerun-if-env-changed` on the same names, so passing them on would
+        // rebuild ring and everything above it.
+        #[allow(clippy::disallowed_methods)] // the sandbox is not a shipguard tool
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         if release {
             build.arg("--release");
         }
