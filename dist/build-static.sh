@@ -13,12 +13,11 @@ cd "$root"
 version="$(sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)"
 mapfile -t tools < <(cd actions && printf '%s\n' *)
 
-# An explicit --target keeps +crt-static off proc-macros (rust-lang/rust#78210).
-packages=()
-for tool in "${tools[@]}"; do packages+=(-p "$tool"); done
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --profile dist --target "$target" "${packages[@]}"
-
 for tool in "${tools[@]}"; do
+  # Each tool on its own, so features do not unify across tools (health-wait must not link
+  # the GitHub client that coolify-deploy needs). An explicit --target keeps +crt-static off
+  # proc-macros (rust-lang/rust#78210).
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --profile dist --target "$target" -p "$tool"
   bin="target/$target/dist/$tool"
   if readelf -d "$bin" | grep -q NEEDED; then
     echo "::error title=static-build::$tool has dynamic dependencies:" >&2
