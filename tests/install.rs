@@ -102,8 +102,14 @@ struct Installed {
 }
 
 fn install(dir: &Path, base_url: &str, path_env: &str) -> Installed {
-    let output_file = dir.join("github-output");
-    let out = Command::new("bash")
+    run(&mut install_command(dir, base_url, path_env), dir)
+}
+
+/// install.sh as the action's first step runs it.
+fn install_command(dir: &Path, base_url: &str, path_env: &str) -> Command {
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc"])
         .arg(dir.join("dist/install.sh"))
         .arg("health-wait")
         .env_clear()
@@ -113,9 +119,14 @@ fn install(dir: &Path, base_url: &str, path_env: &str) -> Installed {
         .env("RUNNER_TOOL_CACHE", dir.join("cache"))
         .env("ACTION_REPOSITORY", "shipguard/shipguard")
         .env("SHIPGUARD_RELEASE_BASE_URL", base_url)
-        .env("GITHUB_OUTPUT", &output_file)
-        .output()
-        .unwrap();
+        .env("GITHUB_OUTPUT", dir.join("github-output"));
+    command
+}
+
+fn run(command: &mut Command, dir: &Path) -> Installed {
+    let output_file = dir.join("github-output");
+    let _ = std::fs::remove_file(&output_file);
+    let out = command.output().unwrap();
     Installed {
         code: out.status.code(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -220,20 +231,208 @@ fn refuses_an_asset_missing_from_the_sums() {
 }
 
 #[test]
-fn a_missing_asset_falls_back_to_a_source_build() {
+fn a_missing_asset_stops_with_its_cause_unless_a_build_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     fake_checkout(dir.path());
     let server = App::start().unwrap();
-    // No plan: every download is a 404. Without cargo the fallback says why it cannot build.
+    // No plan: every download is a 404.
     let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
     assert_eq!(done.code, Some(1));
     assert!(
-        done.stderr.contains("building from source instead"),
+        done.stderr.contains(&format!(
+            "the release v1.2.3 of shipguard/shipguard has no asset {ASSET}; use a released version of the action (such as @v0), or set `fallback: build`"
+        )),
         "{}",
         done.stderr
     );
+    assert!(!done.stderr.contains("Building"), "{}", done.stderr);
+
+    let asked = run(
+        install_command(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO)
+            .env("INPUT_FALLBACK", "build"),
+        dir.path(),
+    );
+    assert_eq!(asked.code, Some(1));
     assert!(
-        done.stderr.contains("cargo is not installed"),
+        asked
+            .stderr
+            .contains("`fallback: build` needs cargo, which is not installed"),
+        "{}",
+        asked.stderr
+    );
+
+    let bad = run(
+        install_command(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO)
+            .env("INPUT_FALLBACK", "yes"),
+        dir.path(),
+    );
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("invalid input `fallback`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn a_development_version_is_never_downloaded_and_builds_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    fake_checkout(dir.path());
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[workspace]\n\n[workspace.package]\nversion = \"1.3.0-dev\"\n",
+    )
+    .unwrap();
+    let server = App::start().unwrap();
+    let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
+    assert_eq!(done.code, Some(1));
+    assert!(
+        done.stderr.contains(
+            "health-wait 1.3.0-dev is a development version, which has no release assets"
+        ),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(server.hits(&format!("/v1/{ASSET}")), 0);
+}
+
+#[test]
+fn a_failing_download_is_retried_then_reported_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    fake_checkout(dir.path());
+    let server = App::start().unwrap();
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(503)]),
+    );
+    let done = install(dir.path(), &server.url("/v1"), PATH_WITHOUT_CARGO);
+    assert_eq!(done.code, Some(1));
+    assert!(
+        done.stderr.contains("failed after retries: HTTP 503"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(
+        server.hits(&format!("/v1/{ASSET}")),
+        4,
+        "one try and three retries"
+    );
+    assert!(!done.stderr.contains("building"), "{}", done.stderr);
+}
+
+/// A PATH of links to the usual tools, leaving out `missing`.
+fn path_without(dir: &Path, missing: &[&str]) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in [
+        "bash",
+        "sed",
+        "head",
+        "awk",
+        "cut",
+        "tar",
+        "gzip",
+        "sha256sum",
+        "mkdir",
+        "mktemp",
+        "rm",
+        "chmod",
+        "touch",
+        "dirname",
+        "basename",
+        "tr",
+        "grep",
+        "uname",
+        "cat",
+        "sleep",
+        "curl",
+        "wget",
+    ] {
+        if missing.contains(&tool) {
+            continue;
+        }
+        let target = Path::new("/usr/bin").join(tool);
+        let target = if target.exists() {
+            target
+        } else {
+            Path::new("/bin").join(tool)
+        };
+        std::os::unix::fs::symlink(target, bin.join(tool)).unwrap();
+    }
+    bin.display().to_string()
+}
+
+#[test]
+fn without_curl_it_uses_wget_and_without_either_it_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let tarball = fake_checkout(dir.path());
+    let sums = format!("{}  {ASSET}\n", sha256(&tarball, dir.path()));
+    let server = App::start().unwrap();
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
+    );
+    let with_wget = path_without(&dir.path().join("wget-only"), &["curl"]);
+    let done = install(dir.path(), &server.url("/v1"), &with_wget);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(done.output.starts_with("path="), "{}", done.output);
+    assert_eq!(server.hits(&format!("/v1/{ASSET}")), 1);
+
+    let neither = path_without(&dir.path().join("neither"), &["curl", "wget"]);
+    let _ = std::fs::remove_dir_all(dir.path().join("cache"));
+    let done = install(dir.path(), &server.url("/v1"), &neither);
+    assert_eq!(done.code, Some(1));
+    assert!(
+        done.stderr
+            .contains("curl or wget is needed to download health-wait"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn an_empty_action_repository_is_read_from_where_the_runner_put_the_action() {
+    let dir = tempfile::tempdir().unwrap();
+    // The runner checks an action out to <actions dir>/<owner>/<name>/<ref>.
+    let checkout = dir.path().join("_actions/acme/shipguard-fork/v1.2.3");
+    let tarball = fake_checkout(&checkout);
+    let sums = format!("{}  {ASSET}\n", sha256(&tarball, dir.path()));
+    let server = App::start().unwrap();
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
+    );
+    let done = run(
+        install_command(&checkout, &server.url("/v1"), PATH_WITHOUT_CARGO)
+            .env("ACTION_REPOSITORY", ""),
+        &checkout,
+    );
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("from acme/shipguard-fork"),
+        "{}",
+        done.stderr
+    );
+
+    let elsewhere = dir.path().join("plain-folder");
+    fake_checkout(&elsewhere);
+    let done = run(
+        install_command(&elsewhere, &server.url("/v1"), PATH_WITHOUT_CARGO)
+            .env("ACTION_REPOSITORY", ""),
+        &elsewhere,
+    );
+    assert_eq!(done.code, Some(1));
+    assert!(
+        done.stderr
+            .contains("cannot tell which repository this action comes from"),
         "{}",
         done.stderr
     );
