@@ -196,6 +196,32 @@ impl GitHub {
         id
     }
 
+    /// Records a deployment whose `created_at` is exactly `created_at` (odd offsets, clock
+    /// skew, garbage), with a final state.
+    pub fn add_deployment_at(
+        &self,
+        sha: &str,
+        environment: &str,
+        payload: Value,
+        state: &str,
+        created_at: &str,
+    ) -> u64 {
+        let mut shared = lock(&self.shared);
+        let id = create(
+            &mut shared,
+            sha,
+            environment,
+            payload,
+            "",
+            std::time::Duration::ZERO,
+        );
+        if let Some(d) = shared.deployments.iter_mut().find(|d| d.id == id) {
+            d.created_at = created_at.to_owned();
+        }
+        add_status(&mut shared, id, state, None);
+        id
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.shared).calls.clone()
     }
@@ -218,7 +244,7 @@ impl GitHub {
 }
 
 /// Now minus `ago`, as GitHub writes times (`2026-11-23T08:00:00Z`).
-fn timestamp(ago: std::time::Duration) -> String {
+pub fn timestamp(ago: std::time::Duration) -> String {
     let when = time::OffsetDateTime::now_utc() - ago;
     let when = when.replace_nanosecond(0).unwrap_or(when);
     when.format(&time::format_description::well_known::Rfc3339)
