@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::commit::CommitSha;
+use crate::commit::CommitRef;
 use crate::env::{Env, vars};
 use crate::exit::usage;
 use crate::http::{self, ClientOptions, RetryPolicy};
@@ -159,10 +159,10 @@ struct RunsPage {
     workflow_runs: Vec<WorkflowRun>,
 }
 
-/// What a new deployment records: always a commit.
+/// What a new deployment records: always a commit (its `ref`).
 #[derive(Debug, Clone)]
 pub struct NewDeployment {
-    pub sha: CommitSha,
+    pub sha: CommitRef,
     pub environment: String,
     pub description: String,
     pub payload: Value,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
+use shipguard::commit::CommitRef;
 use shipguard::coolify::{self, Client, ImageTag, Outcome, Plan, Target};
 use shipguard::gha::{Annotation, Level};
 use shipguard::github::{GitHub, NewDeployment};
@@ -17,7 +18,7 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::decide;
-use crate::history::{self, Candidate, ROLLBACK_KIND};
+use crate::history::{self, ROLLBACK_KIND};
 use crate::report::{Reason, Report};
 use crate::settings::{Settings, Source};
 
@@ -34,7 +35,7 @@ pub async fn run(
 
     // 1. Analysis (skipped for a manual `to`: a person or a failed health check decided).
     let manual = match &settings.source {
-        Source::Manual(sha) => Some(sha.clone()),
+        Source::Manual(manual) => Some(manual.clone()),
         _ => None,
     };
     if manual.is_none() {
@@ -143,13 +144,7 @@ pub async fn run(
 
     // 4. Target, failing closed.
     let found = match (&settings.source, &github) {
-        (Source::Manual(to), _) => history::Found {
-            candidates: vec![Candidate {
-                sha: to.clone(),
-                evidence: "chosen by hand (`to`)".to_owned(),
-            }],
-            ..Default::default()
-        },
+        (Source::Manual(_), _) => history::Found::default(),
         (Source::WorkflowRuns { workflow }, Some(gh)) => {
             let repository = settings
                 .github
@@ -166,24 +161,37 @@ pub async fn run(
     };
     report.not_candidates = found.rejected.clone();
     report.not_candidates_total = found.rejected_total;
-    let passed_over = match found.rejected_total {
-        0 => String::new(),
-        n => format!(" ({n} history entries were not candidates; see the report)"),
+    let chosen = match manual {
+        Some(manual) => Chosen {
+            commit: manual.commit,
+            tag: manual.tag,
+            evidence: "chosen by hand (`to`)".to_owned(),
+        },
+        None => match decide::choose(&found.candidates, report.from_sha.as_deref(), &rollbacks) {
+            Ok(candidate) => Chosen {
+                commit: CommitRef::from(&candidate.sha),
+                tag: settings
+                    .template
+                    .render(&candidate.sha, &settings.branch)
+                    .map_err(|why| shipguard::env::invalid("image-tag-template", &why))?,
+                evidence: candidate.evidence.clone(),
+            },
+            Err(why) => {
+                let passed_over = match found.rejected_total {
+                    0 => String::new(),
+                    n => format!(" ({n} history entries were not candidates; see the report)"),
+                };
+                report.end(
+                    Reason::NoTarget,
+                    format!(
+                        "unhealthy, and nothing to roll back to: {why}{passed_over}; nothing was deployed"
+                    ),
+                );
+                return Ok(());
+            }
+        },
     };
-    let chosen = match decide::choose(&found.candidates, report.from_sha.as_deref(), &rollbacks) {
-        Ok(chosen) => chosen.clone(),
-        Err(why) => {
-            report.end(
-                Reason::NoTarget,
-                format!("unhealthy, and nothing to roll back to: {why}{passed_over}; nothing was deployed"),
-            );
-            return Ok(());
-        }
-    };
-    let to_tag = settings
-        .template
-        .render(&chosen.sha, &settings.branch)
-        .map_err(|why| shipguard::env::invalid("image-tag-template", &why))?;
+    let to_tag = chosen.tag.clone();
     if running_tag.as_ref() == Some(&to_tag) {
         report.end(
             Reason::NoTarget,
@@ -191,7 +199,7 @@ pub async fn run(
         );
         return Ok(());
     }
-    report.to_sha = Some(chosen.sha.to_string());
+    report.to_sha = Some(chosen.commit.to_string());
     report.to_tag = Some(to_tag.to_string());
     report.target_evidence = Some(chosen.evidence.clone());
 
@@ -328,6 +336,13 @@ pub async fn run(
     Ok(())
 }
 
+/// What will be deployed, and the commit it is.
+struct Chosen {
+    commit: CommitRef,
+    tag: ImageTag,
+    evidence: String,
+}
+
 /// What the template makes of an example commit, for the fix hint.
 fn sample_tag(settings: &Settings) -> String {
     shipguard::commit::CommitSha::parse("0123456789abcdef0123456789abcdef01234567")
@@ -367,12 +382,12 @@ async fn record(
     github: &GitHub,
     settings: &Settings,
     report: &Report,
-    chosen: &Candidate,
+    chosen: &Chosen,
     actions: &shipguard::gha::Actions,
 ) -> anyhow::Result<u64> {
     let deployment = github
         .create_deployment(&NewDeployment {
-            sha: chosen.sha.clone(),
+            sha: chosen.commit.clone(),
             environment: settings.environment.clone(),
             description: format!("auto-rollback from {} to {}", report.from(), report.to()),
             payload: json!({

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use shipguard::commit::CommitSha;
+use shipguard::commit::{CommitRef, CommitSha};
+use shipguard::coolify::ImageTag;
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
 use shipguard::github::Access;
@@ -22,12 +23,19 @@ use crate::template::TagTemplate;
 /// Where good versions come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// `to`: a commit chosen by a person.
-    Manual(CommitSha),
+    /// `to`: a version chosen by a person.
+    Manual(Manual),
     WorkflowRuns {
         workflow: String,
     },
     Deployments,
+}
+
+/// A manual target: the image tag to deploy and the commit it was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manual {
+    pub commit: CommitRef,
+    pub tag: ImageTag,
 }
 
 pub struct Settings {
@@ -266,24 +274,38 @@ impl Settings {
     }
 }
 
-/// `to`: a full commit SHA, or an image tag the template turns back into one (`{sha}`).
-fn manual_target(raw: &str, template: &TagTemplate, branch: &str) -> anyhow::Result<CommitSha> {
+/// `to`: a full commit SHA (its image tag from the template), or an image tag the template
+/// maps back to a commit (`main-1a2b3c4` for `main-{short_sha}`, as coolify-deploy's
+/// `previous-image-tags` output gives it).
+fn manual_target(raw: &str, template: &TagTemplate, branch: &str) -> anyhow::Result<Manual> {
     let raw = raw.trim();
     if let Ok(sha) = CommitSha::parse(raw) {
-        return Ok(sha);
+        let tag = template
+            .render(&sha, branch)
+            .map_err(|why| invalid("image-tag-template", &why))?;
+        return Ok(Manual {
+            commit: CommitRef::from(&sha),
+            tag,
+        });
     }
-    template
-        .commit_of(raw, branch)
-        .and_then(|sha| CommitSha::parse(&sha).ok())
-        .ok_or_else(|| {
+    let tag = ImageTag::parse(raw).ok();
+    let commit = tag
+        .as_ref()
+        .and_then(|t| template.commit_of(t.as_str(), branch))
+        .and_then(|c| CommitRef::parse(&c).ok());
+    match (tag, commit) {
+        (Some(tag), Some(commit)) => Ok(Manual { commit, tag }),
+        _ => {
             let shown: String = raw.chars().take(60).collect();
-            invalid(
+            Err(invalid(
                 "to",
                 &format!(
-                    "{shown:?} is not a commit SHA: give the full 40-digit SHA of the commit to roll back to (its image tag comes from `image-tag-template`)"
+                    "{shown:?} is neither a 40-digit commit SHA nor an image tag that `image-tag-template` ({}) maps to a commit",
+                    template.as_str()
                 ),
-            )
-        })
+            ))
+        }
+    }
 }
 
 /// A workflow file name (`deploy.yml`) or id: it becomes part of an API path.

@@ -484,6 +484,17 @@ fn an_unmappable_running_version_stops_deploys_nothing_and_alerts() {
 }
 
 #[test]
+fn manual_to_takes_the_image_tag_coolify_deploy_reports() {
+    // deploy.yml passes `previous-image-tags` (e.g. main-1111111) as `to`.
+    let w = world();
+    let run = rollback(&w).input("to", &tag(OLD)).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), &OLD[..7]);
+    assert_eq!(w.coolify.running_tag(WEB), Some(tag(OLD)));
+    assert_eq!(rollback_records(&w)[0].0, &OLD[..7]);
+}
+
+#[test]
 fn a_manual_to_records_the_running_tag_as_from() {
     let w = world();
     w.coolify.add_app(WEB, "web", "ghcr.io/acme/web", "latest");
@@ -582,7 +593,7 @@ fn a_rate_limit_is_reported_with_its_reset_time() {
 fn to_is_validated_before_any_network_call() {
     let w = world();
     w.coolify.outage(true);
-    for bad in ["x;id", "../../etc/passwd", "main-1111111", "latest"] {
+    for bad in ["x;id", "../../etc/passwd", "main-xyz", "latest", "111111"] {
         let run = rollback(&w).input("to", bad).run();
         run.assert_exit(2);
         run.assert_one_error_line();

@@ -39,7 +39,7 @@ impl Recorder {
             let github = GitHub::new(&record.access, user_agent, policy)?;
             let deployment = github
                 .create_deployment(&NewDeployment {
-                    sha: record.sha.clone(),
+                    sha: (&record.sha).into(),
                     environment: record.environment.clone(),
                     description: description.to_owned(),
                     payload,
