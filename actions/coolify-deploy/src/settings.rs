@@ -97,7 +97,7 @@ impl Settings {
                 mode: Mode::Webhook {
                     url,
                     image,
-                    tag: image_tag,
+                    tag: image_tag.as_ref().map(ToString::to_string),
                     force,
                 },
                 record,
