@@ -266,7 +266,7 @@ async fn exercise(coolify: &Coolify) {
     c.application(APP).await.unwrap();
     let plan = |target, image_tag: Option<&str>, timeout| Plan {
         target,
-        image_tag: image_tag.map(str::to_owned),
+        image_tag: image_tag.map(|t| shipguard::coolify::ImageTag::parse(t).unwrap()),
         force: false,
         wait: true,
         timeout,
