@@ -4,7 +4,8 @@
 //!
 //! Built on the suite's one reqwest client rather than octocrab, for three reasons read in
 //! octocrab 0.54.9's source: its default client retries every 5xx and transport error itself
-//! (`RetryConfig::Simple(3)`, src/lib.rs line 1300), including the POST that creates a
+//! (`RetryConfig::Simple(3)` by default, src/lib.rs line 1300, which retries any 5xx, 429 or
+//! transport error: src/service/middleware/retry.rs lines 100-121), including the POST that creates a
 //! Deployment, so one 502 could record two; its hyper client has no proxy support (only
 //! `build_with_reqwest`, behind a feature we did not build, would add it); and its errors drop
 //! the response headers, so a rate limit's `x-ratelimit-reset` cannot be reported. Here:

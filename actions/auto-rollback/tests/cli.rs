@@ -648,6 +648,22 @@ fn the_deployment_creating_post_is_sent_once() {
 }
 
 #[test]
+fn github_reads_are_retried_by_our_policy() {
+    let w = world();
+    w.github.fail("GET", "/runs", 502, 1);
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), GOOD);
+    let reads = w
+        .github
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/runs"))
+        .count();
+    assert_eq!(reads, 2, "the 502 was retried once");
+}
+
+#[test]
 fn github_calls_go_through_the_proxy_from_the_environment() {
     let w = world();
     // `github.invalid` never resolves: only a proxy can reach it. NO_PROXY keeps Coolify
