@@ -677,3 +677,24 @@ fn github_calls_go_through_the_proxy_from_the_environment() {
     assert_eq!(run.output("to"), GOOD);
     assert!(!w.github.calls().is_empty());
 }
+
+#[test]
+fn https_github_calls_tunnel_through_https_proxy() {
+    let w = world();
+    let proxy = sandbox::proxy::ProxyRecorder::start().unwrap();
+    let run = rollback(&w)
+        .env("GITHUB_API_URL", "https://github.invalid")
+        .env("HTTPS_PROXY", &proxy.url())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .run();
+    // The recorder refuses the tunnel: what matters is that it was asked for one.
+    run.assert_exit(3);
+    assert!(
+        proxy
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("CONNECT github.invalid:443")),
+        "{:?}",
+        proxy.lines()
+    );
+}
