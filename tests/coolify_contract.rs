@@ -266,7 +266,7 @@ async fn exercise(coolify: &Coolify) {
     c.application(APP).await.unwrap();
     let plan = |target, image_tag: Option<&str>, timeout| Plan {
         target,
-        image_tag: image_tag.map(str::to_owned),
+        image_tag: image_tag.map(|t| shipguard::coolify::ImageTag::parse(t).unwrap()),
         force: false,
         wait: true,
         timeout,
@@ -320,7 +320,8 @@ async fn exercise(coolify: &Coolify) {
     // Documented failures.
     assert!(c.deployment("nosuchdeployment").await.is_err());
     assert!(c.application("nosuchapp").await.is_err());
-    assert!(c.set_image_tag("nosuchapp", "x").await.is_err());
+    let x = shipguard::coolify::ImageTag::parse("x").unwrap();
+    assert!(c.set_image_tag("nosuchapp", &x).await.is_err());
     assert!(
         c.deploy(&Target::Apps(vec!["nosuchapp".into()]), false)
             .await

@@ -180,7 +180,7 @@ impl Client {
 
     /// `PATCH /applications/{uuid}` with `docker_registry_image_tag`; applies to the next
     /// deployment (never `instant_deploy`, which hides the deployment UUID).
-    pub async fn set_image_tag(&self, uuid: &str, tag: &str) -> anyhow::Result<()> {
+    pub async fn set_image_tag(&self, uuid: &str, tag: &super::ImageTag) -> anyhow::Result<()> {
         let url = self.url(&["applications", uuid], &[]);
         let body = json!({ "docker_registry_image_tag": tag });
         let _: Value = self

@@ -3,12 +3,14 @@
 
 pub mod client;
 pub mod error;
+pub mod image_tag;
 pub mod model;
 pub mod rollout;
 pub mod version;
 
 pub use client::{Client, Target};
 pub use error::ApiError;
+pub use image_tag::ImageTag;
 pub use model::{Application, Deployment, DeploymentStatus, LogEntry};
 pub use rollout::{Outcome, Plan, Rollout, Tracked};
 pub use version::{Feature, Version};

@@ -241,22 +241,6 @@ pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<String
     (items, messages)
 }
 
-/// The tag rule of `PATCH /applications/{uuid}` since v4.1.2 (`ValidationPatterns`):
-/// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn check_image_tag(tag: &str) -> Result<(), String> {
-    let mut chars = tag.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if tag.len() > 128 || !first_ok || !rest_ok {
-        return Err(format!(
-            "{tag:?} is not a Docker image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,15 +277,5 @@ mod tests {
         }));
         assert_eq!(items[0].deployment_uuid.as_deref(), Some("d"));
         assert_eq!(messages.len(), 1);
-    }
-
-    #[test]
-    fn image_tags_follow_coolify_rules() {
-        for good in ["main-abc1234", "1.2.3", "_x", "sha256-abc"] {
-            assert!(check_image_tag(good).is_ok(), "{good}");
-        }
-        for bad in ["", "-x", ".x", "a b", "a/b", "a:b", &"x".repeat(129)] {
-            assert!(check_image_tag(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -16,7 +16,7 @@ use super::version::Feature;
 pub struct Plan {
     pub target: Target,
     /// PATCH `docker_registry_image_tag` on every app first (apps only).
-    pub image_tag: Option<String>,
+    pub image_tag: Option<super::ImageTag>,
     /// Bypass Coolify's dedupe; implied by `image_tag` (the commit stays `HEAD`).
     pub force: bool,
     pub wait: bool,

@@ -55,7 +55,7 @@ pub struct Cli {
     /// How a commit becomes an image tag: {sha}, {short_sha}, {branch}. Default {sha}.
     #[arg(long)]
     pub image_tag_template: Option<String>,
-    /// Roll back to this commit SHA or image tag (a manual dispatch).
+    /// Roll back to this commit (the full 40-digit SHA; a manual dispatch).
     #[arg(long)]
     pub to: Option<String>,
     /// Where good versions come from: workflow-runs (default) or deployments.
@@ -76,6 +76,9 @@ pub struct Cli {
     /// How long the rollback deployment may take. Default 15m.
     #[arg(long)]
     pub deploy_timeout: Option<String>,
+    /// Overall deadline of the run: analysis, GitHub reads, redeploy and verification. Default 15m.
+    #[arg(long)]
+    pub timeout: Option<String>,
     /// Time between deployment status reads. Default 5s.
     #[arg(long)]
     pub poll_interval: Option<String>,

@@ -4,59 +4,65 @@
 use std::time::Duration;
 
 use crate::history::{Candidate, PastRollback};
-use crate::template::same_commit;
 
-/// The newest candidate that is not what runs now and that no rollback ever moved away from
-/// (rolling back twice must go further back, never flip to the bad version again).
+/// The newest candidate that is not what runs now (`running`: 7 to 40 hex digits) and that
+/// no rollback ever moved away from (rolling back twice must go further back, never flip to
+/// the bad version again).
 pub fn choose<'a>(
     candidates: &'a [Candidate],
     running: Option<&str>,
     rollbacks: &[PastRollback],
 ) -> Result<&'a Candidate, String> {
-    let left: Vec<&str> = rollbacks.iter().map(|r| r.from_sha.as_str()).collect();
-    let is_running = |sha: &str| running.is_some_and(|r| same_commit(r, sha));
-    let was_left = |sha: &str| left.iter().any(|l| same_commit(l, sha));
-    if let Some(found) = candidates
-        .iter()
-        .find(|c| !is_running(&c.sha) && !was_left(&c.sha))
-    {
+    let is_running = |c: &Candidate| running.is_some_and(|r| c.sha.starts_with(r));
+    let was_left = |c: &Candidate| {
+        rollbacks
+            .iter()
+            .filter_map(|r| r.from_sha.as_deref())
+            .any(|from| c.sha.starts_with(from))
+    };
+    if let Some(found) = candidates.iter().find(|c| !is_running(c) && !was_left(c)) {
         return Ok(found);
     }
     if candidates.is_empty() {
         return Err("no good version found".to_owned());
     }
-    let running_count = candidates.iter().filter(|c| is_running(&c.sha)).count();
-    let left_count = candidates.iter().filter(|c| was_left(&c.sha)).count();
+    let running_count = candidates.iter().filter(|c| is_running(c)).count();
+    let left_count = candidates.iter().filter(|c| was_left(c)).count();
     Err(format!(
         "all {} good versions found are excluded: {running_count} is the version running now, {left_count} a rollback moved away from",
         candidates.len()
     ))
 }
 
-/// The rollback inside `cooldown`, if any: no second rollback within it.
+/// The rollback inside `cooldown`, if any: no second rollback within it. A record whose time
+/// is in the future (clock skew) or unreadable counts as recent: the guard fails closed.
 pub fn in_cooldown(rollbacks: &[PastRollback], cooldown: Duration) -> Option<&PastRollback> {
-    rollbacks
-        .iter()
-        .find(|r| r.age.is_some_and(|age| age < cooldown))
+    rollbacks.iter().find(|r| r.age.within(cooldown))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shipguard::commit::CommitSha;
+    use shipguard::timestamp::Age;
 
-    fn candidate(sha: &str) -> Candidate {
+    fn candidate(digit: &str) -> Candidate {
         Candidate {
-            sha: sha.repeat(40 / sha.len()),
+            sha: CommitSha::parse(&digit.repeat(40)).unwrap(),
             evidence: String::new(),
         }
     }
 
-    fn rollback(from: &str, to: &str, minutes: u64) -> PastRollback {
+    fn rollback(from: &str, to: &str, age: Age) -> PastRollback {
         PastRollback {
-            from_sha: from.repeat(40 / from.len()),
-            to_sha: to.repeat(40 / to.len()),
-            age: Some(Duration::from_secs(minutes * 60)),
+            from_sha: Some(from.repeat(40)),
+            to_sha: Some(to.repeat(40)),
+            age,
         }
+    }
+
+    fn minutes(m: u64) -> Age {
+        Age::Ago(Duration::from_secs(m * 60))
     }
 
     #[test]
@@ -64,13 +70,19 @@ mod tests {
         let candidates = [candidate("c"), candidate("b"), candidate("a")];
         let running = "c".repeat(40);
         assert_eq!(
-            choose(&candidates, Some(&running[..7]), &[]).unwrap().sha,
+            choose(&candidates, Some(&running[..7]), &[])
+                .unwrap()
+                .sha
+                .as_str(),
             "b".repeat(40)
         );
         // After rolling back from b, b is never chosen again: go further back.
-        let history = [rollback("b", "a", 5)];
+        let history = [rollback("b", "a", minutes(5))];
         assert_eq!(
-            choose(&candidates, Some(&running), &history).unwrap().sha,
+            choose(&candidates, Some(&running), &history)
+                .unwrap()
+                .sha
+                .as_str(),
             "a".repeat(40)
         );
     }
@@ -84,9 +96,11 @@ mod tests {
     }
 
     #[test]
-    fn cooldown_sees_only_recent_rollbacks() {
-        let history = [rollback("b", "a", 30)];
-        assert!(in_cooldown(&history, Duration::from_secs(15 * 60)).is_none());
-        assert!(in_cooldown(&history, Duration::from_secs(60 * 60)).is_some());
+    fn cooldown_sees_recent_future_and_unreadable_rollbacks() {
+        let window = Duration::from_secs(15 * 60);
+        assert!(in_cooldown(&[rollback("b", "a", minutes(30))], window).is_none());
+        assert!(in_cooldown(&[rollback("b", "a", minutes(5))], window).is_some());
+        assert!(in_cooldown(&[rollback("b", "a", Age::Future)], window).is_some());
+        assert!(in_cooldown(&[rollback("b", "a", Age::Unknown)], window).is_some());
     }
 }

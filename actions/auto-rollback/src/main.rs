@@ -14,6 +14,7 @@ mod settings;
 mod template;
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use shipguard::exit::Code;
 use shipguard::gha::{Annotation, Format, Level};
@@ -24,33 +25,89 @@ use crate::cli::Cli;
 use crate::report::{Reason, Report};
 use crate::settings::Settings;
 
+/// The alert after the deadline (or an error) gets this long on its own.
+const ALERT_GRACE: Duration = Duration::from_secs(30);
+
 fn main() -> ExitCode {
     tool::main("auto-rollback", env!("CARGO_PKG_VERSION"), run)
 }
 
 async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
+    let deadline = Instant::now() + settings.timeout;
     let mut report = Report::new(ctx.version, &settings.environment, settings.dry_run);
-    rollback::run(&settings, ctx, &mut report).await?;
+    // One absolute deadline over every phase; whatever happens after the analysis, the
+    // outputs, the summary and the alert are still written.
+    let outcome = tokio::time::timeout_at(
+        deadline.into(),
+        rollback::run(&settings, ctx, &mut report, deadline),
+    )
+    .await;
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => {
+            let line = ctx
+                .actions
+                .scrub(&format!("{err:#}"))
+                .replace(['\r', '\n'], " ");
+            report.end(
+                Reason::Error,
+                format!("could not roll back while {}: {line}", report.phase),
+            );
+            Some(err)
+        }
+        Err(_) => {
+            let done = if report.rolled_back {
+                "the rollback was deployed but not verified"
+            } else {
+                "nothing was deployed by this run unless the redeploy had started"
+            };
+            report.end(
+                Reason::Timeout,
+                format!(
+                    "the {} timeout passed while {}; {done}",
+                    shipguard::duration::human(settings.timeout),
+                    report.phase
+                ),
+            );
+            if let Some(id) = report.github_deployment_id {
+                rollback::abandon(&settings, ctx, id).await;
+            }
+            None
+        }
+    };
     let alert_worthy = report.rolled_back || report.reason.still_unhealthy();
     if alert_worthy
         && !settings.dry_run
         && let Some(webhook) = &settings.slack_webhook
     {
-        let policy = RetryPolicy::new(&ctx.env);
-        alert::send(
+        let policy = RetryPolicy {
+            deadline: ALERT_GRACE,
+            ..RetryPolicy::new(&ctx.env)
+        };
+        let sent = alert::send(
             &settings.http,
             &policy,
             webhook,
             &report,
             settings.run_url.as_deref(),
             &ctx.actions,
-        )
-        .await;
+        );
+        if tokio::time::timeout(ALERT_GRACE, sent).await.is_err() {
+            ctx.actions.annotate(Annotation::new(
+                Level::Warning,
+                "slack-failed",
+                "the Slack alert was not sent within 30s",
+            ));
+        }
     }
     let json = serde_json::to_string(&report)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary())?;
+    if let Some(err) = error {
+        // tool::main prints the one `error:` line and its annotation, and exits 2 or 3.
+        return Err(err);
+    }
     if report.reason.still_unhealthy() {
         ctx.actions.annotate(Annotation::new(
             Level::Error,

@@ -21,6 +21,12 @@ pub enum Reason {
     DeploymentInProgress,
     DeployFailed,
     VerificationFailed,
+    /// What runs now does not map to a commit: nothing is guessed.
+    UnknownRunningVersion,
+    /// The overall `timeout` passed.
+    Timeout,
+    /// GitHub or Coolify failed after the service was judged unhealthy.
+    Error,
 }
 
 impl Reason {
@@ -34,6 +40,9 @@ impl Reason {
             Self::DeploymentInProgress => "deployment-in-progress",
             Self::DeployFailed => "deploy-failed",
             Self::VerificationFailed => "verification-failed",
+            Self::UnknownRunningVersion => "unknown-running-version",
+            Self::Timeout => "timeout",
+            Self::Error => "error",
         }
     }
 
@@ -46,6 +55,9 @@ impl Reason {
                 | Self::DeploymentInProgress
                 | Self::DeployFailed
                 | Self::VerificationFailed
+                | Self::UnknownRunningVersion
+                | Self::Timeout
+                | Self::Error
         )
     }
 }
@@ -78,6 +90,11 @@ pub struct Report {
     pub to_tag: Option<String>,
     /// Why the target qualified.
     pub target_evidence: Option<String>,
+    /// History entries that were not candidates, with why (the first 20).
+    pub not_candidates: Vec<String>,
+    pub not_candidates_total: usize,
+    /// The phase running now (or when the run ended).
+    pub phase: &'static str,
     pub analysis: Vec<UrlReport>,
     pub verification: Vec<UrlReport>,
     pub deploy: Option<Rollout>,
@@ -105,6 +122,9 @@ impl Report {
             to_sha: None,
             to_tag: None,
             target_evidence: None,
+            not_candidates: Vec::new(),
+            not_candidates_total: 0,
+            phase: "start",
             analysis: Vec::new(),
             verification: Vec::new(),
             deploy: None,
@@ -207,6 +227,12 @@ impl Report {
         if let Some(evidence) = &self.target_evidence {
             rows.push(vec!["Why that target".to_owned(), evidence.clone()]);
         }
+        if self.not_candidates_total > 0 {
+            rows.push(vec![
+                "Not candidates".to_owned(),
+                self.not_candidates_total.to_string(),
+            ]);
+        }
         rows.push(vec!["Rolled back".to_owned(), flag(Some(self.rolled_back))]);
         rows.push(vec!["Verified".to_owned(), flag(self.verified)]);
         s.table(&["", ""], &rows);
@@ -230,6 +256,15 @@ impl Report {
                 })
                 .collect();
             s.table(&["URL", "Verdict", "Last status", "Why"], &rows);
+        }
+        if !self.not_candidates.is_empty() {
+            s.heading(4, "Not candidates");
+            let rows: Vec<Vec<String>> = self
+                .not_candidates
+                .iter()
+                .map(|why| vec![why.clone()])
+                .collect();
+            s.table(&["Passed over, and why"], &rows);
         }
         let spans: Vec<Span> = self
             .phases

@@ -1,12 +1,14 @@
 //! One run, in order: analysis → what runs now → guards (deployment in progress, cooldown)
 //! → target (failing closed) → dry run stops here → record on GitHub → redeploy → verify.
-//! Every early stop ends the report with a reason; errors are operational (exit 3).
+//! Every early stop ends the report with a reason; errors are operational (exit 3). Every
+//! phase ends by `deadline`; main.rs stops the whole run there too.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use shipguard::coolify::{self, Client, Outcome, Plan, Target};
+use shipguard::commit::CommitRef;
+use shipguard::coolify::{self, Client, ImageTag, Outcome, Plan, Target};
 use shipguard::gha::{Annotation, Level};
 use shipguard::github::{GitHub, NewDeployment};
 use shipguard::http::RetryPolicy;
@@ -16,18 +18,28 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::decide;
-use crate::history::{self, Candidate, ROLLBACK_KIND};
+use crate::history::{self, ROLLBACK_KIND};
 use crate::report::{Reason, Report};
 use crate::settings::{Settings, Source};
 
-pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> anyhow::Result<()> {
+pub async fn run(
+    settings: &Settings,
+    ctx: &Context,
+    report: &mut Report,
+    deadline: Instant,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let at = || started.elapsed().as_secs_f64();
+    let left = || deadline.saturating_duration_since(Instant::now());
     let actions = &ctx.actions;
 
     // 1. Analysis (skipped for a manual `to`: a person or a failed health check decided).
-    let manual = matches!(settings.source, Source::Manual(_));
-    if !manual {
+    let manual = match &settings.source {
+        Source::Manual(manual) => Some(manual.clone()),
+        _ => None,
+    };
+    if manual.is_none() {
+        report.phase = "analysis";
         let t0 = at();
         let results = probe(ctx, &settings.analysis, &settings.urls, "Analysis").await;
         report.set_analysis(&results);
@@ -42,25 +54,27 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         ));
     }
 
-    // 2. What runs now.
+    // 2. What runs now: a valid image tag, and the commit the template says it was built from.
+    report.phase = "reading Coolify";
     let mut client = Client::new(
         settings.http.clone(),
         &settings.coolify_url,
         settings.coolify_token.clone(),
         RetryPolicy {
             // A full deploy queue answers `Retry-After: 60`: wait within the deploy budget.
-            deadline: settings.deploy_timeout,
+            deadline: settings.deploy_timeout.min(left()),
             ..RetryPolicy::new(&ctx.env)
         },
     );
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
     let app = client.application(&settings.apps[0]).await?;
-    let running_tag = app.docker_registry_image_tag.filter(|t| !t.is_empty());
-    report.from_tag = running_tag.clone();
+    let raw_tag = app.docker_registry_image_tag.unwrap_or_default();
+    let running_tag = ImageTag::parse(&raw_tag).ok();
+    report.from_tag = running_tag.as_ref().map(ToString::to_string);
     report.from_sha = running_tag
-        .as_deref()
-        .and_then(|t| settings.template.commit_of(t, &settings.branch));
+        .as_ref()
+        .and_then(|t| settings.template.commit_of(t.as_str(), &settings.branch));
 
     // 3. Guards.
     for app in &settings.apps {
@@ -76,25 +90,52 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
             return Ok(());
         }
     }
+    // Never guess what runs now: a rollback record always names where it came from.
+    if report.from_sha.is_none() && (manual.is_none() || running_tag.is_none()) {
+        let shown: String = raw_tag.chars().take(140).collect();
+        let fix = if running_tag.is_some() {
+            format!(
+                "set `image-tag-template` to how your images are tagged (now {:?}, which would make e.g. {:?}), or roll back by hand with `to: <commit sha>`",
+                settings.template.as_str(),
+                sample_tag(settings)
+            )
+        } else {
+            "deploy a commit's image tag with coolify-deploy (`image-tag`) so the running version is known".to_owned()
+        };
+        report.end(
+            Reason::UnknownRunningVersion,
+            format!(
+                "unhealthy, but the image tag {shown:?} of app {} does not map to a commit through `image-tag-template`: {fix}; nothing was deployed",
+                settings.apps[0]
+            ),
+        );
+        return Ok(());
+    }
     let github = match &settings.github {
-        Some(access) => Some(GitHub::new(access, &ctx.user_agent())?),
+        Some(access) => Some(
+            GitHub::new(access, &ctx.user_agent(), RetryPolicy::new(&ctx.env))?
+                .with_deadline(deadline),
+        ),
         None => None,
     };
+    report.phase = "reading GitHub history";
     let rollbacks = match &github {
         Some(gh) => history::rollbacks(gh, &settings.environment).await?,
         None => Vec::new(),
     };
-    if !manual && let Some(recent) = decide::in_cooldown(&rollbacks, settings.cooldown) {
-        let ago = recent
-            .age
-            .map(shipguard::duration::human)
-            .unwrap_or_default();
+    if manual.is_none()
+        && let Some(recent) = decide::in_cooldown(&rollbacks, settings.cooldown)
+    {
+        let when = match recent.age.known() {
+            Some(age) => format!("{} ago", shipguard::duration::human(age)),
+            None => "at a time that is in the future or unreadable (counted as recent)".to_owned(),
+        };
         report.end(
             Reason::Cooldown,
             format!(
-                "unhealthy, but a rollback ({} → {}) happened {ago} ago, inside the {} cooldown: not rolling back again",
-                short(&recent.from_sha),
-                short(&recent.to_sha),
+                "unhealthy, but a rollback ({} → {}) happened {when}, inside the {} cooldown: not rolling back again",
+                short(recent.from_sha.as_deref()),
+                short(recent.to_sha.as_deref()),
                 shipguard::duration::human(settings.cooldown)
             ),
         );
@@ -102,38 +143,64 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
     }
 
     // 4. Target, failing closed.
-    let candidates = match (&settings.source, &github) {
-        (Source::Manual(to), _) => vec![manual_candidate(settings, to)?],
+    let found = match (&settings.source, &github) {
+        (Source::Manual(_), _) => history::Found::default(),
         (Source::WorkflowRuns { workflow }, Some(gh)) => {
-            history::from_runs(gh, workflow, &settings.branch).await?
+            let repository = settings
+                .github
+                .as_ref()
+                .map(|a| a.repository.as_str())
+                .unwrap_or_default();
+            history::from_runs(gh, workflow, repository, &settings.branch).await?
         }
         (Source::Deployments, Some(gh)) => {
             history::from_deployments(gh, &settings.environment).await?
         }
         // Settings require GitHub for every source but a manual one.
-        (_, None) => Vec::new(),
+        (_, None) => history::Found::default(),
     };
-    let running = report.from_sha.clone().or(running_tag.clone());
-    let chosen = match decide::choose(&candidates, running.as_deref(), &rollbacks) {
-        Ok(chosen) => chosen.clone(),
-        Err(why) => {
-            report.end(
-                Reason::NoTarget,
-                format!("unhealthy, and nothing to roll back to: {why}; nothing was deployed"),
-            );
-            return Ok(());
-        }
+    report.not_candidates = found.rejected.clone();
+    report.not_candidates_total = found.rejected_total;
+    let chosen = match manual {
+        Some(manual) => Chosen {
+            commit: manual.commit,
+            tag: manual.tag,
+            evidence: "chosen by hand (`to`)".to_owned(),
+        },
+        None => match decide::choose(&found.candidates, report.from_sha.as_deref(), &rollbacks) {
+            Ok(candidate) => Chosen {
+                commit: CommitRef::from(&candidate.sha),
+                tag: settings
+                    .template
+                    .render(&candidate.sha, &settings.branch)
+                    .map_err(|why| shipguard::env::invalid("image-tag-template", &why))?,
+                evidence: candidate.evidence.clone(),
+            },
+            Err(why) => {
+                let passed_over = match found.rejected_total {
+                    0 => String::new(),
+                    n => format!(" ({n} history entries were not candidates; see the report)"),
+                };
+                report.end(
+                    Reason::NoTarget,
+                    format!(
+                        "unhealthy, and nothing to roll back to: {why}{passed_over}; nothing was deployed"
+                    ),
+                );
+                return Ok(());
+            }
+        },
     };
-    let to_tag = target_tag(settings, &chosen.sha);
-    if running_tag.as_deref() == Some(to_tag.as_str()) {
+    let to_tag = chosen.tag.clone();
+    if running_tag.as_ref() == Some(&to_tag) {
         report.end(
             Reason::NoTarget,
             format!("unhealthy, and the target {to_tag} is what runs now; nothing was deployed"),
         );
         return Ok(());
     }
-    report.to_sha = is_sha(&chosen.sha).then(|| chosen.sha.clone());
-    report.to_tag = Some(to_tag.clone());
+    report.to_sha = Some(chosen.commit.to_string());
+    report.to_tag = Some(to_tag.to_string());
     report.target_evidence = Some(chosen.evidence.clone());
 
     // 5. Dry run: the whole decision, nothing changed.
@@ -152,8 +219,9 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
     }
 
     // 6. Record first, so a concurrent or later run sees this rollback (cooldown, exclusions).
+    report.phase = "recording on GitHub";
     let record = match &github {
-        Some(gh) => Some(record(gh, settings, report, actions).await?),
+        Some(gh) => Some(record(gh, settings, report, &chosen, actions).await?),
         None => None,
     };
     report.github_deployment_id = record;
@@ -164,13 +232,14 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         report.to(),
         chosen.evidence
     ));
+    report.phase = "redeploy";
     let t0 = at();
     let plan = Plan {
         target: Target::Apps(settings.apps.clone()),
         image_tag: Some(to_tag),
         force: true,
         wait: true,
-        timeout: settings.deploy_timeout,
+        timeout: settings.deploy_timeout.min(left()),
         poll_interval: settings.poll_interval,
         cancel_on_timeout: true,
     };
@@ -220,11 +289,15 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         return Ok(());
     }
 
-    // 7. Verify.
+    // 7. Verify, within what is left of the deadline.
+    report.phase = "verification";
     let t0 = at();
-    let results = probe(ctx, &settings.verification, &settings.urls, "Verification").await;
+    let mut verification = settings.verification.clone();
+    verification.timing.timeout = verification.timing.timeout.min(left());
+    let results = probe(ctx, &verification, &settings.urls, "Verification").await;
     report.set_verification(&results);
     report.phases.push(("verification".into(), t0, at()));
+    report.phase = "recording on GitHub";
     if report.verified == Some(true) {
         finish_record(
             &github,
@@ -263,40 +336,44 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
     Ok(())
 }
 
-/// A manual `to`: a commit SHA (rendered through the template) or an image tag as is.
-fn manual_candidate(settings: &Settings, to: &str) -> anyhow::Result<Candidate> {
-    let to = to.trim();
-    let sha = if is_sha(to) {
-        to.to_ascii_lowercase()
-    } else if let Some(sha) = settings.template.commit_of(to, &settings.branch) {
-        sha
-    } else {
-        shipguard::coolify::model::check_image_tag(to)
-            .map_err(|why| shipguard::env::invalid("to", &why))?;
-        to.to_owned()
+/// What will be deployed, and the commit it is.
+struct Chosen {
+    commit: CommitRef,
+    tag: ImageTag,
+    evidence: String,
+}
+
+/// What the template makes of an example commit, for the fix hint.
+fn sample_tag(settings: &Settings) -> String {
+    shipguard::commit::CommitSha::parse("0123456789abcdef0123456789abcdef01234567")
+        .ok()
+        .and_then(|sha| settings.template.render(&sha, &settings.branch).ok())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// The first seven digits of a commit named in a record, or `?`.
+fn short(sha: Option<&str>) -> String {
+    sha.map_or_else(|| "?".to_owned(), |s| s.chars().take(7).collect())
+}
+
+/// After the deadline passed mid-rollback: the record says `error` (within 10 s).
+pub async fn abandon(settings: &Settings, ctx: &Context, id: u64) {
+    let Some(access) = &settings.github else {
+        return;
     };
-    Ok(Candidate {
-        sha,
-        evidence: "chosen by hand (`to`)".to_owned(),
-    })
-}
-
-/// The image tag to deploy for a candidate: a SHA goes through the template, a tag as is.
-fn target_tag(settings: &Settings, sha_or_tag: &str) -> String {
-    if is_sha(sha_or_tag) {
-        settings.template.render(sha_or_tag, &settings.branch)
-    } else {
-        sha_or_tag.to_owned()
-    }
-}
-
-fn is_sha(text: &str) -> bool {
-    (7..=40).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The first seven characters; payloads come from GitHub, so never slice bytes.
-fn short(sha: &str) -> String {
-    sha.chars().take(7).collect()
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let github = GitHub::new(access, &ctx.user_agent(), RetryPolicy::new(&ctx.env))
+        .map(|gh| gh.with_deadline(deadline))
+        .ok();
+    finish_record(
+        &github,
+        Some(id),
+        "error",
+        "auto-rollback ran out of time",
+        &ctx.actions,
+    )
+    .await;
 }
 
 /// The rollback's GitHub Deployment, for the target commit, marked in_progress; its payload
@@ -305,15 +382,12 @@ async fn record(
     github: &GitHub,
     settings: &Settings,
     report: &Report,
+    chosen: &Chosen,
     actions: &shipguard::gha::Actions,
 ) -> anyhow::Result<u64> {
-    let sha = report
-        .to_sha
-        .clone()
-        .unwrap_or_else(|| report.to_tag.clone().unwrap_or_default());
     let deployment = github
         .create_deployment(&NewDeployment {
-            sha,
+            sha: chosen.commit.clone(),
             environment: settings.environment.clone(),
             description: format!("auto-rollback from {} to {}", report.from(), report.to()),
             payload: json!({

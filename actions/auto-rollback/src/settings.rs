@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
+use shipguard::commit::{CommitRef, CommitSha};
+use shipguard::coolify::ImageTag;
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
 use shipguard::github::Access;
@@ -21,12 +23,19 @@ use crate::template::TagTemplate;
 /// Where good versions come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// `to`: a SHA or an image tag chosen by a person.
-    Manual(String),
+    /// `to`: a version chosen by a person.
+    Manual(Manual),
     WorkflowRuns {
         workflow: String,
     },
     Deployments,
+}
+
+/// A manual target: the image tag to deploy and the commit it was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manual {
+    pub commit: CommitRef,
+    pub tag: ImageTag,
 }
 
 pub struct Settings {
@@ -46,6 +55,8 @@ pub struct Settings {
     pub cooldown: Duration,
     pub deploy_timeout: Duration,
     pub poll_interval: Duration,
+    /// The whole run (analysis, GitHub reads, redeploy, verification) ends by then.
+    pub timeout: Duration,
     pub dry_run: bool,
     pub fail_on_rollback: bool,
     /// `None` only with a manual `to`: no cooldown state and no record then.
@@ -105,7 +116,9 @@ impl Settings {
             Duration::from_secs(15 * 60),
         )?;
         let poll_interval = duration("poll-interval", cli.poll_interval, Duration::from_secs(5))?;
+        let timeout = duration("timeout", cli.timeout, Duration::from_secs(15 * 60))?;
         for (name, value) in [
+            ("timeout", timeout),
             ("interval", interval),
             ("request-timeout", request_timeout),
             ("verify-timeout", verify_timeout),
@@ -140,7 +153,21 @@ impl Settings {
             .setting("image-tag-template", cli.image_tag_template)
             .parse(TagTemplate::parse)?
             .unwrap_or_else(TagTemplate::full_sha);
-        let to = env.setting("to", cli.to).optional();
+        let branch = env
+            .setting("branch", cli.branch)
+            .optional()
+            .unwrap_or_else(|| "main".to_owned());
+        template.check(&branch).map_err(|why| {
+            invalid(
+                "image-tag-template",
+                &format!("on branch {branch:?}: {why}"),
+            )
+        })?;
+        let to = env
+            .setting("to", cli.to)
+            .optional()
+            .map(|to| manual_target(&to, &template, &branch))
+            .transpose()?;
         let source = match (
             to,
             env.setting("source", cli.source)
@@ -151,14 +178,10 @@ impl Settings {
             (None, _) => Source::WorkflowRuns {
                 workflow: env
                     .setting("workflow", cli.workflow)
-                    .optional()
+                    .parse(workflow_name)?
                     .unwrap_or_else(|| "deploy.yml".to_owned()),
             },
         };
-        let branch = env
-            .setting("branch", cli.branch)
-            .optional()
-            .unwrap_or_else(|| "main".to_owned());
         let environment = env
             .setting("environment", cli.environment)
             .optional()
@@ -241,11 +264,64 @@ impl Settings {
             cooldown,
             deploy_timeout,
             poll_interval,
+            timeout,
             dry_run,
             fail_on_rollback,
             github,
             slack_webhook,
             run_url: env.run_url(),
         })
+    }
+}
+
+/// `to`: a full commit SHA (its image tag from the template), or an image tag the template
+/// maps back to a commit (`main-1a2b3c4` for `main-{short_sha}`, as coolify-deploy's
+/// `previous-image-tags` output gives it).
+fn manual_target(raw: &str, template: &TagTemplate, branch: &str) -> anyhow::Result<Manual> {
+    let raw = raw.trim();
+    if let Ok(sha) = CommitSha::parse(raw) {
+        let tag = template
+            .render(&sha, branch)
+            .map_err(|why| invalid("image-tag-template", &why))?;
+        return Ok(Manual {
+            commit: CommitRef::from(&sha),
+            tag,
+        });
+    }
+    let tag = ImageTag::parse(raw).ok();
+    let commit = tag
+        .as_ref()
+        .and_then(|t| template.commit_of(t.as_str(), branch))
+        .and_then(|c| CommitRef::parse(&c).ok());
+    match (tag, commit) {
+        (Some(tag), Some(commit)) => Ok(Manual { commit, tag }),
+        _ => {
+            let shown: String = raw.chars().take(60).collect();
+            Err(invalid(
+                "to",
+                &format!(
+                    "{shown:?} is neither a 40-digit commit SHA nor an image tag that `image-tag-template` ({}) maps to a commit",
+                    template.as_str()
+                ),
+            ))
+        }
+    }
+}
+
+/// A workflow file name (`deploy.yml`) or id: it becomes part of an API path.
+fn workflow_name(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let ok = !raw.is_empty()
+        && raw.len() <= 255
+        && !raw.starts_with('.')
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "{raw:?} is not a workflow file name such as `deploy.yml` (or a workflow id)"
+        ))
     }
 }

@@ -1,9 +1,13 @@
 //! `image-tag-template`: how a commit becomes a Docker image tag (`main-{short_sha}`,
 //! `{sha}`, `{branch}-{short_sha}`), and back: which commit an image tag was built from.
 
+use shipguard::commit::CommitSha;
+use shipguard::coolify::ImageTag;
+
 /// A validated template.
 #[derive(Debug, Clone)]
 pub struct TagTemplate {
+    raw: String,
     parts: Vec<Part>,
 }
 
@@ -19,6 +23,7 @@ impl TagTemplate {
     /// `{sha}`: the default, the image tag is the full commit SHA.
     pub fn full_sha() -> Self {
         Self {
+            raw: "{sha}".to_owned(),
             parts: vec![Part::Sha],
         }
     }
@@ -57,23 +62,38 @@ impl TagTemplate {
                 "{raw:?} must contain exactly one {{sha}} or {{short_sha}}"
             ));
         }
-        let template = Self { parts };
-        let sample = template.render(&"0".repeat(40), "main");
-        shipguard::coolify::model::check_image_tag(&sample)?;
+        let template = Self {
+            raw: raw.trim().to_owned(),
+            parts,
+        };
+        template.check("main")?;
         Ok(template)
     }
 
-    /// The image tag of `sha` built on `branch`.
-    pub fn render(&self, sha: &str, branch: &str) -> String {
-        self.parts
+    /// Whether every commit renders to a valid Docker image tag on `branch`.
+    pub fn check(&self, branch: &str) -> Result<(), String> {
+        let sample = CommitSha::parse(&"0".repeat(40))?;
+        self.render(&sample, branch).map(drop)
+    }
+
+    /// The image tag of `sha` built on `branch`, checked against Docker's tag grammar.
+    pub fn render(&self, sha: &CommitSha, branch: &str) -> Result<ImageTag, String> {
+        let text: String = self
+            .parts
             .iter()
             .map(|p| match p {
                 Part::Literal(text) => text.clone(),
-                Part::Sha => sha.to_owned(),
-                Part::ShortSha => sha.chars().take(7).collect(),
+                Part::Sha => sha.as_str().to_owned(),
+                Part::ShortSha => sha.short().to_owned(),
                 Part::Branch => branch_tag(branch),
             })
-            .collect()
+            .collect();
+        ImageTag::parse(&text)
+    }
+
+    /// The template as given, for messages.
+    pub fn as_str(&self) -> &str {
+        &self.raw
     }
 
     /// The commit (full, or the 7+ hex digits of `{short_sha}`) an image tag stands for.
@@ -114,12 +134,6 @@ fn branch_tag(branch: &str) -> String {
         .collect()
 }
 
-/// True when a full SHA and a possibly short one name the same commit.
-pub fn same_commit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
-    a.len() >= 7 && b.len() >= 7 && (a.starts_with(&b) || b.starts_with(&a))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +143,12 @@ mod tests {
     #[test]
     fn renders_and_reads_back() {
         let t = TagTemplate::parse("{branch}-{short_sha}").unwrap();
-        assert_eq!(t.render(SHA, "feature/x"), "feature-x-0123456");
+        let sha = CommitSha::parse(SHA).unwrap();
+        assert_eq!(
+            t.render(&sha, "feature/x").unwrap().as_str(),
+            "feature-x-0123456"
+        );
+        assert!(t.render(&sha, &"b".repeat(130)).is_err());
         assert_eq!(
             t.commit_of("feature-x-0123456", "feature/x").as_deref(),
             Some("0123456")
@@ -141,8 +160,6 @@ mod tests {
             Some(SHA)
         );
         assert_eq!(t.commit_of("sha-0123456", "main"), None);
-        assert!(same_commit(SHA, "0123456"));
-        assert!(!same_commit(SHA, "0123457"));
     }
 
     #[test]

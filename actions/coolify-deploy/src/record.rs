@@ -5,6 +5,7 @@
 use serde_json::Value;
 use shipguard::gha::{Actions, Annotation, Level};
 use shipguard::github::{GitHub, NewDeployment};
+use shipguard::http::RetryPolicy;
 
 use crate::settings::Record;
 
@@ -29,15 +30,16 @@ impl Recorder {
     pub async fn start(
         record: &Record,
         user_agent: &str,
+        policy: RetryPolicy,
         payload: Value,
         description: &str,
         actions: &Actions,
     ) -> Option<Self> {
         let attempt = async {
-            let github = GitHub::new(&record.access, user_agent)?;
+            let github = GitHub::new(&record.access, user_agent, policy)?;
             let deployment = github
                 .create_deployment(&NewDeployment {
-                    sha: record.sha.clone(),
+                    sha: (&record.sha).into(),
                     environment: record.environment.clone(),
                     description: description.to_owned(),
                     payload,

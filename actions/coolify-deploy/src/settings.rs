@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shipguard::coolify::model::check_image_tag;
+use shipguard::coolify::ImageTag;
 use shipguard::coolify::{Plan, Target};
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
@@ -34,7 +34,7 @@ pub enum Mode {
 /// Where and how to record a GitHub Deployment.
 pub struct Record {
     pub access: Access,
-    pub sha: String,
+    pub sha: shipguard::commit::CommitSha,
     pub environment: String,
     pub environment_url: Option<String>,
     /// The workflow run, linked from the deployment status.
@@ -64,7 +64,7 @@ impl Settings {
         let force = env.setting("force", cli.force).bool()?.unwrap_or(false);
         let image_tag = env
             .setting("image-tag", cli.image_tag)
-            .parse(|raw| check_image_tag(raw).map(|()| raw.to_owned()))?;
+            .parse(ImageTag::parse)?;
         let mut options = ClientOptions::new(ctx.user_agent());
         options.json_api = true;
         if let Some(value) = env.setting("ca-cert", cli.ca_cert).optional() {
@@ -97,7 +97,7 @@ impl Settings {
                 mode: Mode::Webhook {
                     url,
                     image,
-                    tag: image_tag,
+                    tag: image_tag.as_ref().map(ToString::to_string),
                     force,
                 },
                 record,
@@ -205,8 +205,11 @@ fn record(
     let sha = env
         .var(vars::GITHUB_SHA)
         .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets"))?
-        .to_owned();
+        .ok_or_else(|| {
+            usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
+        })?;
+    let sha = shipguard::commit::CommitSha::parse(sha.trim())
+        .map_err(|why| usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}")))?;
     let environment_url = env
         .setting("environment-url", environment_url.clone())
         .optional()

