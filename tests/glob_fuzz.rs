@@ -42,7 +42,10 @@ fn judged(pattern: &str) -> Result<(), TestCaseError> {
             }
             Err(why) => {
                 prop_assert!(!why.is_empty() && !why.contains('\n'), "{why:?}");
-                prop_assert!(why.len() < 200, "the reason does not echo the pattern: {why}");
+                prop_assert!(
+                    why.len() < 200,
+                    "the reason does not echo the pattern: {why}"
+                );
             }
         }
     }

@@ -38,13 +38,27 @@ pub fn compile(pattern: &str, literal_separator: bool) -> Result<Matcher, String
     let glob = GlobBuilder::new(pattern)
         .literal_separator(literal_separator)
         .build()
-        .map_err(|err| format!("is not a valid glob: {}", err.kind()))?;
+        // globset quotes the offending characters raw (a newline among them).
+        .map_err(|err| format!("is not a valid glob: {}", visible(&err.kind().to_string())))?;
     GlobSetBuilder::new()
         .add(glob)
         .build()
         .map(Matcher)
         // The error would quote the whole generated regex; the reason is enough.
         .map_err(|_| "is too complex to match; simplify it".to_owned())
+}
+
+/// Control characters escaped, so a message stays on one line.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A pattern quoted for a one-line error, cut short when it is long.
@@ -143,6 +157,11 @@ mod tests {
     fn syntax_errors_are_described() {
         let err = compile("{a,b", true).unwrap_err();
         assert!(err.starts_with("is not a valid glob"), "{err}");
+        let err = compile("[--\n", true).unwrap_err();
+        assert!(
+            err.starts_with("is not a valid glob") && !err.contains('\n'),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -112,7 +112,8 @@ impl Source {
                 .filter_map(|(at, _)| u32::try_from(at).ok())
                 .collect()
         });
-        let before = newlines.partition_point(|at| usize::try_from(*at).is_ok_and(|at| at < offset));
+        let before =
+            newlines.partition_point(|at| usize::try_from(*at).is_ok_and(|at| at < offset));
         u32::try_from(before + 1).ok()
     }
 
@@ -322,6 +323,21 @@ mod tests {
         assert_eq!(f.line_of(&["devDependencies", "ms"]), Some(3));
         assert_eq!(f.line_of(&["dependencies", "nope"]), None);
         assert_eq!(f.line_of(&["name", "x"]), None);
+    }
+
+    #[test]
+    fn every_key_of_a_large_object_gets_its_own_line_from_one_scan() {
+        let members: Vec<String> = (0..500)
+            .map(|i| format!("  \"k{i}\": {{\"v\": {i}}}"))
+            .collect();
+        let f = file(&format!("{{\"a\": {{\n{}\n}}}}", members.join(",\n")));
+        for i in (0..500).rev() {
+            let key = format!("k{i}");
+            assert_eq!(f.line_of(&["a", &key]), Some(i + 2));
+            assert_eq!(f.line_of(&["a", &key, "v"]), Some(i + 2));
+        }
+        assert_eq!(f.line_of(&["a", "k500"]), None);
+        assert_eq!(f.line_of(&["a", "k1", "v", "x"]), None);
     }
 
     #[test]

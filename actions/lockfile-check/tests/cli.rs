@@ -620,7 +620,10 @@ fn a_brace_bomb_in_families_is_a_usage_error() {
         (30_000, "globs over 1024 bytes are refused"),
     ] {
         let run = on_fixture("in-sync")
-            .input("families", &format!("@tiptap/*\n@x/{}", nested_braces(depth)))
+            .input(
+                "families",
+                &format!("@tiptap/*\n@x/{}", nested_braces(depth)),
+            )
             .run();
         assert_eq!(run.code, Some(2), "{depth}: {}", run.everything());
         run.assert_one_error_line();
@@ -654,7 +657,10 @@ fn hostile_repo(repo: &Path, missing: usize, invalid: usize) {
         json!({"version": "1.0.0", "dependencies": leaves}),
     );
     for i in 0..invalid {
-        packages.insert(format!("node_modules/leaf-{i}"), json!({"version": "1.0.0"}));
+        packages.insert(
+            format!("node_modules/leaf-{i}"),
+            json!({"version": "1.0.0"}),
+        );
     }
     let manifest = json!({"name": "hostile", "version": "1.0.0", "dependencies": deps});
     let lock = json!({"name": "hostile", "lockfileVersion": 3, "packages": packages});
