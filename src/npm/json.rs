@@ -32,8 +32,11 @@ struct KeyIndex {
     newlines: OnceLock<Vec<u32>>,
     /// By the offset of an object's `{`: its members' names → (offset of the key, offset
     /// of its value). Each object is scanned at most once.
-    objects: Mutex<HashMap<usize, HashMap<String, (usize, usize)>>>,
+    objects: Mutex<HashMap<usize, Members>>,
 }
+
+/// An object's members: name → (offset of the key, offset of its value).
+type Members = HashMap<String, (usize, usize)>;
 
 impl Source {
     /// Reads `rel` under `root` (size-limited, UTF-8, without a byte-order mark, as npm
@@ -213,7 +216,7 @@ impl<'a> Scanner<'a> {
 
     /// At an object's `{`: each member's name (decoded) → the offsets of its key and its
     /// value; the first of duplicate names wins. A surprise ends the scan with what it has.
-    fn members(mut self) -> HashMap<String, (usize, usize)> {
+    fn members(mut self) -> Members {
         let mut members = HashMap::new();
         self.pos += 1;
         loop {
