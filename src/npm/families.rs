@@ -3,28 +3,29 @@
 
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobMatcher};
 use nodejs_semver::Version;
 
 use super::finding::Finding;
+use super::glob::{self, Matcher};
 use super::manifest::SECTIONS;
 use super::project::Project;
 
 pub struct Family {
     pub pattern: String,
-    matcher: GlobMatcher,
+    matcher: Matcher,
 }
 
 /// Compiles family globs; a bad one is described for the caller's usage error.
 pub fn parse(patterns: &[String]) -> Result<Vec<Family>, String> {
+    glob::check_count(patterns.len(), "the list")?;
     patterns
         .iter()
         .map(|pattern| {
-            let glob = Glob::new(pattern)
-                .map_err(|err| format!("{pattern:?} is not a valid glob: {}", err.kind()))?;
+            let matcher = glob::compile(pattern, false)
+                .map_err(|why| format!("{} {why}", glob::shown(pattern)))?;
             Ok(Family {
                 pattern: pattern.clone(),
-                matcher: glob.compile_matcher(),
+                matcher,
             })
         })
         .collect()

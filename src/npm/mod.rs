@@ -6,6 +6,7 @@ pub mod check;
 pub mod drift;
 pub mod families;
 pub mod finding;
+pub mod glob;
 pub mod json;
 pub mod lock;
 pub mod manifest;

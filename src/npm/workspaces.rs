@@ -5,8 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
-
+use super::glob::{self, Matcher};
 use crate::exit::usage;
 
 /// Deeper than any real monorepo; a walk past it is a loop or a mistake.
@@ -16,6 +15,7 @@ const MAX_FOLDERS: usize = 100_000;
 
 /// Workspace folders (relative, `/`-separated), sorted.
 pub fn expand(root: &Path, patterns: &[String]) -> anyhow::Result<Vec<String>> {
+    glob::check_count(patterns.len(), "package.json `workspaces`").map_err(usage)?;
     let mut include = Vec::new();
     let mut exclude = Vec::new();
     for raw in patterns {
@@ -70,27 +70,27 @@ fn normalise(pattern: &str, raw: &str) -> anyhow::Result<String> {
         .trim_start_matches("./")
         .trim_end_matches('/');
     if trimmed.is_empty() {
-        return Err(usage(format!("workspace pattern {raw:?} is empty")));
+        return Err(usage(format!(
+            "workspace pattern {} is empty",
+            glob::shown(raw)
+        )));
     }
     if trimmed.starts_with('/') || trimmed.contains('\\') || trimmed.split('/').any(|s| s == "..") {
         return Err(usage(format!(
-            "workspace pattern {raw:?} leaves the repository; lockfile-check only reads inside `path`"
+            "workspace pattern {} leaves the repository; lockfile-check only reads inside `path`",
+            glob::shown(raw)
         )));
     }
     Ok(trimmed.to_owned())
 }
 
-fn compile(pattern: &str, raw: &str) -> anyhow::Result<GlobMatcher> {
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map(|g: Glob| g.compile_matcher())
-        .map_err(|err| {
-            usage(format!(
-                "workspace pattern {raw:?} is not a valid glob: {}",
-                err.kind()
-            ))
-        })
+fn compile(pattern: &str, raw: &str) -> anyhow::Result<Matcher> {
+    glob::compile(pattern, true).map_err(|why| {
+        usage(format!(
+            "workspace pattern {} in package.json `workspaces` {why}",
+            glob::shown(raw)
+        ))
+    })
 }
 
 /// The leading segments without glob characters: where the walk starts.
@@ -113,7 +113,7 @@ fn segments(path: &str) -> usize {
 struct Walk<'a> {
     root: &'a Path,
     pattern: &'a str,
-    matcher: &'a GlobMatcher,
+    matcher: &'a Matcher,
     found: &'a mut BTreeSet<String>,
     budget: &'a mut usize,
     /// Canonical folders on the current path, to see a symlink loop.

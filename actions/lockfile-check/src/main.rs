@@ -16,6 +16,10 @@ use crate::cli::Cli;
 use crate::report::Report;
 use crate::settings::Settings;
 
+/// GitHub shows 10 error annotations per step; past this many a log line per problem is
+/// noise (a hostile lock can hold 100,000), and the report holds every one.
+const MAX_ANNOTATIONS: usize = 1000;
+
 fn main() -> ExitCode {
     tool::main("lockfile-check", env!("CARGO_PKG_VERSION"), run)
 }
@@ -29,7 +33,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         settings.path.display().to_string(),
         outcome,
     );
-    for finding in &report.problems {
+    let annotated = report.problems.len().min(MAX_ANNOTATIONS);
+    for finding in &report.problems[..annotated] {
         let file = ctx
             .actions
             .workspace_path(&settings.path.join(&finding.file));
@@ -38,6 +43,17 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             annotation = annotation.at(file, line, None);
         }
         ctx.actions.annotate(annotation);
+    }
+    if annotated < report.problems.len() {
+        ctx.actions.annotate(Annotation::new(
+            Level::Notice,
+            "lockfile-check",
+            format!(
+                "{} more problems are not annotated one by one; the `report` output lists all {}",
+                report.problems.len() - annotated,
+                report.problems.len()
+            ),
+        ));
     }
     for note in &report.notes {
         ctx.actions.annotate(Annotation::new(

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shipguard::gha::Summary;
-use shipguard::gha::summary::{cell, inline};
+use shipguard::gha::summary::{LIMIT, inline};
 use shipguard::npm::Finding;
 use shipguard::npm::check::Outcome;
 
@@ -74,7 +74,25 @@ impl<'a> Report<'a> {
             self.mode, self.lockfile_version
         ));
         if !self.problems.is_empty() {
-            let rows: Vec<Vec<String>> = self.problems.iter().map(row).collect();
+            // Rows past the 1 MiB summary limit would only be cut off again: stop building
+            // them there (escaping only lengthens a row, so its raw length is a lower bound).
+            let mut room = LIMIT;
+            let rows: Vec<Vec<String>> = self
+                .problems
+                .iter()
+                .map(row)
+                .take_while(|row| {
+                    let len: usize = row.iter().map(String::len).sum();
+                    room.checked_sub(len).map(|left| room = left).is_some()
+                })
+                .collect();
+            if rows.len() < self.problems.len() {
+                summary.paragraph(&format!(
+                    "The first {} of {} problems; the `report` output lists them all.",
+                    rows.len(),
+                    self.problems.len()
+                ));
+            }
             summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
         }
         for note in &self.notes {
@@ -84,15 +102,16 @@ impl<'a> Report<'a> {
     }
 }
 
+/// A table row of raw text (the table escapes every cell).
 fn row(f: &Finding) -> Vec<String> {
     let place = match f.line {
         Some(line) => format!("{}:{line}", f.file),
         None => f.file.clone(),
     };
     vec![
-        cell(&f.message),
-        cell(&format!("{} — {place}", f.scope)),
-        cell(&f.why),
-        cell(&f.fix),
+        f.message.clone(),
+        format!("{} — {place}", f.scope),
+        f.why.clone(),
+        f.fix.clone(),
     ]
 }

@@ -513,6 +513,43 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
             ),
             "`overrides` must be an object",
         ),
+        (
+            "brace bomb in a workspaces entry",
+            write(
+                "package.json",
+                format!(
+                    "{{\"name\": \"shop\", \"workspaces\": [\"packages/*\", \"packages/{}\"]}}",
+                    nested_braces(250)
+                ),
+            ),
+            "workspace pattern \"packages/{{{{",
+        ),
+        (
+            "thousands of nested braces in a workspaces entry",
+            write(
+                "package.json",
+                format!(
+                    "{{\"name\": \"shop\", \"workspaces\": [\"{}\"]}}",
+                    nested_braces(50_000)
+                ),
+            ),
+            "bytes long; globs over 1024 bytes are refused",
+        ),
+        (
+            "root package.json a symlink out of the repository",
+            Box::new(|repo: &Path| link_out(repo, "package.json")),
+            "package.json leads outside `path`",
+        ),
+        (
+            "package-lock.json a symlink out of the repository",
+            Box::new(|repo: &Path| link_out(repo, "package-lock.json")),
+            "package-lock.json leads outside `path`",
+        ),
+        (
+            "a workspace's package.json a symlink out of the repository",
+            Box::new(|repo: &Path| link_out(repo, "packages/web/package.json")),
+            "packages/web/package.json leads outside `path`",
+        ),
     ];
     assert!(cases.len() >= 15);
     for (what, setup, expected) in &cases {
@@ -549,4 +586,151 @@ fn bad_settings_are_usage_errors() {
         run.assert_one_error_line();
         assert!(run.stderr.contains(expected), "{input}: {}", run.stderr);
     }
+}
+
+/// `{{{…a…}}}`, `depth` braces deep.
+fn nested_braces(depth: usize) -> String {
+    format!("{}a{}", "{".repeat(depth), "}".repeat(depth))
+}
+
+/// Moves `rel` out of the repository (next to it, in the run's folder, still a valid file
+/// that would otherwise be judged) and leaves a symlink to it in its place.
+fn link_out(repo: &Path, rel: &str) {
+    let outside = repo.parent().unwrap().join("outside").join(rel);
+    std::fs::create_dir_all(outside.parent().unwrap()).unwrap();
+    std::fs::rename(repo.join(rel), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join(rel)).unwrap();
+}
+
+#[test]
+fn a_symlink_that_stays_inside_the_repository_is_read() {
+    let run = on_fixture("in-sync");
+    let repo = run.dir().join("repo");
+    std::fs::rename(repo.join("package-lock.json"), repo.join("lock.json")).unwrap();
+    std::os::unix::fs::symlink("lock.json", repo.join("package-lock.json")).unwrap();
+    let run = run.run();
+    run.assert_exit(0);
+}
+
+#[test]
+fn a_brace_bomb_in_families_is_a_usage_error() {
+    for (depth, expected) in [
+        (250, "nests braces 250 deep; at most 8 levels are allowed"),
+        // 60 kB: environment strings stop at 128 KiB.
+        (30_000, "globs over 1024 bytes are refused"),
+    ] {
+        let run = on_fixture("in-sync")
+            .input(
+                "families",
+                &format!("@tiptap/*\n@x/{}", nested_braces(depth)),
+            )
+            .run();
+        assert_eq!(run.code, Some(2), "{depth}: {}", run.everything());
+        run.assert_one_error_line();
+        assert!(
+            run.stderr.contains("invalid input `families`") && run.stderr.contains(expected),
+            "{depth}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.len() < 1000, "the pattern is not echoed whole");
+    }
+}
+
+/// A package.json asking for `missing` dependencies the lock lacks, and one locked package
+/// whose `invalid` dependencies are all locked at a version outside their range.
+fn hostile_repo(repo: &Path, missing: usize, invalid: usize) {
+    use serde_json::{Map, Value, json};
+    let mut deps: Map<String, Value> = (0..missing)
+        .map(|i| (format!("dep-{i}"), json!("^1.0.0")))
+        .collect();
+    deps.insert("hub".into(), json!("^1.0.0"));
+    let leaves: Map<String, Value> = (0..invalid)
+        .map(|i| (format!("leaf-{i}"), json!("^2.0.0")))
+        .collect();
+    let mut packages = Map::new();
+    packages.insert(
+        String::new(),
+        json!({"name": "hostile", "version": "1.0.0", "dependencies": {"hub": "^1.0.0"}}),
+    );
+    packages.insert(
+        "node_modules/hub".into(),
+        json!({"version": "1.0.0", "dependencies": leaves}),
+    );
+    for i in 0..invalid {
+        packages.insert(
+            format!("node_modules/leaf-{i}"),
+            json!({"version": "1.0.0"}),
+        );
+    }
+    let manifest = json!({"name": "hostile", "version": "1.0.0", "dependencies": deps});
+    let lock = json!({"name": "hostile", "lockfileVersion": 3, "packages": packages});
+    std::fs::create_dir_all(repo).unwrap();
+    for (name, value) in [("package.json", manifest), ("package-lock.json", lock)] {
+        std::fs::write(
+            repo.join(name),
+            serde_json::to_string_pretty(&value).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
+    let (missing, invalid) = (90_000, 10_000);
+    let run = ToolRun::new(BIN)
+        .input("path", "repo")
+        // Only a guard against a hang; bench/lockfile-check-hostile.sh measures the speed.
+        .limit(std::time::Duration::from_secs(900));
+    let repo = run.dir().join("repo");
+    hostile_repo(&repo, missing, invalid);
+    let manifest = std::fs::read_to_string(repo.join("package.json")).unwrap();
+    let lock = std::fs::read_to_string(repo.join("package-lock.json")).unwrap();
+    let run = run.run();
+    run.assert_exit(1);
+    assert_eq!(run.output("problems"), (missing + invalid).to_string());
+    let report = run.report();
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), missing + invalid);
+    // Lines come from the index, not a rescan: spot-check both files at their ends.
+    let line_in = |text: &str, needle: &str| {
+        let at = text.lines().position(|l| l.contains(needle));
+        u64::try_from(at.unwrap_or_else(|| panic!("no {needle} in the files")) + 1).unwrap()
+    };
+    let find = |package: &str| {
+        problems
+            .iter()
+            .find(|p| p["package"] == package)
+            .unwrap_or_else(|| panic!("no finding for {package}"))
+    };
+    let last_dep = find(&format!("dep-{}", missing - 1));
+    assert_eq!(last_dep["code"], "lockfile-missing");
+    assert_eq!(last_dep["file"], "package.json");
+    assert_eq!(
+        last_dep["line"],
+        line_in(&manifest, &format!("\"dep-{}\"", missing - 1))
+    );
+    let last_leaf = find(&format!("leaf-{}", invalid - 1));
+    assert_eq!(last_leaf["code"], "lockfile-invalid");
+    assert_eq!(last_leaf["file"], "package-lock.json");
+    assert_eq!(
+        last_leaf["line"],
+        line_in(&lock, &format!("\"leaf-{}\": \"^2.0.0\"", invalid - 1))
+    );
+    // Bounded: 1,000 annotations and a notice for the rest; the summary under 1 MiB.
+    assert_eq!(annotations(&run).len(), 1000);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} more problems are not annotated one by one",
+            missing + invalid - 1000
+        )),
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(2000)..]
+    );
+    assert!(run.summary.len() < 1 << 20);
+    assert!(
+        run.summary
+            .contains("problems; the `report` output lists them all"),
+        "{}",
+        &run.summary[..2000]
+    );
 }
