@@ -64,7 +64,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let mut summary = Summary::new();
             summary.heading(3, &format!("✅ coolify-deploy: {line}"));
             ctx.actions.write_summary(&summary)?;
-            println!("{line}");
+            ctx.actions.print(&line)?;
             Ok(Code::Success)
         }
         Mode::Coolify { url, token, plan } => {
@@ -190,8 +190,8 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
         ));
     }
     match ctx.actions.format() {
-        Format::Json => println!("{}", ctx.actions.scrub(&json)),
-        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
     }
     Ok(if ok { Code::Success } else { Code::Negative })
 }
