@@ -50,7 +50,10 @@ where
         Ok(cli) => cli,
         Err(err) => return clap_exit(&err),
     };
-    let format = match resolve_format(&env, cli.common().format.clone()) {
+    let format = match env
+        .check_inputs()
+        .and_then(|()| resolve_format(&env, cli.common().format.clone()))
+    {
         Ok(format) => format,
         Err(err) => {
             print_fatal(&Actions::new(&env, Format::Human), tool, &err);
