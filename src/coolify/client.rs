@@ -60,12 +60,13 @@ impl Client {
         &self.base
     }
 
-    /// A link to a deployment from its `deployment_url` path.
+    /// A link to a deployment from its `deployment_url` path: on the Coolify server only
+    /// (the path comes from the server and could name another host), and without the user
+    /// info of the URL the user gave (links are printed and stored).
     pub fn link(&self, path: &str) -> Option<String> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .ok()
-            .map(String::from)
+        let link = self.base.join(path.trim_start_matches('/')).ok()?;
+        (link.origin() == self.base.origin())
+            .then(|| crate::redact::without_credentials(&link).into())
     }
 
     /// The server version, read once (`GET /version`, plain text, needs `read`).

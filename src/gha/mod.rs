@@ -101,6 +101,31 @@ impl Actions {
         }
     }
 
+    /// Masks every secret part of a URL ([`crate::redact::url_secret_parts`]).
+    pub fn mask_url(&mut self, url: &url::Url) {
+        for part in crate::redact::url_secret_parts(url) {
+            self.mask(&part);
+        }
+    }
+
+    /// Masks a URL given as a secret: whole, and each part a server might echo alone.
+    pub fn mask_secret_url(&mut self, raw: &str) {
+        self.mask(raw);
+        if let Ok(url) = url::Url::parse(raw.trim()) {
+            for part in crate::redact::secret_url_parts(&url) {
+                self.mask(&part);
+            }
+        }
+    }
+
+    /// Masks a header value whole and word by word ([`crate::redact::header_value_words`]).
+    pub fn mask_header_value(&mut self, value: &str) {
+        self.mask(value);
+        for word in crate::redact::header_value_words(value) {
+            self.mask(word);
+        }
+    }
+
     /// Text with every known secret replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
         self.scrubber.scrub(text)
