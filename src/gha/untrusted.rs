@@ -49,6 +49,12 @@ impl Untrusted {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Parts joined by `separator`, still untrusted (e.g. log lines into one block).
+    pub fn joined(parts: &[Untrusted], separator: &str) -> Self {
+        let raw: Vec<&str> = parts.iter().map(Untrusted::as_raw).collect();
+        Self(raw.join(separator))
+    }
 }
 
 impl From<String> for Untrusted {

@@ -56,7 +56,10 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
     let app = client.application(&settings.apps[0]).await?;
-    let running_tag = app.docker_registry_image_tag.filter(|t| !t.is_empty());
+    let running_tag = app
+        .docker_registry_image_tag
+        .map(shipguard::gha::Untrusted::into_raw)
+        .filter(|t| !t.is_empty());
     report.from_tag = running_tag.clone();
     report.from_sha = running_tag
         .as_deref()
@@ -175,8 +178,7 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         cancel_on_timeout: true,
     };
     let log = |t: &coolify::Tracked| {
-        let name = t.app_name.as_deref().unwrap_or(&t.app);
-        actions.log(&format!("{name}: deployment {}", t.status));
+        actions.log(&format!("{}: deployment {}", t.name(), t.status));
     };
     let rollout = {
         let _group = actions.group("Redeploying");
