@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shipguard::gha::Summary;
-use shipguard::gha::summary::{cell, inline};
+use shipguard::gha::summary::{code, inline};
 use shipguard::npm::Finding;
 use shipguard::npm::check::Outcome;
 
@@ -62,12 +62,12 @@ impl<'a> Report<'a> {
         let icon = if self.in_sync { "✅" } else { "❌" };
         summary.heading(
             3,
-            &format!("{icon} lockfile-check: {}", inline(&self.verdict_line())),
+            &format!("{icon} lockfile-check: {}", self.verdict_line()),
         );
         let written = self
             .package_manager
             .as_deref()
-            .map(|pm| format!(", root declares `{}`", inline(pm)))
+            .map(|pm| format!(", root declares {}", code(pm)))
             .unwrap_or_default();
         summary.paragraph(&format!(
             "Mode `{}`, lockfileVersion {}{written}.",
@@ -84,15 +84,16 @@ impl<'a> Report<'a> {
     }
 }
 
+/// Raw text: `Summary::table` escapes each cell, once.
 fn row(f: &Finding) -> Vec<String> {
     let place = match f.line {
         Some(line) => format!("{}:{line}", f.file),
         None => f.file.clone(),
     };
     vec![
-        cell(&f.message),
-        cell(&format!("{} — {place}", f.scope)),
-        cell(&f.why),
-        cell(&f.fix),
+        f.message.clone(),
+        format!("{} — {place}", f.scope),
+        f.why.clone(),
+        f.fix.clone(),
     ]
 }

@@ -332,6 +332,18 @@ fn a_closed_stdout_ends_the_tool_quietly() {
 }
 
 #[test]
+fn the_summary_escapes_a_package_name_once() {
+    let run = on_fixture("in-sync");
+    edit(&run, "packages/web/package.json", |pkg| {
+        pkg["dependencies"]["@scope/a_b|c"] = "^1.0.0".into();
+    });
+    let run = run.run();
+    run.assert_exit(1);
+    assert!(run.summary.contains("@scope/a\\_b\\|c"), "{}", run.summary);
+    assert!(!run.summary.contains("\\\\"), "doubled backslashes:\n{}", run.summary);
+}
+
+#[test]
 fn json_and_human_formats() {
     let run = on_fixture("dep-added").input("format", "json").run();
     run.assert_exit(1);

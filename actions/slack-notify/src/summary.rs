@@ -1,6 +1,6 @@
 //! The step summary: what was sent (or would be, in a dry run), where, and the exact JSON.
 
-use shipguard::gha::summary::{Summary, inline};
+use shipguard::gha::summary::Summary;
 use shipguard::slack::{Delivered, Transport};
 
 use crate::settings::Settings;
@@ -39,7 +39,7 @@ pub fn render(settings: &Settings, delivered: Option<&Delivered>, error: Option<
     let mut json = Summary::new();
     json.code_block(&serde_json::to_string_pretty(&settings.payload).unwrap_or_default());
     s.details(
-        &format!("Payload JSON ({})", inline(&settings.headline)),
+        &format!("Payload JSON ({})", settings.headline),
         &json,
     );
     s
