@@ -372,7 +372,10 @@ mod tests {
         use std::ffi::OsString;
         use std::os::unix::ffi::OsStringExt as _;
         let e = Env::from_os([
-            (OsString::from("INPUT_LOCKFILE_PATH"), OsString::from_vec(vec![b'a', 0xff])),
+            (
+                OsString::from("INPUT_LOCKFILE_PATH"),
+                OsString::from_vec(vec![b'a', 0xff]),
+            ),
             (OsString::from("OTHER"), OsString::from_vec(vec![0xfe])),
             (OsString::from("INPUT_OK"), OsString::from("yes")),
         ]);

@@ -122,7 +122,10 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
 /// One `error:` line, and in Actions one `::error` annotation, secrets scrubbed.
 pub fn print_fatal(actions: &Actions, tool: &str, err: &anyhow::Error) {
     let message = actions.scrub(&format!("{err:#}"));
-    eprintln!("{}", crate::gha::untrusted::safe_line(&format!("error: {message}")));
+    eprintln!(
+        "{}",
+        crate::gha::untrusted::safe_line(&format!("error: {message}"))
+    );
     if actions.format() == Format::Github {
         actions.annotate(Annotation::new(
             Level::Error,

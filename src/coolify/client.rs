@@ -330,7 +330,11 @@ mod tests {
             client.link("/project/p/deployment/d").as_deref(),
             Some("https://c.example.com/coolify/project/p/deployment/d")
         );
-        for hostile in ["//evil.example/x", "https://evil.example/x", "https://u:p@c.example.com/"] {
+        for hostile in [
+            "//evil.example/x",
+            "https://evil.example/x",
+            "https://u:p@c.example.com/",
+        ] {
             let link = client.link(hostile);
             assert!(
                 link.as_deref()

@@ -166,7 +166,10 @@ mod tests {
             None,
         );
         let text = e.to_string();
-        assert!(!text.contains("::error::") && !text.contains("##[") && !text.contains('\n'), "{text}");
+        assert!(
+            !text.contains("::error::") && !text.contains("##[") && !text.contains('\n'),
+            "{text}"
+        );
         let e = ApiError::from_body("GET", 404, "<html>\n</html>", None);
         assert!(e.to_string().contains("(not JSON)") && e.to_string().contains("coolify-url"));
         let e = ApiError::from_body("POST /deploy", 429, "{}", Some(Duration::from_secs(60)));

@@ -296,7 +296,10 @@ mod tests {
             "message": ["Application a deployment queued."],
             "details": [{"resource_uuid": "a", "deployment_uuid": "d"}]
         }));
-        assert_eq!(items[0].deployment_uuid.as_ref().map(Untrusted::as_raw), Some("d"));
+        assert_eq!(
+            items[0].deployment_uuid.as_ref().map(Untrusted::as_raw),
+            Some("d")
+        );
         assert_eq!(messages.len(), 1);
     }
 

@@ -117,7 +117,6 @@ pub fn stop_token() -> String {
     (0..32).map(|_| rng.alphanumeric()).collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

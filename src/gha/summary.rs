@@ -217,7 +217,8 @@ mod tests {
     fn a_package_name_is_escaped_exactly_once_per_target() {
         let name = "@scope/a_b|c";
         let mut s = Summary::new();
-        s.heading(3, name).table(&["Package"], &[vec![name.to_owned()]]);
+        s.heading(3, name)
+            .table(&["Package"], &[vec![name.to_owned()]]);
         let text = s.render();
         assert_eq!(
             text,

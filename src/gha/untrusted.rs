@@ -268,7 +268,10 @@ mod tests {
         for value in HOSTILE {
             let shown = Untrusted::from(*value).to_string();
             assert!(commands_run(&shown).is_empty(), "{value:?} -> {shown:?}");
-            assert!(!shown.contains(['\n', '\r', '\u{200b}', '\u{1b}']), "{shown:?}");
+            assert!(
+                !shown.contains(['\n', '\r', '\u{200b}', '\u{1b}']),
+                "{shown:?}"
+            );
         }
         assert_eq!(neutralise("::error::x"), "%3A:error:%3Ax");
         assert_eq!(neutralise("##[error]v"), "##%5Berror]v");
@@ -280,7 +283,10 @@ mod tests {
     #[test]
     fn the_model_sees_real_commands() {
         // The model must be able to fail: raw hostile text does run commands.
-        for value in HOSTILE.iter().filter(|v| !v.contains(['\u{200b}', '\u{1b}'])) {
+        for value in HOSTILE
+            .iter()
+            .filter(|v| !v.contains(['\u{200b}', '\u{1b}']))
+        {
             if value.contains("::") || value.contains("##[") {
                 assert!(!commands_run(value).is_empty(), "{value:?}");
             }

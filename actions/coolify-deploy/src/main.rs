@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 use shipguard::coolify::{self, Client, Outcome, Tracked, version};
 use shipguard::exit::Code;
+use shipguard::gha::Untrusted;
 use shipguard::gha::{Annotation, Format, Level, Summary};
 use shipguard::http::RetryPolicy;
-use shipguard::gha::Untrusted;
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
@@ -86,7 +86,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let actions = ctx.actions.clone();
             let observe = move |t: &Tracked| {
                 let name = t.name();
-                let uuid = t.deployment_uuid.as_ref().map_or("-".to_owned(), ToString::to_string);
+                let uuid = t
+                    .deployment_uuid
+                    .as_ref()
+                    .map_or("-".to_owned(), ToString::to_string);
                 let note = t
                     .note
                     .as_deref()

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
-use shipguard::gha::{Summary, Untrusted};
 use shipguard::gha::summary::{Span, inline, timeline};
+use shipguard::gha::{Summary, Untrusted};
 
 #[derive(Debug, Serialize)]
 pub struct Report {

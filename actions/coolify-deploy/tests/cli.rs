@@ -347,10 +347,15 @@ fn the_token_is_never_printed() {
 fn a_password_in_the_coolify_url_stays_out_of_links_and_logs() {
     const PASSWORD: &str = "SENTINEL-url-password-61c0";
     let coolify = sandbox();
-    let url = coolify.url().replacen("://", &format!("://u:{PASSWORD}@"), 1);
+    let url = coolify
+        .url()
+        .replacen("://", &format!("://u:{PASSWORD}@"), 1);
     let run = deploy(&coolify).input("coolify-url", &url).run();
     run.assert_exit(0);
-    let link = run.report()["deployments"][0]["link"].as_str().unwrap_or_default().to_owned();
+    let link = run.report()["deployments"][0]["link"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(link.contains("/deployment/"), "a link is shown: {link:?}");
     assert!(!link.contains('@'), "{link}");
     assert!(run.summary.contains("/deployment/"), "{}", run.summary);
@@ -360,7 +365,11 @@ fn a_password_in_the_coolify_url_stays_out_of_links_and_logs() {
         .filter(|l| l.contains(PASSWORD) && !l.starts_with("::add-mask::"))
         .collect();
     assert_eq!(leaks, Vec::<&str>::new(), "{everything}");
-    assert!(run.stderr.contains(&format!("::add-mask::{PASSWORD}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("::add-mask::{PASSWORD}")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

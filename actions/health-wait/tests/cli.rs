@@ -440,7 +440,10 @@ fn a_server_echoing_only_the_token_after_bearer_leaks_nothing() {
         json!({"error": format!("bad token {TOKEN}"), "token": TOKEN}),
     )]));
     let run = health_wait(&app.url("/health"))
-        .input("headers", &format!("X-Trace: 1\nAuthorization: Bearer {TOKEN}"))
+        .input(
+            "headers",
+            &format!("X-Trace: 1\nAuthorization: Bearer {TOKEN}"),
+        )
         .input("timeout", "300ms")
         .run();
     run.assert_exit(1);
@@ -450,7 +453,11 @@ fn a_server_echoing_only_the_token_after_bearer_leaks_nothing() {
     assert_eq!(leaks(&run.report().to_string(), TOKEN), Vec::<&str>::new());
     let first_mask = run.stderr.find(&format!("::add-mask::{TOKEN}\n"));
     let first_probe = run.stderr.find("health").unwrap_or(usize::MAX);
-    assert!(first_mask.is_some_and(|m| m < first_probe), "{}", run.stderr);
+    assert!(
+        first_mask.is_some_and(|m| m < first_probe),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -467,7 +474,11 @@ fn a_malformed_header_line_is_named_by_number_not_text() {
             .run();
         assert_eq!(run.code, Some(2), "{bad:?}: {}", run.stderr);
         assert!(run.stderr.contains("line 2"), "{}", run.stderr);
-        assert_eq!(leaks(&run.everything(), SECRET), Vec::<&str>::new(), "{bad:?}");
+        assert_eq!(
+            leaks(&run.everything(), SECRET),
+            Vec::<&str>::new(),
+            "{bad:?}"
+        );
     }
 }
 
@@ -480,7 +491,11 @@ fn a_url_that_does_not_parse_is_not_quoted() {
         let run = ToolRun::new(BIN).input("url", url).run();
         assert_eq!(run.code, Some(2), "{url}: {}", run.stderr);
         assert!(run.stderr.contains("invalid input `url`"), "{}", run.stderr);
-        assert_eq!(leaks(&run.everything(), "SENTINEL"), Vec::<&str>::new(), "{url}");
+        assert_eq!(
+            leaks(&run.everything(), "SENTINEL"),
+            Vec::<&str>::new(),
+            "{url}"
+        );
     }
 }
 

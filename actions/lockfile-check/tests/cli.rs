@@ -326,7 +326,11 @@ fn a_closed_stdout_ends_the_tool_quietly() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{fixture} {format}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{fixture} {format}: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
@@ -340,7 +344,11 @@ fn the_summary_escapes_a_package_name_once() {
     let run = run.run();
     run.assert_exit(1);
     assert!(run.summary.contains("@scope/a\\_b\\|c"), "{}", run.summary);
-    assert!(!run.summary.contains("\\\\"), "doubled backslashes:\n{}", run.summary);
+    assert!(
+        !run.summary.contains("\\\\"),
+        "doubled backslashes:\n{}",
+        run.summary
+    );
 }
 
 #[test]

@@ -38,9 +38,6 @@ pub fn render(settings: &Settings, delivered: Option<&Delivered>, error: Option<
     s.table(&["", ""], &rows);
     let mut json = Summary::new();
     json.code_block(&serde_json::to_string_pretty(&settings.payload).unwrap_or_default());
-    s.details(
-        &format!("Payload JSON ({})", settings.headline),
-        &json,
-    );
+    s.details(&format!("Payload JSON ({})", settings.headline), &json);
     s
 }
