@@ -94,7 +94,9 @@ impl Actions {
     /// Call it before anything derived from the secret could be printed.
     pub fn mask(&mut self, secret: &str) {
         self.scrubber.add(secret);
-        if self.commands() {
+        // The runner masks what it is told to whatever our format (`json` keeps stdout
+        // for JSON; masks go to stderr).
+        if self.commands() || self.in_actions {
             for line in command::add_mask(secret) {
                 Self::emit(&line);
             }

@@ -243,6 +243,12 @@ fn hostile_coolify_text_runs_no_command_in_any_format() {
             run.everything().contains("pwned-log"),
             "{format}: the log is shown"
         );
+        // In Actions the runner is told to mask, whatever the format.
+        assert!(
+            run.stderr.contains(&format!("::add-mask::{TOKEN}")),
+            "{format}: {}",
+            run.stderr
+        );
         if format == "json" {
             let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
             assert!(
