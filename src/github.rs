@@ -113,7 +113,8 @@ pub struct NewDeployment {
 pub struct GitHubError {
     pub what: String,
     pub status: Option<u16>,
-    pub message: String,
+    /// GitHub's words or the transport's: printed neutralised.
+    pub message: crate::gha::Untrusted,
 }
 
 impl fmt::Display for GitHubError {
@@ -121,7 +122,7 @@ impl fmt::Display for GitHubError {
         match self.status {
             Some(status) => write!(
                 f,
-                "{}: GitHub answered HTTP {status} {:?}",
+                "{}: GitHub answered HTTP {status} \"{}\"",
                 self.what, self.message
             )?,
             None => write!(f, "{}: {}", self.what, self.message)?,
@@ -162,7 +163,7 @@ fn github_error(what: &str, err: octocrab::Error) -> anyhow::Error {
     GitHubError {
         what: what.to_owned(),
         status,
-        message,
+        message: message.into(),
     }
     .into()
 }
