@@ -51,16 +51,44 @@ pub enum Split {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+    /// `INPUT_*` variables whose value is not UTF-8: given, but unreadable.
+    not_utf8: Vec<String>,
 }
 
 impl Env {
-    /// Reads the process environment once; variables that are not UTF-8 are skipped.
+    /// Reads the process environment once. Variables that are not UTF-8 are skipped, but an
+    /// `INPUT_*` one is remembered: [`Env::check_inputs`] turns it into a usage error rather
+    /// than letting the input read as "not given".
     #[allow(clippy::disallowed_methods)] // the single sanctioned reader
     pub fn from_process() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
-        Self { vars }
+        Self::from_os(std::env::vars_os())
+    }
+
+    fn from_os(pairs: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>) -> Self {
+        let mut env = Self::default();
+        for (key, value) in pairs {
+            let Ok(key) = key.into_string() else { continue };
+            match value.into_string() {
+                Ok(value) => {
+                    env.vars.insert(key, value);
+                }
+                Err(_) if key.starts_with("INPUT_") => env.not_utf8.push(key),
+                Err(_) => {}
+            }
+        }
+        env
+    }
+
+    /// A usage error naming the first input whose value is not UTF-8. Every tool calls it
+    /// before reading any input, so such an input never passes for "not given".
+    pub fn check_inputs(&self) -> anyhow::Result<()> {
+        match self.not_utf8.first() {
+            Some(var) => {
+                let name = var["INPUT_".len()..].to_lowercase().replace('_', "-");
+                Err(invalid(&name, &format!("the value of {var} is not UTF-8")))
+            }
+            None => Ok(()),
+        }
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
@@ -70,7 +98,10 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Self { vars }
+        Self {
+            vars,
+            not_utf8: Vec::new(),
+        }
     }
 
     /// A variable's value when set and not blank.
@@ -334,6 +365,29 @@ mod tests {
         assert_eq!(e.setting("ok", None).count(1).unwrap(), Some(3));
         let err = e.setting("f", None).choice(&["human", "json"]).unwrap_err();
         assert!(err.to_string().contains("human, json"), "{err}");
+    }
+
+    #[test]
+    fn an_input_that_is_not_utf8_is_a_usage_error() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt as _;
+        let e = Env::from_os([
+            (
+                OsString::from("INPUT_LOCKFILE_PATH"),
+                OsString::from_vec(vec![b'a', 0xff]),
+            ),
+            (OsString::from("OTHER"), OsString::from_vec(vec![0xfe])),
+            (OsString::from("INPUT_OK"), OsString::from("yes")),
+        ]);
+        assert_eq!(e.input("ok"), Some("yes"));
+        let err = e.check_inputs().unwrap_err();
+        assert_eq!(classify(&err), Code::Usage);
+        assert_eq!(
+            err.to_string(),
+            "invalid input `lockfile-path`: the value of INPUT_LOCKFILE_PATH is not UTF-8"
+        );
+        let fine = Env::from_os([(OsString::from("X"), OsString::from_vec(vec![0xff]))]);
+        assert!(fine.check_inputs().is_ok());
     }
 
     #[test]

@@ -190,7 +190,7 @@ pub struct GitHubError {
     pub what: String,
     pub failure: Failure,
     /// GitHub's `message`, or the transport error; untrusted, one line, bounded.
-    pub message: String,
+    pub message: crate::gha::Untrusted,
 }
 
 impl fmt::Display for GitHubError {
@@ -323,7 +323,7 @@ impl GitHub {
             return Err(GitHubError {
                 what: what.to_owned(),
                 failure: Failure::Transport,
-                message: "the deadline passed before GitHub answered".to_owned(),
+                message: "the deadline passed before GitHub answered".into(),
             }
             .into());
         }
@@ -382,7 +382,7 @@ impl GitHub {
                     anyhow::Error::new(GitHubError {
                         what: what.to_owned(),
                         failure: Failure::Transport,
-                        message: one_line(&format!("{e:#}")),
+                        message: one_line(&format!("{e:#}")).into(),
                     })
                 })?;
         read(what, response).await
@@ -520,7 +520,7 @@ fn transport(what: &str, err: &reqwest::Error) -> anyhow::Error {
     GitHubError {
         what: what.to_owned(),
         failure: Failure::Transport,
-        message: http::describe_reqwest(err),
+        message: http::describe_reqwest(err).into(),
     }
     .into()
 }
@@ -537,7 +537,7 @@ async fn read<T: DeserializeOwned>(what: &str, mut response: Response) -> anyhow
                     return Err(GitHubError {
                         what: what.to_owned(),
                         failure: Failure::Transport,
-                        message: format!("the answer is larger than {} MiB", MAX_BODY >> 20),
+                        message: format!("the answer is larger than {} MiB", MAX_BODY >> 20).into(),
                     }
                     .into());
                 }
@@ -552,7 +552,7 @@ async fn read<T: DeserializeOwned>(what: &str, mut response: Response) -> anyhow
             GitHubError {
                 what: what.to_owned(),
                 failure: Failure::Transport,
-                message: format!("unreadable answer: {err}"),
+                message: format!("unreadable answer: {err}").into(),
             }
             .into()
         });
@@ -567,7 +567,7 @@ async fn read<T: DeserializeOwned>(what: &str, mut response: Response) -> anyhow
     Err(GitHubError {
         what: what.to_owned(),
         failure,
-        message,
+        message: message.into(),
     }
     .into())
 }

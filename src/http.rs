@@ -58,10 +58,8 @@ pub fn install_crypto_provider() {
 /// An http(s) URL with a host, from input `name`. Errors never show credentials.
 pub fn parse_url(name: &str, raw: &str) -> anyhow::Result<url::Url> {
     let url = url::Url::parse(raw.trim()).map_err(|err| {
-        invalid(
-            name,
-            &format!("{:?} is not a URL: {err}", without_userinfo(raw)),
-        )
+        // Not quoted: user info (even past a second `@`) and query values may be secrets.
+        invalid(name, &format!("is not a URL: {err}"))
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
@@ -87,14 +85,6 @@ pub fn parse_secret_url(name: &str, secret: &Secret<String>) -> anyhow::Result<S
                 "is not an http(s) URL (its value is not shown: it is a secret)",
             )
         })
-}
-
-/// A URL that did not parse may still hold credentials: show only up to the authority.
-fn without_userinfo(raw: &str) -> String {
-    match raw.split_once('@') {
-        Some((_, rest)) => format!("***@{rest}"),
-        None => raw.to_owned(),
-    }
 }
 
 pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {

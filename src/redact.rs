@@ -69,6 +69,68 @@ pub fn safe_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// The same URL without user info: what a link shown to people may carry.
+pub fn without_credentials(url: &Url) -> Url {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown
+}
+
+/// The parts of any URL that are secrets: the user name and password (as written and
+/// percent-decoded) and the values of secret-looking query keys. Mask them before anything
+/// runs; a server may echo any one of them alone.
+pub fn url_secret_parts(url: &Url) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut push = |raw: &str| {
+        for part in [raw.to_owned(), decoded(raw)] {
+            if !part.trim().is_empty() && !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+    };
+    push(url.username());
+    push(url.password().unwrap_or_default());
+    for (key, value) in url.query_pairs() {
+        let key = key.to_ascii_lowercase();
+        if SECRET_QUERY_KEYS.iter().any(|s| key.contains(s)) {
+            push(&value);
+        }
+    }
+    parts
+}
+
+/// The parts of a URL given as a secret (a webhook): the user info and every query value.
+pub fn secret_url_parts(url: &Url) -> Vec<String> {
+    let mut parts = url_secret_parts(url);
+    for (_, value) in url.query_pairs() {
+        if !value.trim().is_empty() && !parts.iter().any(|p| *p == *value) {
+            parts.push(value.into_owned());
+        }
+    }
+    parts
+}
+
+/// Authentication schemes, which are not secret and would blank every log line that
+/// mentions them if masked.
+const AUTH_SCHEMES: &[&str] = &["basic", "bearer", "digest", "negotiate", "token", "apikey"];
+
+/// Each word of a header value: a server may echo the token after `Bearer ` alone.
+pub fn header_value_words(value: &str) -> impl Iterator<Item = &str> {
+    value.split_whitespace().filter(|word| {
+        !AUTH_SCHEMES
+            .iter()
+            .any(|scheme| word.eq_ignore_ascii_case(scheme))
+    })
+}
+
+fn decoded(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// Known secret values, removed from any text before it is printed or stored.
 #[derive(Debug, Clone, Default)]
 pub struct Scrubber {
@@ -118,6 +180,28 @@ mod tests {
         );
         let plain = Url::parse("http://127.0.0.1:8080/health").unwrap();
         assert_eq!(safe_url(&plain), "http://127.0.0.1:8080/health");
+    }
+
+    #[test]
+    fn every_secret_part_of_a_url_is_named() {
+        let url = Url::parse("https://u%40x:S%2FECRET@c.example.com/a?token=T0K&x=plain").unwrap();
+        assert_eq!(
+            url_secret_parts(&url),
+            ["u%40x", "u@x", "S%2FECRET", "S/ECRET", "T0K"]
+        );
+        assert!(secret_url_parts(&url).contains(&"plain".to_owned()));
+        assert_eq!(
+            without_credentials(&url).as_str(),
+            "https://c.example.com/a?token=T0K&x=plain"
+        );
+        let plain = Url::parse("https://c.example.com/").unwrap();
+        assert!(url_secret_parts(&plain).is_empty());
+    }
+
+    #[test]
+    fn header_words_are_secrets_but_schemes_are_not() {
+        let words: Vec<&str> = header_value_words("Bearer  SENTINEL-1 extra").collect();
+        assert_eq!(words, ["SENTINEL-1", "extra"]);
     }
 
     #[test]

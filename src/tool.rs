@@ -50,7 +50,10 @@ where
         Ok(cli) => cli,
         Err(err) => return clap_exit(&err),
     };
-    let format = match resolve_format(&env, cli.common().format.clone()) {
+    let format = match env
+        .check_inputs()
+        .and_then(|()| resolve_format(&env, cli.common().format.clone()))
+    {
         Ok(format) => format,
         Err(err) => {
             print_fatal(&Actions::new(&env, Format::Human), tool, &err);
@@ -118,10 +121,11 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
 
 /// One `error:` line, and in Actions one `::error` annotation, secrets scrubbed.
 pub fn print_fatal(actions: &Actions, tool: &str, err: &anyhow::Error) {
-    let message = actions
-        .scrub(&format!("{err:#}"))
-        .replace(['\r', '\n'], " ");
-    eprintln!("error: {message}");
+    let message = actions.scrub(&format!("{err:#}"));
+    eprintln!(
+        "{}",
+        crate::gha::untrusted::safe_line(&format!("error: {message}"))
+    );
     if actions.format() == Format::Github {
         actions.annotate(Annotation::new(
             Level::Error,

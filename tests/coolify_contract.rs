@@ -316,7 +316,7 @@ async fn exercise(coolify: &Coolify) {
     let page = c.app_deployments(APP, 0, 2).await.unwrap();
     assert_eq!(page.deployments.len(), 2);
     let done = &page.deployments[1].deployment_uuid;
-    c.cancel(done).await.unwrap(); // 400 "cannot be cancelled": read back
+    c.cancel(done.as_raw()).await.unwrap(); // 400 "cannot be cancelled": read back
     // Documented failures.
     assert!(c.deployment("nosuchdeployment").await.is_err());
     assert!(c.application("nosuchapp").await.is_err());

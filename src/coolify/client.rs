@@ -36,14 +36,17 @@ pub struct Client {
 }
 
 impl Client {
-    /// `base` is the Coolify URL; a trailing `/api/v1` or `/api` is accepted and dropped.
+    /// `base` is the Coolify URL; a trailing `/api/v1` or `/api` is accepted and dropped, and
+    /// so is any user info: Coolify authenticates by the Bearer token alone (reqwest would
+    /// turn user info into a Basic `Authorization` header in its place), and the base URL
+    /// ends up in printed links.
     pub fn new(
         http: reqwest::Client,
         base: &Url,
         token: Secret<String>,
         policy: RetryPolicy,
     ) -> Self {
-        let base = base_url(base);
+        let base = crate::redact::without_credentials(&base_url(base));
         let api = base.join("api/v1/").unwrap_or_else(|_| base.clone());
         Self {
             http,
@@ -60,12 +63,11 @@ impl Client {
         &self.base
     }
 
-    /// A link to a deployment from its `deployment_url` path.
+    /// A link to a deployment from its `deployment_url` path, on the Coolify server only:
+    /// the path comes from the server and could name another host.
     pub fn link(&self, path: &str) -> Option<String> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .ok()
-            .map(String::from)
+        let link = self.base.join(path.trim_start_matches('/')).ok()?;
+        (link.origin() == self.base.origin() && link.password().is_none()).then(|| link.into())
     }
 
     /// The server version, read once (`GET /version`, plain text, needs `read`).
@@ -116,7 +118,8 @@ impl Client {
                 if messages.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({})", messages.join("; "))
+                    let shown: Vec<String> = messages.iter().map(ToString::to_string).collect();
+                    format!(" ({})", shown.join("; "))
                 }
             );
         }
@@ -309,6 +312,34 @@ mod tests {
                 base_url(&Url::parse(given).unwrap()).as_str(),
                 want,
                 "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_stay_on_the_server_and_carry_no_user_info() {
+        let http = crate::http::client(&crate::http::ClientOptions::new("t")).unwrap();
+        let client = Client::new(
+            http,
+            &Url::parse("https://u:SENTINEL@c.example.com/coolify").unwrap(),
+            Secret::new("t".into()),
+            RetryPolicy::new(&crate::env::Env::default()),
+        );
+        assert_eq!(client.base().as_str(), "https://c.example.com/coolify/");
+        assert_eq!(
+            client.link("/project/p/deployment/d").as_deref(),
+            Some("https://c.example.com/coolify/project/p/deployment/d")
+        );
+        for hostile in [
+            "//evil.example/x",
+            "https://evil.example/x",
+            "https://u:p@c.example.com/",
+        ] {
+            let link = client.link(hostile);
+            assert!(
+                link.as_deref()
+                    .is_none_or(|l| l.starts_with("https://c.example.com/coolify/")),
+                "{hostile}: {link:?}"
             );
         }
     }

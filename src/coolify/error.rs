@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::gha::Untrusted;
+
 /// Coolify answered a call with an error status.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -13,9 +15,9 @@ pub struct ApiError {
     pub what: String,
     pub status: u16,
     /// Coolify's `message`, when the body was JSON with one.
-    pub message: Option<String>,
-    /// The 422 field errors, as `field: reason`.
-    pub field_errors: Vec<String>,
+    pub message: Option<Untrusted>,
+    /// The 422 field errors, as `field: reason`; both parts come from the server.
+    pub field_errors: Vec<(Untrusted, Untrusted)>,
     pub retry_after: Option<Duration>,
     /// The body was not JSON (an HTML page: a wrong URL, a proxy, or no `Accept` header).
     pub not_json: bool,
@@ -28,7 +30,7 @@ impl ApiError {
             .as_ref()
             .and_then(|v| v.get("message"))
             .and_then(Value::as_str)
-            .map(|m| one_line(m, 300));
+            .map(|m| Untrusted::new(one_line(m, 300)));
         let field_errors = parsed
             .as_ref()
             .and_then(|v| v.get("errors"))
@@ -47,7 +49,10 @@ impl ApiError {
                             Value::String(one) => one.clone(),
                             other => other.to_string(),
                         };
-                        format!("{field}: {}", one_line(&reasons, 200))
+                        (
+                            Untrusted::new(one_line(field, 100)),
+                            Untrusted::new(one_line(&reasons, 200)),
+                        )
                     })
                     .collect()
             })
@@ -68,7 +73,7 @@ impl ApiError {
 
     /// What to do about it.
     fn hint(&self) -> Option<String> {
-        let message = self.message.as_deref().unwrap_or_default();
+        let message = self.message.as_ref().map_or("", Untrusted::as_raw);
         Some(match self.status {
             401 if message.contains("Invalid token") => "the token's team no longer includes its user; create a new token".to_owned(),
             401 => "the token is invalid, expired or revoked; check the `coolify-token` secret (the whole `<id>|<secret>` string)".to_owned(),
@@ -97,12 +102,17 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: Coolify answered HTTP {}", self.what, self.status)?;
         if let Some(message) = &self.message {
-            write!(f, " {message:?}")?;
+            write!(f, " \"{message}\"")?;
         } else if self.not_json {
             f.write_str(" (not JSON)")?;
         }
         if !self.field_errors.is_empty() {
-            write!(f, " [{}]", self.field_errors.join(", "))?;
+            let fields: Vec<String> = self
+                .field_errors
+                .iter()
+                .map(|(field, reason)| format!("{field}: {reason}"))
+                .collect();
+            write!(f, " [{}]", fields.join(", "))?;
         }
         if let Some(hint) = self.hint() {
             write!(f, ": {hint}")?;
@@ -149,6 +159,17 @@ mod tests {
         );
         assert_eq!(e.field_errors.len(), 2);
         assert!(e.to_string().contains("domains: taken"));
+        let e = ApiError::from_body(
+            "PATCH",
+            422,
+            r###"{"message":"x","errors":{"a\n::error::f":["r"],"##[warning]g":"::e::"}}"###,
+            None,
+        );
+        let text = e.to_string();
+        assert!(
+            !text.contains("::error::") && !text.contains("##[") && !text.contains('\n'),
+            "{text}"
+        );
         let e = ApiError::from_body("GET", 404, "<html>\n</html>", None);
         assert!(e.to_string().contains("(not JSON)") && e.to_string().contains("coolify-url"));
         let e = ApiError::from_body("POST /deploy", 429, "{}", Some(Duration::from_secs(60)));

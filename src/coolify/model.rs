@@ -1,7 +1,11 @@
 //! The shapes Coolify really returns (reference/coolify-api.md §3), read leniently: unknown
 //! fields are ignored, optional ones default, and `logs` is decoded from its JSON string.
+//! Every string the server chooses is [`Untrusted`]: it prints neutralised, and its raw value
+//! goes only back to the API or into the JSON report.
 
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::gha::Untrusted;
 
 /// The answer Coolify gives for an app whose deployment was deduplicated. The
 /// `deployment_uuid` beside it was never stored (§3.3).
@@ -17,7 +21,7 @@ pub enum DeploymentStatus {
     Failed,
     CancelledByUser,
     /// A value this client does not know; waited on like a running one.
-    Other(String),
+    Other(Untrusted),
 }
 
 impl DeploymentStatus {
@@ -28,10 +32,11 @@ impl DeploymentStatus {
             "finished" => Self::Finished,
             "failed" => Self::Failed,
             "cancelled-by-user" => Self::CancelledByUser,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(Untrusted::from(other)),
         }
     }
 
+    /// The status word as Coolify sent it (raw: for comparisons and the report).
     pub fn as_str(&self) -> &str {
         match self {
             Self::Queued => "queued",
@@ -39,7 +44,7 @@ impl DeploymentStatus {
             Self::Finished => "finished",
             Self::Failed => "failed",
             Self::CancelledByUser => "cancelled-by-user",
-            Self::Other(word) => word,
+            Self::Other(word) => word.as_raw(),
         }
     }
 
@@ -70,15 +75,15 @@ impl<'de> Deserialize<'de> for DeploymentStatus {
 /// One row of `application_deployment_queues` (§3.4).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Deployment {
-    pub deployment_uuid: String,
+    pub deployment_uuid: Untrusted,
     pub status: DeploymentStatus,
     #[serde(default)]
-    pub application_name: Option<String>,
+    pub application_name: Option<Untrusted>,
     /// A path relative to the Coolify base URL.
     #[serde(default)]
-    pub deployment_url: Option<String>,
+    pub deployment_url: Option<Untrusted>,
     #[serde(default)]
-    pub commit: Option<String>,
+    pub commit: Option<Untrusted>,
     #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]
@@ -94,7 +99,7 @@ pub struct Deployment {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct LogEntry {
     #[serde(default)]
-    pub output: String,
+    pub output: Untrusted,
     #[serde(default, rename = "type")]
     pub stream: Option<String>,
     #[serde(default)]
@@ -113,7 +118,7 @@ fn json_string_logs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<LogEnt
         Some(serde_json::Value::String(text)) => Some(
             serde_json::from_str::<Vec<LogEntry>>(&text).unwrap_or_else(|_| {
                 vec![LogEntry {
-                    output: text,
+                    output: Untrusted::new(text),
                     stream: None,
                     hidden: false,
                     order: None,
@@ -136,35 +141,35 @@ pub struct DeploymentPage {
 /// The fields of an application the suite reads (§3.8).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Application {
-    pub uuid: String,
+    pub uuid: Untrusted,
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// Always `state:health`, e.g. `running:healthy`.
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Untrusted>,
     #[serde(default)]
-    pub fqdn: Option<String>,
+    pub fqdn: Option<Untrusted>,
     #[serde(default)]
-    pub build_pack: Option<String>,
+    pub build_pack: Option<Untrusted>,
     #[serde(default)]
-    pub docker_registry_image_name: Option<String>,
+    pub docker_registry_image_name: Option<Untrusted>,
     #[serde(default)]
-    pub docker_registry_image_tag: Option<String>,
+    pub docker_registry_image_tag: Option<Untrusted>,
 }
 
 /// One resource a `POST /deploy` touched. `deployment_uuid` is absent for services,
 /// databases and refusals, and fake for deduplicated apps (see [`ALREADY_QUEUED`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
-    pub resource_uuid: String,
-    pub deployment_uuid: Option<String>,
-    pub message: String,
+    pub resource_uuid: Untrusted,
+    pub deployment_uuid: Option<Untrusted>,
+    pub message: Untrusted,
 }
 
 impl Queued {
     /// True when Coolify skipped the request because one is already queued or running.
     pub fn deduplicated(&self) -> bool {
-        self.message.trim() == ALREADY_QUEUED
+        self.message.as_raw().trim() == ALREADY_QUEUED
     }
 }
 
@@ -177,11 +182,11 @@ struct ByUuid {
 #[derive(Deserialize)]
 struct ByUuidItem {
     #[serde(default)]
-    message: String,
+    message: Untrusted,
     #[serde(default)]
-    resource_uuid: String,
+    resource_uuid: Untrusted,
     #[serde(default)]
-    deployment_uuid: Option<String>,
+    deployment_uuid: Option<Untrusted>,
 }
 
 #[derive(Deserialize)]
@@ -195,14 +200,14 @@ struct ByTag {
 #[derive(Deserialize)]
 struct ByTagDetail {
     #[serde(default)]
-    resource_uuid: String,
+    resource_uuid: Untrusted,
     #[serde(default)]
-    deployment_uuid: Option<String>,
+    deployment_uuid: Option<Untrusted>,
 }
 
 /// Reads a `POST /deploy` answer in either shape: `{"deployments":[…]}` by UUID, or
 /// `{"message":[…],"details":[…]}` by tag (§6.4). Returns the items and any loose messages.
-pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<String>) {
+pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<Untrusted>) {
     if body.get("deployments").is_some() {
         let parsed: ByUuid = serde_json::from_value(body.clone()).unwrap_or(ByUuid {
             deployments: Vec::new(),
@@ -221,12 +226,12 @@ pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<String
     let Ok(parsed) = serde_json::from_value::<ByTag>(body.clone()) else {
         return (Vec::new(), Vec::new());
     };
-    let messages: Vec<String> = match parsed.message {
+    let messages: Vec<Untrusted> = match parsed.message {
         serde_json::Value::Array(items) => items
             .iter()
-            .filter_map(|m| m.as_str().map(str::to_owned))
+            .filter_map(|m| m.as_str().map(Untrusted::from))
             .collect(),
-        serde_json::Value::String(one) => vec![one],
+        serde_json::Value::String(one) => vec![Untrusted::new(one)],
         _ => Vec::new(),
     };
     let items = parsed
@@ -235,7 +240,7 @@ pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<String
         .map(|d| Queued {
             resource_uuid: d.resource_uuid,
             deployment_uuid: d.deployment_uuid.filter(|u| !u.is_empty()),
-            message: String::new(),
+            message: Untrusted::default(),
         })
         .collect();
     (items, messages)
@@ -275,7 +280,10 @@ mod tests {
             "message": ["Application a deployment queued."],
             "details": [{"resource_uuid": "a", "deployment_uuid": "d"}]
         }));
-        assert_eq!(items[0].deployment_uuid.as_deref(), Some("d"));
+        assert_eq!(
+            items[0].deployment_uuid.as_ref().map(Untrusted::as_raw),
+            Some("d")
+        );
         assert_eq!(messages.len(), 1);
     }
 }

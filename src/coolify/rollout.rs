@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::client::{Client, Target, is_not_found};
 use super::model::{DeploymentStatus, LogEntry, Queued};
 use super::version::Feature;
+use crate::gha::Untrusted;
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -76,24 +77,31 @@ impl Outcome {
 /// One deployment followed to its end.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tracked {
-    /// The application (resource) UUID.
-    pub app: String,
-    pub app_name: Option<String>,
-    pub deployment_uuid: Option<String>,
+    /// The application (resource) UUID, as Coolify named it.
+    pub app: Untrusted,
+    pub app_name: Option<Untrusted>,
+    pub deployment_uuid: Option<Untrusted>,
     pub outcome: Outcome,
     /// Coolify's last status word (`finished`, `in_progress`, …).
-    pub status: String,
+    pub status: Untrusted,
     /// Seconds from the start of the rollout.
     pub queued_at: f64,
     pub started_at: Option<f64>,
     pub ended_at: Option<f64>,
     pub link: Option<String>,
     /// Coolify's message for the deploy request.
-    pub message: String,
+    pub message: Untrusted,
     #[serde(skip)]
     pub logs: Option<Vec<LogEntry>>,
     /// Why this needed a second look, e.g. the dedupe fallback.
     pub note: Option<String>,
+}
+
+impl Tracked {
+    /// The app's name when Coolify gave one, else its UUID.
+    pub fn name(&self) -> &Untrusted {
+        self.app_name.as_ref().unwrap_or(&self.app)
+    }
 }
 
 /// What a rollout did.
@@ -117,19 +125,21 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
     if let (Some(tag), Target::Apps(apps)) = (&plan.image_tag, &plan.target) {
         for app in apps {
             let current = client.application(app).await?;
-            if current
+            if let Some(pack) = current
                 .build_pack
-                .as_deref()
-                .is_some_and(|b| b != "dockerimage")
+                .as_ref()
+                .filter(|b| b.as_raw() != "dockerimage")
             {
                 tracing::warn!(
-                    "app {app} is built by {}; Coolify uses the image tag only for Docker-image apps",
-                    current.build_pack.as_deref().unwrap_or_default()
+                    "app {app} is built by {pack}; Coolify uses the image tag only for Docker-image apps"
                 );
             }
             previous.insert(
                 app.clone(),
-                current.docker_registry_image_tag.unwrap_or_default(),
+                current
+                    .docker_registry_image_tag
+                    .map(Untrusted::into_raw)
+                    .unwrap_or_default(),
             );
             client.set_image_tag(app, tag).await?;
         }
@@ -176,7 +186,7 @@ async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tra
         app_name: None,
         deployment_uuid: item.deployment_uuid.clone(),
         outcome: Outcome::Queued,
-        status: "queued".to_owned(),
+        status: Untrusted::from("queued"),
         queued_at: at,
         started_at: None,
         ended_at: None,
@@ -193,7 +203,9 @@ async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tra
                 item.resource_uuid
             );
         }
-        let active = client.active_deployment(&item.resource_uuid).await?;
+        let active = client
+            .active_deployment(item.resource_uuid.as_raw())
+            .await?;
         tracked.deployment_uuid = active.as_ref().map(|d| d.deployment_uuid.clone());
         tracked.note = Some(match &active {
             Some(d) => format!(
@@ -204,16 +216,16 @@ async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tra
         });
         if active.is_none() {
             tracked.outcome = Outcome::Finished;
-            tracked.status = "finished".to_owned();
+            tracked.status = Untrusted::from("finished");
         }
     } else if item.deployment_uuid.is_none() {
-        let lower = item.message.to_ascii_lowercase();
+        let lower = item.message.as_raw().to_ascii_lowercase();
         let refused = lower.contains("unauthorized")
             || lower.contains("not found")
             || lower.contains("can only be used");
         if refused {
             anyhow::bail!(
-                "Coolify did not deploy {}: {:?}",
+                "Coolify did not deploy {}: \"{}\"",
                 item.resource_uuid,
                 item.message
             );
@@ -242,7 +254,7 @@ async fn wait(
             if t.outcome != Outcome::Queued {
                 continue;
             }
-            let deployment = match client.deployment(&uuid).await {
+            let deployment = match client.deployment(uuid.as_raw()).await {
                 Ok(d) => d,
                 Err(err) if is_not_found(&err) => {
                     return Err(
@@ -252,13 +264,13 @@ async fn wait(
                 Err(err) => return Err(err),
             };
             let at = started.elapsed().as_secs_f64();
-            let changed = deployment.status.as_str() != t.status;
-            t.status = deployment.status.as_str().to_owned();
+            let changed = deployment.status.as_str() != t.status.as_raw();
+            t.status = Untrusted::from(deployment.status.as_str());
             t.app_name = deployment.application_name.clone().or(t.app_name.take());
             t.link = deployment
                 .deployment_url
-                .as_deref()
-                .and_then(|p| client.link(p));
+                .as_ref()
+                .and_then(|p| client.link(p.as_raw()));
             if deployment.logs.is_some() {
                 t.logs = deployment.logs.clone();
             }
@@ -310,8 +322,8 @@ async fn time_out(
                 Feature::Cancel.since()
             ));
         } else {
-            let after = client.cancel(&uuid).await?;
-            t.status = after.status.as_str().to_owned();
+            let after = client.cancel(uuid.as_raw()).await?;
+            t.status = Untrusted::from(after.status.as_str());
             if after.logs.is_some() {
                 t.logs = after.logs;
             }
@@ -330,12 +342,12 @@ async fn time_out(
 }
 
 /// The last `lines` visible log lines of a deployment, oldest first.
-pub fn log_tail(logs: &[LogEntry], lines: usize) -> Vec<String> {
+pub fn log_tail(logs: &[LogEntry], lines: usize) -> Vec<Untrusted> {
     let mut visible: Vec<&LogEntry> = logs.iter().filter(|e| !e.hidden).collect();
     visible.sort_by_key(|e| e.order.unwrap_or(0));
-    let all: Vec<String> = visible
+    let all: Vec<Untrusted> = visible
         .iter()
-        .flat_map(|e| e.output.lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|e| e.output.as_raw().lines().map(Untrusted::from))
         .collect();
     all[all.len().saturating_sub(lines)..].to_vec()
 }

@@ -117,12 +117,6 @@ pub fn stop_token() -> String {
     (0..32).map(|_| rng.alphanumeric()).collect()
 }
 
-/// Untrusted text wrapped so that no line of it is taken as a workflow command.
-pub fn stop_commands(text: &str, token: &str) -> String {
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    format!("::stop-commands::{token}\n{body}\n::{token}::")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,14 +155,9 @@ mod tests {
     }
 
     #[test]
-    fn stop_commands_wrap_hostile_text() {
+    fn stop_tokens_are_fresh() {
         let token = stop_token();
         assert_eq!(token.len(), 32);
         assert_ne!(token, stop_token());
-        let wrapped = stop_commands("::set-output name=x::y\n", &token);
-        assert_eq!(
-            wrapped,
-            format!("::stop-commands::{token}\n::set-output name=x::y\n::{token}::")
-        );
     }
 }

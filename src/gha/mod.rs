@@ -5,6 +5,7 @@
 pub mod command;
 pub mod output;
 pub mod summary;
+pub mod untrusted;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use anyhow::Context as _;
 
 pub use command::{Annotation, Level};
 pub use summary::Summary;
+pub use untrusted::Untrusted;
 
 use crate::env::{Env, vars};
 use crate::redact::Scrubber;
@@ -46,6 +48,8 @@ pub struct Actions {
     summary_file: Option<PathBuf>,
     workspace: Option<PathBuf>,
     scrubber: Scrubber,
+    /// `GITHUB_ACTIONS=true`: the runner reads commands from our output whatever the format.
+    in_actions: bool,
 }
 
 impl Actions {
@@ -56,6 +60,7 @@ impl Actions {
             summary_file: env.var(vars::GITHUB_STEP_SUMMARY).map(PathBuf::from),
             workspace: env.var(vars::GITHUB_WORKSPACE).map(PathBuf::from),
             scrubber: Scrubber::default(),
+            in_actions: env.is(vars::GITHUB_ACTIONS, "true"),
         }
     }
 
@@ -67,18 +72,59 @@ impl Actions {
         self.format == Format::Github
     }
 
+    /// One line to stderr. `eprintln!` would panic when stderr is closed; a log line that
+    /// cannot be written is dropped instead.
     fn emit(line: &str) {
-        eprintln!("{line}");
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+
+    /// A result line on stdout (the verdict), scrubbed and made one safe line.
+    pub fn print(&self, line: &str) -> anyhow::Result<()> {
+        write_stdout(&untrusted::safe_line(&self.scrub(line)))
+    }
+
+    /// A JSON document on stdout, scrubbed and unable to start a command
+    /// ([`untrusted::json_for_log`]).
+    pub fn print_json(&self, json: &str) -> anyhow::Result<()> {
+        write_stdout(&untrusted::json_for_log(&self.scrub(json)))
     }
 
     /// Masks a secret in the runner's logs and scrubs it from everything this run writes.
     /// Call it before anything derived from the secret could be printed.
     pub fn mask(&mut self, secret: &str) {
         self.scrubber.add(secret);
-        if self.commands() {
+        // The runner masks what it is told to whatever our format (`json` keeps stdout
+        // for JSON; masks go to stderr).
+        if self.commands() || self.in_actions {
             for line in command::add_mask(secret) {
                 Self::emit(&line);
             }
+        }
+    }
+
+    /// Masks every secret part of a URL ([`crate::redact::url_secret_parts`]).
+    pub fn mask_url(&mut self, url: &url::Url) {
+        for part in crate::redact::url_secret_parts(url) {
+            self.mask(&part);
+        }
+    }
+
+    /// Masks a URL given as a secret: whole, and each part a server might echo alone.
+    pub fn mask_secret_url(&mut self, raw: &str) {
+        self.mask(raw);
+        if let Ok(url) = url::Url::parse(raw.trim()) {
+            for part in crate::redact::secret_url_parts(&url) {
+                self.mask(&part);
+            }
+        }
+    }
+
+    /// Masks a header value whole and word by word ([`crate::redact::header_value_words`]).
+    pub fn mask_header_value(&mut self, value: &str) {
+        self.mask(value);
+        for word in crate::redact::header_value_words(value) {
+            self.mask(word);
         }
     }
 
@@ -92,18 +138,19 @@ impl Actions {
         if self.commands() {
             Self::emit(&annotation.to_string());
         } else {
-            Self::emit(&annotation.human());
+            Self::emit(&untrusted::safe_line(&annotation.human()));
         }
     }
 
-    /// A log line for people; any untrusted part must already be quoted onto this one line.
+    /// A log line for people, made one safe line ([`untrusted::safe_line`]); untrusted parts
+    /// are formatted in as [`Untrusted`], whose `Display` is neutral anywhere in a line.
     pub fn log(&self, line: &str) {
-        Self::emit(&self.scrub(&line.replace(['\r', '\n'], " ")));
+        Self::emit(&untrusted::safe_line(&self.scrub(line)));
     }
 
     /// Starts a collapsible group, ended when the guard drops.
     pub fn group(&self, title: &str) -> Group {
-        let title = self.scrub(title).replace(['\r', '\n'], " ");
+        let title = untrusted::safe_line(&self.scrub(title));
         if self.commands() {
             Self::emit(&format!("::group::{}", command::escape_data(&title)));
         } else {
@@ -114,14 +161,13 @@ impl Actions {
         }
     }
 
-    /// Prints text we did not write (build logs, API bodies) so it cannot run commands.
-    pub fn untrusted(&self, text: &str) {
-        let text = self.scrub(text);
-        if self.commands() {
-            Self::emit(&command::stop_commands(&text, &command::stop_token()));
-        } else {
-            Self::emit(text.trim_end());
-        }
+    /// Prints many lines we did not write (build logs, API bodies) so they cannot run
+    /// commands: between stop-commands markers whenever the runner is listening (in Actions,
+    /// whatever the format), else line by line through [`untrusted::safe_line`].
+    pub fn untrusted(&self, text: &Untrusted) {
+        let text = self.scrub(text.as_raw());
+        let token = (self.commands() || self.in_actions).then(command::stop_token);
+        Self::emit(&untrusted::block(&text, token.as_deref()));
     }
 
     /// Writes step outputs; a no-op outside Actions (no `$GITHUB_OUTPUT`).
@@ -164,6 +210,20 @@ impl Actions {
             })
             .unwrap_or_else(|| path.to_path_buf());
         relative.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// The one writer of stdout. A reader that went away (`lockfile-check --format json | true`)
+/// is not an error: the tool ends as it would have (`println!` panics on `EPIPE` instead;
+/// Rust ignores SIGPIPE, so the write returns `BrokenPipe`). Any other failure is reported.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(err).context("Failed to write to stdout"))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,10 @@
 //! The Markdown step summary: tables, Mermaid charts, details, code blocks, kept under the
 //! runner's 1 MiB limit for one step.
+//!
+//! Text is escaped exactly once, by the function of its target: [`cell`] for table cells
+//! ([`Summary::table`] calls it: give it raw text), [`inline`] for our own Markdown
+//! ([`Summary::heading`] calls it; `paragraph` callers call it), [`code`] inside a code span,
+//! [`html`] for HTML ([`Summary::details`] titles) and [`mermaid_label`] for Mermaid.
 
 /// The runner refuses a step summary over 1 MiB; stay clear of it.
 pub const LIMIT: usize = 1024 * 1024 - 1024;
@@ -109,6 +114,33 @@ pub fn inline(text: &str) -> String {
     out.replace(['\r', '\n'], " ")
 }
 
+/// A Markdown code span around any text: the fence is longer than any backtick run inside
+/// (CommonMark code spans show their content literally, so it is never backslash-escaped).
+pub fn code(text: &str) -> String {
+    let text = text.replace(['\r', '\n'], " ");
+    let fence = "`".repeat(longest_backtick_run(&text) + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A Mermaid label (chart title, axis, gantt section or task): Mermaid reads `:` `#` `;`
+/// `"` and line breaks as syntax, so they become spaces. No backslashes: Mermaid shows them.
+pub fn mermaid_label(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if matches!(c, ':' | '#' | ';' | '"' | '`') || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Escapes a table cell: one line, no pipes, no HTML.
 pub fn cell(text: &str) -> String {
     let escaped = inline(text);
@@ -121,7 +153,7 @@ pub fn cell(text: &str) -> String {
 
 /// A Mermaid `xychart-beta` line chart of one series, e.g. latency per attempt.
 pub fn xychart(title: &str, x_label: &str, y_label: &str, values: &[f64]) -> String {
-    let label = |s: &str| s.replace('"', "'");
+    let label = mermaid_label;
     let max = values.iter().copied().fold(0.0_f64, f64::max).max(1.0);
     let points: Vec<String> = values.iter().map(|v| format!("{v:.0}")).collect();
     format!(
@@ -144,20 +176,10 @@ pub struct Span {
     pub end: f64,
 }
 
-/// A Mermaid `gantt` timeline of spans, in milliseconds from zero (labels sanitised: Mermaid
-/// reads `:` and `#` as syntax).
+/// A Mermaid `gantt` timeline of spans, in milliseconds from zero (labels through
+/// [`mermaid_label`]).
 pub fn timeline(title: &str, spans: &[Span]) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if matches!(c, ':' | '#' | ';' | '\n' | '\r') {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect()
-    };
+    let clean = mermaid_label;
     let mut out = format!(
         "gantt\n    title {}\n    dateFormat x\n    axisFormat %M:%S",
         clean(title)
@@ -189,6 +211,32 @@ mod tests {
             s.render(),
             "### health-wait\n\n| a | b |\n| --- | --- |\n| x\\|y &lt;b&gt; | – |\n\n"
         );
+    }
+
+    #[test]
+    fn a_package_name_is_escaped_exactly_once_per_target() {
+        let name = "@scope/a_b|c";
+        let mut s = Summary::new();
+        s.heading(3, name)
+            .table(&["Package"], &[vec![name.to_owned()]]);
+        let text = s.render();
+        assert_eq!(
+            text,
+            "### @scope/a\\_b\\|c\n\n| Package |\n| --- |\n| @scope/a\\_b\\|c |\n\n"
+        );
+        assert!(!text.contains("\\\\"), "doubled backslashes: {text}");
+        assert_eq!(code(name), "`@scope/a_b|c`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        let spans = [Span {
+            section: name.into(),
+            label: "a:b#c".into(),
+            start: 0.0,
+            end: 1.0,
+        }];
+        let chart = timeline(name, &spans);
+        assert!(chart.contains("section @scope/a_b|c\n"), "{chart}");
+        assert!(!chart.contains('\\'), "{chart}");
     }
 
     #[test]

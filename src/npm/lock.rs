@@ -60,7 +60,12 @@ impl Lock {
         file.expect_object()?;
         let head: Head = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
         let version = match head.lockfile_version {
-            Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| {
+                // -1 or 2.5 is named as written, never as the 0 a cast would make of it.
+                usage(format!(
+                    "{name} has lockfileVersion {n}; lockfile-check reads versions 1, 2 and 3"
+                ))
+            })?,
             None => {
                 return Err(usage(format!(
                     "{name} has no `lockfileVersion`: is it an npm lockfile?"

@@ -116,8 +116,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         ));
     }
     match ctx.actions.format() {
-        Format::Json => println!("{}", ctx.actions.scrub(&json)),
-        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.message)),
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.message)?,
     }
     let failed = report.reason.still_unhealthy()
         || (report.reason == Reason::RolledBack && settings.fail_on_rollback);

@@ -69,7 +69,10 @@ pub async fn run(
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
     let app = client.application(&settings.apps[0]).await?;
-    let raw_tag = app.docker_registry_image_tag.unwrap_or_default();
+    let raw_tag = app
+        .docker_registry_image_tag
+        .map(shipguard::gha::Untrusted::into_raw)
+        .unwrap_or_default();
     let running_tag = ImageTag::parse(&raw_tag).ok();
     report.from_tag = running_tag.as_ref().map(ToString::to_string);
     report.from_sha = running_tag
@@ -244,8 +247,7 @@ pub async fn run(
         cancel_on_timeout: true,
     };
     let log = |t: &coolify::Tracked| {
-        let name = t.app_name.as_deref().unwrap_or(&t.app);
-        actions.log(&format!("{name}: deployment {}", t.status));
+        actions.log(&format!("{}: deployment {}", t.name(), t.status));
     };
     let rollout = {
         let _group = actions.group("Redeploying");

@@ -83,15 +83,18 @@ impl Settings {
             Some("SLACK_WEBHOOK_URL"),
             cli.slack_webhook_url_file.as_deref(),
         )?;
-        for secret in [&coolify_token, &github_token, &slack]
-            .into_iter()
-            .flatten()
-        {
+        for secret in [&coolify_token, &github_token].into_iter().flatten() {
             ctx.actions.mask(secret.expose());
+        }
+        if let Some(slack) = &slack {
+            ctx.actions.mask_secret_url(slack.expose());
         }
         let env = &ctx.env;
 
         let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
+        for url in &urls {
+            ctx.actions.mask_url(url);
+        }
         let duration = |name: &'static str, flag: Option<String>, default: Duration| {
             env.setting(name, flag)
                 .duration()
@@ -140,6 +143,7 @@ impl Settings {
 
         let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
         let coolify_url = http::parse_url("coolify-url", &coolify_url)?;
+        ctx.actions.mask_url(&coolify_url);
         let coolify_token = coolify_token.ok_or_else(|| {
             usage("missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)")
         })?;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use shipguard::coolify::{self, Client, Outcome, Tracked, version};
 use shipguard::exit::Code;
+use shipguard::gha::Untrusted;
 use shipguard::gha::{Annotation, Format, Level, Summary};
 use shipguard::http::RetryPolicy;
 use shipguard::redact::safe_url;
@@ -64,7 +65,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let mut summary = Summary::new();
             summary.heading(3, &format!("✅ coolify-deploy: {line}"));
             ctx.actions.write_summary(&summary)?;
-            println!("{line}");
+            ctx.actions.print(&line)?;
             Ok(Code::Success)
         }
         Mode::Coolify { url, token, plan } => {
@@ -84,8 +85,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             }
             let actions = ctx.actions.clone();
             let observe = move |t: &Tracked| {
-                let name = t.app_name.as_deref().unwrap_or(&t.app);
-                let uuid = t.deployment_uuid.as_deref().unwrap_or("-");
+                let name = t.name();
+                let uuid = t
+                    .deployment_uuid
+                    .as_ref()
+                    .map_or("-".to_owned(), ToString::to_string);
                 let note = t
                     .note
                     .as_deref()
@@ -165,14 +169,14 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
         ) {
             continue;
         }
-        let name = t.app_name.as_deref().unwrap_or(&t.app);
+        let name = t.name();
         match report.log_tails.get(&t.app) {
             Some(lines) => {
                 let _group = ctx
                     .actions
                     .group(&format!("Last {} log lines of {name}", lines.len()));
                 // Build logs are untrusted: printed between stop-commands markers.
-                ctx.actions.untrusted(&lines.join("\n"));
+                ctx.actions.untrusted(&Untrusted::joined(lines, "\n"));
             }
             None => ctx.actions.log(&format!(
                 "{name}: no deployment log (the token needs read:sensitive to read logs)"
@@ -191,8 +195,8 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
         ));
     }
     match ctx.actions.format() {
-        Format::Json => println!("{}", ctx.actions.scrub(&json)),
-        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
     }
     Ok(if ok { Code::Success } else { Code::Negative })
 }

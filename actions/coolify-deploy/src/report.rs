@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
-use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, inline, timeline};
+use shipguard::gha::{Summary, Untrusted};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -23,7 +23,7 @@ pub struct Report {
     pub previous_image_tags: BTreeMap<String, String>,
     pub deployments: Vec<Tracked>,
     /// App → the last log lines of a deployment that did not finish.
-    pub log_tails: BTreeMap<String, Vec<String>>,
+    pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
     /// The GitHub Deployment recorded for this run.
     pub github_deployment_id: Option<u64>,
 }
@@ -69,7 +69,7 @@ impl Report {
         let uuids: Vec<&str> = self
             .deployments
             .iter()
-            .filter_map(|t| t.deployment_uuid.as_deref())
+            .filter_map(|t| t.deployment_uuid.as_ref().map(Untrusted::as_raw))
             .collect();
         Ok(vec![
             ("deployment-uuids", uuids.join(",")),
@@ -162,12 +162,13 @@ impl Report {
                 };
                 let previous = self
                     .previous_image_tags
-                    .get(&t.app)
+                    .get(t.app.as_raw())
                     .cloned()
                     .unwrap_or_default();
+                // Raw text: each cell is escaped once, by `Summary::table`.
                 vec![
-                    t.app_name.clone().unwrap_or_else(|| t.app.clone()),
-                    t.deployment_uuid.clone().unwrap_or_default(),
+                    t.name().as_raw().to_owned(),
+                    t.deployment_uuid.clone().unwrap_or_default().into_raw(),
                     t.outcome.as_str().to_owned(),
                     duration,
                     previous,
@@ -194,8 +195,11 @@ impl Report {
         }
         for (app, lines) in &self.log_tails {
             let mut body = Summary::new();
-            body.code_block(&lines.join("\n"));
-            s.details(&format!("Last {} log lines of {app}", lines.len()), &body);
+            body.code_block(Untrusted::joined(lines, "\n").as_raw());
+            s.details(
+                &format!("Last {} log lines of {}", lines.len(), app.as_raw()),
+                &body,
+            );
         }
         s
     }
@@ -203,7 +207,7 @@ impl Report {
     fn spans(&self) -> Vec<Span> {
         let mut spans = Vec::new();
         for t in &self.deployments {
-            let section = t.app_name.clone().unwrap_or_else(|| t.app.clone());
+            let section = t.name().as_raw().to_owned();
             let Some(end) = t.ended_at else { continue };
             let build_start = t.started_at.unwrap_or(end);
             if build_start > t.queued_at {

@@ -57,8 +57,11 @@ impl Settings {
             cli.coolify_token_file.as_deref(),
         )?;
         let webhook = env.secret_from("webhook-url", None, cli.webhook_url_file.as_deref())?;
-        for secret in token.iter().chain(webhook.iter()) {
-            ctx.actions.mask(secret.expose());
+        if let Some(token) = &token {
+            ctx.actions.mask(token.expose());
+        }
+        if let Some(webhook) = &webhook {
+            ctx.actions.mask_secret_url(webhook.expose());
         }
         let env = &ctx.env;
         let force = env.setting("force", cli.force).bool()?.unwrap_or(false);
@@ -112,6 +115,8 @@ impl Settings {
             ));
         };
         let url = http::parse_url("coolify-url", &raw_url)?;
+        ctx.actions.mask_url(&url);
+        let env = &ctx.env;
         let Some(token) = token else {
             return Err(usage(
                 "missing input `coolify-token`: create an API token in Coolify (Keys & Tokens) with deploy, read and write, store it as a secret, and pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}`",

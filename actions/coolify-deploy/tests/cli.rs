@@ -161,6 +161,106 @@ fn failed_deployment_shows_the_log_tail_without_running_its_commands() {
     assert_eq!(run.report()["log_tails"][WEB].as_array().unwrap().len(), 6);
 }
 
+/// The lines of `stream` the runner would run as workflow commands (actions/runner
+/// `ActionCommand.TryParseV2`/`TryParse` and the stop-commands state of
+/// `ActionCommandManager.TryProcessCommand`).
+fn commands_run(stream: &str) -> Vec<String> {
+    let mut stopped: Option<String> = None;
+    let mut run = Vec::new();
+    for line in stream.split(['\r', '\n']) {
+        let v2 = line.trim_start().strip_prefix("::").and_then(|rest| {
+            let end = rest.find("::")?;
+            Some((
+                rest[..end].split(' ').next()?.to_owned(),
+                rest[end + 2..].to_owned(),
+            ))
+        });
+        let v1 = || {
+            let rest = &line[line.find("##[")? + 3..];
+            Some((
+                rest[..rest.find(']')?].split(' ').next()?.to_owned(),
+                String::new(),
+            ))
+        };
+        let Some((name, data)) = v2.or_else(v1) else {
+            continue;
+        };
+        match &stopped {
+            Some(token) if *token == name => stopped = None,
+            Some(_) => {}
+            None if name == "stop-commands" => stopped = Some(data),
+            None => run.push(line.to_owned()),
+        }
+    }
+    run
+}
+
+#[test]
+fn hostile_coolify_text_runs_no_command_in_any_format() {
+    for format in ["github", "human", "json"] {
+        let coolify = Coolify::start().unwrap();
+        coolify
+            .add_app(
+                WEB,
+                "web\n::error::pwned-name ##[warning]pwned-v1",
+                "ghcr.io/acme/web",
+                "main-1",
+            )
+            .script(
+                "broken",
+                Script::fails_after(
+                    Duration::from_millis(50),
+                    &[
+                        "ok",
+                        "::error::pwned-log",
+                        "\r::add-mask::pwned-cr",
+                        "##[error]pwned-log-v1",
+                    ],
+                ),
+            );
+        let run = deploy(&coolify)
+            .input("image-tag", "broken")
+            .input("format", format)
+            .run();
+        run.assert_exit(1);
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            // Our own commands may carry the text as data; any other command was injected.
+            let ours = [
+                "::add-mask::",
+                "::group::",
+                "::endgroup::",
+                "::error title=",
+                "::warning title=",
+                "::notice title=",
+            ];
+            let injected: Vec<String> = commands_run(text)
+                .into_iter()
+                .filter(|l| !ours.iter().any(|p| l.starts_with(p)))
+                .collect();
+            assert_eq!(injected, Vec::<String>::new(), "{format} {stream}:\n{text}");
+        }
+        assert!(
+            run.everything().contains("pwned-log"),
+            "{format}: the log is shown"
+        );
+        // In Actions the runner is told to mask, whatever the format.
+        assert!(
+            run.stderr.contains(&format!("::add-mask::{TOKEN}")),
+            "{format}: {}",
+            run.stderr
+        );
+        if format == "json" {
+            let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+            assert!(
+                report["deployments"][0]["app_name"]
+                    .as_str()
+                    .unwrap()
+                    .contains("\n::error::")
+            );
+        }
+    }
+}
+
 #[test]
 fn deployment_that_never_ends_is_cancelled_at_the_timeout() {
     let coolify = sandbox();
@@ -340,6 +440,35 @@ fn the_token_is_never_printed() {
         masked,
         vec![format!("::add-mask::{SENTINEL}")],
         "{everything}"
+    );
+}
+
+#[test]
+fn a_password_in_the_coolify_url_stays_out_of_links_and_logs() {
+    const PASSWORD: &str = "SENTINEL-url-password-61c0";
+    let coolify = sandbox();
+    let url = coolify
+        .url()
+        .replacen("://", &format!("://u:{PASSWORD}@"), 1);
+    let run = deploy(&coolify).input("coolify-url", &url).run();
+    run.assert_exit(0);
+    let link = run.report()["deployments"][0]["link"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(link.contains("/deployment/"), "a link is shown: {link:?}");
+    assert!(!link.contains('@'), "{link}");
+    assert!(run.summary.contains("/deployment/"), "{}", run.summary);
+    let everything = run.everything();
+    let leaks: Vec<&str> = everything
+        .lines()
+        .filter(|l| l.contains(PASSWORD) && !l.starts_with("::add-mask::"))
+        .collect();
+    assert_eq!(leaks, Vec::<&str>::new(), "{everything}");
+    assert!(
+        run.stderr.contains(&format!("::add-mask::{PASSWORD}")),
+        "{}",
+        run.stderr
     );
 }
 

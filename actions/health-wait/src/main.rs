@@ -59,8 +59,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             .annotate(Annotation::new(Level::Error, code, message));
     }
     match ctx.actions.format() {
-        Format::Json => println!("{}", ctx.actions.scrub(&json)),
-        Format::Human | Format::Github => println!("{}", ctx.actions.scrub(&report.verdict_line())),
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
     }
     Ok(if report.healthy {
         Code::Success

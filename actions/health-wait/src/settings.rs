@@ -42,15 +42,15 @@ impl Settings {
             })?,
             None => env.input("headers").unwrap_or_default().to_owned(),
         };
-        let headers = parse_headers(&header_text)?;
-        for value in headers.values() {
-            ctx.actions.mask(&String::from_utf8_lossy(value.as_bytes()));
+        // Masked before parsing, so that not even a malformed line can show a secret.
+        for line in header_text.lines() {
+            let value = line.split_once(':').map_or(line, |(_, value)| value);
+            ctx.actions.mask_header_value(value.trim());
         }
         for url in &urls {
-            if let Some(password) = url.password() {
-                ctx.actions.mask(password);
-            }
+            ctx.actions.mask_url(url);
         }
+        let headers = parse_headers(&header_text)?;
         let env = &ctx.env;
         let body = env.setting("body", cli.body).optional();
 
@@ -154,7 +154,7 @@ fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
         let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
             invalid(
                 "headers",
-                &format!("line {number}: {:?} is not a header name", name.trim()),
+                &format!("line {number} does not start with a header name (`Name: value`)"),
             )
         })?;
         let value = HeaderValue::from_str(value.trim()).map_err(|_| {

@@ -423,6 +423,82 @@ fn a_header_secret_never_leaks() {
     );
 }
 
+/// The lines of a run that show `secret`, other than the masks that hide it.
+fn leaks<'a>(everything: &'a str, secret: &str) -> Vec<&'a str> {
+    everything
+        .lines()
+        .filter(|l| l.contains(secret) && !l.starts_with("::add-mask::"))
+        .collect()
+}
+
+#[test]
+fn a_server_echoing_only_the_token_after_bearer_leaks_nothing() {
+    const TOKEN: &str = "SENTINEL-5d1e-only-the-token";
+    // The server echoes the token alone, not the whole header value it came in.
+    let app = app(Plan::Sequence(vec![Reply::json(
+        503,
+        json!({"error": format!("bad token {TOKEN}"), "token": TOKEN}),
+    )]));
+    let run = health_wait(&app.url("/health"))
+        .input(
+            "headers",
+            &format!("X-Trace: 1\nAuthorization: Bearer {TOKEN}"),
+        )
+        .input("timeout", "300ms")
+        .run();
+    run.assert_exit(1);
+    let everything = run.everything();
+    assert!(everything.contains("bad token ***"), "{everything}");
+    assert_eq!(leaks(&everything, TOKEN), Vec::<&str>::new());
+    assert_eq!(leaks(&run.report().to_string(), TOKEN), Vec::<&str>::new());
+    let first_mask = run.stderr.find(&format!("::add-mask::{TOKEN}\n"));
+    let first_probe = run.stderr.find("health").unwrap_or(usize::MAX);
+    assert!(
+        first_mask.is_some_and(|m| m < first_probe),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_malformed_header_line_is_named_by_number_not_text() {
+    const SECRET: &str = "SENTINEL-93ab-in-a-bad-line";
+    for bad in [
+        format!("Authorization Bearer {SECRET}"),
+        format!("Authorization Bearer {SECRET}: x"),
+        format!("Authorization: Bearer {SECRET}\u{1}"),
+    ] {
+        let run = ToolRun::new(BIN)
+            .input("url", "http://127.0.0.1:9/")
+            .input("headers", &format!("X-Ok: 1\n{bad}"))
+            .run();
+        assert_eq!(run.code, Some(2), "{bad:?}: {}", run.stderr);
+        assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+        assert_eq!(
+            leaks(&run.everything(), SECRET),
+            Vec::<&str>::new(),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_url_that_does_not_parse_is_not_quoted() {
+    for url in [
+        "https://u:pa@SENTINEL-after-second-at@[::1/",
+        "https://example.com:99999/?token=SENTINEL-in-query",
+    ] {
+        let run = ToolRun::new(BIN).input("url", url).run();
+        assert_eq!(run.code, Some(2), "{url}: {}", run.stderr);
+        assert!(run.stderr.contains("invalid input `url`"), "{}", run.stderr);
+        assert_eq!(
+            leaks(&run.everything(), "SENTINEL"),
+            Vec::<&str>::new(),
+            "{url}"
+        );
+    }
+}
+
 #[test]
 fn hostile_bodies_cannot_inject_workflow_commands() {
     let evil = "::set-output name=healthy::true\n::error::injected\n::add-mask::x";

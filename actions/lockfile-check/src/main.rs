@@ -70,8 +70,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     ])?;
     ctx.actions.write_summary(&report.summary())?;
     match ctx.actions.format() {
-        Format::Json => println!("{json}"),
-        Format::Human | Format::Github => println!("{}", report.verdict_line()),
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
     }
     Ok(if report.in_sync {
         Code::Success

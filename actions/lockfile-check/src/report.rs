@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shipguard::gha::Summary;
-use shipguard::gha::summary::{LIMIT, inline};
+use shipguard::gha::summary::{LIMIT, code, inline};
 use shipguard::npm::Finding;
 use shipguard::npm::check::Outcome;
 
@@ -62,12 +62,12 @@ impl<'a> Report<'a> {
         let icon = if self.in_sync { "✅" } else { "❌" };
         summary.heading(
             3,
-            &format!("{icon} lockfile-check: {}", inline(&self.verdict_line())),
+            &format!("{icon} lockfile-check: {}", self.verdict_line()),
         );
         let written = self
             .package_manager
             .as_deref()
-            .map(|pm| format!(", root declares `{}`", inline(pm)))
+            .map(|pm| format!(", root declares {}", code(pm)))
             .unwrap_or_default();
         summary.paragraph(&format!(
             "Mode `{}`, lockfileVersion {}{written}.",
@@ -102,7 +102,7 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A table row of raw text (the table escapes every cell).
+/// Raw text: `Summary::table` escapes each cell, once.
 fn row(f: &Finding) -> Vec<String> {
     let place = match f.line {
         Some(line) => format!("{}:{line}", f.file),

@@ -280,6 +280,77 @@ fn untrusted_names_cannot_inject_workflow_commands_or_break_the_report() {
     );
 }
 
+/// The binary as a `Command` with a cleared environment, run in a copy of fixture `name`
+/// (so a tool that ignored its inputs would check the in-sync working directory and pass).
+fn command_in_fixture(name: &str) -> (tempfile::TempDir, std::process::Command) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
+    let mut command = std::process::Command::new(BIN);
+    command
+        .env_clear()
+        .env("GITHUB_ACTIONS", "true")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null());
+    (dir, command)
+}
+
+#[test]
+fn an_input_that_is_not_utf8_is_a_usage_error_naming_it() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let (_dir, mut command) = command_in_fixture("in-sync");
+    let path = std::ffi::OsString::from_vec(b"elsewhere-\xff".to_vec());
+    let out = command.env("INPUT_PATH", path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: invalid input `path`: the value of INPUT_PATH is not UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_the_tool_quietly() {
+    for (fixture, format, code) in [
+        ("dep-added", "json", 1),
+        ("in-sync", "json", 0),
+        ("in-sync", "human", 0),
+    ] {
+        let (_dir, mut command) = command_in_fixture(fixture);
+        // The reading end is closed before the tool starts: its first write gets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = command
+            .env("INPUT_FORMAT", format)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{fixture} {format}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_summary_escapes_a_package_name_once() {
+    let run = on_fixture("in-sync");
+    edit(&run, "packages/web/package.json", |pkg| {
+        pkg["dependencies"]["@scope/a_b|c"] = "^1.0.0".into();
+    });
+    let run = run.run();
+    run.assert_exit(1);
+    assert!(run.summary.contains("@scope/a\\_b\\|c"), "{}", run.summary);
+    assert!(
+        !run.summary.contains("\\\\"),
+        "doubled backslashes:\n{}",
+        run.summary
+    );
+}
+
 #[test]
 fn json_and_human_formats() {
     let run = on_fixture("dep-added").input("format", "json").run();
@@ -337,6 +408,14 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
                 lock_text.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 4"),
             ),
             "lockfileVersion 4; lockfile-check reads versions 1, 2 and 3",
+        ),
+        (
+            "lockfileVersion -1",
+            write(
+                "package-lock.json",
+                lock_text.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": -1"),
+            ),
+            "lockfileVersion -1; lockfile-check reads versions 1, 2 and 3",
         ),
         (
             "lockfileVersion as a string",

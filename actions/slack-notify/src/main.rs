@@ -28,11 +28,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         set_outputs(ctx, &Delivered::default(), payload)?;
         ctx.actions
             .write_summary(&summary::render(&settings, None, None))?;
-        println!(
-            "{}",
-            ctx.actions
-                .scrub(&serde_json::to_string_pretty(&settings.payload)?)
-        );
+        ctx.actions
+            .print_json(&serde_json::to_string_pretty(&settings.payload)?)?;
         return Ok(Code::Success);
     }
     let Some(transport) = &settings.transport else {
@@ -65,11 +62,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 .write_summary(&summary::render(&settings, Some(&delivered), None))?;
             let line = format!("sent: {}", settings.headline);
             match ctx.actions.format() {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::json!({"sent": true, "ts": ts, "channel": channel})
-                ),
-                _ => println!("{}", ctx.actions.scrub(&line)),
+                Format::Json => ctx.actions.print_json(
+                    &serde_json::json!({"sent": true, "ts": ts, "channel": channel}).to_string(),
+                )?,
+                _ => ctx.actions.print(&line)?,
             }
             Ok(Code::Success)
         }

@@ -123,8 +123,11 @@ fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> 
         Some("SLACK_BOT_TOKEN"),
         cli.bot_token_file.as_deref(),
     )?;
-    for value in webhook.iter().chain(token.iter()) {
-        ctx.actions.mask(value.expose());
+    if let Some(webhook) = &webhook {
+        ctx.actions.mask_secret_url(webhook.expose());
+    }
+    if let Some(token) = &token {
+        ctx.actions.mask(token.expose());
     }
     let env = &ctx.env;
     let dry_run = env

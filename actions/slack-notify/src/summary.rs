@@ -1,6 +1,6 @@
 //! The step summary: what was sent (or would be, in a dry run), where, and the exact JSON.
 
-use shipguard::gha::summary::{Summary, inline};
+use shipguard::gha::summary::Summary;
 use shipguard::slack::{Delivered, Transport};
 
 use crate::settings::Settings;
@@ -38,9 +38,6 @@ pub fn render(settings: &Settings, delivered: Option<&Delivered>, error: Option<
     s.table(&["", ""], &rows);
     let mut json = Summary::new();
     json.code_block(&serde_json::to_string_pretty(&settings.payload).unwrap_or_default());
-    s.details(
-        &format!("Payload JSON ({})", inline(&settings.headline)),
-        &json,
-    );
+    s.details(&format!("Payload JSON ({})", settings.headline), &json);
     s
 }
