@@ -4,6 +4,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod bounded;
 pub mod coolify;
 pub mod duration;
 pub mod env;

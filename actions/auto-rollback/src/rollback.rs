@@ -49,7 +49,7 @@ pub async fn run(settings: &Settings, ctx: &Context, report: &mut Report) -> any
         settings.coolify_token.clone(),
         RetryPolicy {
             // A full deploy queue answers `Retry-After: 60`: wait within the deploy budget.
-            deadline: settings.deploy_timeout,
+            deadline: std::time::Instant::now() + settings.deploy_timeout,
             ..RetryPolicy::new(&ctx.env)
         },
     );
