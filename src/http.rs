@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[test]
+    fn port_zero_is_a_usage_error() {
+        let err = parse_url("url", "http://127.0.0.1:0/health").unwrap_err();
+        assert_eq!(crate::exit::classify(&err), crate::exit::Code::Usage);
+        assert!(err.to_string().contains("port 0"), "{err}");
+        assert!(parse_url("url", "http://127.0.0.1:8080/health").is_ok());
+        let secret = Secret::new("https://hooks.example.com:0/T0/B0/x".to_owned());
+        let err = parse_secret_url("webhook-url", &secret).unwrap_err();
+        assert!(!err.to_string().contains("T0/B0"), "{err}");
+    }
+
+    #[test]
+    fn origin_only_drops_everything_after_the_port() {
+        let url = url::Url::parse("https://u:p@hooks.example.com:8443/T0/B0/x?t=1#f").unwrap();
+        assert_eq!(origin_only(&url), "https://hooks.example.com:8443");
+        let url = url::Url::parse("https://hooks.example.com/T0").unwrap();
+        assert_eq!(origin_only(&url), "https://hooks.example.com");
+    }
+
+    #[test]
     fn only_busy_statuses_are_retried() {
         for code in [429, 502, 503, 504] {
             assert!(is_retryable_status(StatusCode::from_u16(code).unwrap()));

@@ -37,7 +37,11 @@ fn deploy(coolify_url: &str) -> ToolRun {
 fn a_poll_that_is_never_answered_ends_at_the_timeout_with_a_cancel() {
     let coolify = sandbox();
     coolify.force(Forced::hostile("/deployments/", Mode::Silent));
-    let run = deploy(&coolify.url()).input("timeout", "3s").run();
+    // Under the 30 s request timeout: the poll must end at the 3 s deadline, not after it.
+    let run = deploy(&coolify.url())
+        .input("timeout", "3s")
+        .limit(Duration::from_secs(20))
+        .run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "timeout");
     let cancels = coolify
