@@ -87,19 +87,19 @@ struct Cuts {
 
 fn shrink(value: &mut Value, max_chars: usize, max_items: usize, path: &str, cuts: &mut Cuts) {
     match value {
-        Value::String(text) => {
-            if text.chars().nth(max_chars).is_some() {
-                let mut short: String = text.chars().take(max_chars).collect();
-                short.push('…');
-                *text = short;
-                cuts.strings += 1;
-            }
+        Value::String(text) if text.chars().nth(max_chars).is_some() => {
+            let mut short: String = text.chars().take(max_chars).collect();
+            short.push('…');
+            *text = short;
+            cuts.strings += 1;
         }
         Value::Array(items) => {
             if items.len() > max_items {
                 if cuts.arrays.len() < 20 {
-                    cuts.arrays
-                        .push(format!("{path}: kept the last {max_items} of {}", items.len()));
+                    cuts.arrays.push(format!(
+                        "{path}: kept the last {max_items} of {}",
+                        items.len()
+                    ));
                 }
                 items.drain(..items.len() - max_items);
             }

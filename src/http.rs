@@ -230,7 +230,10 @@ pub const ERROR_BODY_LIMIT: usize = 64 << 10;
 /// huge body costs `limit` bytes of memory, never more. Time is bounded by the request's
 /// timeout, which reqwest applies to the body too (reqwest-0.13.5
 /// src/async_impl/client.rs:3142 hands the request's total timeout to the body).
-pub async fn read_body_capped(mut response: Response, limit: usize) -> Result<Body, reqwest::Error> {
+pub async fn read_body_capped(
+    mut response: Response,
+    limit: usize,
+) -> Result<Body, reqwest::Error> {
     let mut body = Body::default();
     while let Some(chunk) = response.chunk().await? {
         let room = limit.saturating_sub(body.bytes.len());
@@ -249,7 +252,12 @@ pub async fn read_body_capped(mut response: Response, limit: usize) -> Result<Bo
 pub async fn read_api_reply(response: Response, what: &str) -> anyhow::Result<String> {
     let body = read_body_capped(response, API_REPLY_LIMIT)
         .await
-        .map_err(|e| anyhow::anyhow!("{what}: reading the answer failed: {}", describe_reqwest(&e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{what}: reading the answer failed: {}",
+                describe_reqwest(&e)
+            )
+        })?;
     if body.truncated {
         anyhow::bail!(
             "{what}: reply larger than {} MiB; not read further (check that the URL points at the right server)",
@@ -450,7 +458,11 @@ pub async fn send_with_retry(
     make: impl Fn() -> RequestBuilder,
 ) -> anyhow::Result<Response> {
     let deadline = policy.deadline;
-    let passed = || anyhow::Error::new(DeadlinePassed { what: what.to_owned() });
+    let passed = || {
+        anyhow::Error::new(DeadlinePassed {
+            what: what.to_owned(),
+        })
+    };
     let mut retry = 0;
     loop {
         let now = Instant::now();

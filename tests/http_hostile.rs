@@ -51,7 +51,8 @@ async fn a_silent_server_ends_at_the_absolute_deadline() {
     let server = Hostile::start(Mode::Silent).unwrap();
     let http = http();
     let url = server.url("/api");
-    let policy = RetryPolicy::new(&Env::default()).until(Instant::now() + Duration::from_millis(300));
+    let policy =
+        RetryPolicy::new(&Env::default()).until(Instant::now() + Duration::from_millis(300));
     let err = send_with_retry(&policy, "GET /api", || http.get(&url))
         .await
         .unwrap_err();
@@ -74,7 +75,8 @@ async fn a_deadline_already_passed_sends_nothing() {
 
 #[tokio::test]
 async fn a_redirect_on_a_post_is_an_error_naming_only_the_origin() {
-    let server = Hostile::start(Mode::redirect(301, "/hooks/SECRET-PATH/moved?token=SECRET")).unwrap();
+    let server =
+        Hostile::start(Mode::redirect(301, "/hooks/SECRET-PATH/moved?token=SECRET")).unwrap();
     let http = http();
     let url = server.url("/hooks/SECRET-PATH");
     let policy = RetryPolicy::new(&Env::default());

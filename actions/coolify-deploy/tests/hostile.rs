@@ -61,7 +61,8 @@ fn a_deploy_request_that_is_never_answered_ends_at_the_timeout() {
     run.assert_exit(1);
     run.assert_one_error_line();
     assert!(
-        run.stderr.contains("POST /deploy for webappuuid00000000000001: no answer before the deadline")
+        run.stderr
+            .contains("POST /deploy for webappuuid00000000000001: no answer before the deadline")
             && run.stderr.contains("timeout of 2s passed"),
         "{}",
         run.stderr
@@ -87,7 +88,8 @@ fn an_endless_version_reply_is_cut_and_named() {
     let run = deploy(&coolify.url("")).input("timeout", "30s").run();
     run.assert_exit(3);
     assert!(
-        run.stderr.contains("GET /version: reply larger than 16 MiB"),
+        run.stderr
+            .contains("GET /version: reply larger than 16 MiB"),
         "{}",
         run.stderr
     );

@@ -23,7 +23,10 @@ fn health_wait(url: &str) -> ToolRun {
 
 fn login_page() -> App {
     let app = App::start().unwrap();
-    app.plan("/login", Plan::Sequence(vec![Reply::status(200).body("Sign in")]));
+    app.plan(
+        "/login",
+        Plan::Sequence(vec![Reply::status(200).body("Sign in")]),
+    );
     app
 }
 
@@ -47,7 +50,10 @@ fn a_redirect_to_a_login_page_is_not_healthy() {
     );
     assert_eq!(login.hits("/login"), 0, "the redirect was followed");
     let everything = run.everything();
-    assert!(!everything.contains("SENTINEL-LOCATION-SECRET"), "{everything}");
+    assert!(
+        !everything.contains("SENTINEL-LOCATION-SECRET"),
+        "{everything}"
+    );
     assert!(!everything.contains("hunter2"), "{everything}");
     let report = run.report();
     assert!(
@@ -196,7 +202,9 @@ fn a_trickled_body_ends_at_the_request_timeout() {
     run.assert_exit(1);
     assert!(
         run.output("failed-condition").contains("timeout")
-            || run.output("failed-condition").contains("no response within"),
+            || run
+                .output("failed-condition")
+                .contains("no response within"),
         "{}",
         run.output("failed-condition")
     );

@@ -24,11 +24,7 @@ fn notify() -> ToolRun {
 fn a_redirect_on_the_webhook_post_is_an_error_not_sent() {
     let moved = App::start().unwrap();
     moved.fallback(Plan::Sequence(vec![Reply::status(200).body("ok")]));
-    let hook = Hostile::start(Mode::redirect(
-        301,
-        &moved.url(&format!("/{SECRET_PATH}")),
-    ))
-    .unwrap();
+    let hook = Hostile::start(Mode::redirect(301, &moved.url(&format!("/{SECRET_PATH}")))).unwrap();
     let run = notify()
         .input("webhook-url", &hook.url(&format!("/{SECRET_PATH}")))
         .run();

@@ -174,7 +174,9 @@ pub async fn answer(mode: &Mode, head: &Seen, body: &[u8]) -> Response {
                 loop {
                     let part = match limit {
                         Some(total) if sent >= total => return,
-                        Some(total) => chunk.slice(..(total - sent).min(chunk.len() as u64) as usize),
+                        Some(total) => {
+                            chunk.slice(..(total - sent).min(chunk.len() as u64) as usize)
+                        }
                         None => chunk.clone(),
                     };
                     sent += part.len() as u64;
