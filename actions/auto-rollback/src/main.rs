@@ -48,7 +48,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         )
         .await;
     }
-    let json = serde_json::to_string(&report)?;
+    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary())?;
     if report.reason.still_unhealthy() {
