@@ -219,3 +219,25 @@ fn port_zero_is_a_usage_error() {
     run.assert_one_error_line();
     assert!(run.stderr.contains("port 0"), "{}", run.stderr);
 }
+
+#[test]
+fn the_hold_ends_on_time_even_when_the_server_stops_answering() {
+    let app = App::start().unwrap();
+    app.plan(
+        "/health",
+        Plan::SwitchAfter {
+            after: Duration::from_millis(300),
+            before: Reply::status(200),
+            then: Reply::status(200).delay(Duration::from_secs(120)),
+        },
+    );
+    let run = health_wait(&app.url("/health"))
+        .input("request-timeout", "1m")
+        .input("hold", "1s")
+        .limit(Duration::from_secs(20))
+        .run();
+    // Once an attempt in the hold could run a full minute past the hold's end.
+    assert!(run.code.is_some(), "killed at the harness limit");
+    let report = run.report();
+    assert!(report["urls"][0]["hold"].is_object(), "{report}");
+}
