@@ -369,7 +369,7 @@ impl GitHub {
         let timeout = self.budget(what)?;
         let mut policy = self.policy.clone();
         if let Some(deadline) = self.deadline {
-            policy.deadline = deadline.saturating_duration_since(Instant::now());
+            policy.deadline = policy.deadline.min(deadline);
         }
         let mut url = Url::parse(&self.url(tail))?;
         url.query_pairs_mut()

@@ -1,6 +1,7 @@
-//! The one HTTP client builder (rustls with ring, timeouts, user agent) and classified
-//! retries: connection errors, timeouts, 429 (honouring `Retry-After`) and 502/503/504 are
-//! retried with jittered exponential backoff under an overall deadline; other 4xx never.
+//! The one HTTP client builder (rustls with ring, timeouts, user agent, redirect policy),
+//! bounded body reading, and classified retries: connection errors, timeouts, 429 (honouring
+//! `Retry-After`) and 502/503/504 are retried with jittered exponential backoff under an
+//! absolute deadline; other 4xx never, and a 3xx on an API call is an error.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -33,7 +34,27 @@ pub struct ClientOptions {
     pub tls_info: bool,
     /// Send `Accept: application/json` (API clients).
     pub json_api: bool,
+    /// What a 3xx answer does; by default it is the answer (nothing is followed).
+    pub redirects: Redirects,
 }
+
+/// How a client treats 3xx answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Redirects {
+    /// Never follow: the 3xx is the answer. API clients always (a 301/302 would turn a POST
+    /// into a body-less GET), probes unless `follow-redirects: true`.
+    #[default]
+    None,
+    /// Follow up to [`MAX_REDIRECTS`] redirects that stay on the first URL's origin (scheme,
+    /// host and port); a redirect to another origin is not followed and its 3xx is the answer,
+    /// so a custom header (an API key) never reaches an origin it was not meant for.
+    /// reqwest itself only drops `Authorization`, `Cookie` and `Proxy-Authorization` across
+    /// hosts (reqwest-0.13.5 src/redirect.rs:239 `remove_sensitive_headers`), not `X-Api-Key`.
+    SameOrigin,
+}
+
+/// Redirects followed at most in [`Redirects::SameOrigin`] mode.
+pub const MAX_REDIRECTS: usize = 10;
 
 impl ClientOptions {
     pub fn new(user_agent: impl Into<String>) -> Self {
@@ -45,6 +66,7 @@ impl ClientOptions {
             insecure: false,
             tls_info: false,
             json_api: false,
+            redirects: Redirects::None,
         }
     }
 }
@@ -70,6 +92,15 @@ pub fn parse_url(name: &str, raw: &str) -> anyhow::Result<url::Url> {
             ),
         ));
     }
+    if url.port() == Some(0) {
+        return Err(invalid(
+            name,
+            &format!(
+                "{:?} has port 0, which no server listens on; give the real port or none",
+                crate::redact::safe_url(&url)
+            ),
+        ));
+    }
     Ok(url)
 }
 
@@ -77,12 +108,14 @@ pub fn parse_url(name: &str, raw: &str) -> anyhow::Result<url::Url> {
 pub fn parse_secret_url(name: &str, secret: &Secret<String>) -> anyhow::Result<Secret<url::Url>> {
     url::Url::parse(secret.expose().trim())
         .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.port() != Some(0)
+        })
         .map(Secret::new)
         .ok_or_else(|| {
             invalid(
                 name,
-                "is not an http(s) URL (its value is not shown: it is a secret)",
+                "is not an http(s) URL with a host and a valid port (its value is not shown: it is a secret)",
             )
         })
 }
@@ -100,6 +133,20 @@ pub fn client(options: &ClientOptions) -> anyhow::Result<Client> {
     if let Some(timeout) = options.request_timeout {
         builder = builder.timeout(timeout);
     }
+    builder = builder.redirect(match options.redirects {
+        Redirects::None => reqwest::redirect::Policy::none(),
+        Redirects::SameOrigin => reqwest::redirect::Policy::custom(|attempt| {
+            // `previous()` starts with the URL first asked for (reqwest-0.13.5
+            // src/redirect.rs:135); `stop()` hands the 3xx back as the answer.
+            let first = attempt.previous().first().map(url::Url::origin);
+            let same_origin = first.is_some_and(|o| o == attempt.url().origin());
+            if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }),
+    });
     if !options.ca_certs.is_empty() {
         builder = builder.tls_certs_merge(options.ca_certs.iter().cloned());
     }
@@ -148,11 +195,141 @@ fn parse_ca_bundle(input: &str, source: &str, pem: &[u8]) -> anyhow::Result<Vec<
     Ok(certs)
 }
 
+/// A response body read up to a limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    /// The body went on past the limit; `bytes` is its first `limit` bytes.
+    pub truncated: bool,
+}
+
+impl Body {
+    /// The bytes as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+/// JSON API replies (Coolify, Slack) are read up to this size; a longer one is an error.
+/// Coolify's deployment answers carry the build log, hence the room.
+pub const API_REPLY_LIMIT: usize = 16 << 20;
+/// Error answers are only read for a message: this much is plenty.
+pub const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+/// Reads at most `limit` bytes of a body, chunk by chunk, and stops there: an endless or
+/// huge body costs `limit` bytes of memory, never more. Time is bounded by the request's
+/// timeout, which reqwest applies to the body too (reqwest-0.13.5
+/// src/async_impl/client.rs:3142 hands the request's total timeout to the body).
+pub async fn read_body_capped(
+    mut response: Response,
+    limit: usize,
+) -> Result<Body, reqwest::Error> {
+    let mut body = Body::default();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.bytes.len());
+        if chunk.len() > room {
+            body.bytes.extend_from_slice(&chunk[..room]);
+            body.truncated = true;
+            break;
+        }
+        body.bytes.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The body of a successful API reply as text, up to [`API_REPLY_LIMIT`]; a longer reply is
+/// an error (a cut JSON document cannot be trusted).
+pub async fn read_api_reply(response: Response, what: &str) -> anyhow::Result<String> {
+    let body = read_body_capped(response, API_REPLY_LIMIT)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{what}: reading the answer failed: {}",
+                describe_reqwest(&e)
+            )
+        })?;
+    if body.truncated {
+        anyhow::bail!(
+            "{what}: reply larger than {} MiB; not read further (check that the URL points at the right server)",
+            API_REPLY_LIMIT >> 20
+        );
+    }
+    Ok(body.text())
+}
+
+/// The start of an error answer, for its message: at most [`ERROR_BODY_LIMIT`] bytes, and
+/// empty when it cannot be read.
+pub async fn read_error_body(response: Response) -> String {
+    read_body_capped(response, ERROR_BODY_LIMIT)
+        .await
+        .map(|b| b.text())
+        .unwrap_or_default()
+}
+
+/// `scheme://host[:port]` of a URL: all of it that may be printed when the rest could hold a
+/// secret (a webhook's path is its secret, and a Location on the same host may repeat it).
+pub fn origin_only(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
+        (Some(host), None) => format!("{}://{host}", url.scheme()),
+        (None, _) => format!("{}:", url.scheme()),
+    }
+}
+
+/// Where a 3xx answer points, resolved against the URL that answered; `None` when it has no
+/// usable `Location`.
+pub fn redirect_target(response: &Response) -> Option<url::Url> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    response.url().join(location.trim()).ok()
+}
+
+/// An API call or webhook answered with a redirect: never followed (a 301/302 turns a POST
+/// into a body-less GET whose 200 would read as success), reported with its target's origin.
+fn redirect_error(what: &str, response: &Response) -> anyhow::Error {
+    let status = response.status().as_u16();
+    let target = match redirect_target(response) {
+        Some(url) => format!(
+            "to {} (only the scheme, host and port are shown: the rest may hold a secret)",
+            origin_only(&url)
+        ),
+        None => "without a usable Location".to_owned(),
+    };
+    anyhow::anyhow!(
+        "{what}: the server answered HTTP {status}, a redirect {target}; redirects are not followed for API calls and webhooks: use the final URL"
+    )
+}
+
+/// The deadline passed before an answer came: the caller's timeout outcome.
+#[derive(Debug)]
+pub struct DeadlinePassed {
+    pub what: String,
+}
+
+impl std::fmt::Display for DeadlinePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: no answer before the deadline", self.what)
+    }
+}
+
+impl std::error::Error for DeadlinePassed {}
+
+/// True when `err` (or any cause) is a [`DeadlinePassed`].
+pub fn is_deadline(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<DeadlinePassed>())
+}
+
 /// Retry settings for API calls.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// No retry starts after this much time since the first attempt.
-    pub deadline: Duration,
+    /// Absolute: no request, retry or wait runs past it; each request's timeout is the
+    /// smaller of `request_timeout` and the time left.
+    pub deadline: Instant,
+    /// The most one request (body included) may take.
+    pub request_timeout: Duration,
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
@@ -165,13 +342,20 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     pub fn new(env: &Env) -> Self {
         Self {
-            deadline: Duration::from_secs(60),
+            deadline: Instant::now() + Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
             max_attempts: 5,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
             no_delay: env.is(vars::SHIPGUARD_TEST_NO_RETRY_DELAY, "1"),
             retry_any_5xx: false,
         }
+    }
+
+    /// The same policy with a new absolute deadline.
+    pub fn until(mut self, deadline: Instant) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// True for a status worth another try under this policy.
@@ -253,18 +437,41 @@ pub fn describe_error(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Sends the request `make` builds, retrying as classified. Returns the last response,
-/// whatever its status (the caller maps statuses to errors), or the last transport error.
+/// Sends the request `make` builds, retrying as classified, never past `policy.deadline`:
+/// each request's timeout (which reqwest applies to the body too) is cut to the time left,
+/// and no retry waits beyond it. Returns the last response whatever its status (the caller
+/// maps statuses to errors), except a 3xx, which is an error naming where it pointed; the
+/// last transport error; or [`DeadlinePassed`].
 pub async fn send_with_retry(
     policy: &RetryPolicy,
     what: &str,
     make: impl Fn() -> RequestBuilder,
 ) -> anyhow::Result<Response> {
-    let started = Instant::now();
+    let deadline = policy.deadline;
+    let passed = || {
+        anyhow::Error::new(DeadlinePassed {
+            what: what.to_owned(),
+        })
+    };
     let mut retry = 0;
     loop {
-        let result = make().send().await;
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(passed());
+        }
+        let left = deadline - now;
+        let clipped = left < policy.request_timeout;
+        let timeout = policy.request_timeout.min(left);
+        let sent = tokio::time::timeout_at(deadline.into(), make().timeout(timeout).send()).await;
+        let result = match sent {
+            Err(_) => return Err(passed()),
+            Ok(Err(err)) if clipped && err.is_timeout() => return Err(passed()),
+            Ok(result) => result,
+        };
         let wait = match &result {
+            Ok(response) if response.status().is_redirection() => {
+                return Err(redirect_error(what, response));
+            }
             Ok(response) if policy.retries_status(response.status()) => {
                 retry_after(response).unwrap_or_else(|| policy.backoff(retry))
             }
@@ -281,7 +488,7 @@ pub async fn send_with_retry(
             wait
         };
         retry += 1;
-        let out_of_time = started.elapsed() + wait > policy.deadline;
+        let out_of_time = Instant::now() + wait >= deadline;
         if retry >= policy.max_attempts || out_of_time {
             return result.map_err(|e| {
                 anyhow::anyhow!(
@@ -321,6 +528,25 @@ mod tests {
                 .min(policy.max_delay);
             assert!(d >= full / 2 && d <= full, "{retry}: {d:?} vs {full:?}");
         }
+    }
+
+    #[test]
+    fn port_zero_is_a_usage_error() {
+        let err = parse_url("url", "http://127.0.0.1:0/health").unwrap_err();
+        assert_eq!(crate::exit::classify(&err), crate::exit::Code::Usage);
+        assert!(err.to_string().contains("port 0"), "{err}");
+        assert!(parse_url("url", "http://127.0.0.1:8080/health").is_ok());
+        let secret = Secret::new("https://hooks.example.com:0/T0/B0/x".to_owned());
+        let err = parse_secret_url("webhook-url", &secret).unwrap_err();
+        assert!(!err.to_string().contains("T0/B0"), "{err}");
+    }
+
+    #[test]
+    fn origin_only_drops_everything_after_the_port() {
+        let url = url::Url::parse("https://u:p@hooks.example.com:8443/T0/B0/x?t=1#f").unwrap();
+        assert_eq!(origin_only(&url), "https://hooks.example.com:8443");
+        let url = url::Url::parse("https://hooks.example.com/T0").unwrap();
+        assert_eq!(origin_only(&url), "https://hooks.example.com");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod bounded;
 pub mod commit;
 pub mod coolify;
 pub mod duration;

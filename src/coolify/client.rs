@@ -2,7 +2,6 @@
 //! `Authorization: Bearer` and `Accept: application/json` (without it errors come back as
 //! HTML), deploys only with POST, and never sends `force=false` (before 4.2.0 it meant true).
 
-use anyhow::Context as _;
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -11,7 +10,7 @@ use url::Url;
 use super::error::ApiError;
 use super::model::{Application, Deployment, DeploymentPage, Queued, parse_deploy_answer};
 use super::version::{Feature, Version};
-use crate::http::{RetryPolicy, retry_after, send_with_retry};
+use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
 use crate::redact::Secret;
 
 /// What to deploy: application UUIDs, or every resource of a Coolify tag.
@@ -77,10 +76,7 @@ impl Client {
         }
         let url = self.url(&["version"], &[]);
         let response = self.send("GET /version", Method::GET, url, None).await?;
-        let text = response
-            .text()
-            .await
-            .context("GET /version: reading the answer")?;
+        let text = read_api_reply(response, "GET /version").await?;
         let version = Version::parse(&text).ok_or_else(|| {
             anyhow::anyhow!(
                 "GET /version: {:?} is not a Coolify version; check that `coolify-url` points at Coolify",
@@ -89,6 +85,19 @@ impl Client {
         })?;
         self.version = Some(version);
         Ok(version)
+    }
+
+    /// The absolute deadline every call of this client keeps.
+    pub fn deadline(&self) -> std::time::Instant {
+        self.policy.deadline
+    }
+
+    /// The same client with another absolute deadline for its calls.
+    pub fn until(&self, deadline: std::time::Instant) -> Self {
+        Self {
+            policy: self.policy.clone().until(deadline),
+            ..self.clone()
+        }
     }
 
     /// True when the server is known to have `feature` (unknown version: assume yes).
@@ -246,7 +255,7 @@ impl Client {
             return Ok(response);
         }
         let wait = retry_after(&response);
-        let text = response.text().await.unwrap_or_default();
+        let text = read_error_body(response).await;
         Err(ApiError::from_body(what, status.as_u16(), &text, wait).into())
     }
 
@@ -259,10 +268,7 @@ impl Client {
     ) -> anyhow::Result<T> {
         let response = self.send(what, method, url, body).await?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .with_context(|| format!("{what}: reading the answer"))?;
+        let text = read_api_reply(response, what).await?;
         serde_json::from_str(&text).map_err(|err| {
             anyhow::anyhow!(
                 "{what}: Coolify answered HTTP {} with a body this client cannot read ({err}); check that `coolify-url` points at Coolify",

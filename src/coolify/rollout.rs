@@ -117,10 +117,36 @@ pub struct Rollout {
 /// Progress for logs: a deployment changed status.
 pub type Observer<'a> = &'a (dyn Fn(&Tracked) + Sync);
 
+/// A cancel at the timeout gets this long of its own (the deadline has passed by then).
+pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
+
 /// Runs the plan. Errors are operational (auth, network, server); a failed or slow
-/// deployment is an outcome, not an error.
+/// deployment is an outcome, not an error. Every call keeps the absolute deadline
+/// `plan.timeout` from now (or the client's own, if sooner): a deploy request that is never
+/// answered ends at the deadline as the timeout outcome (exit 1), and polls that are never
+/// answered end in the timeout outcome with a cancel.
 pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow::Result<Rollout> {
     let started = Instant::now();
+    let client = &client.until((started + plan.timeout).min(client.deadline()));
+    match start(client, plan, started).await {
+        Ok((previous, tracked)) => finish(client, plan, started, previous, tracked, observe).await,
+        Err(err) if crate::http::is_deadline(&err) => Err(crate::exit::check_failed(
+            "deploy-timeout",
+            format!(
+                "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify",
+                crate::duration::human(plan.timeout)
+            ),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+/// Image tags and deploy requests: what to follow.
+async fn start(
+    client: &Client,
+    plan: &Plan,
+    started: Instant,
+) -> anyhow::Result<(BTreeMap<String, String>, Vec<Tracked>)> {
     let mut previous = BTreeMap::new();
     if let (Some(tag), Target::Apps(apps)) = (&plan.image_tag, &plan.target) {
         for app in apps {
@@ -164,6 +190,19 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
     for item in queued {
         tracked.push(follow_up(client, item, at()).await?);
     }
+    Ok((previous, tracked))
+}
+
+/// Follows what was started, and sums it up.
+async fn finish(
+    client: &Client,
+    plan: &Plan,
+    started: Instant,
+    previous: BTreeMap<String, String>,
+    mut tracked: Vec<Tracked>,
+    observe: Observer<'_>,
+) -> anyhow::Result<Rollout> {
+    let at = || started.elapsed().as_secs_f64();
     for t in &tracked {
         observe(t);
     }
@@ -256,6 +295,9 @@ async fn wait(
             }
             let deployment = match client.deployment(uuid.as_raw()).await {
                 Ok(d) => d,
+                Err(err) if crate::http::is_deadline(&err) => {
+                    return time_out(client, plan, tracked, started, observe).await;
+                }
                 Err(err) if is_not_found(&err) => {
                     return Err(
                         err.context(format!("deployment {uuid} of app {} disappeared", t.app))
@@ -308,6 +350,8 @@ async fn time_out(
     observe: Observer<'_>,
 ) -> anyhow::Result<()> {
     let can_cancel = client.supports(Feature::Cancel);
+    // The deadline has passed: the cancels get a short grace period of their own.
+    let client = &client.until(Instant::now() + CANCEL_GRACE);
     for t in tracked.iter_mut().filter(|t| t.outcome == Outcome::Queued) {
         let Some(uuid) = t.deployment_uuid.clone() else {
             continue;
@@ -322,19 +366,28 @@ async fn time_out(
                 Feature::Cancel.since()
             ));
         } else {
-            let after = client.cancel(uuid.as_raw()).await?;
-            t.status = Untrusted::from(after.status.as_str());
-            if after.logs.is_some() {
-                t.logs = after.logs;
-            }
-            t.note = Some(match Outcome::of(&after.status) {
-                // It finished between the last poll and the cancel: the truth wins.
-                Some(Outcome::Finished) => {
-                    t.outcome = Outcome::Finished;
-                    "finished just as the timeout passed".to_owned()
+            match client.cancel(uuid.as_raw()).await {
+                Ok(after) => {
+                    t.status = Untrusted::from(after.status.as_str());
+                    if after.logs.is_some() {
+                        t.logs = after.logs;
+                    }
+                    t.note = Some(match Outcome::of(&after.status) {
+                        // It finished between the last poll and the cancel: the truth wins.
+                        Some(Outcome::Finished) => {
+                            t.outcome = Outcome::Finished;
+                            "finished just as the timeout passed".to_owned()
+                        }
+                        _ => "cancelled at the timeout".to_owned(),
+                    });
                 }
-                _ => "cancelled at the timeout".to_owned(),
-            });
+                // Still the timeout outcome; the note says the cancel did not go through.
+                Err(err) => {
+                    t.note = Some(format!(
+                        "still running at the timeout; the cancel failed: {err:#}"
+                    ));
+                }
+            }
         }
         observe(t);
     }

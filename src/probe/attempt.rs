@@ -6,12 +6,16 @@ use reqwest::{Client, Method, header::HeaderMap};
 use url::Url;
 
 use super::condition::{Condition, Observation};
-use crate::http::describe_reqwest;
+use crate::http::{describe_reqwest, read_body_capped};
 
 /// Bodies are read up to this size; health endpoints are small and memory stays bounded.
+/// A longer body is judged on this prefix, and the evidence says so.
 const BODY_LIMIT: usize = 256 * 1024;
 /// The report keeps this much of the last body.
 const EXCERPT_CHARS: usize = 300;
+/// What a failed condition saw is kept up to this many characters (a `[BODY]` condition
+/// would otherwise keep the whole body in every attempt and every report sample).
+const ACTUAL_CHARS: usize = 200;
 
 /// What to send to every URL, and what must hold.
 #[derive(Debug, Clone)]
@@ -40,6 +44,10 @@ pub enum Outcome {
         status: u16,
         failed: Option<(String, String)>,
         excerpt: String,
+        /// The body went on past [`BODY_LIMIT`]; conditions saw only its start.
+        body_truncated: bool,
+        /// A 3xx that was not followed: where it pointed, safe to print.
+        redirect: Option<String>,
     },
     /// No response at all.
     Error { kind: ErrorKind, message: String },
@@ -85,8 +93,22 @@ impl Attempt {
             Outcome::Response { failed: None, .. } => None,
             Outcome::Response {
                 failed: Some((condition, actual)),
+                body_truncated,
+                redirect,
                 ..
-            } => Some(format!("{condition} (got {actual:?})")),
+            } => {
+                let mut why = format!("{condition} (got {actual:?})");
+                if let Some(location) = redirect {
+                    why.push_str(&format!("; a redirect to {location}, not followed"));
+                }
+                if *body_truncated && condition.contains("[BODY]") {
+                    why.push_str(&format!(
+                        "; judged on the first {} KiB of a longer body",
+                        BODY_LIMIT / 1024
+                    ));
+                }
+                Some(why)
+            }
             Outcome::Error { message, .. } => Some(message.clone()),
         }
     }
@@ -124,8 +146,12 @@ pub(super) async fn attempt(
                 )
             })
             .collect();
-        let body = read_body(response).await?;
-        Ok::<_, reqwest::Error>((status, headers, body, certificate_expires_in))
+        let redirect = response
+            .status()
+            .is_redirection()
+            .then(|| redirect_shown(&response));
+        let body = read_body_capped(response, BODY_LIMIT).await?;
+        Ok::<_, reqwest::Error>((status, headers, body, certificate_expires_in, redirect))
     })
     .await;
     let latency = sent.elapsed();
@@ -135,22 +161,24 @@ pub(super) async fn attempt(
             message: format!("no response within {}", crate::duration::human(timeout)),
         },
         Ok(Err(err)) => classify_error(&err),
-        Ok(Ok((status, headers, body, certificate_expires_in))) => {
+        Ok(Ok((status, headers, body, certificate_expires_in, redirect))) => {
             let observation = Observation {
                 status,
                 headers,
-                body,
+                body: body.text(),
                 response_time: latency,
                 certificate_expires_in,
             };
             let failed = request.conditions.iter().find_map(|c| {
                 let evaluation = c.evaluate(&observation);
-                (!evaluation.passed).then(|| (c.source().to_owned(), evaluation.actual))
+                (!evaluation.passed).then(|| (c.source().to_owned(), shorten(&evaluation.actual)))
             });
             Outcome::Response {
                 status,
                 failed,
                 excerpt: excerpt(&observation.body),
+                body_truncated: body.truncated,
+                redirect,
             }
         }
     };
@@ -170,16 +198,21 @@ pub(super) async fn attempt(
     }
 }
 
-async fn read_body(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = BODY_LIMIT.saturating_sub(bytes.len());
-        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if bytes.len() >= BODY_LIMIT {
-            break;
-        }
+/// Where a 3xx points, for the evidence: the target with credentials and secret-looking
+/// query values hidden (the probe URL is not a secret; its redirect may still carry one).
+fn redirect_shown(response: &reqwest::Response) -> String {
+    match crate::http::redirect_target(response) {
+        Some(url) => crate::redact::safe_url(&url),
+        None => "a missing or invalid Location".to_owned(),
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn shorten(actual: &str) -> String {
+    let mut out: String = actual.chars().take(ACTUAL_CHARS).collect();
+    if actual.chars().nth(ACTUAL_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 fn excerpt(body: &str) -> String {

@@ -236,13 +236,18 @@ impl Probe {
         while next < end {
             sleep_until(next.into()).await;
             let now = Instant::now();
-            let timeout = self.timing.request_timeout;
+            if now >= end {
+                break;
+            }
+            // The hold ends on time: no attempt runs past it.
+            let timeout = self.timing.request_timeout.min(end - now);
+            let clipped = timeout < self.timing.request_timeout;
             let a = attempt(
                 &self.client,
                 &result.url,
                 &self.request,
                 timeout,
-                false,
+                clipped,
                 started,
             )
             .await;
@@ -250,8 +255,10 @@ impl Probe {
             held.push(a);
             next = now + self.timing.interval;
         }
-        let errors = held.iter().filter(|a| !a.passed()).count() as u32;
-        let count = held.len() as u32;
+        // An attempt cut short by the hold's end says nothing about the server.
+        let judged: Vec<&Attempt> = held.iter().filter(|a| !a.cut_short).collect();
+        let errors = judged.iter().filter(|a| !a.passed()).count() as u32;
+        let count = judged.len() as u32;
         let error_rate = if count == 0 {
             0.0
         } else {

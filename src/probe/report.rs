@@ -25,6 +25,10 @@ pub struct UrlReport {
     pub latency: Option<Latency>,
     pub hold: Option<HoldReport>,
     pub body_excerpt: Option<String>,
+    /// The last body went on past the read limit: conditions judged its start only.
+    pub body_truncated: bool,
+    /// The last answer was a redirect that was not followed: where it pointed.
+    pub redirect: Option<String>,
     /// The latest attempts, oldest first.
     pub samples: Vec<Sample>,
 }
@@ -72,10 +76,19 @@ impl UrlReport {
             ),
         };
         let last = result.attempts.last();
-        let body_excerpt = result.attempts.iter().rev().find_map(|a| match &a.outcome {
-            Outcome::Response { excerpt, .. } => Some(excerpt.clone()),
+        let last_response = result.attempts.iter().rev().find_map(|a| match &a.outcome {
+            Outcome::Response {
+                excerpt,
+                body_truncated,
+                redirect,
+                ..
+            } => Some((excerpt.clone(), *body_truncated, redirect.clone())),
             Outcome::Error { .. } => None,
         });
+        let (body_excerpt, body_truncated, redirect) = match last_response {
+            Some((excerpt, truncated, redirect)) => (Some(excerpt), truncated, redirect),
+            None => (None, false, None),
+        };
         let skip = result.attempts.len().saturating_sub(MAX_SAMPLES);
         Self {
             url: safe_url(&result.url),
@@ -99,6 +112,8 @@ impl UrlReport {
                 p95_ms: h.p95.map(|d| d.as_millis() as u64),
             }),
             body_excerpt,
+            body_truncated,
+            redirect,
             samples: result.attempts[skip..].iter().map(Sample::of).collect(),
         }
     }

@@ -8,7 +8,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::http::{RetryPolicy, send_with_retry};
+use crate::http::{RetryPolicy, read_api_reply, read_error_body, send_with_retry};
 use crate::redact::Secret;
 
 /// Where a message goes.
@@ -104,7 +104,7 @@ pub async fn send(
             })
             .await?;
             let status = response.status().as_u16();
-            let text = response.text().await.unwrap_or_default();
+            let text = read_error_body(response).await;
             if status == 200 {
                 return Ok(Delivered::default());
             }
@@ -137,7 +137,11 @@ pub async fn send(
             })
             .await?;
             let status = response.status().as_u16();
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            let answer: Value = if status == 200 {
+                serde_json::from_str(&read_api_reply(response, &what).await?).unwrap_or(Value::Null)
+            } else {
+                serde_json::from_str(&read_error_body(response).await).unwrap_or(Value::Null)
+            };
             if status == 200 && answer["ok"] == json!(true) {
                 return Ok(Delivered {
                     ts: answer["ts"].as_str().map(str::to_owned),

@@ -82,7 +82,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         && let Some(webhook) = &settings.slack_webhook
     {
         let policy = RetryPolicy {
-            deadline: ALERT_GRACE,
+            deadline: std::time::Instant::now() + ALERT_GRACE,
             ..RetryPolicy::new(&ctx.env)
         };
         let sent = alert::send(
@@ -101,7 +101,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             ));
         }
     }
-    let json = serde_json::to_string(&report)?;
+    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary())?;
     if let Some(err) = error {

@@ -62,7 +62,7 @@ pub async fn run(
         settings.coolify_token.clone(),
         RetryPolicy {
             // A full deploy queue answers `Retry-After: 60`: wait within the deploy budget.
-            deadline: settings.deploy_timeout.min(left()),
+            deadline: std::time::Instant::now() + settings.deploy_timeout.min(left()),
             ..RetryPolicy::new(&ctx.env)
         },
     );

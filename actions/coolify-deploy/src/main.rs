@@ -31,9 +31,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
     let mut policy = RetryPolicy::new(&ctx.env);
     if let Mode::Coolify { plan, .. } = &settings.mode {
-        // A full deploy queue answers `Retry-After: 60`: waiting it out is part of the
-        // deploy's own time budget, not a failure after the default minute.
-        policy.deadline = policy.deadline.max(plan.timeout);
+        // One absolute deadline for every call, from the version read to the last poll; a
+        // full deploy queue's `Retry-After: 60` is waited out within it. Only the cancel at
+        // the timeout gets a short grace period of its own (coolify::rollout::CANCEL_GRACE).
+        policy.deadline = std::time::Instant::now() + plan.timeout;
     }
     match settings.mode {
         Mode::Webhook {
@@ -183,7 +184,7 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
             )),
         }
     }
-    let json = serde_json::to_string(report)?;
+    let json = shipguard::bounded::to_json(report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json)?)?;
     ctx.actions.write_summary(&report.summary())?;
     let ok = matches!(report.status, Outcome::Finished | Outcome::Queued);

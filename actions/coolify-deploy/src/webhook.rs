@@ -24,10 +24,22 @@ pub async fn trigger(
 ) -> anyhow::Result<Triggered> {
     let started = Instant::now();
     let body = json!({ "image": image, "tag": tag, "force": force });
+    // A redirect is an error naming only its origin (the URL is a secret), and the policy's
+    // absolute deadline bounds every try: its passing is the timeout outcome.
     let response = send_with_retry(policy, "deploy webhook", || {
         http.post(url.expose().clone()).json(&body)
     })
-    .await?;
+    .await
+    .map_err(|err| {
+        if shipguard::http::is_deadline(&err) {
+            shipguard::exit::check_failed(
+                "deploy-timeout",
+                format!("{err}: the deploy webhook did not answer in time"),
+            )
+        } else {
+            err
+        }
+    })?;
     let status = response.status().as_u16();
     if !response.status().is_success() {
         anyhow::bail!(

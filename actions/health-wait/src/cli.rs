@@ -60,6 +60,10 @@ pub struct Cli {
     /// Accept any TLS certificate (`true`/`false`). Prefer `ca-cert`.
     #[arg(long)]
     pub insecure: Option<String>,
+    /// Follow redirects within the URL's origin (`true`/`false`). Default false: a 3xx is
+    /// the answer the conditions see. A redirect to another origin is never followed.
+    #[arg(long)]
+    pub follow_redirects: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

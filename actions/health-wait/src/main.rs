@@ -49,7 +49,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         &results,
         started.elapsed(),
     );
-    let json = serde_json::to_string(&report)?;
+    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary(&results))?;
     if !report.healthy {

@@ -8,7 +8,7 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use shipguard::env::invalid;
 use shipguard::exit::usage;
-use shipguard::http::{self, ClientOptions};
+use shipguard::http::{self, ClientOptions, Redirects};
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
 use shipguard::tool::Context;
 use url::Url;
@@ -97,11 +97,22 @@ impl Settings {
             .setting("insecure", cli.insecure)
             .bool()?
             .unwrap_or(false);
+        let follow_redirects = env
+            .setting("follow-redirects", cli.follow_redirects)
+            .bool()?
+            .unwrap_or(false);
 
         let mut options = ClientOptions::new(ctx.user_agent());
         options.request_timeout = None;
         options.connect_timeout = request_timeout;
         options.insecure = insecure;
+        // Off: a `/health` that redirects to a 200 login page is not healthy. On: only within
+        // the URL's origin, so custom headers never reach another scheme, host or port.
+        options.redirects = if follow_redirects {
+            Redirects::SameOrigin
+        } else {
+            Redirects::None
+        };
         options.tls_info = conditions.iter().any(Condition::needs_certificate);
         if let Some(path) = &ca_cert {
             options.ca_certs = http::load_ca_certs("ca-cert", path)?;

@@ -62,7 +62,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             note.clone(),
         ));
     }
-    let json = serde_json::to_string(&report)?;
+    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&[
         ("in-sync", report.in_sync.to_string()),
         ("problems", report.problems.len().to_string()),

@@ -44,7 +44,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     })?;
     let mut policy = RetryPolicy::new(&ctx.env);
     policy.retry_any_5xx = true;
-    policy.deadline = std::time::Duration::from_secs(90);
+    // Absolute: no send, retry or Retry-After wait runs past it.
+    policy.deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let sent = slack::send::send(
         &client,
         &policy,

@@ -73,6 +73,8 @@ pub struct Forced {
     pub status: u16,
     pub body: String,
     pub retry_after: Option<u64>,
+    /// Answer with this hostile mode instead (never answered, endless body, …).
+    pub hostile: Option<crate::hostile::Mode>,
 }
 
 impl Forced {
@@ -82,6 +84,15 @@ impl Forced {
             status,
             body: body.to_string(),
             retry_after: None,
+            hostile: None,
+        }
+    }
+
+    /// The next request whose path contains `path` gets a hostile answer.
+    pub fn hostile(path: &str, mode: crate::hostile::Mode) -> Self {
+        Self {
+            hostile: Some(mode),
+            ..Self::new(path, 200, Value::Null)
         }
     }
 
@@ -561,6 +572,14 @@ struct Call {
 /// Answers, then records the answer beside its request (for the contract test).
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
     let (index, response) = answer(&shared, request).await;
+    if let Some(mode) = response.extensions().get::<crate::hostile::Mode>().cloned() {
+        let head = crate::hostile::Seen {
+            method: String::new(),
+            target: String::new(),
+            headers: Vec::new(),
+        };
+        return crate::hostile::answer(&mode, &head, &[]).await;
+    }
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 24)
         .await
@@ -646,7 +665,11 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
         .position(|f| full_path.contains(&f.path))
     {
         let forced = shared.forced.remove(i).unwrap_or_else(unreachable_forced);
-        return reply(forced.status, forced.body, forced.retry_after);
+        let mut response = reply(forced.status, forced.body, forced.retry_after);
+        if let Some(mode) = forced.hostile {
+            response.extensions_mut().insert(mode);
+        }
+        return response;
     }
     if !full_path.starts_with("/api/v1/") {
         return not_found_route();

@@ -6,6 +6,7 @@ pub mod coolify;
 pub mod demo;
 pub mod github;
 pub mod harness;
+pub mod hostile;
 pub mod monorepo;
 pub mod proxy;
 pub mod server;
