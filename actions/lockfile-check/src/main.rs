@@ -25,19 +25,22 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let outcome = check::run(&settings.path, &settings.options)?;
     let report = Report::new(
         ctx.version,
-        settings.options.strict,
+        settings.options.mode,
         settings.path.display().to_string(),
         outcome,
     );
-    for finding in &report.problems {
-        let file = ctx
-            .actions
-            .workspace_path(&settings.path.join(&finding.file));
-        let mut annotation = Annotation::new(Level::Error, finding.code, finding.line_text());
-        if let Some(line) = finding.line {
-            annotation = annotation.at(file, line, None);
+    let levels = [(Level::Error, &report.problems), (Level::Warning, &report.warnings)];
+    for (level, findings) in levels {
+        for finding in findings {
+            let file = ctx
+                .actions
+                .workspace_path(&settings.path.join(&finding.file));
+            let mut annotation = Annotation::new(level, finding.code, finding.line_text());
+            if let Some(line) = finding.line {
+                annotation = annotation.at(file, line, None);
+            }
+            ctx.actions.annotate(annotation);
         }
-        ctx.actions.annotate(annotation);
     }
     for note in &report.notes {
         ctx.actions.annotate(Annotation::new(

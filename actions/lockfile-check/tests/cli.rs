@@ -115,7 +115,7 @@ fn a_missing_dependency_and_a_broken_transitive_entry_are_worded_as_npm_words_th
     );
     assert_eq!(problem["scope"], "workspace @shop/utils (packages/utils)");
 
-    let run = on_fixture("broken-transitive").run();
+    let run = on_fixture("broken-transitive").input("mode", "tree").run();
     run.assert_exit(1);
     let problem = &run.report()["problems"][0];
     assert_eq!(problem["code"], "lockfile-invalid");
@@ -532,6 +532,49 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
             "",
             "{what}: no verdict on input that cannot be judged"
         );
+    }
+}
+
+#[test]
+fn mode_ci_warns_on_what_only_npm_ls_calls_broken_and_tree_fails_on_it() {
+    // npm ci accepts broken-transitive (the edited entry is reached only through a
+    // workspace); npm ls calls it invalid.
+    for mode in [None, Some("ci"), Some("npm")] {
+        let mut run = on_fixture("broken-transitive");
+        if let Some(mode) = mode {
+            run = run.input("mode", mode);
+        }
+        let run = run.run();
+        run.assert_exit(0);
+        let report = run.report();
+        assert_eq!(report["mode"], "ci", "{mode:?}");
+        assert_eq!(report["in_sync"], true);
+        assert_eq!(report["problems"].as_array().unwrap().len(), 0);
+        let warning = &report["warnings"][0];
+        assert!(
+            warning["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid: lock file's ms@"),
+            "{warning}"
+        );
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.starts_with("::warning title=lockfile-invalid,file=repo/package-lock.json,line=")),
+            "{}",
+            run.stderr
+        );
+        assert!(annotations(&run).is_empty(), "{}", run.stderr);
+        assert!(run.summary.contains("Warnings"), "{}", run.summary);
+    }
+    for mode in ["tree", "strict"] {
+        let run = on_fixture("broken-transitive").input("mode", mode).run();
+        run.assert_exit(1);
+        let report = run.report();
+        assert_eq!(report["mode"], mode);
+        assert_eq!(report["warnings"].as_array().unwrap().len(), 0);
+        assert_eq!(report["problems"][0]["code"], "lockfile-invalid");
     }
 }
 
