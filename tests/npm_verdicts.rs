@@ -111,7 +111,9 @@ fn verdict_equals_npm_on_every_fixture_in_every_mode() {
 
         let strict_lines = lines(&strict.findings);
         if let Some(lost) = tree_lines.iter().find(|l| !strict_lines.contains(l)) {
-            wrong.push(format!("{name} (mode strict): tree's finding is missing: {lost}"));
+            wrong.push(format!(
+                "{name} (mode strict): tree's finding is missing: {lost}"
+            ));
         }
     }
     assert!(

@@ -84,7 +84,7 @@ impl Lock {
                 packages
                     .into_iter()
                     .map(|(location, raw)| {
-                        check_location(&location, &name)?;
+                        check_key(&location, &name)?;
                         let entry = Entry::from_fields(raw);
                         if entry.link {
                             let what = format!("{name} entry \"{location}\"");
@@ -191,6 +191,22 @@ impl Lock {
                 (location.as_str(), entry, name)
             })
     }
+}
+
+/// A lock key: a location inside the repository, or one above it (`../other/packages/x`,
+/// leading `..` only). npm accepts the latter and reads nothing there unless something
+/// links to it (load-virtual.js: `#assertContained` only checks in subtreeOnly mode,
+/// and only link targets' package.json files are read, `#resolveLinks`); lockfile-check
+/// never reads it either, as a link's target is held to [`check_location`].
+fn check_key(location: &str, what: &str) -> anyhow::Result<()> {
+    let mut inside = location;
+    while let Some(rest) = inside.strip_prefix("../") {
+        inside = rest;
+    }
+    if inside.is_empty() {
+        return check_location(location, what);
+    }
+    check_location(inside, what)
 }
 
 /// Rejects locations that would leave the checked directory or are not relative paths.

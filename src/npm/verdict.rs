@@ -47,6 +47,8 @@ enum Problem {
     Invalid {
         locked: String,
         why: String,
+        /// Whether npm ci's replacement would change the locked version (all it compares).
+        ci: bool,
     },
     /// A specifier npm itself cannot install (`workspace:`, `link:` …).
     Unsupported {
@@ -95,7 +97,9 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                 let rule = scope.rule_for(edge.name, &edge.spec);
                 let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
                 let to = tree.resolve(index, edge.name);
-                if let Some(problem) = judge(tree, from, &edge, rule, overridden.as_deref(), to) {
+                if let Some(problem) =
+                    judge(project, tree, from, &edge, rule, overridden.as_deref(), to)
+                {
                     let (ci, ls) = who_reports(&edge, &problem, ci_nodes[index]);
                     if ci || ls {
                         let found = finding(project, from, &edge, overridden.as_deref(), problem);
@@ -152,6 +156,7 @@ fn who_reports(edge: &Edge<'_>, problem: &Problem, ci_node: bool) -> (bool, bool
         Problem::Missing => !edge.kind.optional(),
         Problem::Invalid { .. } | Problem::Unsupported { .. } => true,
     };
+    let ci = ci && !matches!(problem, Problem::Invalid { ci: false, .. });
     (ci, ls)
 }
 
@@ -256,6 +261,7 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
 
 /// `overridden`: the spec an override puts in place of the edge's own.
 fn judge(
+    project: &Project,
     tree: &Tree<'_>,
     from: &Node<'_>,
     edge: &Edge<'_>,
@@ -286,6 +292,7 @@ fn judge(
                 "{} is a peer dependency but is locked inside {}'s own node_modules, where nothing else can share it",
                 edge.name, from.location
             ),
+            ci: true,
         });
     }
     let wanted = spec::parse(overridden.unwrap_or(&edge.spec));
@@ -314,7 +321,31 @@ fn judge(
     ok.err().map(|why| Problem::Invalid {
         locked: locked(),
         why,
+        ci: changes_version(project, tree, base, to, &wanted),
     })
+}
+
+/// npm ci fixes an invalid edge by placing what the spec asks for, then compares only
+/// versions with the lock (lib/utils/validate-lockfile.js:18-25). A folder spec places a
+/// link whose version is the folder's: it fails only when that differs from the locked
+/// version, which is known when the folder is one npm reads (a workspace or linked
+/// folder). A range or a git ref that the locked package does not meet always places
+/// another version (for git that is what npm does when the ref's version changed, the
+/// only case seen; the ref's content cannot be read offline).
+fn changes_version(
+    project: &Project,
+    tree: &Tree<'_>,
+    base: &str,
+    to: usize,
+    wanted: &Spec,
+) -> bool {
+    match wanted {
+        Spec::Alias { spec, .. } => changes_version(project, tree, base, to, spec),
+        Spec::Directory(path) => join(base, path)
+            .and_then(|dir| project.package(&dir))
+            .is_some_and(|folder| folder.manifest.version.as_deref() != tree.version_of(to)),
+        _ => true,
+    }
 }
 
 /// arborist's dep-valid: does the node at `to` satisfy `spec` asked for from `from`
@@ -503,7 +534,7 @@ fn finding(
             ),
             regenerate,
         ),
-        Problem::Invalid { locked, why } | Problem::Unsupported { locked, why } => {
+        Problem::Invalid { locked, why, .. } | Problem::Unsupported { locked, why } => {
             let fix = match from.origin {
                 Origin::Manifest(_) if unsupported => format!(
                     "npm cannot install `{}`: write a semver range (`*` for a workspace), `npm:`, `file:`, git or a tarball URL in {file}",

@@ -29,7 +29,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         settings.path.display().to_string(),
         outcome,
     );
-    let levels = [(Level::Error, &report.problems), (Level::Warning, &report.warnings)];
+    let levels = [
+        (Level::Error, &report.problems),
+        (Level::Warning, &report.warnings),
+    ];
     for (level, findings) in levels {
         for finding in findings {
             let file = ctx

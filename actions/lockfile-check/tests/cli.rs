@@ -559,9 +559,8 @@ fn mode_ci_warns_on_what_only_npm_ls_calls_broken_and_tree_fails_on_it() {
             "{warning}"
         );
         assert!(
-            run.stderr
-                .lines()
-                .any(|l| l.starts_with("::warning title=lockfile-invalid,file=repo/package-lock.json,line=")),
+            run.stderr.lines().any(|l| l
+                .starts_with("::warning title=lockfile-invalid,file=repo/package-lock.json,line=")),
             "{}",
             run.stderr
         );
