@@ -100,7 +100,7 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                 if let Some(problem) =
                     judge(project, tree, from, &edge, rule, overridden.as_deref(), to)
                 {
-                    let (ci, ls) = who_reports(&edge, &problem, ci_nodes[index]);
+                    let (ci, ls) = who_reports(&edge, &problem, &ci_nodes, index, from.top);
                     if ci || ls {
                         let found = finding(project, from, &edge, overridden.as_deref(), problem);
                         if ci {
@@ -150,8 +150,23 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
 /// places a package the lock lacks or changes one it has. Missing optional edges count
 /// (only peerOptional ones are skipped, build-ideal-tree.js:1263 and :1279); `npm ls`
 /// instead skips every missing optional edge (ls.js:248) but reports every invalid one.
-fn who_reports(edge: &Edge<'_>, problem: &Problem, ci_node: bool) -> (bool, bool) {
-    let ci = ci_node && edge.kind != Kind::PeerOptional;
+///
+/// A peer edge that a locked package does not meet fails npm ci only when the dependent
+/// is the project's own (PlaceDep `isMine`, place-dep.js:457-488: the root, a workspace,
+/// or a direct dependency of one); deeper, npm keeps the locked peer and warns
+/// (`warnPeerConflict`, place-dep.js:155-167) when another package needs it.
+fn who_reports(
+    edge: &Edge<'_>,
+    problem: &Problem,
+    ci_nodes: &CiNodes,
+    from: usize,
+    top: bool,
+) -> (bool, bool) {
+    let peer_conflict = edge.kind == Kind::Peer
+        && matches!(problem, Problem::Invalid { .. })
+        && !top
+        && !ci_nodes.mine[from];
+    let ci = ci_nodes.judged[from] && edge.kind != Kind::PeerOptional && !peer_conflict;
     let ls = match problem {
         Problem::Missing => !edge.kind.optional(),
         Problem::Invalid { .. } | Problem::Unsupported { .. } => true,
@@ -169,7 +184,15 @@ fn who_reports(edge: &Edge<'_>, problem: &Problem, ci_node: bool) -> (bool, bool
 ///   the links of every processed node inside the project (`#resolveLinks`,
 ///   build-ideal-tree.js:1578-1610): workspaces and linked folders, but not what they
 ///   depend on.
-fn ci_nodes(project: &Project, tree: &Tree<'_>) -> Vec<bool> {
+struct CiNodes {
+    /// Nodes whose problem edges npm ci fixes.
+    judged: Vec<bool>,
+    /// Direct (non-peer) dependencies of the root, a workspace or a linked folder.
+    mine: Vec<bool>,
+}
+
+fn ci_nodes(project: &Project, tree: &Tree<'_>) -> CiNodes {
+    let mut mine = vec![false; tree.nodes.len()];
     let mut deep = vec![false; tree.nodes.len()];
     let mut processed = vec![false; tree.nodes.len()];
     deep[0] = true;
@@ -188,9 +211,13 @@ fn ci_nodes(project: &Project, tree: &Tree<'_>) -> Vec<bool> {
     let mut stack = vec![0];
     while let Some(index) = stack.pop() {
         for edge in edges(project, &tree.nodes[index]) {
-            if let Some(to) = tree.resolve(index, edge.name)
-                && tree.is_link(to)
-            {
+            let Some(to) = tree.resolve(index, edge.name) else {
+                continue;
+            };
+            if !edge.kind.peer() {
+                mine[to] = true;
+            }
+            if tree.is_link(to) {
                 let target = tree.target(to);
                 if target != to && !processed[target] {
                     processed[target] = true;
@@ -199,7 +226,10 @@ fn ci_nodes(project: &Project, tree: &Tree<'_>) -> Vec<bool> {
             }
         }
     }
-    deep.iter().zip(&processed).map(|(d, p)| *d || *p).collect()
+    CiNodes {
+        judged: deep.iter().zip(&processed).map(|(d, p)| *d || *p).collect(),
+        mine,
+    }
 }
 
 /// A node's edges with arborist's precedence: peer, then prod, optional, dev (tops only);
