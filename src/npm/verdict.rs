@@ -82,27 +82,29 @@ impl Verdict {
 /// outside any node_modules that nothing links to (an old lerna `packages/x`) are never
 /// visited, so their dependencies do not count.
 pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
-    let ci_nodes = ci_nodes(project, tree);
-    let top = Scope::top(&project.package.manifest.overrides);
-    let mut scopes: Vec<Option<Scope<'_>>> = vec![None; tree.nodes.len()];
+    let mut cache = EdgeCache::new(tree.nodes.len());
+    let ci_nodes = ci_nodes(project, tree, &mut cache);
+    // Override scopes, shared: a node holds the index of its scope in `arena`.
+    let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
+    let mut scopes: Vec<Option<usize>> = vec![None; tree.nodes.len()];
     let mut verdict = Verdict::default();
     let mut queue = VecDeque::new();
-    scopes[0] = Some(top.clone());
+    scopes[0] = Some(0);
     queue.push_back(0);
     loop {
         while let Some(index) = queue.pop_front() {
-            let scope = scopes[index].clone().unwrap_or_default();
+            let scope_id = scopes[index].unwrap_or(0);
             let from = &tree.nodes[index];
-            for edge in edges(project, from) {
-                let rule = scope.rule_for(edge.name, &edge.spec);
+            for (edge, to) in cache.get(project, tree, index) {
+                let to = *to;
+                let rule = arena[scope_id].rule_for(edge.name, &edge.spec);
                 let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
-                let to = tree.resolve(index, edge.name);
                 if let Some(problem) =
-                    judge(project, tree, from, &edge, rule, overridden.as_deref(), to)
+                    judge(project, tree, from, edge, rule, overridden.as_deref(), to)
                 {
-                    let (ci, ls) = who_reports(&edge, &problem, &ci_nodes, index, from.top);
+                    let (ci, ls) = who_reports(edge, &problem, &ci_nodes, index, from.top);
                     if ci || ls {
-                        let found = finding(project, from, &edge, overridden.as_deref(), problem);
+                        let found = finding(project, from, edge, overridden.as_deref(), problem);
                         if ci {
                             verdict.ci.push(found);
                         } else {
@@ -112,9 +114,16 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                 }
                 if let Some(to) = to {
                     let target = tree.target(to);
+                    let child_scope = match rule {
+                        Some(rule) if !rule.children.is_empty() => {
+                            arena.push(arena[scope_id].enter(Some(rule)));
+                            arena.len() - 1
+                        }
+                        _ => scope_id,
+                    };
                     for reached in [to, target] {
                         if scopes[reached].is_none() {
-                            scopes[reached] = Some(scope.enter(rule));
+                            scopes[reached] = Some(child_scope);
                             queue.push_back(reached);
                         }
                     }
@@ -130,7 +139,7 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                     .holder(index)
                     .is_some_and(|holder| scopes[holder].is_some())
             {
-                scopes[index] = Some(top.clone());
+                scopes[index] = Some(0);
                 queue.push_back(index);
                 more = true;
             }
@@ -191,7 +200,37 @@ struct CiNodes {
     mine: Vec<bool>,
 }
 
-fn ci_nodes(project: &Project, tree: &Tree<'_>) -> CiNodes {
+/// Each node's edges with the node each resolves to, worked out once.
+struct EdgeCache<'p> {
+    lists: Vec<Option<Vec<(Edge<'p>, Option<usize>)>>>,
+}
+
+impl<'p> EdgeCache<'p> {
+    fn new(nodes: usize) -> Self {
+        Self {
+            lists: (0..nodes).map(|_| None).collect(),
+        }
+    }
+
+    fn get(
+        &mut self,
+        project: &'p Project,
+        tree: &Tree<'p>,
+        index: usize,
+    ) -> &[(Edge<'p>, Option<usize>)] {
+        self.lists[index].get_or_insert_with(|| {
+            edges(project, &tree.nodes[index])
+                .into_iter()
+                .map(|edge| {
+                    let to = tree.resolve(index, edge.name);
+                    (edge, to)
+                })
+                .collect()
+        })
+    }
+}
+
+fn ci_nodes<'p>(project: &'p Project, tree: &Tree<'p>, cache: &mut EdgeCache<'p>) -> CiNodes {
     let mut mine = vec![false; tree.nodes.len()];
     let mut deep = vec![false; tree.nodes.len()];
     let mut processed = vec![false; tree.nodes.len()];
@@ -199,8 +238,8 @@ fn ci_nodes(project: &Project, tree: &Tree<'_>) -> CiNodes {
     processed[0] = true;
     let mut stack = vec![0];
     while let Some(index) = stack.pop() {
-        for edge in edges(project, &tree.nodes[index]) {
-            if let Some(to) = tree.resolve(index, edge.name)
+        for (_, to) in cache.get(project, tree, index) {
+            if let Some(to) = *to
                 && !deep[to]
             {
                 deep[to] = true;
@@ -210,8 +249,8 @@ fn ci_nodes(project: &Project, tree: &Tree<'_>) -> CiNodes {
     }
     let mut stack = vec![0];
     while let Some(index) = stack.pop() {
-        for edge in edges(project, &tree.nodes[index]) {
-            let Some(to) = tree.resolve(index, edge.name) else {
+        for (edge, to) in cache.get(project, tree, index) {
+            let Some(to) = *to else {
                 continue;
             };
             if !edge.kind.peer() {
@@ -552,7 +591,7 @@ fn finding(
             "lockfile-missing",
             format!("Missing: {}@{spec_shown} from lock file", edge.name),
             format!(
-                "{} needs it ({}) but no {} is locked where {} can find it",
+                "{} needs it ({}) but no {} is locked where {} can find it{}",
                 describe_from(from),
                 edge.section,
                 edge.name,
@@ -560,6 +599,11 @@ fn finding(
                     "the root"
                 } else {
                     from.location
+                },
+                if edge.kind == Kind::Optional {
+                    " (npm ci places optional dependencies too, whatever the platform, and refuses a lock that lacks one)"
+                } else {
+                    ""
                 }
             ),
             regenerate,
