@@ -40,6 +40,7 @@ npm ci --dry-run --ignore-scripts >/dev/null 2>&1 && echo "npm ci --dry-run: ok"
 echo "## whole-process time"
 hyperfine -i --warmup 3 --min-runs 20 --export-json "$bench_dir/lockfile-check-$fixture.json" \
   -n lockfile-check "$lc --path . --format human" \
+  -n "lockfile-check --mode tree" "$lc --path . --format human --mode tree" \
   -n "npm ls" "npm ls --package-lock-only --all" \
   -n "npm ci --dry-run" "npm ci --dry-run --ignore-scripts"
 

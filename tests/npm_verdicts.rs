@@ -74,7 +74,7 @@ fn verdict_equals_npm_on_every_fixture_in_every_mode() {
         let strict = run(case, Mode::Strict);
 
         let npm_ci = ci_refuses(&recorded);
-        if npm_ci != !ci.findings.is_empty() {
+        if npm_ci == ci.findings.is_empty() {
             wrong.push(format!(
                 "{name} (mode ci): npm ci {} ({}), lockfile-check {:#?}",
                 if npm_ci { "refuses" } else { "accepts" },
@@ -99,7 +99,7 @@ fn verdict_equals_npm_on_every_fixture_in_every_mode() {
             .into_iter()
             .filter(|name| !ours.contains(&name.as_str()))
             .collect();
-        if npm_tree != !tree.findings.is_empty() || !unnamed.is_empty() {
+        if npm_tree == tree.findings.is_empty() || !unnamed.is_empty() {
             wrong.push(format!(
                 "{name} (mode tree): npm {} ({}, {}), lockfile-check {:#?}, not named: {unnamed:?}",
                 if npm_tree { "fails" } else { "passes" },

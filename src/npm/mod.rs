@@ -8,6 +8,7 @@ pub mod families;
 pub mod finding;
 pub mod json;
 pub mod lock;
+pub mod lock_lines;
 pub mod manifest;
 pub mod overrides;
 pub mod policy;

@@ -5,9 +5,11 @@
 //! dep-valid.js): optional edges may be absent, peers are shared, overrides replace specs.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use super::finding::Finding;
+use super::lock_lines::LockLines;
 use super::overrides::{Rule, Scope};
 use super::project::Project;
 use super::spec::{self, Spec};
@@ -88,6 +90,8 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
     let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
     let mut scopes: Vec<Option<usize>> = vec![None; tree.nodes.len()];
     let mut verdict = Verdict::default();
+    // Built on the first finding in a lock entry, for all of them.
+    let lines = OnceCell::new();
     let mut queue = VecDeque::new();
     scopes[0] = Some(0);
     queue.push_back(0);
@@ -104,7 +108,8 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                 {
                     let (ci, ls) = who_reports(edge, &problem, &ci_nodes, index, from.top);
                     if ci || ls {
-                        let found = finding(project, from, edge, overridden.as_deref(), problem);
+                        let found =
+                            finding(project, &lines, from, edge, overridden.as_deref(), problem);
                         if ci {
                             verdict.ci.push(found);
                         } else {
@@ -200,9 +205,12 @@ struct CiNodes {
     mine: Vec<bool>,
 }
 
+/// An edge and the node it resolves to.
+type Resolved<'p> = (Edge<'p>, Option<usize>);
+
 /// Each node's edges with the node each resolves to, worked out once.
 struct EdgeCache<'p> {
-    lists: Vec<Option<Vec<(Edge<'p>, Option<usize>)>>>,
+    lists: Vec<Option<Vec<Resolved<'p>>>>,
 }
 
 impl<'p> EdgeCache<'p> {
@@ -217,7 +225,7 @@ impl<'p> EdgeCache<'p> {
         project: &'p Project,
         tree: &Tree<'p>,
         index: usize,
-    ) -> &[(Edge<'p>, Option<usize>)] {
+    ) -> &[Resolved<'p>] {
         self.lists[index].get_or_insert_with(|| {
             edges(project, &tree.nodes[index])
                 .into_iter()
@@ -541,8 +549,9 @@ fn join(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn finding(
-    project: &Project,
+fn finding<'p>(
+    project: &'p Project,
+    lines: &OnceCell<LockLines<'p>>,
     from: &Node<'_>,
     edge: &Edge<'_>,
     overridden: Option<&str>,
@@ -568,8 +577,11 @@ fn finding(
         }
         Origin::Lock => {
             let lock = &project.lock.file;
-            let line = lock
-                .line_of(&["packages", from.location, edge.section, edge.name])
+            let lines = lines.get_or_init(|| LockLines::new(lock));
+            let line = lines
+                .find(from.location, Some((edge.section, edge.name)))
+                .or_else(|| lines.find(from.location, None))
+                .or_else(|| lock.line_of(&["packages", from.location, edge.section, edge.name]))
                 .or_else(|| lock.line_of(&["packages", from.location]));
             (
                 format!(
@@ -619,6 +631,12 @@ fn finding(
                     edge.name
                 ),
                 Origin::Manifest(_) => regenerate,
+                // npm itself writes locks with peer ranges it could not meet (it warns
+                // and keeps the locked peer, place-dep.js:155-167).
+                Origin::Lock if edge.kind.peer() => format!(
+                    "{} asks for a peer range the locked {} does not meet (npm warned when it wrote the lock): upgrade or override {} or {}, or keep `mode: ci`, which npm ci's verdict decides",
+                    from.package_name, edge.name, from.package_name, edge.name
+                ),
                 Origin::Lock => format!(
                     "the lock entry {} was edited or merged by hand: {regenerate} to rewrite it",
                     from.location
