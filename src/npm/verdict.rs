@@ -220,12 +220,7 @@ impl<'p> EdgeCache<'p> {
         }
     }
 
-    fn get(
-        &mut self,
-        project: &'p Project,
-        tree: &Tree<'p>,
-        index: usize,
-    ) -> &[Resolved<'p>] {
+    fn get(&mut self, project: &'p Project, tree: &Tree<'p>, index: usize) -> &[Resolved<'p>] {
         self.lists[index].get_or_insert_with(|| {
             edges(project, &tree.nodes[index])
                 .into_iter()

@@ -578,6 +578,38 @@ fn mode_ci_warns_on_what_only_npm_ls_calls_broken_and_tree_fails_on_it() {
 }
 
 #[test]
+fn cases_from_real_repositories_get_npm_cis_verdict() {
+    // Unlinked leftovers (an old lerna layout, a `site` folder) and a lock key above the
+    // repository: npm visits and reads none of them.
+    for case in ["unlinked-folders", "lock-key-outside"] {
+        for mode in ["ci", "tree"] {
+            let run = on_fixture(case).input("mode", mode).run();
+            run.assert_exit(0);
+            assert_eq!(
+                run.report()["warnings"].as_array().unwrap().len(),
+                0,
+                "{case}"
+            );
+        }
+    }
+    // An optional dependency absent from the lock, reached from the root: npm ci places
+    // it and refuses; npm ls does not mind.
+    let run = on_fixture("optional-absent-from-root").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(
+        problem["message"],
+        "Missing: fsevents@~2.3.2 from lock file"
+    );
+    assert!(
+        problem["why"].as_str().unwrap().contains("optional"),
+        "{problem}"
+    );
+    // The same absence reached only through a workspace passes.
+    on_fixture("optional-platform-absent").run().assert_exit(0);
+}
+
+#[test]
 fn bad_settings_are_usage_errors() {
     let cases = [
         ("mode", "lenient", "invalid input `mode`"),
