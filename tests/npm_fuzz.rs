@@ -37,7 +37,7 @@ fn project(root: Value, lock: Value) -> anyhow::Result<Project> {
 /// Every check on a project, as lockfile-check runs them all.
 fn check_all(project: &Project) -> anyhow::Result<Vec<shipguard::npm::Finding>> {
     let tree = Tree::build(project);
-    let mut findings = verdict::check(project, &tree);
+    let mut findings = verdict::check(project, &tree).all();
     findings.extend(drift::check(project).0);
     let family =
         families::parse(&["*".to_owned(), "@s/*".to_owned()]).map_err(anyhow::Error::msg)?;
@@ -189,14 +189,14 @@ proptest! {
         let root = json!({"name": "root", "dependencies": root_deps});
         let whole = project(root.clone(), json!({"lockfileVersion": 3, "packages": packages.clone()})).unwrap();
         let tree = Tree::build(&whole);
-        let findings = verdict::check(&whole, &tree);
+        let findings = verdict::check(&whole, &tree).all();
         prop_assert!(findings.is_empty(), "{:?}", findings);
 
         let gone = format!("node_modules/{}", names[victim]);
         packages.remove(&gone);
         let broken = project(root, json!({"lockfileVersion": 3, "packages": packages})).unwrap();
         let tree = Tree::build(&broken);
-        let findings = verdict::check(&broken, &tree);
+        let findings = verdict::check(&broken, &tree).all();
         prop_assert!(findings.iter().any(|f| f.code == "lockfile-missing" && f.package == names[victim]), "{:?}", findings);
     }
 }

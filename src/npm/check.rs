@@ -1,5 +1,7 @@
 //! Everything lockfile-check judges, in one call: npm's verdict, then (when asked) strict
-//! drift, families and registry policies, findings in a stable order.
+//! drift, families and registry policies, findings in a stable order. The mode decides
+//! what fails: `ci` only what `npm ci` refuses (the rest of `npm ls`'s verdict becomes a
+//! warning), `tree` both, `strict` both plus exact drift.
 
 use std::path::Path;
 
@@ -10,16 +12,50 @@ use super::project::Project;
 use super::tree::Tree;
 use super::{drift, verdict};
 
+/// What fails the check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Fail exactly when `npm ci` would refuse the lock.
+    #[default]
+    Ci,
+    /// Also fail on what `npm ls --package-lock-only --all` calls missing or invalid.
+    Tree,
+    /// Tree plus exact specifier drift.
+    Strict,
+}
+
+impl Mode {
+    /// The input's spelling; `npm` is the former name of `ci`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ci" | "npm" => Some(Self::Ci),
+            "tree" => Some(Self::Tree),
+            "strict" => Some(Self::Strict),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ci => "ci",
+            Self::Tree => "tree",
+            Self::Strict => "strict",
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Options {
-    /// `mode: strict`: exact specifier drift too.
-    pub strict: bool,
+    pub mode: Mode,
     pub families: Vec<Family>,
     pub policy: Policy,
 }
 
 pub struct Outcome {
+    /// What fails the check in this mode.
     pub findings: Vec<Finding>,
+    /// What only `npm ls` would report, in `mode: ci`: shown, not failing.
+    pub warnings: Vec<Finding>,
     /// Things the reader should know that are not problems (e.g. strict on a v1 lock).
     pub notes: Vec<String>,
     pub lockfile: String,
@@ -34,9 +70,13 @@ pub struct Outcome {
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
     let project = Project::load(root)?;
     let tree = Tree::build(&project);
-    let mut findings = verdict::check(&project, &tree);
+    let verdict = verdict::check(&project, &tree);
+    let (mut findings, warnings) = match options.mode {
+        Mode::Ci => (verdict.ci, verdict.tree_only),
+        Mode::Tree | Mode::Strict => (verdict.all(), Vec::new()),
+    };
     let mut notes = Vec::new();
-    if options.strict {
+    if options.mode == Mode::Strict {
         let (drift, note) = drift::check(&project);
         findings.extend(drift);
         notes.extend(note);
@@ -45,6 +85,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
     findings.extend(policy::check(&project, &options.policy));
     Ok(Outcome {
         findings,
+        warnings,
         notes,
         lockfile: project.lock.file.path.clone(),
         lockfile_version: project.lock.version,

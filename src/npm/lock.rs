@@ -58,8 +58,10 @@ impl Lock {
     pub fn parse(file: Source) -> anyhow::Result<Self> {
         let name = file.path.clone();
         file.expect_object()?;
-        let head: Head = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
-        let version = match head.lockfile_version {
+        // One pass reads the version and, when it came first (npm writes it first), the
+        // entries too; a lock naming its version after its entries is read twice.
+        let top: Top = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+        let version = match &top.version {
             Some(Value::Number(n)) => n.as_u64().ok_or_else(|| {
                 // -1 or 2.5 is named as written, never as the 0 a cast would make of it.
                 usage(format!(
@@ -74,14 +76,22 @@ impl Lock {
             Some(other) => {
                 return Err(usage(format!(
                     "{name}: `lockfileVersion` must be a number, not {}",
-                    type_name(&other)
+                    type_name(other)
                 )));
             }
         };
         let entries = match version {
             2 | 3 => {
-                let body: Body = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
-                let packages = body.packages.ok_or_else(|| {
+                let packages = match top.packages {
+                    Some(packages) => Some(packages),
+                    None if top.later => {
+                        let body: Body =
+                            serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                        body.packages
+                    }
+                    None => None,
+                };
+                let packages = packages.ok_or_else(|| {
                     usage(format!(
                         "{name}: lockfileVersion 2 and 3 need a `packages` object"
                     ))
@@ -89,7 +99,7 @@ impl Lock {
                 packages
                     .into_iter()
                     .map(|(location, raw)| {
-                        check_location(&location, &name)?;
+                        check_key(&location, &name)?;
                         let entry = Entry::from_fields(raw);
                         if entry.link {
                             let what = format!("{name} entry \"{location}\"");
@@ -100,9 +110,17 @@ impl Lock {
                     .collect::<anyhow::Result<_>>()?
             }
             1 => {
-                let body: V1Body = serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                let dependencies = match top.v1 {
+                    Some(dependencies) => dependencies,
+                    None if top.later => {
+                        let body: V1Body =
+                            serde_json::from_str(&file.text).map_err(|e| file.error(&e))?;
+                        body.dependencies
+                    }
+                    None => BTreeMap::new(),
+                };
                 let mut entries = BTreeMap::new();
-                flatten_v1(body.dependencies, "", &name, &mut entries)?;
+                flatten_v1(dependencies, "", &name, &mut entries)?;
                 entries
             }
             other => {
@@ -119,11 +137,52 @@ impl Lock {
     }
 }
 
-/// The version alone, read first so an unknown version is named before its shape is judged.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "lockfileVersion")]
-    lockfile_version: Option<Value>,
+/// The lock's top level in one pass: `lockfileVersion`, then the entries in the shape that
+/// version has. Entries met before the version are skipped (`later`) and read once the
+/// version is known, so an unknown version is named before the shape is judged.
+#[derive(Default)]
+struct Top {
+    version: Option<Value>,
+    packages: Option<BTreeMap<String, Fields>>,
+    v1: Option<BTreeMap<String, V1Entry>>,
+    later: bool,
+}
+
+impl<'de> Deserialize<'de> for Top {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopVisitor {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        use serde::de::IgnoredAny;
+        let mut top = Top::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let known = top.version.as_ref().and_then(Value::as_u64);
+            match (key.as_ref(), known) {
+                ("lockfileVersion", _) => top.version = Some(map.next_value()?),
+                ("packages", Some(2 | 3)) => top.packages = Some(map.next_value()?),
+                ("dependencies", Some(1)) => top.v1 = Some(map.next_value()?),
+                ("packages" | "dependencies", None) => {
+                    map.next_value::<IgnoredAny>()?;
+                    top.later = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
 }
 
 #[derive(Deserialize)]
@@ -196,6 +255,22 @@ impl Lock {
                 (location.as_str(), entry, name)
             })
     }
+}
+
+/// A lock key: a location inside the repository, or one above it (`../other/packages/x`,
+/// leading `..` only). npm accepts the latter and reads nothing there unless something
+/// links to it (load-virtual.js: `#assertContained` only checks in subtreeOnly mode,
+/// and only link targets' package.json files are read, `#resolveLinks`); lockfile-check
+/// never reads it either, as a link's target is held to [`check_location`].
+fn check_key(location: &str, what: &str) -> anyhow::Result<()> {
+    let mut inside = location;
+    while let Some(rest) = inside.strip_prefix("../") {
+        inside = rest;
+    }
+    if inside.is_empty() {
+        return check_location(location, what);
+    }
+    check_location(inside, what)
 }
 
 /// Rejects locations that would leave the checked directory or are not relative paths.
@@ -275,4 +350,53 @@ fn flatten_v1(
         entries.insert(location, entry);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Lock> {
+        Lock::parse(Source::new("package-lock.json", text.to_owned()))
+    }
+
+    #[test]
+    fn entries_before_the_version_are_read_once_it_is_known() {
+        let first =
+            r#"{"lockfileVersion": 3, "packages": {"node_modules/ms": {"version": "2.1.3"}}}"#;
+        let after =
+            r#"{"packages": {"node_modules/ms": {"version": "2.1.3"}}, "lockfileVersion": 3}"#;
+        for text in [first, after] {
+            let lock = parse(text).unwrap();
+            assert_eq!(lock.version, 3);
+            assert_eq!(
+                lock.entries["node_modules/ms"].version.as_deref(),
+                Some("2.1.3")
+            );
+        }
+        let v1 = r#"{"dependencies": {"ms": {"version": "2.1.3"}}, "lockfileVersion": 1}"#;
+        assert_eq!(parse(v1).unwrap().entries.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_version_is_named_before_the_shape_is_judged() {
+        let text = r#"{"packages": [1, 2], "lockfileVersion": 4}"#;
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("lockfileVersion 4"), "{err}");
+        let text = r#"{"lockfileVersion": 4, "packages": "nope"}"#;
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("lockfileVersion 4"), "{err}");
+    }
+
+    #[test]
+    fn keys_above_the_repository_are_accepted_but_not_link_targets() {
+        let text = r#"{"lockfileVersion": 3, "packages": {"../primitives/packages/x": {"version": "1.0.0"}}}"#;
+        assert!(parse(text).is_ok());
+        for bad in ["../", "node_modules/../../x", "/etc/x", "a/../../b"] {
+            let text = format!(r#"{{"lockfileVersion": 3, "packages": {{"{bad}": {{}}}}}}"#);
+            assert!(parse(&text).is_err(), "{bad}");
+        }
+        let text = r#"{"lockfileVersion": 3, "packages": {"node_modules/x": {"link": true, "resolved": "../outside"}}}"#;
+        assert!(parse(text).is_err());
+    }
 }

@@ -85,7 +85,19 @@ fn registry(raw: &str) -> Spec {
     if matches!(raw, "" | "*" | "x" | "X") {
         return Spec::Any;
     }
-    match Range::parse(raw) {
+    match Range::parse(raw).or_else(|e| {
+        // node-semver reads `^*` and `~*` as a caret or tilde on "any version": `>=0.0.0`,
+        // which, unlike a bare `*`, leaves prereleases out (semver/classes/range.js
+        // replaceCaret, range.js:348 in npm 11's semver: an `x` major gives an empty comparator;
+        // dep-valid.js:68 only short-cuts a literal `*`).
+        let wildcard = raw
+            .strip_prefix(['^', '~'])
+            .map(|rest| rest.trim_start_matches('>').trim());
+        match wildcard {
+            Some("*" | "x" | "X") => Range::parse(">=0.0.0"),
+            _ => Err(e),
+        }
+    }) {
         Ok(range) => Spec::Range(range),
         Err(_) if is_tag(raw) => Spec::Tag(raw.to_owned()),
         Err(_) => Spec::Unsupported(format!("`{raw}` is neither a semver range nor a valid tag")),
@@ -215,6 +227,13 @@ mod tests {
         assert!(matches!(parse("~/lib"), Spec::Directory(_)));
         assert!(matches!(parse("latest"), Spec::Tag(_)));
         assert!(matches!(parse("next tag"), Spec::Unsupported(_)));
+        let Spec::Range(caret_any) = parse("^*") else {
+            panic!("^* is a range")
+        };
+        assert!(satisfies("2.1.3", &caret_any));
+        assert!(!satisfies("3.0.0-canary.1", &caret_any));
+        assert!(matches!(parse("~*"), Spec::Range(_)));
+        assert!(matches!(parse("^*x"), Spec::Unsupported(_)));
     }
 
     #[test]

@@ -31,12 +31,22 @@ pub struct Node<'p> {
     /// The root and linked folders: their devDependencies are edges too.
     pub top: bool,
     pub deps: Option<&'p Deps>,
+    /// The dependency specs the lock recorded for this location (arborist reads the
+    /// committish a git dependency was locked at from here, dep-valid.js:14).
+    pub locked_deps: Option<&'p Deps>,
     pub origin: Origin<'p>,
 }
 
 pub struct Tree<'p> {
     pub nodes: Vec<Node<'p>>,
     index: HashMap<&'p str, usize>,
+    /// Per node: the nearest enclosing node (`parent`), where its lookup continues.
+    up: Vec<usize>,
+    /// Per node inside a node_modules folder: the node whose node_modules holds it
+    /// (arborist's `parent`), when that location is a node.
+    holder: Vec<Option<usize>>,
+    /// (folder holding a node_modules, name) → the node installed there.
+    children: HashMap<(&'p str, &'p str), usize>,
 }
 
 impl<'p> Tree<'p> {
@@ -50,6 +60,7 @@ impl<'p> Tree<'p> {
             link_target: None,
             top: true,
             deps: Some(&project.package.manifest.deps),
+            locked_deps: project.lock.entries.get("").map(|e| &e.deps),
             origin: Origin::Manifest(""),
         }];
         for (location, entry) in &project.lock.entries {
@@ -80,6 +91,7 @@ impl<'p> Tree<'p> {
                 } else {
                     Some(disk.map_or(&entry.deps, |ws| &ws.manifest.deps))
                 },
+                locked_deps: Some(&entry.deps),
                 origin: if disk.is_some() {
                     Origin::Manifest(location)
                 } else {
@@ -99,16 +111,51 @@ impl<'p> Tree<'p> {
                     link_target: None,
                     top: true,
                     deps: Some(&ws.manifest.deps),
+                    locked_deps: None,
                     origin: Origin::Manifest(dir),
                 });
             }
         }
-        let index = nodes
+        let index: HashMap<&str, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, node)| (node.location, i))
             .collect();
-        Self { nodes, index }
+        let mut children = HashMap::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            if let Some((folder, name)) = split_node_modules(node.location) {
+                children.insert((folder, name), i);
+            }
+        }
+        let mut tree = Self {
+            nodes,
+            index,
+            up: Vec::new(),
+            holder: Vec::new(),
+            children,
+        };
+        tree.up = (0..tree.nodes.len())
+            .map(|i| tree.index[tree.parent(tree.nodes[i].location)])
+            .collect();
+        tree.holder = tree
+            .nodes
+            .iter()
+            .map(|node| {
+                let (folder, _) = split_node_modules(node.location)?;
+                tree.index.get(folder).copied()
+            })
+            .collect();
+        tree
+    }
+
+    /// The node whose node_modules folder holds `index` (arborist's `parent`; `None` for
+    /// the root and for folders outside any node_modules, which are only `fsChildren`).
+    pub fn holder(&self, index: usize) -> Option<usize> {
+        self.holder[index]
+    }
+
+    pub fn is_link(&self, index: usize) -> bool {
+        self.nodes[index].link_target.is_some()
     }
 
     /// The node a link points at (its own index for anything else).
@@ -126,21 +173,16 @@ impl<'p> Tree<'p> {
 
     /// npm's lookup: `<loc>/node_modules/<name>`, then the same from each enclosing node,
     /// up to the root's `node_modules/<name>`.
-    pub fn resolve(&self, from: &str, name: &str) -> Option<usize> {
-        let mut base = from;
+    pub fn resolve(&self, from: usize, name: &str) -> Option<usize> {
+        let mut at = from;
         loop {
-            let candidate = if base.is_empty() {
-                format!("node_modules/{name}")
-            } else {
-                format!("{base}/node_modules/{name}")
-            };
-            if let Some(index) = self.index.get(candidate.as_str()) {
+            if let Some(index) = self.children.get(&(self.nodes[at].location, name)) {
                 return Some(*index);
             }
-            if base.is_empty() {
+            if at == 0 {
                 return None;
             }
-            base = self.parent(base);
+            at = self.up[at];
         }
     }
 
@@ -156,4 +198,17 @@ impl<'p> Tree<'p> {
         }
         ""
     }
+}
+
+/// `a/node_modules/@s/b` → (`a`, `@s/b`); `node_modules/b` → (``, `b`); `None` outside
+/// any node_modules.
+fn split_node_modules(location: &str) -> Option<(&str, &str)> {
+    let name = name_at(location);
+    let folder = location.strip_suffix(name)?.strip_suffix("node_modules/")?;
+    let folder = match folder.strip_suffix('/') {
+        Some(folder) => folder,
+        None if folder.is_empty() => "",
+        None => return None,
+    };
+    (!name.is_empty()).then_some((folder, name))
 }

@@ -4,9 +4,12 @@
 //! edges plus `npm ls --all`'s on the locked tree, with arborist's rules (edge.js,
 //! dep-valid.js): optional edges may be absent, peers are shared, overrides replace specs.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use super::finding::Finding;
+use super::lock_lines::LockLines;
 use super::overrides::{Rule, Scope};
 use super::project::Project;
 use super::spec::{self, Spec};
@@ -32,9 +35,9 @@ impl Kind {
     }
 }
 
-struct Edge {
-    name: String,
-    spec: String,
+struct Edge<'p> {
+    name: &'p str,
+    spec: Cow<'p, str>,
     kind: Kind,
     /// The package.json field it comes from (`workspaces` for the root's workspace links).
     section: &'static str,
@@ -46,6 +49,8 @@ enum Problem {
     Invalid {
         locked: String,
         why: String,
+        /// Whether npm ci's replacement would change the locked version (all it compares).
+        ci: bool,
     },
     /// A specifier npm itself cannot install (`workspace:`, `link:` …).
     Unsupported {
@@ -54,78 +59,242 @@ enum Problem {
     },
 }
 
-/// Every finding npm's install or `npm ls` would report, in tree order.
-pub fn check(project: &Project, tree: &Tree<'_>) -> Vec<Finding> {
-    let top = Scope::top(&project.package.manifest.overrides);
-    let mut scopes: Vec<Option<Scope<'_>>> = vec![None; tree.nodes.len()];
-    let mut findings = Vec::new();
+/// Findings split by who reports them.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// What makes `npm ci` refuse the lock.
+    pub ci: Vec<Finding>,
+    /// What only `npm ls --package-lock-only --all` calls missing or invalid.
+    pub tree_only: Vec<Finding>,
+}
+
+impl Verdict {
+    /// npm ci's and npm ls's findings together, in tree order.
+    pub fn all(self) -> Vec<Finding> {
+        let mut all = self.ci;
+        all.extend(self.tree_only);
+        all
+    }
+}
+
+/// Every finding `npm ci` or `npm ls --all` would report, in tree order.
+///
+/// `npm ls` (lib/commands/ls.js:123-146) walks every edge from the root, through links
+/// to their targets, plus the extraneous children of each node it shows: lock entries
+/// outside any node_modules that nothing links to (an old lerna `packages/x`) are never
+/// visited, so their dependencies do not count.
+pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
+    let mut cache = EdgeCache::new(tree.nodes.len());
+    let ci_nodes = ci_nodes(project, tree, &mut cache);
+    // Override scopes, shared: a node holds the index of its scope in `arena`.
+    let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
+    let mut scopes: Vec<Option<usize>> = vec![None; tree.nodes.len()];
+    let mut verdict = Verdict::default();
+    // Built on the first finding in a lock entry, for all of them.
+    let lines = OnceCell::new();
     let mut queue = VecDeque::new();
-    scopes[0] = Some(top.clone());
+    scopes[0] = Some(0);
     queue.push_back(0);
-    let mut next_unreached = 0;
     loop {
-        let index = match queue.pop_front() {
-            Some(index) => index,
-            // Nodes no edge reaches are still judged, under the top-level overrides.
-            None => match (next_unreached..tree.nodes.len()).find(|i| scopes[*i].is_none()) {
-                Some(index) => {
-                    next_unreached = index + 1;
-                    scopes[index] = Some(top.clone());
-                    index
+        while let Some(index) = queue.pop_front() {
+            let scope_id = scopes[index].unwrap_or(0);
+            let from = &tree.nodes[index];
+            for (edge, to) in cache.get(project, tree, index) {
+                let to = *to;
+                let rule = arena[scope_id].rule_for(edge.name, &edge.spec);
+                let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
+                if let Some(problem) =
+                    judge(project, tree, from, edge, rule, overridden.as_deref(), to)
+                {
+                    let (ci, ls) = who_reports(edge, &problem, &ci_nodes, index, from.top);
+                    if ci || ls {
+                        let found =
+                            finding(project, &lines, from, edge, overridden.as_deref(), problem);
+                        if ci {
+                            verdict.ci.push(found);
+                        } else {
+                            verdict.tree_only.push(found);
+                        }
+                    }
                 }
-                None => break,
-            },
-        };
-        let scope = scopes[index].clone().unwrap_or_default();
-        let from = &tree.nodes[index];
-        for edge in edges(project, from) {
-            let rule = scope.rule_for(&edge.name, &edge.spec);
-            let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
-            let to = tree.resolve(from.location, &edge.name);
-            if let Some(problem) = judge(tree, from, &edge, rule, overridden.as_deref(), to) {
-                findings.push(finding(
-                    project,
-                    from,
-                    &edge,
-                    overridden.as_deref(),
-                    problem,
-                ));
-            }
-            if let Some(to) = to {
-                let target = tree.target(to);
-                for reached in [to, target] {
-                    if scopes[reached].is_none() {
-                        scopes[reached] = Some(scope.enter(rule));
-                        queue.push_back(reached);
+                if let Some(to) = to {
+                    let target = tree.target(to);
+                    let child_scope = match rule {
+                        Some(rule) if !rule.children.is_empty() => {
+                            arena.push(arena[scope_id].enter(Some(rule)));
+                            arena.len() - 1
+                        }
+                        _ => scope_id,
+                    };
+                    for reached in [to, target] {
+                        if scopes[reached].is_none() {
+                            scopes[reached] = Some(child_scope);
+                            queue.push_back(reached);
+                        }
                     }
                 }
             }
         }
+        // npm ls also shows a shown node's extraneous children (ls.js:425), under the
+        // top-level overrides.
+        let mut more = false;
+        for index in 1..tree.nodes.len() {
+            if scopes[index].is_none()
+                && tree
+                    .holder(index)
+                    .is_some_and(|holder| scopes[holder].is_some())
+            {
+                scopes[index] = Some(0);
+                queue.push_back(index);
+                more = true;
+            }
+        }
+        if !more {
+            break;
+        }
     }
-    findings
+    verdict
+}
+
+/// Whether `npm ci` and `npm ls` report a problem on an edge of a node.
+///
+/// npm ci builds the ideal tree from the lock (arborist build-ideal-tree.js) and fails
+/// when it differs from the lock (lib/utils/validate-lockfile.js). Only queued nodes get
+/// their problem edges fixed (#problemEdges, build-ideal-tree.js:1232), and fixing one
+/// places a package the lock lacks or changes one it has. Missing optional edges count
+/// (only peerOptional ones are skipped, build-ideal-tree.js:1263 and :1279); `npm ls`
+/// instead skips every missing optional edge (ls.js:248) but reports every invalid one.
+///
+/// A peer edge that a locked package does not meet fails npm ci only when the dependent
+/// is the project's own (PlaceDep `isMine`, place-dep.js:457-488: the root, a workspace,
+/// or a direct dependency of one); deeper, npm keeps the locked peer and warns
+/// (`warnPeerConflict`, place-dep.js:155-167) when another package needs it.
+fn who_reports(
+    edge: &Edge<'_>,
+    problem: &Problem,
+    ci_nodes: &CiNodes,
+    from: usize,
+    top: bool,
+) -> (bool, bool) {
+    let peer_conflict = edge.kind == Kind::Peer
+        && matches!(problem, Problem::Invalid { .. })
+        && !top
+        && !ci_nodes.mine[from];
+    let ci = ci_nodes.judged[from] && edge.kind != Kind::PeerOptional && !peer_conflict;
+    let ls = match problem {
+        Problem::Missing => !edge.kind.optional(),
+        Problem::Invalid { .. } | Problem::Unsupported { .. } => true,
+    };
+    let ci = ci && !matches!(problem, Problem::Invalid { ci: false, .. });
+    (ci, ls)
+}
+
+/// The nodes whose problem edges `npm ci` fixes, and so fails on:
+/// - every node reached from the root by dependency edges without crossing a link:
+///   `#initTree` walks `edge.to` from the root and queues each node with a missing or
+///   invalid edge (build-ideal-tree.js:333-356); a Link has no edges of its own
+///   (link.js:110), so the walk stops at workspaces and `file:` folders;
+/// - the root (`#applyUserRequestsToNode`, build-ideal-tree.js:520) and the targets of
+///   the links of every processed node inside the project (`#resolveLinks`,
+///   build-ideal-tree.js:1578-1610): workspaces and linked folders, but not what they
+///   depend on.
+struct CiNodes {
+    /// Nodes whose problem edges npm ci fixes.
+    judged: Vec<bool>,
+    /// Direct (non-peer) dependencies of the root, a workspace or a linked folder.
+    mine: Vec<bool>,
+}
+
+/// An edge and the node it resolves to.
+type Resolved<'p> = (Edge<'p>, Option<usize>);
+
+/// Each node's edges with the node each resolves to, worked out once.
+struct EdgeCache<'p> {
+    lists: Vec<Option<Vec<Resolved<'p>>>>,
+}
+
+impl<'p> EdgeCache<'p> {
+    fn new(nodes: usize) -> Self {
+        Self {
+            lists: (0..nodes).map(|_| None).collect(),
+        }
+    }
+
+    fn get(&mut self, project: &'p Project, tree: &Tree<'p>, index: usize) -> &[Resolved<'p>] {
+        self.lists[index].get_or_insert_with(|| {
+            edges(project, &tree.nodes[index])
+                .into_iter()
+                .map(|edge| {
+                    let to = tree.resolve(index, edge.name);
+                    (edge, to)
+                })
+                .collect()
+        })
+    }
+}
+
+fn ci_nodes<'p>(project: &'p Project, tree: &Tree<'p>, cache: &mut EdgeCache<'p>) -> CiNodes {
+    let mut mine = vec![false; tree.nodes.len()];
+    let mut deep = vec![false; tree.nodes.len()];
+    let mut processed = vec![false; tree.nodes.len()];
+    deep[0] = true;
+    processed[0] = true;
+    let mut stack = vec![0];
+    while let Some(index) = stack.pop() {
+        for (_, to) in cache.get(project, tree, index) {
+            if let Some(to) = *to
+                && !deep[to]
+            {
+                deep[to] = true;
+                stack.push(to);
+            }
+        }
+    }
+    let mut stack = vec![0];
+    while let Some(index) = stack.pop() {
+        for (edge, to) in cache.get(project, tree, index) {
+            let Some(to) = *to else {
+                continue;
+            };
+            if !edge.kind.peer() {
+                mine[to] = true;
+            }
+            if tree.is_link(to) {
+                let target = tree.target(to);
+                if target != to && !processed[target] {
+                    processed[target] = true;
+                    stack.push(target);
+                }
+            }
+        }
+    }
+    CiNodes {
+        judged: deep.iter().zip(&processed).map(|(d, p)| *d || *p).collect(),
+        mine,
+    }
 }
 
 /// A node's edges with arborist's precedence: peer, then prod, optional, dev (tops only);
 /// the root's workspace links are never replaced.
-fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
+fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
     let Some(deps) = node.deps else {
         return Vec::new();
     };
-    let mut edges: BTreeMap<String, Edge> = BTreeMap::new();
+    let mut edges: BTreeMap<&'p str, Edge<'p>> = BTreeMap::new();
     if node.location.is_empty() {
         for (dir, ws) in &project.workspaces {
             edges.insert(
-                ws.name.clone(),
+                &ws.name,
                 Edge {
-                    name: ws.name.clone(),
-                    spec: format!("file:{dir}"),
+                    name: &ws.name,
+                    spec: Cow::Owned(format!("file:{dir}")),
                     kind: Kind::Workspace,
                     section: "workspaces",
                 },
             );
         }
     }
-    let mut add = |map: &BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
+    let mut add = |map: &'p BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
         for (name, spec) in map {
             if edges
                 .get(name.as_str())
@@ -134,12 +303,12 @@ fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
                 continue;
             }
             let edge = Edge {
-                name: name.clone(),
-                spec: spec.clone(),
+                name,
+                spec: Cow::Borrowed(spec),
                 kind: kind(name),
                 section,
             };
-            edges.insert(name.clone(), edge);
+            edges.insert(name, edge);
         }
     };
     let peer_kind = |name: &str| {
@@ -164,15 +333,16 @@ fn edges(project: &Project, node: &Node<'_>) -> Vec<Edge> {
 
 /// `overridden`: the spec an override puts in place of the edge's own.
 fn judge(
+    project: &Project,
     tree: &Tree<'_>,
     from: &Node<'_>,
-    edge: &Edge,
+    edge: &Edge<'_>,
     rule: Option<&Rule>,
     overridden: Option<&str>,
     to: Option<usize>,
 ) -> Option<Problem> {
     let Some(to) = to else {
-        return (!edge.kind.optional()).then_some(Problem::Missing);
+        return Some(Problem::Missing);
     };
     let child = &tree.nodes[to];
     let locked = || {
@@ -186,7 +356,7 @@ fn judge(
     let below_itself = child
         .location
         .strip_prefix(from.location)
-        .is_some_and(|rest| rest.strip_prefix("/node_modules/") == Some(edge.name.as_str()));
+        .is_some_and(|rest| rest.strip_prefix("/node_modules/") == Some(edge.name));
     if edge.kind.peer() && !from.top && below_itself {
         return Some(Problem::Invalid {
             locked: locked(),
@@ -194,6 +364,7 @@ fn judge(
                 "{} is a peer dependency but is locked inside {}'s own node_modules, where nothing else can share it",
                 edge.name, from.location
             ),
+            ci: true,
         });
     }
     let wanted = spec::parse(overridden.unwrap_or(&edge.spec));
@@ -203,8 +374,15 @@ fn judge(
             why,
         });
     }
-    let satisfies = |raw: &str| valid(tree, from, to, &spec::parse(raw)).is_ok();
-    let ok = match valid(tree, from, to, &wanted) {
+    // An override's own spec resolves from the project root, not from the dependent
+    // (from-path.js:10-19): `file:` overrides name folders relative to the root.
+    let base = if overridden.is_some() {
+        ""
+    } else {
+        from.location
+    };
+    let satisfies = |raw: &str| valid(tree, from, edge.name, "", to, &spec::parse(raw)).is_ok();
+    let ok = match valid(tree, from, edge.name, base, to, &wanted) {
         Ok(()) => Ok(()),
         // A keyed override that does not apply to this version leaves the edge alone.
         Err(why) => match rule.and_then(|r| r.key.as_deref()) {
@@ -215,11 +393,43 @@ fn judge(
     ok.err().map(|why| Problem::Invalid {
         locked: locked(),
         why,
+        ci: changes_version(project, tree, base, to, &wanted),
     })
 }
 
-/// arborist's dep-valid: does the node at `to` satisfy `spec` asked for from `from`?
-fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(), String> {
+/// npm ci fixes an invalid edge by placing what the spec asks for, then compares only
+/// versions with the lock (lib/utils/validate-lockfile.js:18-25). A folder spec places a
+/// link whose version is the folder's: it fails only when that differs from the locked
+/// version, which is known when the folder is one npm reads (a workspace or linked
+/// folder). A range or a git ref that the locked package does not meet always places
+/// another version (for git that is what npm does when the ref's version changed, the
+/// only case seen; the ref's content cannot be read offline).
+fn changes_version(
+    project: &Project,
+    tree: &Tree<'_>,
+    base: &str,
+    to: usize,
+    wanted: &Spec,
+) -> bool {
+    match wanted {
+        Spec::Alias { spec, .. } => changes_version(project, tree, base, to, spec),
+        Spec::Directory(path) => join(base, path)
+            .and_then(|dir| project.package(&dir))
+            .is_some_and(|folder| folder.manifest.version.as_deref() != tree.version_of(to)),
+        _ => true,
+    }
+}
+
+/// arborist's dep-valid: does the node at `to` satisfy `spec` asked for from `from`
+/// (relative paths resolved from `base`)?
+fn valid(
+    tree: &Tree<'_>,
+    from: &Node<'_>,
+    name: &str,
+    base: &str,
+    to: usize,
+    spec: &Spec,
+) -> Result<(), String> {
     let child = &tree.nodes[to];
     let version = tree.version_of(to);
     match spec {
@@ -229,7 +439,7 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             Some(v) => Err(format!("{v} is outside the range")),
             None => Err("the locked entry has no version".to_owned()),
         },
-        Spec::Alias { spec, .. } => valid(tree, from, to, spec),
+        Spec::Alias { spec, .. } => valid(tree, from, name, base, to, spec),
         Spec::Tag(tag) => match child.resolved {
             Some(url) if !url.starts_with("http://") && !url.starts_with("https://") => Err(
                 format!("the dist-tag `{tag}` needs a registry package, but it resolves to {url}"),
@@ -237,7 +447,7 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             _ => Ok(()),
         },
         Spec::Directory(path) => {
-            let wanted = join(from.location, path);
+            let wanted = join(base, path);
             match child.link_target {
                 Some(target) if Some(target) == wanted.as_deref() => Ok(()),
                 Some(target) => Err(format!(
@@ -248,7 +458,7 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             }
         }
         Spec::Tarball(path) => {
-            let wanted = join(from.location, path).map(|p| format!("file:{p}"));
+            let wanted = join(base, path).map(|p| format!("file:{p}"));
             let got = child.resolved.map(|r| r.replace('\\', "/"));
             if child.link_target.is_none() && got.is_some() && got == wanted {
                 Ok(())
@@ -279,6 +489,18 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             {
                 return Err(format!("it is locked at another commit than {commit}"));
             }
+            // A branch or tag must be the one the lock recorded for this dependent
+            // (dep-valid.js:14-31 and :117-126), even when the repository is the same.
+            if wanted.commit().is_none()
+                && wanted.range.is_none()
+                && let Some(locked) = locked_committish(from, name)
+                && locked != wanted.committish.as_deref().unwrap_or_default()
+            {
+                return Err(format!(
+                    "the lock recorded #{locked}, package.json now asks for #{}",
+                    wanted.committish.as_deref().unwrap_or_default()
+                ));
+            }
             match &wanted.range {
                 Some(range) if !version.is_some_and(|v| spec::satisfies(v, range)) => {
                     Err("its version is outside the #semver: range".to_owned())
@@ -287,6 +509,22 @@ fn valid(tree: &Tree<'_>, from: &Node<'_>, to: usize, spec: &Spec) -> Result<(),
             }
         }
         Spec::Unsupported(why) => Err(why.clone()),
+    }
+}
+
+/// The committish of the git spec the lock recorded for `name` in `from`'s entry
+/// (`""` for none), when it recorded a git spec (dep-valid.js:14-31).
+fn locked_committish<'p>(from: &Node<'p>, name: &str) -> Option<&'p str> {
+    let deps = from.locked_deps?;
+    let raw = [&deps.prod, &deps.optional, &deps.dev, &deps.peer]
+        .iter()
+        .find_map(|map| map.get(name))?;
+    match spec::parse(raw) {
+        Spec::Git(git) => Some(match raw.split_once('#') {
+            Some((_, committish)) if git.committish.is_some() => committish,
+            _ => "",
+        }),
+        _ => None,
     }
 }
 
@@ -306,16 +544,17 @@ fn join(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn finding(
-    project: &Project,
+fn finding<'p>(
+    project: &'p Project,
+    lines: &OnceCell<LockLines<'p>>,
     from: &Node<'_>,
-    edge: &Edge,
+    edge: &Edge<'_>,
     overridden: Option<&str>,
     problem: Problem,
 ) -> Finding {
     let spec_shown = match overridden {
         Some(over) => format!("{over} (overridden from {})", edge.spec),
-        None => edge.spec.clone(),
+        None => edge.spec.to_string(),
     };
     let (scope, file, line) = match from.origin {
         Origin::Manifest(dir) => {
@@ -323,7 +562,7 @@ fn finding(
             let keys: &[&str] = if edge.kind == Kind::Workspace {
                 &["workspaces"]
             } else {
-                &[edge.section, &edge.name]
+                &[edge.section, edge.name]
             };
             (
                 package.map_or_else(|| dir.to_owned(), |p| p.describe()),
@@ -333,8 +572,11 @@ fn finding(
         }
         Origin::Lock => {
             let lock = &project.lock.file;
-            let line = lock
-                .line_of(&["packages", from.location, edge.section, &edge.name])
+            let lines = lines.get_or_init(|| LockLines::new(lock));
+            let line = lines
+                .find(from.location, Some((edge.section, edge.name)))
+                .or_else(|| lines.find(from.location, None))
+                .or_else(|| lock.line_of(&["packages", from.location, edge.section, edge.name]))
                 .or_else(|| lock.line_of(&["packages", from.location]));
             (
                 format!(
@@ -356,7 +598,7 @@ fn finding(
             "lockfile-missing",
             format!("Missing: {}@{spec_shown} from lock file", edge.name),
             format!(
-                "{} needs it ({}) but no {} is locked where {} can find it",
+                "{} needs it ({}) but no {} is locked where {} can find it{}",
                 describe_from(from),
                 edge.section,
                 edge.name,
@@ -364,11 +606,16 @@ fn finding(
                     "the root"
                 } else {
                     from.location
+                },
+                if edge.kind == Kind::Optional {
+                    " (npm ci places optional dependencies too, whatever the platform, and refuses a lock that lacks one)"
+                } else {
+                    ""
                 }
             ),
             regenerate,
         ),
-        Problem::Invalid { locked, why } | Problem::Unsupported { locked, why } => {
+        Problem::Invalid { locked, why, .. } | Problem::Unsupported { locked, why } => {
             let fix = match from.origin {
                 Origin::Manifest(_) if unsupported => format!(
                     "npm cannot install `{}`: write a semver range (`*` for a workspace), `npm:`, `file:`, git or a tarball URL in {file}",
@@ -379,6 +626,12 @@ fn finding(
                     edge.name
                 ),
                 Origin::Manifest(_) => regenerate,
+                // npm itself writes locks with peer ranges it could not meet (it warns
+                // and keeps the locked peer, place-dep.js:155-167).
+                Origin::Lock if edge.kind.peer() => format!(
+                    "{} asks for a peer range the locked {} does not meet (npm warned when it wrote the lock): upgrade or override {} or {}, or keep `mode: ci`, which npm ci's verdict decides",
+                    from.package_name, edge.name, from.package_name, edge.name
+                ),
                 Origin::Lock => format!(
                     "the lock entry {} was edited or merged by hand: {regenerate} to rewrite it",
                     from.location
@@ -398,7 +651,7 @@ fn finding(
     Finding {
         code,
         scope,
-        package: edge.name.clone(),
+        package: edge.name.to_owned(),
         message,
         why,
         fix,

@@ -5,7 +5,7 @@ use clap::Parser;
 use shipguard::tool::{CommonArgs, ToolCli};
 
 /// Is package-lock.json (or npm-shrinkwrap.json) in sync with package.json and every npm
-/// workspace? Decided offline, with the verdict npm ci and npm ls would give.
+/// workspace? Decided offline, with the verdict npm ci (and npm ls) would give.
 ///
 /// Exit codes: 0 in sync, 1 problems found, 2 the input cannot be judged (no lock, invalid
 /// JSON, unsupported lockfileVersion, bad glob).
@@ -15,7 +15,9 @@ pub struct Cli {
     /// Folder holding package.json and the lock. Default `.`.
     #[arg(long)]
     pub path: Option<String>,
-    /// npm (npm's verdict) or strict (also exact specifier drift, per workspace). Default npm.
+    /// ci (fail when npm ci would; what only npm ls calls broken is a warning), tree (fail
+    /// on npm ci's and npm ls's verdict) or strict (tree plus exact specifier drift).
+    /// Default ci; `npm` is an alias of ci.
     #[arg(long)]
     pub mode: Option<String>,
     /// Package family glob such as `@tiptap/*` that must be locked at one version; repeat.

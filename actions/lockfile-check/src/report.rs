@@ -5,7 +5,7 @@ use serde::Serialize;
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{LIMIT, code, inline};
 use shipguard::npm::Finding;
-use shipguard::npm::check::Outcome;
+use shipguard::npm::check::{Mode, Outcome};
 
 #[derive(Serialize)]
 pub struct Report<'a> {
@@ -21,16 +21,18 @@ pub struct Report<'a> {
     pub workspaces: Vec<String>,
     pub packages: usize,
     pub problems: Vec<Finding>,
+    /// `mode: ci`: what only `npm ls` calls missing or invalid; reported, not failing.
+    pub warnings: Vec<Finding>,
     pub notes: Vec<String>,
 }
 
 impl<'a> Report<'a> {
-    pub fn new(version: &'a str, strict: bool, path: String, outcome: Outcome) -> Self {
+    pub fn new(version: &'a str, mode: Mode, path: String, outcome: Outcome) -> Self {
         Self {
             tool: "lockfile-check",
             version,
             in_sync: outcome.findings.is_empty(),
-            mode: if strict { "strict" } else { "npm" },
+            mode: mode.name(),
             path,
             lockfile: outcome.lockfile,
             lockfile_version: outcome.lockfile_version,
@@ -38,6 +40,7 @@ impl<'a> Report<'a> {
             workspaces: outcome.workspaces,
             packages: outcome.packages,
             problems: outcome.findings,
+            warnings: outcome.warnings,
             notes: outcome.notes,
         }
     }
@@ -50,10 +53,15 @@ impl<'a> Report<'a> {
             self.packages,
             self.workspaces.len()
         );
-        match self.problems.len() {
+        let verdict = match self.problems.len() {
             0 => format!("{what} is in sync"),
             1 => format!("{what}: 1 problem"),
             n => format!("{what}: {n} problems"),
+        };
+        match self.warnings.len() {
+            0 => verdict,
+            1 => format!("{verdict} (1 warning: npm ls would call the tree broken)"),
+            n => format!("{verdict} ({n} warnings: npm ls would call the tree broken)"),
         }
     }
 
@@ -88,11 +96,18 @@ impl<'a> Report<'a> {
                 .collect();
             if rows.len() < self.problems.len() {
                 summary.paragraph(&format!(
-                    "The first {} of {} problems; the `report` output lists them all.",
+                    "The first {} of {} problems; `lockfile-check --format json` lists them all.",
                     rows.len(),
                     self.problems.len()
                 ));
             }
+            summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
+        }
+        if !self.warnings.is_empty() {
+            summary.paragraph(
+                "⚠️ Warnings: npm ci accepts the lock, but `npm ls --all` reports these (`mode: tree` fails on them).",
+            );
+            let rows: Vec<Vec<String>> = self.warnings.iter().map(row).collect();
             summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
         }
         for note in &self.notes {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use shipguard::env::{Split, invalid};
-use shipguard::npm::check::Options;
+use shipguard::npm::check::{Mode, Options};
 use shipguard::npm::families;
 use shipguard::npm::policy::Policy;
 use shipguard::tool::Context;
@@ -23,7 +23,11 @@ impl Settings {
             .setting("path", cli.path)
             .optional()
             .unwrap_or_else(|| ".".to_owned());
-        let strict = env.setting("mode", cli.mode).choice(&["npm", "strict"])? == Some("strict");
+        let mode = env
+            .setting("mode", cli.mode)
+            .choice(&["ci", "tree", "strict", "npm"])?
+            .and_then(Mode::parse)
+            .unwrap_or_default();
         let families = families::parse(&env.list("families", cli.families, Split::LinesOrCommas))
             .map_err(|why| invalid("families", &why))?;
         let policy = Policy {
@@ -44,7 +48,7 @@ impl Settings {
         Ok(Self {
             path: PathBuf::from(path),
             options: Options {
-                strict,
+                mode,
                 families,
                 policy,
             },

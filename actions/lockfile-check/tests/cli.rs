@@ -115,7 +115,7 @@ fn a_missing_dependency_and_a_broken_transitive_entry_are_worded_as_npm_words_th
     );
     assert_eq!(problem["scope"], "workspace @shop/utils (packages/utils)");
 
-    let run = on_fixture("broken-transitive").run();
+    let run = on_fixture("broken-transitive").input("mode", "tree").run();
     run.assert_exit(1);
     let problem = &run.report()["problems"][0];
     assert_eq!(problem["code"], "lockfile-invalid");
@@ -652,6 +652,80 @@ fn malformed_and_hostile_inputs_are_usage_errors() {
 }
 
 #[test]
+fn mode_ci_warns_on_what_only_npm_ls_calls_broken_and_tree_fails_on_it() {
+    // npm ci accepts broken-transitive (the edited entry is reached only through a
+    // workspace); npm ls calls it invalid.
+    for mode in [None, Some("ci"), Some("npm")] {
+        let mut run = on_fixture("broken-transitive");
+        if let Some(mode) = mode {
+            run = run.input("mode", mode);
+        }
+        let run = run.run();
+        run.assert_exit(0);
+        let report = run.report();
+        assert_eq!(report["mode"], "ci", "{mode:?}");
+        assert_eq!(report["in_sync"], true);
+        assert_eq!(report["problems"].as_array().unwrap().len(), 0);
+        let warning = &report["warnings"][0];
+        assert!(
+            warning["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid: lock file's ms@"),
+            "{warning}"
+        );
+        assert!(
+            run.stderr.lines().any(|l| l
+                .starts_with("::warning title=lockfile-invalid,file=repo/package-lock.json,line=")),
+            "{}",
+            run.stderr
+        );
+        assert!(annotations(&run).is_empty(), "{}", run.stderr);
+        assert!(run.summary.contains("Warnings"), "{}", run.summary);
+    }
+    for mode in ["tree", "strict"] {
+        let run = on_fixture("broken-transitive").input("mode", mode).run();
+        run.assert_exit(1);
+        let report = run.report();
+        assert_eq!(report["mode"], mode);
+        assert_eq!(report["warnings"].as_array().unwrap().len(), 0);
+        assert_eq!(report["problems"][0]["code"], "lockfile-invalid");
+    }
+}
+
+#[test]
+fn cases_from_real_repositories_get_npm_cis_verdict() {
+    // Unlinked leftovers (an old lerna layout, a `site` folder) and a lock key above the
+    // repository: npm visits and reads none of them.
+    for case in ["unlinked-folders", "lock-key-outside"] {
+        for mode in ["ci", "tree"] {
+            let run = on_fixture(case).input("mode", mode).run();
+            run.assert_exit(0);
+            assert_eq!(
+                run.report()["warnings"].as_array().unwrap().len(),
+                0,
+                "{case}"
+            );
+        }
+    }
+    // An optional dependency absent from the lock, reached from the root: npm ci places
+    // it and refuses; npm ls does not mind.
+    let run = on_fixture("optional-absent-from-root").run();
+    run.assert_exit(1);
+    let problem = &run.report()["problems"][0];
+    assert_eq!(
+        problem["message"],
+        "Missing: fsevents@~2.3.2 from lock file"
+    );
+    assert!(
+        problem["why"].as_str().unwrap().contains("optional"),
+        "{problem}"
+    );
+    // The same absence reached only through a workspace passes.
+    on_fixture("optional-platform-absent").run().assert_exit(0);
+}
+
+#[test]
 fn bad_settings_are_usage_errors() {
     let cases = [
         ("mode", "lenient", "invalid input `mode`"),
@@ -758,6 +832,7 @@ fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
     let (missing, invalid) = (90_000, 10_000);
     let run = ToolRun::new(BIN)
         .input("path", "repo")
+        .input("format", "json")
         // Only a guard against a hang; bench/lockfile-check-hostile.sh measures the speed.
         .limit(std::time::Duration::from_secs(900));
     let repo = run.dir().join("repo");
@@ -767,7 +842,13 @@ fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
     let run = run.run();
     run.assert_exit(1);
     assert_eq!(run.output("problems"), (missing + invalid).to_string());
-    let report = run.report();
+    // The `report` output fits in the next step's environment and says what it left out;
+    // stdout (`--format json`) holds every finding.
+    let output = run.output("report");
+    assert!(output.len() <= 64 * 1024, "{} bytes", output.len());
+    let bounded: serde_json::Value = serde_json::from_str(&output).unwrap();
+    assert!(bounded.get("report_truncated").is_some(), "{bounded}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let problems = report["problems"].as_array().unwrap();
     assert_eq!(problems.len(), missing + invalid);
     // Lines come from the index, not a rescan: spot-check both files at their ends.
@@ -799,7 +880,7 @@ fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
     assert_eq!(annotations(&run).len(), 1000);
     assert!(
         run.stderr.contains(&format!(
-            "{} more problems are not annotated one by one",
+            "{} more findings are not annotated one by one",
             missing + invalid - 1000
         )),
         "{}",
@@ -808,7 +889,7 @@ fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
     assert!(run.summary.len() < 1 << 20);
     assert!(
         run.summary
-            .contains("problems; the `report` output lists them all"),
+            .contains("problems; `lockfile-check --format json` lists them all"),
         "{}",
         &run.summary[..2000]
     );
