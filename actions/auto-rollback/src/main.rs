@@ -43,9 +43,15 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         rollback::run(&settings, ctx, &mut report, deadline),
     )
     .await;
+    // A request cut short by the deadline fails a moment before the outer timer fires: that
+    // is the same timeout outcome, not an operational error.
+    let outcome = match outcome {
+        Ok(Err(err)) if Instant::now() >= deadline || shipguard::http::is_deadline(&err) => None,
+        other => Some(other),
+    };
     let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(err)) => {
+        Some(Ok(Ok(()))) => None,
+        Some(Ok(Err(err))) => {
             let line = ctx
                 .actions
                 .scrub(&format!("{err:#}"))
@@ -56,7 +62,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             );
             Some(err)
         }
-        Err(_) => {
+        Some(Err(_)) | None => {
             let done = if report.rolled_back {
                 "the rollback was deployed but not verified"
             } else {
