@@ -32,6 +32,7 @@ use url::Url;
 use crate::commit::CommitRef;
 use crate::env::{Env, vars};
 use crate::exit::usage;
+use crate::gha::Untrusted;
 use crate::http::{self, ClientOptions, RetryPolicy};
 use crate::redact::Secret;
 
@@ -103,47 +104,47 @@ pub struct GitHub {
     deadline: Option<Instant>,
 }
 
-/// A GitHub Deployment, with the fields the suite reads. Every field is untrusted text.
+/// A GitHub Deployment, with the fields the suite reads. Every text field is `Untrusted`: printed only neutralised.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Deployment {
     pub id: u64,
     #[serde(default)]
-    pub sha: String,
+    pub sha: Untrusted,
     #[serde(default)]
-    pub environment: String,
+    pub environment: Untrusted,
     #[serde(default)]
     pub payload: Value,
     #[serde(default)]
-    pub created_at: String,
+    pub created_at: Untrusted,
 }
 
 /// One status of a deployment: `in_progress`, `success`, `failure`, `inactive`, ….
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DeploymentStatus {
     #[serde(default)]
-    pub state: String,
+    pub state: Untrusted,
     #[serde(default)]
-    pub created_at: String,
+    pub created_at: Untrusted,
 }
 
 /// A workflow run, with the fields the suite reads (names as in GitHub's REST schema for
 /// workflow runs; octocrab 0.54.9 models them in src/models/workflows.rs lines 26-52:
-/// `head_branch`, `head_sha`, `event`, `head_repository`). Every field is untrusted text.
+/// `head_branch`, `head_sha`, `event`, `head_repository`). Every text field is `Untrusted`: printed only neutralised.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WorkflowRun {
     pub id: u64,
     #[serde(default)]
-    pub head_sha: String,
+    pub head_sha: Untrusted,
     #[serde(default)]
-    pub head_branch: Option<String>,
+    pub head_branch: Option<Untrusted>,
     /// `push`, `workflow_dispatch`, `pull_request`, `pull_request_target`, `schedule`, ….
     #[serde(default)]
-    pub event: String,
+    pub event: Untrusted,
     /// The repository the run's commit came from: a fork for a fork's pull request.
     #[serde(default)]
     pub head_repository: Option<RepositoryRef>,
     #[serde(default)]
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Untrusted>,
     #[serde(default)]
     pub run_number: u64,
 }
@@ -151,7 +152,7 @@ pub struct WorkflowRun {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RepositoryRef {
     #[serde(default)]
-    pub full_name: Option<String>,
+    pub full_name: Option<Untrusted>,
 }
 
 #[derive(Deserialize)]
@@ -190,7 +191,7 @@ pub struct GitHubError {
     pub what: String,
     pub failure: Failure,
     /// GitHub's `message`, or the transport error; untrusted, one line, bounded.
-    pub message: crate::gha::Untrusted,
+    pub message: Untrusted,
 }
 
 impl fmt::Display for GitHubError {

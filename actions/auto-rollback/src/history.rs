@@ -76,38 +76,36 @@ pub async fn rollbacks(github: &GitHub, environment: &str) -> anyhow::Result<Vec
         .map(|d| PastRollback {
             from_sha: commit_prefix(&d.payload["from_sha"]),
             to_sha: commit_prefix(&d.payload["to_sha"]),
-            age: timestamp::age(&d.created_at),
+            age: timestamp::age(d.created_at.as_raw()),
         })
         .collect())
 }
 
 /// Why a run does not count as a deployment of `repository`'s `branch`, if it does not.
 fn disqualified(run: &WorkflowRun, repository: &str, branch: &str) -> Option<String> {
-    if run.conclusion.as_deref() != Some("success") {
-        return Some(format!(
-            "concluded {:?}",
-            run.conclusion.as_deref().unwrap_or("")
-        ));
+    let conclusion = run.conclusion.clone().unwrap_or_default();
+    if conclusion != "success" {
+        return Some(format!("concluded \"{conclusion}\""));
     }
-    if !DEPLOYING_EVENTS.contains(&run.event.as_str()) {
+    if !DEPLOYING_EVENTS.contains(&run.event.as_raw()) {
         return Some(format!(
-            "event {:?} (only push and workflow_dispatch deploy)",
+            "event \"{}\" (only push and workflow_dispatch deploy)",
             run.event
         ));
     }
     let head_repository = run
         .head_repository
         .as_ref()
-        .and_then(|r| r.full_name.as_deref())
-        .unwrap_or("");
-    if !head_repository.eq_ignore_ascii_case(repository) {
+        .and_then(|r| r.full_name.clone())
+        .unwrap_or_default();
+    if !head_repository.as_raw().eq_ignore_ascii_case(repository) {
         return Some(format!(
-            "head_repository {head_repository:?} is not {repository}"
+            "head_repository \"{head_repository}\" is not {repository}"
         ));
     }
-    let head_branch = run.head_branch.as_deref().unwrap_or("");
+    let head_branch = run.head_branch.clone().unwrap_or_default();
     if head_branch != branch {
-        return Some(format!("head_branch {head_branch:?} is not {branch:?}"));
+        return Some(format!("head_branch \"{head_branch}\" is not {branch:?}"));
     }
     None
 }
@@ -127,7 +125,7 @@ pub async fn from_runs(
             found.reject(format!("{name}: {why}"));
             continue;
         }
-        match CommitSha::parse(&run.head_sha) {
+        match CommitSha::parse(run.head_sha.as_raw()) {
             Ok(sha) => found.candidates.push(Candidate {
                 sha,
                 evidence: format!(
@@ -151,7 +149,7 @@ pub async fn from_deployments(github: &GitHub, environment: &str) -> anyhow::Res
         .iter()
         .filter(|d| d.payload["kind"] != ROLLBACK_KIND)
     {
-        let sha = match CommitSha::parse(&d.sha) {
+        let sha = match CommitSha::parse(d.sha.as_raw()) {
             Ok(sha) => sha,
             Err(why) => {
                 found.reject(format!("deployment {}: sha {why}", d.id));
@@ -167,7 +165,7 @@ pub async fn from_deployments(github: &GitHub, environment: &str) -> anyhow::Res
         reads += 1;
         let statuses = github.statuses(d.id).await?;
         let ever_succeeded = statuses.iter().any(|s| s.state == "success");
-        let state = statuses.first().map(|s| s.state.as_str()).unwrap_or("none");
+        let state = statuses.first().map(|s| s.state.as_raw()).unwrap_or("none");
         if ever_succeeded && matches!(state, "success" | "inactive") {
             found.candidates.push(Candidate {
                 sha,
@@ -186,13 +184,13 @@ mod tests {
     fn run(event: &str, repo: &str, branch: &str) -> WorkflowRun {
         WorkflowRun {
             id: 1,
-            head_sha: "a".repeat(40),
-            head_branch: Some(branch.to_owned()),
-            event: event.to_owned(),
+            head_sha: "a".repeat(40).into(),
+            head_branch: Some(branch.into()),
+            event: event.into(),
             head_repository: Some(RepositoryRef {
-                full_name: Some(repo.to_owned()),
+                full_name: Some(repo.into()),
             }),
-            conclusion: Some("success".to_owned()),
+            conclusion: Some("success".into()),
             run_number: 1,
         }
     }

@@ -459,6 +459,46 @@ fn only_runs_that_deployed_this_repositorys_branch_are_candidates() {
 }
 
 #[test]
+fn hostile_run_fields_start_no_workflow_command() {
+    for format in ["github", "json", "human"] {
+        let w = world();
+        w.github
+            .add_run_with(
+                "deploy.yml",
+                "5555555555555555555555555555555555555555",
+                "main",
+                "success",
+                "pull_request\n::error title=pwned::event",
+                github::REPOSITORY,
+            )
+            .add_run_with(
+                "deploy.yml",
+                "6666666666666666666666666666666666666666",
+                "main",
+                "success",
+                "push",
+                "mallory/shop\r##[error]pwned-repository",
+            );
+        let run = rollback(&w).input("format", format).run();
+        run.assert_exit(0);
+        assert_eq!(run.report()["not_candidates_total"], 2);
+        assert!(run.summary.contains("pwned"), "shown: {}", run.summary);
+        if format == "json" {
+            assert!(run.stdout.contains("pwned"), "{}", run.stdout);
+            let parsed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            assert_eq!(parsed["not_candidates_total"], 2);
+        }
+        for line in run.stderr.lines().chain(run.stdout.lines()) {
+            assert!(
+                !line.trim_start().starts_with("::error title=pwned")
+                    && !line.contains("##[error]"),
+                "{format}: a hostile run field became a command: {line:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_unmappable_running_version_stops_deploys_nothing_and_alerts() {
     for running in ["latest", ""] {
         let w = world();
