@@ -14,8 +14,8 @@ mkdir -p "$out"
 if [[ -n "${LOCKFILE_CHECK:-}" ]]; then
   lc=$LOCKFILE_CHECK
 else
-  cargo build --release -p lockfile-check >&2
-  lc="${CARGO_TARGET_DIR:-$PWD/target}/release/lockfile-check"
+  cargo build --profile dist -p lockfile-check >&2
+  lc="${CARGO_TARGET_DIR:-$PWD/target}/dist/lockfile-check"
 fi
 
 work=$(mktemp -d)

@@ -13,7 +13,7 @@ mkdir -p "$out"
 
 if [[ -z "${LC:-}" ]]; then
   bash dist/build-static.sh x86_64-unknown-linux-gnu >&2
-  LC="$PWD/target/x86_64-unknown-linux-gnu/release/lockfile-check"
+  LC="$PWD/target/x86_64-unknown-linux-gnu/dist/lockfile-check"
 fi
 lc="$LC"
 
