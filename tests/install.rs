@@ -95,6 +95,21 @@ fn sha256(bytes: &[u8], dir: &Path) -> String {
         .to_owned()
 }
 
+/// A release server with health-wait's tarball and a SHA256SUMS that lists it.
+fn one_asset_release(dir: &Path, tarball: Vec<u8>) -> App {
+    let sums = format!("{}  {ASSET}\n", sha256(&tarball, dir));
+    let server = App::start().unwrap();
+    server.plan(
+        &format!("/v1/{ASSET}"),
+        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
+    );
+    server.plan(
+        "/v1/SHA256SUMS",
+        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
+    );
+    server
+}
+
 struct Installed {
     code: Option<i32>,
     stderr: String,
@@ -366,16 +381,7 @@ fn path_without(dir: &Path, missing: &[&str]) -> String {
 fn without_curl_it_uses_wget_and_without_either_it_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let tarball = fake_checkout(dir.path());
-    let sums = format!("{}  {ASSET}\n", sha256(&tarball, dir.path()));
-    let server = App::start().unwrap();
-    server.plan(
-        &format!("/v1/{ASSET}"),
-        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
-    );
-    server.plan(
-        "/v1/SHA256SUMS",
-        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
-    );
+    let server = one_asset_release(dir.path(), tarball);
     let with_wget = path_without(&dir.path().join("wget-only"), &["curl"]);
     let done = install(dir.path(), &server.url("/v1"), &with_wget);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -400,16 +406,7 @@ fn an_empty_action_repository_is_read_from_where_the_runner_put_the_action() {
     // The runner checks an action out to <actions dir>/<owner>/<name>/<ref>.
     let checkout = dir.path().join("_actions/acme/shipguard-fork/v1.2.3");
     let tarball = fake_checkout(&checkout);
-    let sums = format!("{}  {ASSET}\n", sha256(&tarball, dir.path()));
-    let server = App::start().unwrap();
-    server.plan(
-        &format!("/v1/{ASSET}"),
-        Plan::Sequence(vec![Reply::status(200).bytes(tarball)]),
-    );
-    server.plan(
-        "/v1/SHA256SUMS",
-        Plan::Sequence(vec![Reply::status(200).body(&sums)]),
-    );
+    let server = one_asset_release(dir.path(), tarball);
     let done = run(
         install_command(&checkout, &server.url("/v1"), PATH_WITHOUT_CARGO)
             .env("ACTION_REPOSITORY", ""),

@@ -98,6 +98,12 @@ fn rollback_records(w: &World) -> Vec<(String, Value, Vec<String>)> {
         .collect()
 }
 
+/// The "could not roll back" alert reached Slack.
+fn assert_alerted(w: &World) {
+    let texts = slack_texts(w);
+    assert!(texts.contains("could not be rolled back"), "{texts}");
+}
+
 #[test]
 fn unhealthy_rolls_back_to_the_newest_good_version_and_verifies() {
     let w = world();
@@ -171,11 +177,7 @@ fn no_candidate_fails_closed_and_alerts() {
         "{}",
         run.stderr
     );
-    assert!(
-        slack_texts(&w).contains("could not be rolled back"),
-        "{}",
-        slack_texts(&w)
-    );
+    assert_alerted(&w);
 }
 
 #[test]
@@ -515,11 +517,7 @@ fn an_unmappable_running_version_stops_deploys_nothing_and_alerts() {
         assert!(patched_tags(&w).is_empty());
         assert!(rollback_records(&w).is_empty());
         assert!(run.stdout.contains("image-tag-template"), "{}", run.stdout);
-        assert!(
-            slack_texts(&w).contains("could not be rolled back"),
-            "{}",
-            slack_texts(&w)
-        );
+        assert_alerted(&w);
     }
 }
 
@@ -587,11 +585,7 @@ fn github_failing_after_the_verdict_still_writes_outputs_and_alerts() {
     assert_eq!(run.output("rolled-back"), "false");
     assert!(run.summary.contains("auto-rollback"), "{}", run.summary);
     assert_eq!(deploys(&w), 0);
-    assert!(
-        slack_texts(&w).contains("could not be rolled back"),
-        "{}",
-        slack_texts(&w)
-    );
+    assert_alerted(&w);
 }
 
 #[test]
@@ -604,11 +598,7 @@ fn coolify_down_after_the_verdict_still_writes_outputs_and_alerts() {
     assert_eq!(run.output("healthy-before"), "false");
     assert_eq!(run.output("reason"), "error");
     assert!(!run.summary.is_empty());
-    assert!(
-        slack_texts(&w).contains("could not be rolled back"),
-        "{}",
-        slack_texts(&w)
-    );
+    assert_alerted(&w);
 }
 
 #[test]
@@ -660,11 +650,7 @@ fn the_overall_timeout_bounds_a_trickling_github() {
         run.stdout
     );
     assert_eq!(deploys(&w), 0);
-    assert!(
-        slack_texts(&w).contains("could not be rolled back"),
-        "{}",
-        slack_texts(&w)
-    );
+    assert_alerted(&w);
 }
 
 #[test]
