@@ -9,7 +9,6 @@ pub mod finding;
 pub mod glob;
 pub mod json;
 pub mod lock;
-pub mod lock_lines;
 pub mod manifest;
 pub mod overrides;
 pub mod policy;

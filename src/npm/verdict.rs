@@ -5,11 +5,9 @@
 //! dep-valid.js): optional edges may be absent, peers are shared, overrides replace specs.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use super::finding::Finding;
-use super::lock_lines::LockLines;
 use super::overrides::{Rule, Scope};
 use super::project::Project;
 use super::spec::{self, Spec};
@@ -90,8 +88,6 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
     let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
     let mut scopes: Vec<Option<usize>> = vec![None; tree.nodes.len()];
     let mut verdict = Verdict::default();
-    // Built on the first finding in a lock entry, for all of them.
-    let lines = OnceCell::new();
     let mut queue = VecDeque::new();
     scopes[0] = Some(0);
     queue.push_back(0);
@@ -108,8 +104,7 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                 {
                     let (ci, ls) = who_reports(edge, &problem, &ci_nodes, index, from.top);
                     if ci || ls {
-                        let found =
-                            finding(project, &lines, from, edge, overridden.as_deref(), problem);
+                        let found = finding(project, from, edge, overridden.as_deref(), problem);
                         if ci {
                             verdict.ci.push(found);
                         } else {
@@ -544,9 +539,8 @@ fn join(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn finding<'p>(
-    project: &'p Project,
-    lines: &OnceCell<LockLines<'p>>,
+fn finding(
+    project: &Project,
     from: &Node<'_>,
     edge: &Edge<'_>,
     overridden: Option<&str>,
@@ -572,11 +566,9 @@ fn finding<'p>(
         }
         Origin::Lock => {
             let lock = &project.lock.file;
-            let lines = lines.get_or_init(|| LockLines::new(lock));
-            let line = lines
-                .find(from.location, Some((edge.section, edge.name)))
-                .or_else(|| lines.find(from.location, None))
-                .or_else(|| lock.line_of(&["packages", from.location, edge.section, edge.name]))
+            // `line_of` indexes each object once, so a finding costs a lookup, not a scan.
+            let line = lock
+                .line_of(&["packages", from.location, edge.section, edge.name])
                 .or_else(|| lock.line_of(&["packages", from.location]));
             (
                 format!(
