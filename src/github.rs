@@ -527,27 +527,21 @@ fn transport(what: &str, err: &reqwest::Error) -> anyhow::Error {
 }
 
 /// The body of a success as `T`; an error answer as a `GitHubError` (rate limits apart).
-async fn read<T: DeserializeOwned>(what: &str, mut response: Response) -> anyhow::Result<T> {
+async fn read<T: DeserializeOwned>(what: &str, response: Response) -> anyhow::Result<T> {
     let status = response.status();
     let headers = response.headers().clone();
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(GitHubError {
-                        what: what.to_owned(),
-                        failure: Failure::Transport,
-                        message: format!("the answer is larger than {} MiB", MAX_BODY >> 20).into(),
-                    }
-                    .into());
-                }
-                body.extend_from_slice(&chunk);
+    let body = match http::read_body_capped(response, MAX_BODY).await {
+        Ok(body) if body.truncated => {
+            return Err(GitHubError {
+                what: what.to_owned(),
+                failure: Failure::Transport,
+                message: format!("the answer is larger than {} MiB", MAX_BODY >> 20).into(),
             }
-            Ok(None) => break,
-            Err(err) => return Err(transport(what, &err)),
+            .into());
         }
-    }
+        Ok(body) => body.bytes,
+        Err(err) => return Err(transport(what, &err)),
+    };
     if status.is_success() {
         return serde_json::from_slice(&body).map_err(|err| {
             GitHubError {
