@@ -96,7 +96,8 @@ fetch() {
     local try
     for try in 1 2 3; do
       rc=0
-      wget -q -S -O "$dest" "$url" 2>|"$err" || rc=$?
+      # -T bounds each read; `timeout` bounds the whole try (GNU wget retries by itself).
+      timeout 300 wget -q -S -T 20 -O "$dest" "$url" 2>|"$err" || rc=$?
       [[ $rc -eq 0 ]] && { rm -f -- "$err"; return 0; }
       grep -q ' 404 ' "$err" && { rm -f -- "$err"; return 44; }
       sleep "$try"

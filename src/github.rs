@@ -204,7 +204,7 @@ impl fmt::Display for GitHubError {
             } => {
                 write!(
                     f,
-                    "{}: GitHub's API rate limit is exhausted (HTTP {status} {:?})",
+                    "{}: GitHub's API rate limit is exhausted (HTTP {status} \"{}\")",
                     self.what, self.message
                 )?;
                 if let Some(reset) = resets_at {
@@ -218,7 +218,7 @@ impl fmt::Display for GitHubError {
             Failure::Status(status) => {
                 write!(
                     f,
-                    "{}: GitHub answered HTTP {status} {:?}",
+                    "{}: GitHub answered HTTP {status} \"{}\"",
                     self.what, self.message
                 )?;
                 let hint = match status {
@@ -369,8 +369,9 @@ impl GitHub {
     ) -> anyhow::Result<T> {
         let timeout = self.budget(what)?;
         let mut policy = self.policy.clone();
+        // The run's deadline, not the one the policy was built with (60 s from then).
         if let Some(deadline) = self.deadline {
-            policy.deadline = policy.deadline.min(deadline);
+            policy.deadline = deadline;
         }
         let mut url = Url::parse(&self.url(tail))?;
         url.query_pairs_mut()
@@ -529,7 +530,13 @@ fn transport(what: &str, err: &reqwest::Error) -> anyhow::Error {
 /// The body of a success as `T`; an error answer as a `GitHubError` (rate limits apart).
 async fn read<T: DeserializeOwned>(what: &str, response: Response) -> anyhow::Result<T> {
     let status = response.status();
-    let headers = response.headers().clone();
+    if !status.is_success() {
+        // An error answer is read for its message only: a small bound, and the headers for
+        // a rate limit.
+        let headers = response.headers().clone();
+        let body = http::read_error_body(response).await;
+        return Err(error_answer(what, status, &headers, body.as_bytes()));
+    }
     let body = match http::read_body_capped(response, MAX_BODY).await {
         Ok(body) if body.truncated => {
             return Err(GitHubError {
@@ -542,29 +549,30 @@ async fn read<T: DeserializeOwned>(what: &str, response: Response) -> anyhow::Re
         Ok(body) => body.bytes,
         Err(err) => return Err(transport(what, &err)),
     };
-    if status.is_success() {
-        return serde_json::from_slice(&body).map_err(|err| {
-            GitHubError {
-                what: what.to_owned(),
-                failure: Failure::Transport,
-                message: format!("unreadable answer: {err}").into(),
-            }
-            .into()
-        });
-    }
-    let message = serde_json::from_slice::<Value>(&body)
+    serde_json::from_slice(&body).map_err(|err| {
+        GitHubError {
+            what: what.to_owned(),
+            failure: Failure::Transport,
+            message: format!("unreadable answer: {err}").into(),
+        }
+        .into()
+    })
+}
+
+/// A GitHub error answer as a `GitHubError`: its `message`, and a rate limit named as one.
+fn error_answer(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> anyhow::Error {
+    let message = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
     let message = one_line(&message);
-    let failure =
-        rate_limit(status, &headers, &message).unwrap_or(Failure::Status(status.as_u16()));
-    Err(GitHubError {
+    let failure = rate_limit(status, headers, &message).unwrap_or(Failure::Status(status.as_u16()));
+    GitHubError {
         what: what.to_owned(),
         failure,
         message: message.into(),
     }
-    .into())
+    .into()
 }
 
 fn truncate(text: &str, max: usize) -> String {

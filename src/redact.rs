@@ -118,11 +118,17 @@ const AUTH_SCHEMES: &[&str] = &["basic", "bearer", "digest", "negotiate", "token
 /// Each word of a header value: a server may echo the token after `Bearer ` alone.
 pub fn header_value_words(value: &str) -> impl Iterator<Item = &str> {
     value.split_whitespace().filter(|word| {
-        !AUTH_SCHEMES
-            .iter()
-            .any(|scheme| word.eq_ignore_ascii_case(scheme))
+        // A short word ("1", "my") masked would blank it in every line of the job's log.
+        word.len() >= MIN_SECRET_PART
+            && !AUTH_SCHEMES
+                .iter()
+                .any(|scheme| word.eq_ignore_ascii_case(scheme))
     })
 }
+
+/// Parts of a secret shorter than this are not masked or scrubbed on their own: they would
+/// hide ordinary text everywhere (the whole secret still is masked).
+pub const MIN_SECRET_PART: usize = 4;
 
 fn decoded(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={text}").as_bytes())
@@ -142,7 +148,7 @@ impl Scrubber {
     /// left out (they are still masked by the runner).
     pub fn add(&mut self, secret: &str) {
         let secret = secret.trim();
-        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
+        if secret.len() >= MIN_SECRET_PART && !self.secrets.iter().any(|s| s == secret) {
             self.secrets.push(secret.to_owned());
             // Longest first, so a secret containing another is removed whole.
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));

@@ -75,7 +75,7 @@ where
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            crate::gha::write_stderr(&format!("error: cannot start the async runtime: {err}"));
             return ExitCode::from(Code::Operational.as_u8());
         }
     };
@@ -115,17 +115,16 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         .lines()
         .next()
         .unwrap_or("error: invalid arguments");
-    eprintln!("{first} (see --help)");
+    crate::gha::write_stderr(&format!("{first} (see --help)"));
     ExitCode::from(Code::Usage.as_u8())
 }
 
 /// One `error:` line, and in Actions one `::error` annotation, secrets scrubbed.
 pub fn print_fatal(actions: &Actions, tool: &str, err: &anyhow::Error) {
     let message = actions.scrub(&format!("{err:#}"));
-    eprintln!(
-        "{}",
-        crate::gha::untrusted::safe_line(&format!("error: {message}"))
-    );
+    crate::gha::write_stderr(&crate::gha::untrusted::safe_line(&format!(
+        "error: {message}"
+    )));
     if actions.format() == Format::Github {
         actions.annotate(Annotation::new(
             Level::Error,

@@ -360,6 +360,7 @@ fn path_without(dir: &Path, missing: &[&str]) -> String {
         "uname",
         "cat",
         "sleep",
+        "timeout",
         "curl",
         "wget",
     ] {

@@ -66,7 +66,10 @@ impl Client {
     /// the path comes from the server and could name another host.
     pub fn link(&self, path: &str) -> Option<String> {
         let link = self.base.join(path.trim_start_matches('/')).ok()?;
-        (link.origin() == self.base.origin() && link.password().is_none()).then(|| link.into())
+        (link.origin() == self.base.origin()
+            && link.username().is_empty()
+            && link.password().is_none())
+        .then(|| link.into())
     }
 
     /// The server version, read once (`GET /version`, plain text, needs `read`).

@@ -128,26 +128,37 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow::Result<Rollout> {
     let started = Instant::now();
     let client = &client.until((started + plan.timeout).min(client.deadline()));
-    match start(client, plan, started).await {
-        Ok((previous, tracked)) => finish(client, plan, started, previous, tracked, observe).await,
-        Err(err) if crate::http::is_deadline(&err) => Err(crate::exit::check_failed(
-            "deploy-timeout",
-            format!(
-                "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify",
-                crate::duration::human(plan.timeout)
-            ),
-        )),
+    let mut previous = BTreeMap::new();
+    let mut tracked = Vec::new();
+    match start(client, plan, started, &mut previous, &mut tracked).await {
+        Ok(()) => finish(client, plan, started, previous, tracked, observe).await,
+        Err(err) if crate::http::is_deadline(&err) && tracked.is_empty() => {
+            Err(crate::exit::check_failed(
+                "deploy-timeout",
+                format!(
+                    "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify",
+                    crate::duration::human(plan.timeout)
+                ),
+            ))
+        }
+        // Something was queued before the deadline: the wait finds the deadline passed at
+        // once and takes the timeout path, which cancels what it can and keeps `previous`.
+        Err(err) if crate::http::is_deadline(&err) => {
+            finish(client, plan, started, previous, tracked, observe).await
+        }
         Err(err) => Err(err),
     }
 }
 
-/// Image tags and deploy requests: what to follow.
+/// Image tags and deploy requests: what to follow, kept in `previous` and `tracked` as it
+/// happens, so a deadline part-way still knows what it started.
 async fn start(
     client: &Client,
     plan: &Plan,
     started: Instant,
-) -> anyhow::Result<(BTreeMap<String, String>, Vec<Tracked>)> {
-    let mut previous = BTreeMap::new();
+    previous: &mut BTreeMap<String, String>,
+    tracked: &mut Vec<Tracked>,
+) -> anyhow::Result<()> {
     if let (Some(tag), Target::Apps(apps)) = (&plan.image_tag, &plan.target) {
         for app in apps {
             let current = client.application(app).await?;
@@ -171,26 +182,21 @@ async fn start(
         }
     }
     let force = plan.force || plan.image_tag.is_some();
-    let mut queued = Vec::new();
-    match &plan.target {
-        // One request per app: a 429 retry can never queue an app twice.
-        Target::Apps(apps) => {
-            for app in apps {
-                queued.extend(
-                    client
-                        .deploy(&Target::Apps(vec![app.clone()]), force)
-                        .await?,
-                );
-            }
-        }
-        Target::Tag(_) => queued = client.deploy(&plan.target, force).await?,
-    }
     let at = || started.elapsed().as_secs_f64();
-    let mut tracked = Vec::new();
-    for item in queued {
-        tracked.push(follow_up(client, item, at()).await?);
+    let apps: Vec<Target> = match &plan.target {
+        // One request per app: a 429 retry can never queue an app twice.
+        Target::Apps(apps) => apps.iter().map(|a| Target::Apps(vec![a.clone()])).collect(),
+        Target::Tag(_) => vec![plan.target.clone()],
+    };
+    for target in &apps {
+        for item in client.deploy(target, force).await? {
+            let mut t = Tracked::answered(&item, at());
+            let followed = follow_up(client, &item, &mut t).await;
+            tracked.push(t);
+            followed?;
+        }
     }
-    Ok((previous, tracked))
+    Ok(())
 }
 
 /// Follows what was started, and sums it up.
@@ -219,21 +225,33 @@ async fn finish(
 }
 
 /// Turns a deploy answer into something to follow, resolving the dedupe fake UUID.
-async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tracked> {
-    let mut tracked = Tracked {
-        app: item.resource_uuid.clone(),
-        app_name: None,
-        deployment_uuid: item.deployment_uuid.clone(),
-        outcome: Outcome::Queued,
-        status: Untrusted::from("queued"),
-        queued_at: at,
-        started_at: None,
-        ended_at: None,
-        link: None,
-        message: item.message.clone(),
-        logs: None,
-        note: None,
-    };
+impl Tracked {
+    /// What a deploy answer says, before it is followed up.
+    fn answered(item: &Queued, at: f64) -> Self {
+        Self {
+            app: item.resource_uuid.clone(),
+            app_name: None,
+            // A deduplicated answer's UUID was never stored (§3.3): nothing to follow yet.
+            deployment_uuid: item
+                .deployment_uuid
+                .clone()
+                .filter(|_| !item.deduplicated()),
+            outcome: Outcome::Queued,
+            status: Untrusted::from("queued"),
+            queued_at: at,
+            started_at: None,
+            ended_at: None,
+            link: None,
+            message: item.message.clone(),
+            logs: None,
+            note: None,
+        }
+    }
+}
+
+/// Resolves what a deploy answer left open: the real deployment behind a deduplicated one,
+/// a refusal hidden in a 200.
+async fn follow_up(client: &Client, item: &Queued, tracked: &mut Tracked) -> anyhow::Result<()> {
     if item.deduplicated() {
         // The UUID in this answer was never stored (§3.3): follow the real one instead.
         if !client.supports(Feature::DeploymentHistory) {
@@ -272,7 +290,7 @@ async fn follow_up(client: &Client, item: Queued, at: f64) -> anyhow::Result<Tra
         // A service or database: started, with no deployment to follow.
         tracked.note = Some("started; Coolify gives no deployment to follow".to_owned());
     }
-    Ok(tracked)
+    Ok(())
 }
 
 /// Polls every active deployment until all are final or the timeout passes.
@@ -283,7 +301,8 @@ async fn wait(
     started: Instant,
     observe: Observer<'_>,
 ) -> anyhow::Result<()> {
-    let deadline = started + plan.timeout;
+    // The one deadline `run` set on the client (the plan's, or the caller's if sooner).
+    let deadline = client.deadline();
     loop {
         let mut pending = false;
         for t in tracked.iter_mut() {

@@ -75,8 +75,7 @@ impl Actions {
     /// One line to stderr. `eprintln!` would panic when stderr is closed; a log line that
     /// cannot be written is dropped instead.
     fn emit(line: &str) {
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        write_stderr(line);
     }
 
     /// A result line on stdout (the verdict), scrubbed and made one safe line.
@@ -216,6 +215,12 @@ impl Actions {
 /// The one writer of stdout. A reader that went away (`lockfile-check --format json | true`)
 /// is not an error: the tool ends as it would have (`println!` panics on `EPIPE` instead;
 /// Rust ignores SIGPIPE, so the write returns `BrokenPipe`). Any other failure is reported.
+/// A line on stderr; a closed stderr is ignored (never a panic, as `eprintln!` would).
+pub fn write_stderr(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();

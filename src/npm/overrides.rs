@@ -1,7 +1,6 @@
 //! The root's `overrides`, as npm applies them: a rule replaces the spec of a matching
 //! dependency edge, and an object rule's children apply inside that dependency's subtree.
 
-use nodejs_semver::Range;
 use serde_json::Value;
 
 use super::json::type_name;
@@ -75,9 +74,9 @@ impl Rule {
         if self.name != name {
             return false;
         }
-        match (&self.key, Range::parse(raw_spec)) {
+        match (&self.key, super::spec::range(raw_spec)) {
             (None, _) => true,
-            (Some(key), Ok(edge)) => Range::parse(key).is_ok_and(|key| key.allows_any(&edge)),
+            (Some(key), Ok(edge)) => super::spec::range(key).is_ok_and(|key| key.allows_any(&edge)),
             (Some(key), Err(_)) => key == raw_spec,
         }
     }

@@ -74,18 +74,16 @@ pub fn parse(raw: &str) -> Spec {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+')
         && !raw.contains(' ')
-        && Range::parse(raw).is_err()
+        && range(raw).is_err()
     {
         return Spec::Unsupported(format!("npm does not support `{scheme}:` specifiers"));
     }
     registry(raw)
 }
 
-fn registry(raw: &str) -> Spec {
-    if matches!(raw, "" | "*" | "x" | "X") {
-        return Spec::Any;
-    }
-    match Range::parse(raw).or_else(|e| {
+/// A node-semver range as npm reads it; the one place ranges are parsed.
+pub(crate) fn range(raw: &str) -> Result<Range, nodejs_semver::SemverError> {
+    Range::parse(raw).or_else(|e| {
         // node-semver reads `^*` and `~*` as a caret or tilde on "any version": `>=0.0.0`,
         // which, unlike a bare `*`, leaves prereleases out (semver/classes/range.js
         // replaceCaret, range.js:348 in npm 11's semver: an `x` major gives an empty comparator;
@@ -97,7 +95,14 @@ fn registry(raw: &str) -> Spec {
             Some("*" | "x" | "X") => Range::parse(">=0.0.0"),
             _ => Err(e),
         }
-    }) {
+    })
+}
+
+fn registry(raw: &str) -> Spec {
+    if matches!(raw, "" | "*" | "x" | "X") {
+        return Spec::Any;
+    }
+    match range(raw) {
         Ok(range) => Spec::Range(range),
         Err(_) if is_tag(raw) => Spec::Tag(raw.to_owned()),
         Err(_) => Spec::Unsupported(format!("`{raw}` is neither a semver range nor a valid tag")),
@@ -160,7 +165,7 @@ pub fn git(raw: &str) -> Option<Git> {
         plain.then(|| base.trim_start_matches("git+").to_owned())
     })?;
     let (committish, range) = match fragment {
-        Some(f) if f.starts_with("semver:") => (None, Range::parse(&f[7..]).ok()),
+        Some(f) if f.starts_with("semver:") => (None, range(&f[7..]).ok()),
         Some(f) if !f.is_empty() => (Some(f.to_owned()), None),
         _ => (None, None),
     };

@@ -127,20 +127,20 @@ impl Walk<'_> {
             .map_err(|err| usage(format!("cannot read workspace folder {rel}: {err}")))?;
         if !canonical.starts_with(self.root) {
             return Err(usage(format!(
-                "workspace folder {rel} (pattern {:?}) is a symlink out of the repository",
-                self.pattern
+                "workspace folder {rel} (pattern {}) is a symlink out of the repository",
+                glob::shown(self.pattern)
             )));
         }
         if self.ancestors.contains(&canonical) {
             return Err(usage(format!(
-                "workspace pattern {:?} runs into a symlink loop at {rel}; remove the link or narrow the pattern",
-                self.pattern
+                "workspace pattern {} runs into a symlink loop at {rel}; remove the link or narrow the pattern",
+                glob::shown(self.pattern)
             )));
         }
         *self.budget = self.budget.checked_sub(1).ok_or_else(|| {
             usage(format!(
-                "workspace pattern {:?} matches more than {MAX_FOLDERS} folders; narrow it",
-                self.pattern
+                "workspace pattern {} matches more than {MAX_FOLDERS} folders; narrow it",
+                glob::shown(self.pattern)
             ))
         })?;
         if !rel.is_empty() && self.matcher.is_match(rel) && dir.join("package.json").is_file() {
@@ -151,8 +151,8 @@ impl Walk<'_> {
         }
         if self.ancestors.len() >= MAX_DEPTH {
             return Err(usage(format!(
-                "workspace pattern {:?} goes deeper than {MAX_DEPTH} folders at {rel}",
-                self.pattern
+                "workspace pattern {} goes deeper than {MAX_DEPTH} folders at {rel}",
+                glob::shown(self.pattern)
             )));
         }
         let mut children: Vec<_> = std::fs::read_dir(dir)

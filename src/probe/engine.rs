@@ -232,6 +232,9 @@ impl Probe {
     ) {
         let end = Instant::now() + hold.duration;
         let mut held: Vec<Attempt> = Vec::new();
+        // Attempts the hold's end cut short after less than an interval: they say nothing
+        // about the server. One that had longer and still got no answer is an error.
+        let mut excused: Vec<bool> = Vec::new();
         let mut next = Instant::now() + self.timing.interval;
         while next < end {
             sleep_until(next.into()).await;
@@ -252,11 +255,16 @@ impl Probe {
             )
             .await;
             observer(index, &a, 0, true);
+            excused.push(a.cut_short && timeout < self.timing.interval);
             held.push(a);
             next = now + self.timing.interval;
         }
-        // An attempt cut short by the hold's end says nothing about the server.
-        let judged: Vec<&Attempt> = held.iter().filter(|a| !a.cut_short).collect();
+        let judged: Vec<&Attempt> = held
+            .iter()
+            .zip(&excused)
+            .filter(|(_, excused)| !**excused)
+            .map(|(a, _)| a)
+            .collect();
         let errors = judged.iter().filter(|a| !a.passed()).count() as u32;
         let count = judged.len() as u32;
         let error_rate = if count == 0 {
@@ -271,6 +279,10 @@ impl Probe {
             .collect();
         let p95 = stats::percentile(&latencies, 95.0);
         let mut problems = Vec::new();
+        if count == 0 && !held.is_empty() {
+            // Probed, but not one answer could be judged: unknown, so not healthy.
+            problems.push("no attempt could be judged".to_owned());
+        }
         if error_rate > hold.max_error_rate {
             problems.push(format!(
                 "error rate {:.1}% ({errors} of {count}) over {:.1}%",

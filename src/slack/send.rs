@@ -148,9 +148,10 @@ pub async fn send(
                     channel: answer["channel"].as_str().map(str::to_owned),
                 });
             }
+            // Slack's error codes are short snake_case words; anything else is not printed.
             let code = answer["error"]
                 .as_str()
-                .map_or_else(|| format!("http-{status}"), str::to_owned);
+                .map_or_else(|| format!("http-{status}"), |e| error_code(e, status));
             Err(SendError {
                 code,
                 http_status: Some(status),

@@ -38,8 +38,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let mut report = Report::new(ctx.version, &settings.environment, settings.dry_run);
     // One absolute deadline over every phase; whatever happens after the analysis, the
     // outputs, the summary and the alert are still written.
+    // The phases keep `deadline` themselves; the outer timer is only a backstop, late enough
+    // for a deploy that timed out to be cancelled within its grace period.
+    let backstop = deadline + shipguard::coolify::rollout::CANCEL_GRACE + Duration::from_secs(5);
     let outcome = tokio::time::timeout_at(
-        deadline.into(),
+        backstop.into(),
         rollback::run(&settings, ctx, &mut report, deadline),
     )
     .await;

@@ -238,6 +238,11 @@ fn the_hold_ends_on_time_even_when_the_server_stops_answering() {
         .run();
     // Once an attempt in the hold could run a full minute past the hold's end.
     assert!(run.code.is_some(), "killed at the harness limit");
+    // An attempt that waited most of the hold for an answer is an error, not excused.
+    run.assert_exit(1);
     let report = run.report();
-    assert!(report["urls"][0]["hold"].is_object(), "{report}");
+    assert!(
+        report["urls"][0]["hold"]["errors"].as_u64() >= Some(1),
+        "{report}"
+    );
 }
