@@ -88,6 +88,16 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
     let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
     let mut scopes: Vec<Option<usize>> = vec![None; tree.nodes.len()];
     let mut verdict = Verdict::default();
+    // Each node's children by `holder`, built once, so extraneous children are found by
+    // looking under the nodes shown in a round, not by scanning every node per round.
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); tree.nodes.len()];
+    for index in 1..tree.nodes.len() {
+        if let Some(holder) = tree.holder(index) {
+            held[holder].push(index);
+        }
+    }
+    // The nodes given a scope since the last look for extraneous children.
+    let mut shown = vec![0];
     let mut queue = VecDeque::new();
     scopes[0] = Some(0);
     queue.push_back(0);
@@ -125,6 +135,7 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
                         if scopes[reached].is_none() {
                             scopes[reached] = Some(child_scope);
                             queue.push_back(reached);
+                            shown.push(reached);
                         }
                     }
                 }
@@ -132,19 +143,16 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
         }
         // npm ls also shows a shown node's extraneous children (ls.js:425), under the
         // top-level overrides.
-        let mut more = false;
-        for index in 1..tree.nodes.len() {
-            if scopes[index].is_none()
-                && tree
-                    .holder(index)
-                    .is_some_and(|holder| scopes[holder].is_some())
-            {
-                scopes[index] = Some(0);
-                queue.push_back(index);
-                more = true;
+        for holder in std::mem::take(&mut shown) {
+            for &child in &held[holder] {
+                if scopes[child].is_none() {
+                    scopes[child] = Some(0);
+                    queue.push_back(child);
+                    shown.push(child);
+                }
             }
         }
-        if !more {
+        if queue.is_empty() {
             break;
         }
     }
