@@ -32,8 +32,13 @@ impl Summary {
         self.push(&format!("{markdown}\n\n"))
     }
 
-    /// A table; every cell is escaped, so any text is safe in it.
-    pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> &mut Self {
+    /// A table; every cell is escaped, so any text is safe in it. Rows stop where the
+    /// summary would pass [`LIMIT`], and a last line says how many were left out.
+    pub fn table<R: AsRef<[String]>>(
+        &mut self,
+        header: &[&str],
+        rows: impl IntoIterator<Item = R>,
+    ) -> &mut Self {
         let mut t = format!(
             "| {} |\n",
             header
@@ -43,11 +48,26 @@ impl Summary {
                 .join(" | ")
         );
         t.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
-        for row in rows {
-            t.push_str(&format!(
+        // Room for the table, the line about left-out rows, and the truncation notice.
+        let room = LIMIT.saturating_sub(self.text.len() + TRUNCATED.len() + 200);
+        let mut rows = rows.into_iter();
+        for row in rows.by_ref() {
+            let line = format!(
                 "| {} |\n",
-                row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
-            ));
+                row.as_ref()
+                    .iter()
+                    .map(|c| cell(c))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            if t.len() + line.len() > room {
+                let left_out = 1 + rows.count();
+                t.push_str(&format!(
+                    "\n_{left_out} more rows not shown: a step summary holds at most 1 MiB._\n"
+                ));
+                break;
+            }
+            t.push_str(&line);
         }
         t.push('\n');
         self.push(&t)

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shipguard::gha::Summary;
-use shipguard::gha::summary::{LIMIT, code, inline};
+use shipguard::gha::summary::{code, inline};
 use shipguard::npm::Finding;
 use shipguard::npm::check::{Mode, Outcome};
 
@@ -82,33 +82,21 @@ impl<'a> Report<'a> {
             self.mode, self.lockfile_version
         ));
         if !self.problems.is_empty() {
-            // Rows past the 1 MiB summary limit would only be cut off again: stop building
-            // them there (escaping only lengthens a row, so its raw length is a lower bound).
-            let mut room = LIMIT;
-            let rows: Vec<Vec<String>> = self
-                .problems
-                .iter()
-                .map(row)
-                .take_while(|row| {
-                    let len: usize = row.iter().map(String::len).sum();
-                    room.checked_sub(len).map(|left| room = left).is_some()
-                })
-                .collect();
-            if rows.len() < self.problems.len() {
-                summary.paragraph(&format!(
-                    "The first {} of {} problems; `lockfile-check --format json` lists them all.",
-                    rows.len(),
-                    self.problems.len()
-                ));
-            }
-            summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
+            // The table stops at the summary's limit and says how many rows it left out;
+            // `--format json` lists every finding.
+            summary.table(
+                &["Problem", "Where", "Why", "Fix"],
+                self.problems.iter().map(row),
+            );
         }
         if !self.warnings.is_empty() {
             summary.paragraph(
                 "⚠️ Warnings: npm ci accepts the lock, but `npm ls --all` reports these (`mode: tree` fails on them).",
             );
-            let rows: Vec<Vec<String>> = self.warnings.iter().map(row).collect();
-            summary.table(&["Problem", "Where", "Why", "Fix"], &rows);
+            summary.table(
+                &["Problem", "Where", "Why", "Fix"],
+                self.warnings.iter().map(row),
+            );
         }
         for note in &self.notes {
             summary.paragraph(&format!("ℹ️ {}", inline(note)));
