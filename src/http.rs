@@ -266,16 +266,6 @@ pub async fn read_error_body(response: Response) -> String {
         .unwrap_or_default()
 }
 
-/// `scheme://host[:port]` of a URL: all of it that may be printed when the rest could hold a
-/// secret (a webhook's path is its secret, and a Location on the same host may repeat it).
-pub fn origin_only(url: &url::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
-        (Some(host), None) => format!("{}://{host}", url.scheme()),
-        (None, _) => format!("{}:", url.scheme()),
-    }
-}
-
 /// Where a 3xx answer points, resolved against the URL that answered; `None` when it has no
 /// usable `Location`.
 pub fn redirect_target(response: &Response) -> Option<url::Url> {
@@ -294,7 +284,7 @@ fn redirect_error(what: &str, response: &Response) -> anyhow::Error {
     let target = match redirect_target(response) {
         Some(url) => format!(
             "to {} (only the scheme, host and port are shown: the rest may hold a secret)",
-            origin_only(&url)
+            url.origin().ascii_serialization()
         ),
         None => "without a usable Location".to_owned(),
     };
@@ -539,14 +529,6 @@ mod tests {
         let secret = Secret::new("https://hooks.example.com:0/T0/B0/x".to_owned());
         let err = parse_secret_url("webhook-url", &secret).unwrap_err();
         assert!(!err.to_string().contains("T0/B0"), "{err}");
-    }
-
-    #[test]
-    fn origin_only_drops_everything_after_the_port() {
-        let url = url::Url::parse("https://u:p@hooks.example.com:8443/T0/B0/x?t=1#f").unwrap();
-        assert_eq!(origin_only(&url), "https://hooks.example.com:8443");
-        let url = url::Url::parse("https://hooks.example.com/T0").unwrap();
-        assert_eq!(origin_only(&url), "https://hooks.example.com");
     }
 
     #[test]

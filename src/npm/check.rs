@@ -25,6 +25,9 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every spelling the `mode` input takes.
+    pub const NAMES: [&'static str; 4] = ["ci", "tree", "strict", "npm"];
+
     /// The input's spelling; `npm` is the former name of `ci`.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {

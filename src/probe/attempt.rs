@@ -171,12 +171,13 @@ pub(super) async fn attempt(
             };
             let failed = request.conditions.iter().find_map(|c| {
                 let evaluation = c.evaluate(&observation);
-                (!evaluation.passed).then(|| (c.source().to_owned(), shorten(&evaluation.actual)))
+                (!evaluation.passed)
+                    .then(|| (c.source().to_owned(), cut(&evaluation.actual, ACTUAL_CHARS)))
             });
             Outcome::Response {
                 status,
                 failed,
-                excerpt: excerpt(&observation.body),
+                excerpt: cut(&observation.body, EXCERPT_CHARS),
                 body_truncated: body.truncated,
                 redirect,
             }
@@ -207,17 +208,10 @@ fn redirect_shown(response: &reqwest::Response) -> String {
     }
 }
 
-fn shorten(actual: &str) -> String {
-    let mut out: String = actual.chars().take(ACTUAL_CHARS).collect();
-    if actual.chars().nth(ACTUAL_CHARS).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-fn excerpt(body: &str) -> String {
-    let mut out: String = body.chars().take(EXCERPT_CHARS).collect();
-    if body.chars().nth(EXCERPT_CHARS).is_some() {
+/// At most `max` characters of `text`, ending in `…` when it was longer.
+fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
         out.push('…');
     }
     out

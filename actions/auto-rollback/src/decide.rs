@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use shipguard::commit::CommitRef;
+
 use crate::history::{Candidate, PastRollback};
 
 /// The newest candidate that is not what runs now (`running`: 7 to 40 hex digits) and that
@@ -17,7 +19,7 @@ pub fn choose<'a>(
     let was_left = |c: &Candidate| {
         rollbacks
             .iter()
-            .filter_map(|r| r.from_sha.as_deref())
+            .filter_map(|r| r.from_sha.as_ref().map(CommitRef::as_str))
             .any(|from| c.sha.starts_with(from))
     };
     if let Some(found) = candidates.iter().find(|c| !is_running(c) && !was_left(c)) {
@@ -55,8 +57,8 @@ mod tests {
 
     fn rollback(from: &str, to: &str, age: Age) -> PastRollback {
         PastRollback {
-            from_sha: Some(from.repeat(40)),
-            to_sha: Some(to.repeat(40)),
+            from_sha: CommitRef::parse(&from.repeat(40)).ok(),
+            to_sha: CommitRef::parse(&to.repeat(40)).ok(),
             age,
         }
     }

@@ -7,7 +7,7 @@
 //! repository's branch: event `push` or `workflow_dispatch`, `head_repository` equal to
 //! GITHUB_REPOSITORY, `head_branch` equal to `branch`. What was passed over is reported.
 
-use shipguard::commit::CommitSha;
+use shipguard::commit::{CommitRef, CommitSha};
 use shipguard::github::{GitHub, WorkflowRun};
 use shipguard::timestamp::{self, Age};
 
@@ -29,8 +29,8 @@ pub const ROLLBACK_KIND: &str = "rollback";
 #[derive(Debug, Clone)]
 pub struct PastRollback {
     /// The commit (7 to 40 hex digits) it moved away from; `None` when the record has none.
-    pub from_sha: Option<String>,
-    pub to_sha: Option<String>,
+    pub from_sha: Option<CommitRef>,
+    pub to_sha: Option<CommitRef>,
     pub age: Age,
 }
 
@@ -59,12 +59,9 @@ impl Found {
     }
 }
 
-/// 7 to 40 hex digits, lowercase, or nothing: a commit named in a record's payload.
-fn commit_prefix(value: &serde_json::Value) -> Option<String> {
-    value
-        .as_str()
-        .filter(|s| (7..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_ascii_lowercase)
+/// A commit a record's payload names, if it names one.
+fn commit_in(value: &serde_json::Value) -> Option<CommitRef> {
+    CommitRef::parse(value.as_str()?).ok()
 }
 
 /// The rollbacks of an environment, newest first.
@@ -74,8 +71,8 @@ pub async fn rollbacks(github: &GitHub, environment: &str) -> anyhow::Result<Vec
         .iter()
         .filter(|d| d.payload["kind"] == ROLLBACK_KIND)
         .map(|d| PastRollback {
-            from_sha: commit_prefix(&d.payload["from_sha"]),
-            to_sha: commit_prefix(&d.payload["to_sha"]),
+            from_sha: commit_in(&d.payload["from_sha"]),
+            to_sha: commit_in(&d.payload["to_sha"]),
             age: timestamp::age(d.created_at.as_raw()),
         })
         .collect())

@@ -137,8 +137,8 @@ pub async fn run(
             Reason::Cooldown,
             format!(
                 "unhealthy, but a rollback ({} → {}) happened {when}, inside the {} cooldown: not rolling back again",
-                short(recent.from_sha.as_deref()),
-                short(recent.to_sha.as_deref()),
+                short(recent.from_sha.as_ref().map(CommitRef::as_str)),
+                short(recent.to_sha.as_ref().map(CommitRef::as_str)),
                 shipguard::duration::human(settings.cooldown)
             ),
         );

@@ -25,9 +25,9 @@ impl Settings {
             .unwrap_or_else(|| ".".to_owned());
         let mode = env
             .setting("mode", cli.mode)
-            .choice(&["ci", "tree", "strict", "npm"])?
-            .and_then(Mode::parse)
-            .unwrap_or_default();
+            .choice(&Mode::NAMES)?
+            .map_or(Some(Mode::default()), Mode::parse)
+            .ok_or_else(|| invalid("mode", "is not a mode lockfile-check knows"))?;
         let families = families::parse(&env.list("families", cli.families, Split::LinesOrCommas))
             .map_err(|why| invalid("families", &why))?;
         let policy = Policy {
