@@ -208,7 +208,7 @@ impl fmt::Display for GitHubError {
                     self.what, self.message
                 )?;
                 if let Some(reset) = resets_at {
-                    write!(f, "; it resets at {}", epoch_text(*reset))?;
+                    write!(f, "; it resets at {}", crate::timestamp::rfc3339(*reset))?;
                 }
                 if let Some(seconds) = retry_after {
                     write!(f, "; GitHub asks to retry after {seconds}s")?;
@@ -243,17 +243,6 @@ impl fmt::Display for GitHubError {
 }
 
 impl std::error::Error for GitHubError {}
-
-/// `2026-11-23T08:00:00Z` for epoch seconds (or the number when out of range).
-fn epoch_text(epoch: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(epoch)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| epoch.to_string())
-}
 
 /// One line, at most 300 characters, of text GitHub sent.
 fn one_line(text: &str) -> String {
@@ -618,7 +607,10 @@ mod tests {
                 retry_after: None
             })
         );
-        assert_eq!(epoch_text(1_795_420_800), "2026-11-23T08:00:00Z");
+        assert_eq!(
+            crate::timestamp::rfc3339(1_795_420_800),
+            "2026-11-23T08:00:00Z"
+        );
         assert_eq!(
             rate_limit(StatusCode::NOT_FOUND, &headers, "rate limit"),
             None

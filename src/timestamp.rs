@@ -52,6 +52,17 @@ fn age_at(text: &str, now: OffsetDateTime) -> Age {
     }
 }
 
+/// `2026-11-23T08:00:00Z` for epoch seconds (or the number when out of range).
+pub fn rfc3339(epoch: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| epoch.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,7 +106,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             ctx.actions.annotate(Annotation::new(
                 Level::Warning,
                 "slack-failed",
-                "the Slack alert was not sent within 30s",
+                format!(
+                    "the Slack alert was not sent within {}",
+                    shipguard::duration::human(ALERT_GRACE)
+                ),
             ));
         }
     }
