@@ -267,6 +267,7 @@ async fn exercise(coolify: &Coolify) {
     let plan = |target, image_tag: Option<&str>, timeout| Plan {
         target,
         image_tag: image_tag.map(|t| shipguard::coolify::ImageTag::parse(t).unwrap()),
+        commit: None,
         force: false,
         wait: true,
         timeout,

@@ -103,6 +103,11 @@ impl Client {
         }
     }
 
+    /// The version read by [`Client::version`], if it was read.
+    pub fn known_version(&self) -> Option<Version> {
+        self.version
+    }
+
     /// True when the server is known to have `feature` (unknown version: assume yes).
     pub fn supports(&self, feature: Feature) -> bool {
         self.version.is_none_or(|v| v >= feature.since())
@@ -217,7 +222,7 @@ impl Client {
     }
 
     /// `api/v1/<segments…>?query`, each segment escaped (a UUID can never change the path).
-    fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
         let mut url = self.api.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -262,7 +267,7 @@ impl Client {
         Err(ApiError::from_body(what, status.as_u16(), &text, wait).into())
     }
 
-    async fn json<T: DeserializeOwned>(
+    pub(super) async fn json<T: DeserializeOwned>(
         &self,
         what: &str,
         method: Method,

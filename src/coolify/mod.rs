@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod error;
+pub mod git;
 pub mod image_tag;
 pub mod model;
 pub mod rollout;

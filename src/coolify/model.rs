@@ -84,6 +84,9 @@ pub struct Deployment {
     pub deployment_url: Option<Untrusted>,
     #[serde(default)]
     pub commit: Option<Untrusted>,
+    /// 0 for the app itself, the PR number for a preview (a column with default 0).
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub pull_request_id: Option<u64>,
     #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]
@@ -129,6 +132,15 @@ fn json_string_logs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<LogEnt
     })
 }
 
+/// A number sent as a JSON number or a numeric string; anything else is unknown (`None`).
+fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
 /// `GET /deployments/applications/{uuid}`: an object, not the array the spec shows (§6.1).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeploymentPage {
@@ -155,6 +167,11 @@ pub struct Application {
     pub docker_registry_image_name: Option<Untrusted>,
     #[serde(default)]
     pub docker_registry_image_tag: Option<Untrusted>,
+    /// The commit a deploy builds: `HEAD` (the branch head) or a pinned commit (git apps).
+    #[serde(default)]
+    pub git_commit_sha: Option<Untrusted>,
+    #[serde(default)]
+    pub git_branch: Option<Untrusted>,
 }
 
 /// One resource a `POST /deploy` touched. `deployment_uuid` is absent for services,

@@ -18,6 +18,9 @@ pub struct Plan {
     pub target: Target,
     /// PATCH `docker_registry_image_tag` on every app first (apps only).
     pub image_tag: Option<super::ImageTag>,
+    /// Git-based apps: build exactly this commit. Run such a plan through
+    /// [`super::git::run`], which picks `/rollback` or the commit pin by version.
+    pub commit: Option<crate::commit::CommitSha>,
     /// Bypass Coolify's dedupe; implied by `image_tag` (the commit stays `HEAD`).
     pub force: bool,
     pub wait: bool,
@@ -81,6 +84,8 @@ pub struct Tracked {
     pub app: Untrusted,
     pub app_name: Option<Untrusted>,
     pub deployment_uuid: Option<Untrusted>,
+    /// The commit Coolify says the deployment builds (`HEAD` until the job resolves it).
+    pub commit: Option<Untrusted>,
     pub outcome: Outcome,
     /// Coolify's last status word (`finished`, `in_progress`, …).
     pub status: Untrusted,
@@ -189,7 +194,14 @@ async fn start(
         Target::Tag(_) => vec![plan.target.clone()],
     };
     for target in &apps {
-        for item in client.deploy(target, force).await? {
+        let items = match (&plan.commit, target) {
+            (Some(commit), Target::Apps(one)) if client.supports(Feature::RollbackEndpoint) => {
+                vec![super::git::queue_commit(client, &one[0], commit).await?]
+            }
+            // Before 4.3.0 git::run pinned `git_commit_sha` first: a plain deploy builds it.
+            _ => client.deploy(target, force).await?,
+        };
+        for item in items {
             let mut t = Tracked::answered(&item, at());
             let followed = follow_up(client, &item, &mut t).await;
             tracked.push(t);
@@ -236,6 +248,7 @@ impl Tracked {
                 .deployment_uuid
                 .clone()
                 .filter(|_| !item.deduplicated()),
+            commit: None,
             outcome: Outcome::Queued,
             status: Untrusted::from("queued"),
             queued_at: at,
@@ -328,6 +341,7 @@ async fn wait(
             let changed = deployment.status.as_str() != t.status.as_raw();
             t.status = Untrusted::from(deployment.status.as_str());
             t.app_name = deployment.application_name.clone().or(t.app_name.take());
+            t.commit = deployment.commit.clone().or(t.commit.take());
             t.link = deployment
                 .deployment_url
                 .as_ref()

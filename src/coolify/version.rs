@@ -92,6 +92,13 @@ pub enum Feature {
     DeploymentHistory,
     /// `POST /deployments/{uuid}/cancel`: cancelling at the timeout.
     Cancel,
+    /// A deploy builds the app's `git_commit_sha` instead of resolving the branch head:
+    /// ApplicationDeploymentJob.php `shouldResolveBranchHeadCommit` (commit 7a853efa79, first
+    /// released in v4.2.0; before it the job overwrote the pin with `git ls-remote` HEAD).
+    CommitPin,
+    /// `POST /applications/{uuid}/rollback` with `{"commit"}`: routes/api.php L268 (v4.3.0),
+    /// ApplicationsController.php `rollback_by_uuid` L5570 (v4.3.0); absent in v4.2.0.
+    RollbackEndpoint,
 }
 
 impl Feature {
@@ -99,6 +106,8 @@ impl Feature {
         match self {
             Self::DeploymentHistory => Version::beta(402),
             Self::Cancel => Version::beta(436),
+            Self::CommitPin => Version::release(4, 2, 0),
+            Self::RollbackEndpoint => Version::release(4, 3, 0),
         }
     }
 }

@@ -240,6 +240,7 @@ pub async fn run(
     let plan = Plan {
         target: Target::Apps(settings.apps.clone()),
         image_tag: Some(to_tag),
+        commit: None,
         force: true,
         wait: true,
         timeout: settings.deploy_timeout.min(left()),

@@ -27,9 +27,14 @@ pub struct Cli {
     /// Deploy every resource with this Coolify tag instead of `app`.
     #[arg(long)]
     pub tag: Option<String>,
-    /// Set this Docker image tag on every app first (PATCH), then deploy with force.
+    /// Docker-image apps: set this image tag on every app first (PATCH), then deploy with
+    /// force. An error on a git-based app (use --commit).
     #[arg(long)]
     pub image_tag: Option<String>,
+    /// Git-based apps (nixpacks, dockerfile, static, dockercompose): deploy exactly this
+    /// commit (40 hex digits). Default: GITHUB_SHA. An error on a Docker-image app.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
     /// true: rebuild without cache and bypass Coolify's "already queued" dedupe.
     #[arg(long)]
     pub force: Option<String>,

@@ -3,6 +3,7 @@
 //! evidence: report.rs · GitHub Deployment: record.rs · other platforms: webhook.rs
 
 mod cli;
+mod kind;
 mod record;
 mod report;
 mod settings;
@@ -69,7 +70,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             ctx.actions.print(&line)?;
             Ok(Code::Success)
         }
-        Mode::Coolify { url, token, plan } => {
+        Mode::Coolify {
+            url,
+            token,
+            mut plan,
+        } => {
             let mut client = Client::new(settings.http, &url, token, policy);
             let server = client.version().await?;
             ctx.actions
@@ -83,6 +88,16 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                         version::MINIMUM
                     ),
                 ));
+            }
+            let mut notes = Vec::new();
+            let chosen = kind::choose(&client, &mut plan, &settings.commits, &mut notes).await?;
+            for note in &notes {
+                ctx.actions.log(note);
+            }
+            let mut record = settings.record;
+            if let (Some(record), Some(commit)) = (&mut record, &plan.commit) {
+                // The record names the commit Coolify is asked to build, not the workflow's.
+                record.sha = commit.clone();
             }
             let actions = ctx.actions.clone();
             let observe = move |t: &Tracked| {
@@ -98,15 +113,17 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                     .unwrap_or_default();
                 actions.log(&format!("{name}: deployment {uuid} {}{note}", t.status));
             };
-            let description = match &plan.image_tag {
-                Some(tag) => format!("coolify-deploy of image tag {tag}"),
-                None => "coolify-deploy".to_owned(),
+            let description = match (&plan.image_tag, &plan.commit) {
+                (Some(tag), _) => format!("coolify-deploy of image tag {tag}"),
+                (None, Some(commit)) => format!("coolify-deploy of commit {}", commit.short()),
+                (None, None) => "coolify-deploy".to_owned(),
             };
-            let recorder = match &settings.record {
+            let recorder = match &record {
                 Some(record) => {
                     let payload = serde_json::json!({
                         "tool": "coolify-deploy",
                         "image_tag": plan.image_tag,
+                        "commit": plan.commit,
                         "target": plan.target,
                     });
                     Recorder::start(
@@ -121,12 +138,20 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 }
                 None => None,
             };
-            let rollout = {
+            let deployed = {
                 let _group = ctx.actions.group("Deploying");
-                coolify::rollout::run(&client, &plan, &observe).await
+                match chosen {
+                    kind::Chosen::Commit => coolify::git::run(&client, &plan, &observe).await,
+                    kind::Chosen::AsGiven => coolify::rollout::run(&client, &plan, &observe)
+                        .await
+                        .map(|rollout| coolify::git::Deployed {
+                            rollout,
+                            pins: Vec::new(),
+                        }),
+                }
             };
-            let rollout = match rollout {
-                Ok(rollout) => rollout,
+            let (rollout, pins) = match deployed {
+                Ok(deployed) => (deployed.rollout, deployed.pins),
                 Err(err) => {
                     if let Some(recorder) = &recorder {
                         recorder
@@ -156,7 +181,23 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 settings.log_lines,
             );
             report.github_deployment_id = recorder.as_ref().map(Recorder::id);
-            finish(ctx, &report)
+            report.set_commit(plan.commit.as_ref(), pins);
+            let code = finish(ctx, &report)?;
+            let left: Vec<String> = report
+                .commit_pins
+                .iter()
+                .filter(|p| !p.restored)
+                .filter_map(|p| {
+                    plan.commit
+                        .as_ref()
+                        .map(|c| coolify::git::pin_left_line(p, c))
+                })
+                .collect();
+            if !left.is_empty() {
+                // Operational (exit 3): the deploy may have worked, but the app is left pinned.
+                anyhow::bail!("{}", left.join("; "));
+            }
+            Ok(code)
         }
     }
 }

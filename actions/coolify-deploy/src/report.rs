@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use shipguard::coolify::rollout::log_tail;
+use shipguard::commit::CommitSha;
+use shipguard::coolify::git::Pin;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
 use shipguard::gha::summary::{Span, inline, timeline};
 use shipguard::gha::{Summary, Untrusted};
@@ -26,6 +28,12 @@ pub struct Report {
     pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
     /// The GitHub Deployment recorded for this run.
     pub github_deployment_id: Option<u64>,
+    /// Git-based apps: the commit asked for.
+    pub commit: Option<String>,
+    /// App → the commit Coolify says it built (git-based apps).
+    pub commits: BTreeMap<String, String>,
+    /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
+    pub commit_pins: Vec<Pin>,
 }
 
 impl Report {
@@ -61,6 +69,35 @@ impl Report {
             deployments: rollout.deployments,
             log_tails,
             github_deployment_id: None,
+            commit: None,
+            commits: BTreeMap::new(),
+            commit_pins: Vec::new(),
+        }
+    }
+
+    /// A commit deploy: what was asked for, what each deployment says it built, and the pins.
+    pub fn set_commit(&mut self, commit: Option<&CommitSha>, pins: Vec<Pin>) {
+        let Some(commit) = commit else { return };
+        self.commit = Some(commit.to_string());
+        self.commit_pins = pins;
+        for t in &mut self.deployments {
+            let built = t.commit.as_ref().map(|c| c.as_raw().trim().to_ascii_lowercase());
+            match built {
+                Some(built) if CommitSha::parse(&built).is_ok() => {
+                    if built != commit.as_str() {
+                        t.note = Some(format!(
+                            "Coolify reports commit {built}, not the {} asked for",
+                            commit.short()
+                        ));
+                    }
+                    self.commits.insert(t.app.as_raw().to_owned(), built);
+                }
+                // Not waited for, or not resolved yet: the commit asked for.
+                _ => {
+                    self.commits
+                        .insert(t.app.as_raw().to_owned(), commit.to_string());
+                }
+            }
         }
     }
 
@@ -78,6 +115,7 @@ impl Report {
                 "previous-image-tags",
                 serde_json::to_string(&self.previous_image_tags)?,
             ),
+            ("commits", serde_json::to_string(&self.commits)?),
             (
                 "duration-seconds",
                 format!("{:.0}", self.duration_seconds.ceil()),
@@ -94,11 +132,11 @@ impl Report {
         } else {
             "deployments"
         };
-        let tag = self
-            .image_tag
-            .as_ref()
-            .map(|t| format!(" of image tag {t}"))
-            .unwrap_or_default();
+        let tag = match (&self.image_tag, &self.commit) {
+            (Some(t), _) => format!(" of image tag {t}"),
+            (None, Some(c)) => format!(" of commit {}", c.chars().take(7).collect::<String>()),
+            (None, None) => String::new(),
+        };
         match self.status {
             Outcome::Finished => format!(
                 "{apps} {noun}{tag} finished in {:.1}s",
@@ -150,6 +188,24 @@ impl Report {
         let mut facts = vec![format!("Target: {}", inline(&self.target))];
         if let Some(v) = &self.coolify_version {
             facts.push(format!("Coolify {}", inline(v)));
+        }
+        if let Some(commit) = &self.commit {
+            facts.push(format!("Commit {}", inline(commit)));
+        }
+        for pin in &self.commit_pins {
+            facts.push(if pin.restored {
+                format!(
+                    "commit pin of {} put back to {}",
+                    inline(&pin.app),
+                    inline(&pin.restore_to)
+                )
+            } else {
+                format!(
+                    "⚠️ commit pin of {} NOT put back to {}",
+                    inline(&pin.app),
+                    inline(&pin.restore_to)
+                )
+            });
         }
         s.paragraph(&facts.join(" · "));
         let rows: Vec<Vec<String>> = self

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use shipguard::commit::CommitSha;
 use shipguard::coolify::ImageTag;
 use shipguard::coolify::{Plan, Target};
 use shipguard::env::{Split, invalid, vars};
@@ -41,8 +42,17 @@ pub struct Record {
     pub log_url: Option<String>,
 }
 
+/// Which commit a git-based app gets, before the apps' kinds are known.
+pub struct Commits {
+    /// The `commit` input: an error on a Docker-image app.
+    pub explicit: Option<CommitSha>,
+    /// GITHUB_SHA: the default for git-based apps.
+    pub workflow: Option<CommitSha>,
+}
+
 pub struct Settings {
     pub mode: Mode,
+    pub commits: Commits,
     pub record: Option<Record>,
     pub http: reqwest::Client,
     pub log_lines: usize,
@@ -68,6 +78,21 @@ impl Settings {
         let image_tag = env
             .setting("image-tag", cli.image_tag)
             .parse(ImageTag::parse)?;
+        let commit = env
+            .setting("commit", cli.commit)
+            .parse(|raw| CommitSha::parse(raw.trim()))?;
+        if image_tag.is_some() && commit.is_some() {
+            return Err(usage(
+                "both `image-tag` and `commit` are set: a Docker-image app is deployed by `image-tag`, a git-based app by `commit`; give the one that fits the app",
+            ));
+        }
+        let workflow_sha = env
+            .var(vars::GITHUB_SHA)
+            .and_then(|v| CommitSha::parse(v.trim()).ok());
+        let commits = Commits {
+            explicit: commit,
+            workflow: workflow_sha,
+        };
         let mut options = ClientOptions::new(ctx.user_agent());
         options.json_api = true;
         if let Some(value) = env.setting("ca-cert", cli.ca_cert).optional() {
@@ -80,6 +105,7 @@ impl Settings {
             .unwrap_or(40) as usize;
         let coolify_url = env.setting("coolify-url", cli.coolify_url).optional();
         let record = record(
+            commits.explicit.as_ref(),
             &cli.github_deployment,
             &cli.environment,
             &cli.environment_url,
@@ -103,6 +129,7 @@ impl Settings {
                     tag: image_tag.as_ref().map(ToString::to_string),
                     force,
                 },
+                commits,
                 record,
                 http,
                 log_lines,
@@ -144,6 +171,12 @@ impl Settings {
             (true, Some(tag)) => Target::Tag(tag),
             (false, None) => Target::Apps(dedup(apps)),
         };
+        if commits.explicit.is_some() && matches!(target, Target::Tag(_)) {
+            return Err(invalid(
+                "commit",
+                "needs `app`: a deploy by Coolify tag builds each git-based app's branch head; list the applications' UUIDs in `app` to deploy one commit",
+            ));
+        }
         if image_tag.is_some() && matches!(target, Target::Tag(_)) {
             return Err(invalid(
                 "image-tag",
@@ -165,6 +198,8 @@ impl Settings {
         let plan = Plan {
             target,
             image_tag,
+            // Chosen once the apps' kinds are known (kind.rs).
+            commit: None,
             force,
             wait: env.setting("wait", cli.wait).bool()?.unwrap_or(true),
             timeout,
@@ -176,6 +211,7 @@ impl Settings {
         };
         Ok(Self {
             mode: Mode::Coolify { url, token, plan },
+            commits,
             record,
             http,
             log_lines,
@@ -185,6 +221,7 @@ impl Settings {
 
 /// The GitHub Deployment record, when `github-deployment: true`; its token is masked.
 fn record(
+    commit: Option<&CommitSha>,
     enabled: &Option<String>,
     environment: &Option<String>,
     environment_url: &Option<String>,
@@ -207,14 +244,22 @@ fn record(
     ctx.actions.mask(token.expose());
     let env = &ctx.env;
     let access = Access::from_env(env, token, "`github-deployment: true`")?;
-    let sha = env
-        .var(vars::GITHUB_SHA)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| {
-            usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
-        })?;
-    let sha = shipguard::commit::CommitSha::parse(sha.trim())
-        .map_err(|why| usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}")))?;
+    // The record names the commit deployed: `commit` when given (main.rs sets it again once
+    // it knows the app is git-based), else GITHUB_SHA.
+    let sha = match commit {
+        Some(commit) => commit.clone(),
+        None => {
+            let sha = env
+                .var(vars::GITHUB_SHA)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| {
+                    usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
+                })?;
+            CommitSha::parse(sha.trim()).map_err(|why| {
+                usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}"))
+            })?
+        }
+    };
     let environment_url = env
         .setting("environment-url", environment_url.clone())
         .optional()
