@@ -370,8 +370,9 @@ fn auth_and_server_errors_exit_3_naming_the_cause() {
             "Missing required permissions: read",
         ),
         (
+            // The app is read first (its build pack decides image tag or commit).
             deploy(&coolify).input("app", "nosuchapp"),
-            "No resources found",
+            "Application not found",
         ),
     ];
     for (run, cause) in cases {

@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 
 use crate::server::{self, Running, lock, reply};
 
+mod git;
+pub use git::Repo;
+
 /// A token with every ability (`root`), held by an admin: sees logs.
 pub const TOKEN: &str = "1|sandbox-root-token";
 pub const VERSION: &str = "4.3.11";
@@ -135,6 +138,8 @@ pub struct App {
     /// The tag of the last finished deployment: what "runs" now.
     pub running_tag: Option<String>,
     pub tags: Vec<String>,
+    /// Git-based apps (build pack other than dockerimage): the repository.
+    pub git: Option<Repo>,
 }
 
 #[derive(Debug, Clone)]
@@ -151,6 +156,10 @@ struct Dep {
     script: Script,
     force: bool,
     logs: Vec<Value>,
+    /// `HEAD` or a SHA; the job replaces `HEAD` with the commit it builds.
+    commit: String,
+    /// Queued by `/rollback`: never deduplicated, the commit built as given.
+    rollback: bool,
 }
 
 struct Shared {
@@ -231,9 +240,74 @@ impl Coolify {
                 image_tag: Some(tag.to_owned()),
                 running_tag: Some(tag.to_owned()),
                 tags: Vec::new(),
+                git: None,
             },
         );
         self
+    }
+
+    /// Adds a git-based app (`build_pack` nixpacks, dockerfile, static or dockercompose)
+    /// built from a branch with these commits, oldest first, running the last.
+    pub fn add_git_app(&self, uuid: &str, name: &str, build_pack: &str, commits: &[&str]) -> &Self {
+        let commits: Vec<String> = commits.iter().map(|c| (*c).to_owned()).collect();
+        let head = commits.last().cloned();
+        lock(&self.shared).apps.insert(
+            uuid.to_owned(),
+            App {
+                uuid: uuid.to_owned(),
+                name: name.to_owned(),
+                build_pack: build_pack.to_owned(),
+                image_name: String::new(),
+                image_tag: None,
+                // A git build's image is tagged with its commit (job L1202 at v4.2.0).
+                running_tag: head.clone(),
+                tags: Vec::new(),
+                git: Some(Repo {
+                    repository: format!("acme/{name}"),
+                    branch: "main".to_owned(),
+                    commits,
+                    pin: "HEAD".to_owned(),
+                    running: head,
+                }),
+            },
+        );
+        self
+    }
+
+    /// A push to the app's branch: `commit` becomes the branch head.
+    pub fn push(&self, app: &str, commit: &str) -> &Self {
+        if let Some(repo) = lock(&self.shared)
+            .apps
+            .get_mut(app)
+            .and_then(|a| a.git.as_mut())
+        {
+            repo.commits.push(commit.to_owned());
+        }
+        self
+    }
+
+    /// Sets `git_commit_sha` as the UI would.
+    pub fn pin(&self, app: &str, commit: &str) -> &Self {
+        if let Some(repo) = lock(&self.shared)
+            .apps
+            .get_mut(app)
+            .and_then(|a| a.git.as_mut())
+        {
+            repo.pin = commit.to_owned();
+        }
+        self
+    }
+
+    /// The commit each deployment of an app built (or will build), oldest first.
+    pub fn deployment_commits(&self, app: &str) -> Vec<String> {
+        let mut shared = lock(&self.shared);
+        tick(&mut shared);
+        shared
+            .deployments
+            .iter()
+            .filter(|d| d.app == app)
+            .map(|d| d.commit.clone())
+            .collect()
     }
 
     /// Puts an app under a Coolify tag (for `POST /deploy?tag=`).
@@ -368,9 +442,14 @@ fn tick(shared: &mut Shared) {
                     .get(&app)
                     .map(|a| a.image_name.clone())
                     .unwrap_or_default();
+                let repo = shared.apps.get(&app).and_then(|a| a.git.clone());
+                let version = shared.version.clone();
                 let dep = &mut shared.deployments[i];
                 dep.status = "in_progress";
                 dep.started = Some(now);
+                if let Some(repo) = &repo {
+                    git::start_build(repo, dep, &version);
+                }
                 let tag = dep.image_tag.clone().unwrap_or_else(|| "latest".into());
                 log(
                     dep,
@@ -396,6 +475,7 @@ fn tick(shared: &mut Shared) {
                 log(dep, line, false);
             }
             let (app, tag) = (dep.app.clone(), dep.image_tag.clone());
+            let commit = dep.commit.clone();
             if dep.script.succeeds {
                 dep.status = "finished";
                 log(dep, "Rolling update completed.", false);
@@ -411,7 +491,14 @@ fn tick(shared: &mut Shared) {
             dep.finished_at = Some(timestamp.clone());
             let succeeded = dep.status == "finished";
             if succeeded && let Some(a) = shared.apps.get_mut(&app) {
-                a.running_tag = tag.clone();
+                match a.git.as_mut() {
+                    // A git build's image tag is its commit (job L1202 at v4.2.0).
+                    Some(repo) => {
+                        repo.running = Some(commit.clone());
+                        a.running_tag = Some(commit);
+                    }
+                    None => a.running_tag = tag.clone(),
+                }
             }
             if shared.echo {
                 let word = if succeeded { "finished" } else { "failed" };
@@ -464,19 +551,38 @@ fn public_id(seed: u64) -> String {
 
 /// Queues a deployment unless deduplicated; returns (uuid, stored).
 fn create_deployment(shared: &mut Shared, app: &str, force: bool) -> Option<(String, bool)> {
+    create_deployment_of(shared, app, force, None)
+}
+
+/// The same, for a `/rollback` of `rollback_commit` (never deduplicated).
+fn create_deployment_of(
+    shared: &mut Shared,
+    app: &str,
+    force: bool,
+    rollback_commit: Option<&str>,
+) -> Option<(String, bool)> {
     let a = shared.apps.get(app)?.clone();
     let id = shared.next_id;
     shared.next_id += 1;
     let uuid = public_id(id);
+    let commit = git::queued_commit(&a, rollback_commit);
     let duplicate = shared.deployments.iter().any(|d| {
-        d.app == app && matches!(d.status, "queued" | "in_progress") && d.image_tag == a.image_tag
+        d.app == app
+            && matches!(d.status, "queued" | "in_progress")
+            && d.image_tag == a.image_tag
+            && (a.git.is_none() || d.commit == commit)
     });
-    if duplicate && !force {
+    if duplicate && !force && rollback_commit.is_none() {
         // The bug the client must survive: this UUID is returned but never stored.
         return Some((uuid, false));
     }
-    let script = a
-        .image_tag
+    // Git apps are scripted by the commit they were asked for.
+    let scripted = match &a.git {
+        Some(repo) if commit == "HEAD" => Some(repo.head()),
+        Some(_) => Some(commit.clone()),
+        None => a.image_tag.clone(),
+    };
+    let script = scripted
         .as_ref()
         .and_then(|t| shared.scripts.get(t))
         .cloned()
@@ -494,6 +600,8 @@ fn create_deployment(shared: &mut Shared, app: &str, force: bool) -> Option<(Str
         script,
         force,
         logs: Vec::new(),
+        commit,
+        rollback: rollback_commit.is_some(),
     });
     tick(shared);
     Some((uuid, true))
@@ -506,7 +614,7 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "application_id": "42",
         "application_name": app.map(|a| a.name.clone()),
         "build_server_id": null,
-        "commit": "HEAD",
+        "commit": dep.commit,
         "commit_message": null,
         "current_process_id": null,
         "deployment_url": format!("/project/p1/environment/e1/application/{}/deployment/{}", dep.app, dep.uuid),
@@ -519,7 +627,7 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "is_webhook": false,
         "pull_request_id": 0,
         "restart_only": false,
-        "rollback": false,
+        "rollback": dep.rollback,
         "server_id": 0,
         "server_name": "localhost",
         "status": dep.status,
@@ -542,7 +650,7 @@ fn app_json(app: &App) -> Value {
     } else {
         "exited:unhealthy"
     };
-    json!({
+    let mut value = json!({
         "uuid": app.uuid,
         "name": app.name,
         "build_pack": app.build_pack,
@@ -554,7 +662,12 @@ fn app_json(app: &App) -> Value {
         "health_check_enabled": false,
         "created_at": "2026-08-22T10:00:00.000000Z",
         "updated_at": "2026-08-22T10:00:00.000000Z",
-    })
+        "git_commit_sha": "HEAD",
+    });
+    if let Some(repo) = &app.git {
+        git::app_fields(repo, &mut value);
+    }
+    value
 }
 
 struct Call {
@@ -725,6 +838,7 @@ fn ability_for(method: &str, path: &str) -> Option<&'static str> {
         ("GET", ["deployments", "applications", _]) => "read",
         ("GET", ["applications", _]) => "read",
         ("PATCH", ["applications", _]) => "write",
+        ("POST", ["applications", _, "rollback"]) => "deploy",
         _ => return None,
     })
 }
@@ -756,6 +870,7 @@ fn route(shared: &mut Shared, call: &Call) -> Response {
             None => json_reply(404, json!({"message": "Application not found."})),
         },
         ("PATCH", ["applications", uuid]) => patch(shared, call, uuid),
+        ("POST", ["applications", uuid, "rollback"]) => git::rollback(shared, call, uuid),
         _ => not_found_route(),
     }
 }
@@ -803,12 +918,7 @@ fn deploy(shared: &mut Shared, call: &Call) -> Response {
         let Some(name) = shared.apps.get(app).map(|a| a.name.clone()) else {
             continue; // another team's or unknown: skipped silently
         };
-        let queued = shared
-            .deployments
-            .iter()
-            .filter(|d| d.status == "queued")
-            .count();
-        if queued >= shared.queue_limit {
+        if queue_full(shared) {
             return reply(
                 429,
                 json!({"message": "Deployment queue is full. Please wait for existing deployments to complete."}).to_string(),
@@ -906,18 +1016,18 @@ fn cancel(shared: &mut Shared, uuid: &str) -> Response {
     )
 }
 
-const PATCH_FIELDS: &[&str] = &[
-    "docker_registry_image_name",
-    "docker_registry_image_tag",
-    "name",
-    "description",
-    "domains",
-    "ports_exposes",
-    "health_check_enabled",
-    "health_check_path",
-];
+/// The per-server queue limit of `queue_application_deployment` (applications.php L32–44).
+fn queue_full(shared: &Shared) -> bool {
+    let queued = shared
+        .deployments
+        .iter()
+        .filter(|d| d.status == "queued")
+        .count();
+    queued >= shared.queue_limit
+}
 
-fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
+/// `validateIncomingRequest`: a JSON object body, or 400.
+fn json_body(call: &Call) -> Result<serde_json::Map<String, Value>, Response> {
     let invalid =
         |error: &str| json_reply(400, json!({"message": "Invalid request.", "error": error}));
     if !call
@@ -925,36 +1035,27 @@ fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
         .as_deref()
         .is_some_and(|c| c.starts_with("application/json"))
     {
-        return invalid("Content-Type must be application/json.");
+        return Err(invalid("Content-Type must be application/json."));
     }
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&call.body) else {
-        return invalid("Invalid JSON.");
+        return Err(invalid("Invalid JSON."));
     };
     if fields.is_empty() {
-        return invalid("Empty JSON.");
+        return Err(invalid("Empty JSON."));
     }
+    Ok(fields)
+}
+
+fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
+    let fields = match json_body(call) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
     let Some(app) = shared.apps.get_mut(uuid) else {
         return json_reply(404, json!({"message": "Application not found"}));
     };
-    let mut errors = serde_json::Map::new();
-    for key in fields.keys() {
-        if !PATCH_FIELDS.contains(&key.as_str()) {
-            errors.insert(key.clone(), json!(["This field is not allowed."]));
-        }
-    }
-    if let Some(tag) = fields.get("docker_registry_image_tag") {
-        let ok = match tag {
-            Value::Null => true,
-            Value::String(t) => valid_tag(t),
-            _ => false,
-        };
-        if !ok {
-            errors.insert(
-                "docker_registry_image_tag".into(),
-                json!(["The docker registry image tag field format is invalid."]),
-            );
-        }
-    }
+    // update_by_uuid's allowed fields and rules (ApplicationsController.php L2801–2870).
+    let errors = git::patch_errors(&fields);
     if !errors.is_empty() {
         return json_reply(
             422,
@@ -963,6 +1064,13 @@ fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
     }
     if let Some(tag) = fields.get("docker_registry_image_tag") {
         app.image_tag = tag.as_str().map(str::to_owned);
+    }
+    if let (Some(pin), Some(repo)) = (
+        fields.get("git_commit_sha").and_then(Value::as_str),
+        app.git.as_mut(),
+    ) {
+        // Saved trimmed (Application.php L309–310).
+        repo.pin = pin.trim().to_owned();
     }
     if let Some(name) = fields
         .get("docker_registry_image_name")
