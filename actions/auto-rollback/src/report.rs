@@ -88,6 +88,8 @@ pub struct Report {
     pub from_tag: Option<String>,
     pub to_sha: Option<String>,
     pub to_tag: Option<String>,
+    /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
+    pub commit_pins: Vec<shipguard::coolify::git::Pin>,
     /// Why the target qualified.
     pub target_evidence: Option<String>,
     /// History entries that were not candidates, with why (the first 20).
@@ -121,6 +123,7 @@ impl Report {
             from_tag: None,
             to_sha: None,
             to_tag: None,
+            commit_pins: Vec::new(),
             target_evidence: None,
             not_candidates: Vec::new(),
             not_candidates_total: 0,

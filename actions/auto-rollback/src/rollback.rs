@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use shipguard::commit::CommitRef;
-use shipguard::coolify::{self, Client, ImageTag, Outcome, Plan, Target};
+use shipguard::commit::{CommitRef, CommitSha};
+use shipguard::coolify::git::{self, AppKind};
+use shipguard::coolify::{self, Client, Feature, ImageTag, Outcome, Plan, Target};
 use shipguard::gha::{Annotation, Level};
 use shipguard::github::{GitHub, NewDeployment};
 use shipguard::http::RetryPolicy;
@@ -69,15 +70,26 @@ pub async fn run(
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
     let app = client.application(&settings.apps[0]).await?;
+    // A git-based app runs a commit, not an image tag (git.rs): what runs now is the commit
+    // of its newest finished non-PR deployment, and the target is deployed by commit.
+    let git_app = AppKind::of(&app).map_err(anyhow::Error::msg)?.is_git();
     let raw_tag = app
         .docker_registry_image_tag
         .map(shipguard::gha::Untrusted::into_raw)
         .unwrap_or_default();
-    let running_tag = ImageTag::parse(&raw_tag).ok();
+    let running_tag = ImageTag::parse(&raw_tag).ok().filter(|_| !git_app);
+    let running_commit = if git_app {
+        git::running_commit(&client, &settings.apps[0], RUNNING_LOOKBACK).await?
+    } else {
+        None
+    };
     report.from_tag = running_tag.as_ref().map(ToString::to_string);
-    report.from_sha = running_tag
-        .as_ref()
-        .and_then(|t| settings.template.commit_of(t.as_str(), &settings.branch));
+    report.from_sha = match &running_commit {
+        Some(commit) => Some(commit.to_string()),
+        None => running_tag
+            .as_ref()
+            .and_then(|t| settings.template.commit_of(t.as_str(), &settings.branch)),
+    };
 
     // 3. Guards.
     for app in &settings.apps {
@@ -94,6 +106,16 @@ pub async fn run(
         }
     }
     // Never guess what runs now: a rollback record always names where it came from.
+    if git_app && report.from_sha.is_none() {
+        report.end(
+            Reason::UnknownRunningVersion,
+            format!(
+                "unhealthy, but none of the last {RUNNING_LOOKBACK} deployments of git-based app {} finished with a known commit, so what runs now is unknown; deploy a commit with coolify-deploy (`commit`) first; nothing was deployed",
+                settings.apps[0]
+            ),
+        );
+        return Ok(());
+    }
     if report.from_sha.is_none() && (manual.is_none() || running_tag.is_none()) {
         let shown: String = raw_tag.chars().take(140).collect();
         let fix = if running_tag.is_some() {
@@ -195,15 +217,44 @@ pub async fn run(
         },
     };
     let to_tag = chosen.tag.clone();
-    if running_tag.as_ref() == Some(&to_tag) {
+    // A git-based app is deployed by its full commit (Coolify's /rollback and the pin take
+    // a ref; an abbreviation could name another commit).
+    let to_commit = if git_app {
+        match CommitSha::parse(chosen.commit.as_str()) {
+            Ok(sha) => Some(sha),
+            Err(_) => {
+                return Err(shipguard::env::invalid(
+                    "to",
+                    &format!(
+                        "app {} is a git-based app, deployed by commit: give the full 40-digit commit SHA, not {}",
+                        settings.apps[0], chosen.commit
+                    ),
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    let same = match (&to_commit, &running_commit) {
+        (Some(to), Some(now)) => to == now,
+        _ => !git_app && running_tag.as_ref() == Some(&to_tag),
+    };
+    if same {
+        let what = match &to_commit {
+            Some(commit) => commit.to_string(),
+            None => to_tag.to_string(),
+        };
         report.end(
             Reason::NoTarget,
-            format!("unhealthy, and the target {to_tag} is what runs now; nothing was deployed"),
+            format!("unhealthy, and the target {what} is what runs now; nothing was deployed"),
         );
         return Ok(());
     }
+    if to_commit.is_some() && !client.supports(Feature::CommitPin) {
+        return Err(git::unsupported(server));
+    }
     report.to_sha = Some(chosen.commit.to_string());
-    report.to_tag = Some(to_tag.to_string());
+    report.to_tag = (!git_app).then(|| to_tag.to_string());
     report.target_evidence = Some(chosen.evidence.clone());
 
     // 5. Dry run: the whole decision, nothing changed.
@@ -239,8 +290,8 @@ pub async fn run(
     let t0 = at();
     let plan = Plan {
         target: Target::Apps(settings.apps.clone()),
-        image_tag: Some(to_tag),
-        commit: None,
+        image_tag: to_commit.is_none().then_some(to_tag),
+        commit: to_commit.clone(),
         force: true,
         wait: true,
         timeout: settings.deploy_timeout.min(left()),
@@ -252,10 +303,41 @@ pub async fn run(
     };
     let rollout = {
         let _group = actions.group("Redeploying");
-        coolify::rollout::run(&client, &plan, &log).await
+        match &plan.commit {
+            Some(_) => coolify::git::run(&client, &plan, &log).await,
+            None => coolify::rollout::run(&client, &plan, &log)
+                .await
+                .map(|rollout| coolify::git::Deployed {
+                    rollout,
+                    pins: Vec::new(),
+                }),
+        }
     };
     let rollout = match rollout {
-        Ok(rollout) => rollout,
+        Ok(deployed) => {
+            let left: Vec<String> = match &to_commit {
+                Some(commit) => deployed
+                    .pins_left()
+                    .map(|p| git::pin_left_line(p, commit))
+                    .collect(),
+                None => Vec::new(),
+            };
+            report.commit_pins = deployed.pins;
+            if !left.is_empty() {
+                report.rolled_back = deployed.rollout.status == Outcome::Finished;
+                report.deploy = Some(deployed.rollout);
+                finish_record(
+                    &github,
+                    record,
+                    "error",
+                    "the commit pin was not put back",
+                    actions,
+                )
+                .await;
+                anyhow::bail!("{}", left.join("; "));
+            }
+            deployed.rollout
+        }
         Err(err) => {
             finish_record(
                 &github,
@@ -338,6 +420,9 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// How many of a git-based app's newest deployments are read to find what runs now.
+const RUNNING_LOOKBACK: u32 = 20;
 
 /// What will be deployed, and the commit it is.
 struct Chosen {

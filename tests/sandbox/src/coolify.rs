@@ -160,6 +160,8 @@ struct Dep {
     commit: String,
     /// Queued by `/rollback`: never deduplicated, the commit built as given.
     rollback: bool,
+    /// 0, or the pull request a preview deployment builds.
+    pull_request_id: u64,
 }
 
 struct Shared {
@@ -602,6 +604,7 @@ fn create_deployment_of(
         logs: Vec::new(),
         commit,
         rollback: rollback_commit.is_some(),
+        pull_request_id: 0,
     });
     tick(shared);
     Some((uuid, true))
@@ -625,7 +628,7 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "force_rebuild": dep.force,
         "is_api": true,
         "is_webhook": false,
-        "pull_request_id": 0,
+        "pull_request_id": dep.pull_request_id,
         "restart_only": false,
         "rollback": dep.rollback,
         "server_id": 0,

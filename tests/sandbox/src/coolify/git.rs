@@ -401,3 +401,40 @@ pub(super) fn app_fields(repo: &Repo, value: &mut Value) {
         map.insert("docker_registry_image_tag".into(), Value::Null);
     }
 }
+
+impl super::Coolify {
+    /// History: a finished deployment of `commit` (what a push webhook or a deploy left),
+    /// which then runs; `pull_request_id` other than 0 is a preview that runs nothing here.
+    pub fn deployed(&self, app: &str, commit: &str, pull_request_id: u64) -> &Self {
+        let mut shared = crate::server::lock(&self.shared);
+        let id = shared.next_id;
+        shared.next_id += 1;
+        let at = super::iso(shared.epoch);
+        let script = shared.default_script.clone();
+        shared.deployments.push(Dep {
+            id,
+            uuid: super::public_id(id),
+            app: app.to_owned(),
+            image_tag: None,
+            status: "finished",
+            created: std::time::Instant::now(),
+            created_at: at.clone(),
+            started: Some(std::time::Instant::now()),
+            finished_at: Some(at),
+            script,
+            force: false,
+            logs: Vec::new(),
+            commit: commit.to_owned(),
+            rollback: false,
+            pull_request_id,
+        });
+        if pull_request_id == 0
+            && let Some(a) = shared.apps.get_mut(app)
+            && let Some(repo) = a.git.as_mut()
+        {
+            repo.running = Some(commit.to_owned());
+            a.running_tag = Some(commit.to_owned());
+        }
+        self
+    }
+}
