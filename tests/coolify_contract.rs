@@ -11,13 +11,17 @@ use std::time::Duration;
 
 use sandbox::coolify::{Coolify, Recorded, Script, TOKEN};
 use serde_json::{Value, json};
-use shipguard::coolify::{Client, Plan, Target, rollout};
+use shipguard::coolify::{Client, Plan, Target, git, rollout};
 use shipguard::env::Env;
 use shipguard::http::{self, ClientOptions, RetryPolicy};
 use url::Url;
 
 const SPEC: &str = include_str!("../contracts/coolify/openapi.json");
 const APP: &str = "webappuuid00000000000001";
+/// A git-based (nixpacks) app with two commits.
+const GIT: &str = "gitappuuid00000000000003";
+const C1: &str = "1111111111111111111111111111111111111111";
+const C2: &str = "2222222222222222222222222222222222222222";
 
 /// (method, path template, status): why the real server answers outside its spec.
 const RESPONSE_EXCEPTIONS: &[(&str, &str, u16, &str)] = &[
@@ -330,6 +334,47 @@ async fn exercise(coolify: &Coolify) {
     );
     let mut stranger = client(coolify, "1|not-a-token");
     assert!(stranger.version().await.is_err());
+    exercise_git(coolify).await;
+}
+
+/// The git-app calls: `/rollback` with a commit on 4.3.x, the `git_commit_sha` pin and its
+/// restore on 4.2.0, what runs now, and the documented failures of `/rollback`.
+async fn exercise_git(coolify: &Coolify) {
+    let quiet = |_: &shipguard::coolify::Tracked| {};
+    let commit = |sha: &str| shipguard::commit::CommitSha::parse(sha).unwrap();
+    let plan = |app: &str, sha: &str| Plan {
+        target: Target::Apps(vec![app.into()]),
+        image_tag: None,
+        commit: Some(commit(sha)),
+        force: false,
+        wait: true,
+        timeout: Duration::from_secs(20),
+        poll_interval: Duration::from_millis(30),
+        cancel_on_timeout: true,
+    };
+    let mut c = client(coolify, TOKEN);
+    c.version().await.unwrap();
+    let done = git::run(&c, &plan(GIT, C1), &quiet).await.unwrap();
+    assert_eq!(
+        done.rollout.deployments[0].commit.as_ref().map(|c| c.as_raw()),
+        Some(C1)
+    );
+    assert_eq!(
+        git::running_commit(&c, GIT, 10).await.unwrap(),
+        Some(commit(C1))
+    );
+    // Documented failures: 404 for an unknown app, 400 when the queue is full.
+    assert!(git::run(&c, &plan("nosuchapp", C1), &quiet).await.is_err());
+    coolify.queue_limit(0);
+    assert!(git::run(&c, &plan(GIT, C2), &quiet).await.is_err());
+    coolify.queue_limit(25);
+    // 4.2.0: PATCH git_commit_sha, POST /deploy, PATCH it back.
+    coolify.set_version("4.2.0");
+    let mut old = client(coolify, TOKEN);
+    old.version().await.unwrap();
+    let done = git::run(&old, &plan(GIT, C2), &quiet).await.unwrap();
+    assert!(done.pins.iter().all(|p| p.restored));
+    coolify.set_version(sandbox::coolify::VERSION);
 }
 
 #[tokio::test]
@@ -339,7 +384,8 @@ async fn every_request_and_answer_matches_the_spec() {
         .add_app(APP, "web", "ghcr.io/acme/web", "main-1111111")
         .tag_app(APP, "production")
         .default_script(Script::finishes_after(Duration::from_millis(50)))
-        .script("stuck", Script::never_ends());
+        .script("stuck", Script::never_ends())
+        .add_git_app(GIT, "shop", "nixpacks", &[C1, C2]);
     exercise(&coolify).await;
     let spec = spec();
     let recorded = coolify.requests();
@@ -366,6 +412,7 @@ async fn every_request_and_answer_matches_the_spec() {
         ("GET", "/deployments/applications/{uuid}"),
         ("GET", "/applications/{uuid}"),
         ("PATCH", "/applications/{uuid}"),
+        ("POST", "/applications/{uuid}/rollback"),
     ] {
         let key = (endpoint.0.to_owned(), endpoint.1.to_owned());
         assert!(seen.contains(&key), "{endpoint:?} was never exercised");
@@ -408,6 +455,15 @@ fn the_checker_catches_what_the_spec_forbids() {
             Some(json!({"docker_registry_image_tag": 5})),
         ),
         request("GET", "/nowhere", &[], None),
+        request("POST", "/applications/a/rollback", &[], Some(json!({"commit": 5}))),
+        request("POST", "/applications/a/rollback", &[], Some(json!({}))),
+        request("POST", "/applications/a/rollback", &[], None),
+        request(
+            "PATCH",
+            "/applications/a",
+            &[],
+            Some(json!({"git_commit_sha": ["HEAD"]})),
+        ),
     ] {
         assert!(check_request(&spec, &bad).is_err(), "{bad:?}");
     }
