@@ -356,7 +356,10 @@ async fn exercise_git(coolify: &Coolify) {
     c.version().await.unwrap();
     let done = git::run(&c, &plan(GIT, C1), &quiet).await.unwrap();
     assert_eq!(
-        done.rollout.deployments[0].commit.as_ref().map(|c| c.as_raw()),
+        done.rollout.deployments[0]
+            .commit
+            .as_ref()
+            .map(|c| c.as_raw()),
         Some(C1)
     );
     assert_eq!(
@@ -455,7 +458,12 @@ fn the_checker_catches_what_the_spec_forbids() {
             Some(json!({"docker_registry_image_tag": 5})),
         ),
         request("GET", "/nowhere", &[], None),
-        request("POST", "/applications/a/rollback", &[], Some(json!({"commit": 5}))),
+        request(
+            "POST",
+            "/applications/a/rollback",
+            &[],
+            Some(json!({"commit": 5})),
+        ),
         request("POST", "/applications/a/rollback", &[], Some(json!({}))),
         request("POST", "/applications/a/rollback", &[], None),
         request(

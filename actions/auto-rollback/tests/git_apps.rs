@@ -109,7 +109,10 @@ fn on_4_3_11_a_git_app_is_rolled_back_to_the_previous_commit() {
             Some(json!({"commit": GOOD}))
         )]
     );
-    assert_eq!(w.coolify.app(SHOP).unwrap().git.unwrap().running, Some(GOOD.to_owned()));
+    assert_eq!(
+        w.coolify.app(SHOP).unwrap().git.unwrap().running,
+        Some(GOOD.to_owned())
+    );
     let (sha, payload, states) = record(&w);
     assert_eq!(sha, GOOD, "the record names the commit deployed");
     assert_eq!(payload["from_sha"], BAD);
@@ -141,11 +144,18 @@ fn on_4_2_0_a_git_app_is_rolled_back_by_pin_and_the_pin_put_back() {
 #[test]
 fn on_4_2_0_a_failed_rollback_still_puts_the_pin_back() {
     let w = world("4.2.0");
-    w.coolify
-        .script(GOOD, Script::fails_after(Duration::from_millis(50), &["boom"]));
+    w.coolify.script(
+        GOOD,
+        Script::fails_after(Duration::from_millis(50), &["boom"]),
+    );
     let run = rollback(&w).run();
     run.assert_exit(1);
-    assert_eq!(run.output("reason"), "deploy-failed", "{}", run.everything());
+    assert_eq!(
+        run.output("reason"),
+        "deploy-failed",
+        "{}",
+        run.everything()
+    );
     assert_eq!(w.coolify.app(SHOP).unwrap().git.unwrap().pin, "HEAD");
     assert_eq!(record(&w).2, vec!["in_progress", "failure"]);
 }
@@ -179,7 +189,12 @@ fn a_git_app_without_a_finished_deployment_is_not_guessed_at() {
         .input("app", fresh)
         .run();
     run.assert_exit(1);
-    assert_eq!(run.output("reason"), "unknown-running-version", "{}", run.everything());
+    assert_eq!(
+        run.output("reason"),
+        "unknown-running-version",
+        "{}",
+        run.everything()
+    );
     assert!(writes(&w).is_empty());
 }
 
@@ -189,5 +204,11 @@ fn manual_to_on_a_git_app_deploys_that_commit() {
     let w = world("4.3.11");
     let run = rollback(&w).input("to", OLD).run();
     run.assert_exit(0);
-    assert_eq!(w.coolify.deployment_commits(SHOP).last().map(String::as_str), Some(OLD));
+    assert_eq!(
+        w.coolify
+            .deployment_commits(SHOP)
+            .last()
+            .map(String::as_str),
+        Some(OLD)
+    );
 }

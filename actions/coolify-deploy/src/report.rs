@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shipguard::coolify::rollout::log_tail;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
+use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
 use shipguard::gha::summary::{Span, inline, timeline};
 use shipguard::gha::{Summary, Untrusted};
@@ -81,7 +81,10 @@ impl Report {
         self.commit = Some(commit.to_string());
         self.commit_pins = pins;
         for t in &mut self.deployments {
-            let built = t.commit.as_ref().map(|c| c.as_raw().trim().to_ascii_lowercase());
+            let built = t
+                .commit
+                .as_ref()
+                .map(|c| c.as_raw().trim().to_ascii_lowercase());
             match built {
                 Some(built) if CommitSha::parse(&built).is_ok() => {
                     if built != commit.as_str() {

@@ -136,7 +136,10 @@ fn on_4_2_0_the_pin_is_put_back_after_failure_timeout_and_error() {
         let coolify = sandbox("4.2.0");
         match case {
             "failed" => {
-                coolify.script(C2, Script::fails_after(Duration::from_millis(100), &["boom"]));
+                coolify.script(
+                    C2,
+                    Script::fails_after(Duration::from_millis(100), &["boom"]),
+                );
             }
             "timeout" => {
                 coolify.script(C2, Script::never_ends());
@@ -186,7 +189,8 @@ fn before_4_2_0_a_commit_deploy_is_refused_with_exit_2() {
         run.assert_exit(2);
         run.assert_one_error_line();
         assert!(
-            run.stderr.contains("pinning a commit is not supported before 4.2.0"),
+            run.stderr
+                .contains("pinning a commit is not supported before 4.2.0"),
             "{version}: {}",
             run.stderr
         );
@@ -199,7 +203,9 @@ fn before_4_2_0_a_commit_deploy_is_refused_with_exit_2() {
 #[test]
 fn image_tag_on_a_git_app_is_a_usage_error_that_explains() {
     let coolify = sandbox("4.3.11");
-    let run = deploy(&coolify, GIT).input("image-tag", "main-2222222").run();
+    let run = deploy(&coolify, GIT)
+        .input("image-tag", "main-2222222")
+        .run();
     run.assert_exit(2);
     run.assert_one_error_line();
     for words in ["built by nixpacks", "ignores the image tag", "`commit:"] {

@@ -1029,30 +1029,32 @@ fn queue_full(shared: &Shared) -> bool {
     queued >= shared.queue_limit
 }
 
-/// `validateIncomingRequest`: a JSON object body, or 400.
-fn json_body(call: &Call) -> Result<serde_json::Map<String, Value>, Response> {
-    let invalid =
-        |error: &str| json_reply(400, json!({"message": "Invalid request.", "error": error}));
+/// `validateIncomingRequest`: a JSON object body, or the 400 naming what is wrong.
+fn json_body(call: &Call) -> Result<serde_json::Map<String, Value>, &'static str> {
     if !call
         .content_type
         .as_deref()
         .is_some_and(|c| c.starts_with("application/json"))
     {
-        return Err(invalid("Content-Type must be application/json."));
+        return Err("Content-Type must be application/json.");
     }
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&call.body) else {
-        return Err(invalid("Invalid JSON."));
+        return Err("Invalid JSON.");
     };
     if fields.is_empty() {
-        return Err(invalid("Empty JSON."));
+        return Err("Empty JSON.");
     }
     Ok(fields)
+}
+
+fn invalid_request(error: &str) -> Response {
+    json_reply(400, json!({"message": "Invalid request.", "error": error}))
 }
 
 fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
     let fields = match json_body(call) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(error) => return invalid_request(error),
     };
     let Some(app) = shared.apps.get_mut(uuid) else {
         return json_reply(404, json!({"message": "Application not found"}));

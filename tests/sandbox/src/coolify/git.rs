@@ -92,7 +92,7 @@ pub(super) fn rollback(shared: &mut Shared, call: &Call, uuid: &str) -> Response
     }
     let fields = match super::json_body(call) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(error) => return super::invalid_request(error),
     };
     // customApiValidator(['commit' => 'required|string']) and the allowed fields (L5590–5603).
     let mut errors = Map::new();
@@ -105,7 +105,10 @@ pub(super) fn rollback(shared: &mut Shared, call: &Call, uuid: &str) -> Response
         }
         Some(Value::String(_)) => {}
         Some(_) => {
-            errors.insert("commit".into(), json!(["The commit field must be a string."]));
+            errors.insert(
+                "commit".into(),
+                json!(["The commit field must be a string."]),
+            );
         }
     }
     for key in fields.keys().filter(|k| k.as_str() != "commit") {
@@ -354,7 +357,14 @@ pub(super) fn patch_errors(fields: &Map<String, Value>) -> Map<String, Value> {
             "build_pack"
                 if !matches!(
                     text,
-                    Some("nixpacks" | "railpack" | "static" | "dockerfile" | "dockercompose" | "dockerimage")
+                    Some(
+                        "nixpacks"
+                            | "railpack"
+                            | "static"
+                            | "dockerfile"
+                            | "dockercompose"
+                            | "dockerimage"
+                    )
                 ) =>
             {
                 add(format!("The selected {} is invalid.", attribute(key)));
