@@ -115,16 +115,20 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
             pins: Vec::new(),
         });
     }
-    let mut pins = Vec::new();
-    let outcome = pin_and_deploy(client, plan, apps, commit, observe, &mut pins).await;
+    let mut guard = PinGuard {
+        pins: Vec::new(),
+        commit,
+    };
+    let outcome = pin_and_deploy(client, plan, apps, commit, observe, &mut guard.pins).await;
     // Whatever happened above, every pin set (or perhaps set) is put back now.
     let restorer = client.until(Instant::now() + RESTORE_GRACE);
-    for pin in &mut pins {
+    for pin in &mut guard.pins {
         match set_commit_pin(&restorer, &pin.app, &pin.restore_to).await {
             Ok(()) => pin.restored = true,
             Err(err) => pin.error = Some(format!("{err:#}")),
         }
     }
+    let pins = std::mem::take(&mut guard.pins);
     match outcome {
         Ok(rollout) => Ok(Deployed { rollout, pins }),
         Err(err) => {
@@ -138,6 +142,26 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
             } else {
                 Err(err.context(left.join("; ")))
             }
+        }
+    }
+}
+
+/// Holds the pins while they may be set. The restore above runs on every path out of the
+/// rollout; only a run stopped from outside (its future dropped: a signal, an outer timer)
+/// skips it, and then this says loudly which app is left pinned and how to fix it.
+struct PinGuard<'a> {
+    pins: Vec<Pin>,
+    commit: &'a CommitSha,
+}
+
+impl Drop for PinGuard<'_> {
+    fn drop(&mut self) {
+        for pin in self.pins.iter().filter(|p| !p.restored) {
+            let pin = Pin {
+                error: Some("the run was stopped before it could put it back".to_owned()),
+                ..pin.clone()
+            };
+            tracing::error!("{}", pin_left_line(&pin, self.commit));
         }
     }
 }

@@ -448,3 +448,85 @@ impl super::Coolify {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn versions_gate_as_the_tags_do() {
+        // routes/api.php has /rollback from v4.3.0 (absent at v4.2.0).
+        for (version, rollback) in [
+            ("4.3.11", true),
+            ("v4.3.0", true),
+            ("4.3.11-dev.379abb25", true),
+            ("4.4-rc.1", true),
+            ("4.2.0", false),
+            ("4.0.0-beta.420.6", false),
+            ("not a version", true),
+        ] {
+            assert_eq!(at_least(version, (4, 3, 0)), rollback, "{version}");
+        }
+        assert!(at_least("v4.2.0", (4, 2, 0)));
+        assert!(!at_least("4.1.2", (4, 2, 0)));
+    }
+
+    // update_by_uuid (ApplicationsController.php L2801–2870 at 379abb25): fields outside
+    // $allowedFields, and values outside sharedDataApplications()' rules, are 422s.
+    #[test]
+    fn patch_validation_uses_coolifys_rules_and_wording() {
+        let errors = |body: Value| patch_errors(body.as_object().unwrap());
+        assert!(errors(json!({"git_commit_sha": "HEAD"})).is_empty());
+        assert!(
+            errors(json!({"git_commit_sha": "0123abc", "is_static": true, "name": "x"})).is_empty()
+        );
+        assert!(
+            errors(json!({"docker_registry_image_tag": null, "ports_exposes": "3000,8080"}))
+                .is_empty()
+        );
+        assert_eq!(
+            errors(json!({"git_commit_sha": "-x; rm"})),
+            *json!({"git_commit_sha": ["The git commit sha field format is invalid."]})
+                .as_object()
+                .unwrap()
+        );
+        assert_eq!(
+            errors(json!({"fqdn": "x"})),
+            *json!({"fqdn": ["This field is not allowed."]})
+                .as_object()
+                .unwrap()
+        );
+        assert_eq!(
+            errors(json!({"is_static": "yes"}))["is_static"],
+            json!(["The is static field must be true or false."])
+        );
+        assert_eq!(
+            errors(json!({"build_pack": "buildpacks"}))["build_pack"],
+            json!(["The selected build pack is invalid."])
+        );
+        assert!(errors(json!({"ports_exposes": "3000,"})).contains_key("ports_exposes"));
+        assert!(
+            errors(json!({"docker_registry_image_tag": "a b"}))
+                .contains_key("docker_registry_image_tag")
+        );
+    }
+
+    #[test]
+    fn git_refs_are_validated_as_validate_git_ref_does() {
+        // bootstrap/helpers/shared.php L489–508 at 379abb25.
+        assert!(valid_git_ref("0123456789abcdef0123456789abcdef01234567").is_ok());
+        assert!(valid_git_ref("HEAD").is_ok());
+        assert!(
+            valid_git_ref("-c")
+                .unwrap_err()
+                .contains("must not start with a hyphen")
+        );
+        assert!(
+            valid_git_ref("a;b")
+                .unwrap_err()
+                .contains("disallowed characters")
+        );
+    }
+}
