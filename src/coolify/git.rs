@@ -252,6 +252,27 @@ pub(super) async fn queue_commit(
         #[serde(default)]
         deployment_uuid: Option<Untrusted>,
     }
+    // `/rollback` is never deduplicated (applications.php L56, `! $rollback`): a build of
+    // this very commit already queued or running (a push webhook's) is followed instead of
+    // queuing a second one.
+    let page = client.app_deployments(app, 0, 10).await?;
+    if let Some(same) = page.deployments.iter().find(|d| {
+        d.status.is_active()
+            && d.pull_request_id.unwrap_or(0) == 0
+            && d.commit
+                .as_ref()
+                .is_some_and(|c| c.as_raw().trim().eq_ignore_ascii_case(commit.as_str()))
+    }) {
+        return Ok(Queued {
+            resource_uuid: Untrusted::from(app),
+            deployment_uuid: Some(same.deployment_uuid.clone()),
+            message: Untrusted::new(format!(
+                "a deployment of commit {} was already {}; following it",
+                commit.short(),
+                same.status.as_str()
+            )),
+        });
+    }
     let url = client.url(&["applications", app, "rollback"], &[]);
     let body = json!({ "commit": commit.as_str() });
     let what = format!("POST /applications/{app}/rollback to {}", commit.short());

@@ -318,3 +318,18 @@ fn bad_commit_inputs_exit_2_before_any_request() {
     }
     assert!(coolify.requests().is_empty(), "bad input must send nothing");
 }
+
+// applications.php L56 (379abb25): `/rollback` is never deduplicated, so a build of the same
+// commit already running (a push webhook's) is followed, not queued a second time.
+#[test]
+fn a_build_of_the_same_commit_already_running_is_followed() {
+    let coolify = sandbox("4.3.11");
+    coolify.script(C3, Script::finishes_after(Duration::from_millis(400)));
+    // The push of C3 made Coolify build the branch head.
+    let running = coolify.start_deployment(GIT).unwrap();
+    let run = deploy(&coolify, GIT).input("commit", C3).run();
+    run.assert_exit(0);
+    assert_eq!(coolify.deployment_commits(GIT), vec![C3]);
+    assert_eq!(run.output("deployment-uuids"), running);
+    assert!(writes(&coolify).is_empty(), "{:?}", writes(&coolify));
+}
