@@ -67,6 +67,14 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     coolify
         .add_app(WEB_APP, "web", "ghcr.io/acme/web", "main-1111111")
         .add_app(API_APP, "api", "ghcr.io/acme/api", "main-1111111")
+        // A git-based (nixpacks) app: deploy it with `commit` (see README, Git-based apps).
+        .add_git_app(
+            GIT_APP,
+            "shop",
+            "nixpacks",
+            &[GIT_COMMITS[0], GIT_COMMITS[1]],
+        )
+        .deployed(GIT_APP, GIT_COMMITS[1], 0)
         .script(
             "broken",
             Script::fails_after(Duration::from_secs(2), &["Error: build failed"]),
@@ -88,6 +96,8 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     println!("web_app={WEB_APP}");
     println!("web_health_url={}", coolify.health_url(WEB_APP));
     println!("api_app={API_APP}");
+    println!("git_app={GIT_APP}");
+    println!("git_commits={}", GIT_COMMITS.join(","));
     println!("github_api_url={}", github.api_url());
     println!("github_token={}", sandbox::github::TOKEN);
     println!("github_repository={}", sandbox::github::REPOSITORY);
@@ -99,6 +109,12 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
 const SERVE_USAGE: &str = "sandbox serve [--bind ADDR] [--deploy-time DURATION] [--unhealthy-tag TAG]... [--good-run SHA]...";
 const WEB_APP: &str = "webappuuid00000000000001";
 const API_APP: &str = "apiappuuid00000000000002";
+const GIT_APP: &str = "gitappuuid00000000000003";
+/// The git app's branch, oldest first; the last runs.
+const GIT_COMMITS: [&str; 2] = [
+    "1111111111111111111111111111111111111111",
+    "2222222222222222222222222222222222222222",
+];
 
 /// Serve until whoever started us closes our stdin (or stops us).
 fn wait_for_stdin_to_close() {
