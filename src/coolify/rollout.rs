@@ -196,7 +196,11 @@ async fn start(
     for target in &apps {
         let items = match (&plan.commit, target) {
             (Some(commit), Target::Apps(one)) if client.supports(Feature::RollbackEndpoint) => {
-                vec![super::git::queue_commit(client, &one[0], commit).await?]
+                let mut items = Vec::new();
+                for app in one {
+                    items.push(super::git::queue_commit(client, app, commit).await?);
+                }
+                items
             }
             // Before 4.3.0 git::run pinned `git_commit_sha` first: a plain deploy builds it.
             _ => client.deploy(target, force).await?,
