@@ -333,3 +333,41 @@ fn a_build_of_the_same_commit_already_running_is_followed() {
     assert_eq!(run.output("deployment-uuids"), running);
     assert!(writes(&coolify).is_empty(), "{:?}", writes(&coolify));
 }
+
+// A pin that cannot be put back is an operational failure (exit 3) naming the app, the
+// commit it is stuck on and what to reset, after the outputs are written; the token never
+// shows.
+#[test]
+fn a_pin_that_cannot_be_put_back_exits_3_and_says_what_to_fix() {
+    let coolify = sandbox("4.2.0");
+    coolify.refuse_unpin(GIT);
+    let secret = "7|SENTINEL-git-token-do-not-print";
+    coolify.add_token(secret, &["root"], false);
+    let run = deploy(&coolify, GIT)
+        .input("coolify-token", secret)
+        .input("commit", C2)
+        .run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    for words in [
+        format!("commit pin of app {GIT}"),
+        format!("builds {C2}"),
+        "set Git Commit SHA back to HEAD".to_owned(),
+    ] {
+        assert!(
+            run.stderr.contains(words.as_str()),
+            "{words}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(run.output("status"), "finished");
+    assert_eq!(run.report()["commit_pins"][0]["restored"], false);
+    assert!(run.summary.contains("NOT put back"), "{}", run.summary);
+    // Only the mask command itself names the token.
+    let everything = run.everything();
+    let shown: Vec<&str> = everything
+        .lines()
+        .filter(|l| l.contains("SENTINEL"))
+        .collect();
+    assert_eq!(shown, vec![format!("::add-mask::{secret}")], "{everything}");
+}

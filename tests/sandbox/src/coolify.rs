@@ -270,6 +270,7 @@ impl Coolify {
                     commits,
                     pin: "HEAD".to_owned(),
                     running: head,
+                    refuse_unpin: false,
                 }),
             },
         );
@@ -284,6 +285,18 @@ impl Coolify {
             .and_then(|a| a.git.as_mut())
         {
             repo.commits.push(commit.to_owned());
+        }
+        self
+    }
+
+    /// Scripted trouble: every PATCH of `git_commit_sha` back to `HEAD` answers 500.
+    pub fn refuse_unpin(&self, app: &str) -> &Self {
+        if let Some(repo) = lock(&self.shared)
+            .apps
+            .get_mut(app)
+            .and_then(|a| a.git.as_mut())
+        {
+            repo.refuse_unpin = true;
         }
         self
     }
@@ -1066,6 +1079,12 @@ fn patch(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
             422,
             json!({"message": "Validation failed.", "errors": errors}),
         );
+    }
+    if app.git.as_ref().is_some_and(|r| r.refuse_unpin)
+        && fields.get("git_commit_sha").and_then(Value::as_str) == Some("HEAD")
+    {
+        // A scripted failure: the database went away as the pin was to be put back.
+        return json_reply(500, json!({"message": "Server Error"}));
     }
     if let Some(tag) = fields.get("docker_registry_image_tag") {
         app.image_tag = tag.as_str().map(str::to_owned);

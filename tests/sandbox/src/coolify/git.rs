@@ -19,6 +19,8 @@ pub struct Repo {
     pub pin: String,
     /// The commit of the last finished deployment.
     pub running: Option<String>,
+    /// Scripted trouble: a PATCH putting the pin back to `HEAD` answers 500.
+    pub refuse_unpin: bool,
 }
 
 impl Repo {
