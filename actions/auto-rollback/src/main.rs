@@ -40,7 +40,12 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     // outputs, the summary and the alert are still written.
     // The phases keep `deadline` themselves; the outer timer is only a backstop, late enough
     // for a deploy that timed out to be cancelled within its grace period.
-    let backstop = deadline + shipguard::coolify::rollout::CANCEL_GRACE + Duration::from_secs(5);
+    // A git-based app's commit pin (Coolify 4.2.x) is put back after that, within its own
+    // grace period: the backstop waits for it too.
+    let backstop = deadline
+        + shipguard::coolify::rollout::CANCEL_GRACE
+        + shipguard::coolify::git::RESTORE_GRACE
+        + Duration::from_secs(5);
     let outcome = tokio::time::timeout_at(
         backstop.into(),
         rollback::run(&settings, ctx, &mut report, deadline),

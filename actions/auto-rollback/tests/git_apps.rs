@@ -212,3 +212,26 @@ fn manual_to_on_a_git_app_deploys_that_commit() {
         Some(OLD)
     );
 }
+
+// The whole run's `timeout` passing during the redeploy on 4.2.0: the build is cancelled
+// and the pin is still put back before the run ends.
+#[test]
+fn on_4_2_0_the_pin_is_put_back_when_the_run_times_out() {
+    let w = world("4.2.0");
+    w.coolify.script(GOOD, Script::never_ends());
+    let run = rollback(&w).input("timeout", "3s").run();
+    run.assert_exit(1);
+    let repo = w.coolify.app(SHOP).unwrap().git.unwrap();
+    assert_eq!(repo.pin, "HEAD", "{}", run.everything());
+    assert_eq!(
+        writes(&w).last().map(|w| w.2.clone()),
+        Some(Some(json!({"git_commit_sha": "HEAD"})))
+    );
+    assert_eq!(
+        w.coolify
+            .deployment_statuses(SHOP)
+            .last()
+            .map(String::as_str),
+        Some("cancelled-by-user")
+    );
+}
