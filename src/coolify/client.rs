@@ -9,7 +9,7 @@ use url::Url;
 
 use super::error::ApiError;
 use super::model::{Application, Deployment, DeploymentPage, Queued, parse_deploy_answer};
-use super::version::{Feature, Version};
+use super::version::{Feature, ServerVersion};
 use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
 use crate::redact::Secret;
 
@@ -31,7 +31,7 @@ pub struct Client {
     api: Url,
     token: Secret<String>,
     policy: RetryPolicy,
-    version: Option<Version>,
+    version: Option<ServerVersion>,
 }
 
 impl Client {
@@ -72,21 +72,18 @@ impl Client {
         .then(|| link.into())
     }
 
-    /// The server version, read once (`GET /version`, plain text, needs `read`).
-    pub async fn version(&mut self) -> anyhow::Result<Version> {
-        if let Some(version) = self.version {
-            return Ok(version);
+    /// The server version, read once (`GET /version`, plain text, needs `read`). Text that
+    /// is not a version is [`ServerVersion::Unreadable`], never an error: the caller warns
+    /// and every feature is assumed present.
+    pub async fn version(&mut self) -> anyhow::Result<ServerVersion> {
+        if let Some(version) = &self.version {
+            return Ok(version.clone());
         }
         let url = self.url(&["version"], &[]);
         let response = self.send("GET /version", Method::GET, url, None).await?;
         let text = read_api_reply(response, "GET /version").await?;
-        let version = Version::parse(&text).ok_or_else(|| {
-            anyhow::anyhow!(
-                "GET /version: {:?} is not a Coolify version; check that `coolify-url` points at Coolify",
-                text.chars().take(60).collect::<String>()
-            )
-        })?;
-        self.version = Some(version);
+        let version = ServerVersion::read(&text);
+        self.version = Some(version.clone());
         Ok(version)
     }
 
@@ -105,7 +102,10 @@ impl Client {
 
     /// True when the server is known to have `feature` (unknown version: assume yes).
     pub fn supports(&self, feature: Feature) -> bool {
-        self.version.is_none_or(|v| v >= feature.since())
+        self.version
+            .as_ref()
+            .and_then(ServerVersion::known)
+            .is_none_or(|v| v >= feature.since())
     }
 
     /// `POST /deploy` for one target. Items come back in request order.

@@ -13,4 +13,4 @@ pub use error::ApiError;
 pub use image_tag::ImageTag;
 pub use model::{Application, Deployment, DeploymentStatus, LogEntry};
 pub use rollout::{Outcome, Plan, Rollout, Tracked};
-pub use version::{Feature, Version};
+pub use version::{Feature, ServerVersion, Version};

@@ -68,6 +68,10 @@ pub async fn run(
     );
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
+    // An unreadable version warns and the run goes on as on the newest Coolify.
+    if let Some(warning) = server.warning() {
+        actions.annotate(warning);
+    }
     let app = client.application(&settings.apps[0]).await?;
     let raw_tag = app
         .docker_registry_image_tag

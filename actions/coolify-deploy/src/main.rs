@@ -10,7 +10,7 @@ mod webhook;
 
 use std::process::ExitCode;
 
-use shipguard::coolify::{self, Client, Outcome, Tracked, version};
+use shipguard::coolify::{self, Client, Outcome, Tracked};
 use shipguard::exit::Code;
 use shipguard::gha::Untrusted;
 use shipguard::gha::{Annotation, Format, Level, Summary};
@@ -74,15 +74,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let server = client.version().await?;
             ctx.actions
                 .log(&format!("Coolify {server} at {}", safe_url(client.base())));
-            if server < version::MINIMUM {
-                ctx.actions.annotate(Annotation::new(
-                    Level::Warning,
-                    "coolify-too-old",
-                    format!(
-                        "Coolify {server} is older than {}: cancelling and following deduplicated deployments may not work; upgrade Coolify",
-                        version::MINIMUM
-                    ),
-                ));
+            // An unreadable version warns and the run goes on as on the newest Coolify.
+            if let Some(warning) = server.warning() {
+                ctx.actions.annotate(warning);
             }
             let actions = ctx.actions.clone();
             let observe = move |t: &Tracked| {
@@ -150,7 +144,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let mut report = Report::new(
                 ctx.version,
                 safe_url(client.base()),
-                Some(server.to_string()),
+                Some(server.label()),
                 plan.image_tag.as_ref().map(ToString::to_string),
                 rollout,
                 settings.log_lines,
