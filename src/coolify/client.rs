@@ -7,10 +7,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::deploy_request::{Sent, send_deploy_request};
 use super::error::ApiError;
 use super::model::{Application, Deployment, DeploymentPage, Queued, parse_deploy_answer};
 use super::version::{Feature, ServerVersion};
 use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
+use crate::gha::Untrusted;
 use crate::redact::Secret;
 
 /// What to deploy: application UUIDs, or every resource of a Coolify tag.
@@ -100,6 +102,27 @@ impl Client {
         }
     }
 
+    /// The same client for a request that must not run twice: it retries only a 429 and a
+    /// connection that never opened (see `deploy_request`).
+    pub fn sending_once(&self) -> Self {
+        Self {
+            policy: self.policy.clone().not_idempotent(),
+            ..self.clone()
+        }
+    }
+
+    /// Waits the backoff of retry number `retry`, never past the deadline.
+    pub async fn back_off(&self, retry: u32) {
+        if self.policy.no_delay {
+            return;
+        }
+        let left = self
+            .policy
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        tokio::time::sleep(self.policy.backoff(retry).min(left)).await;
+    }
+
     /// True when the server is known to have `feature` (unknown version: assume yes).
     pub fn supports(&self, feature: Feature) -> bool {
         self.version
@@ -122,7 +145,33 @@ impl Client {
             Target::Tag(tag) => format!("POST /deploy for tag {tag}"),
         };
         let url = self.url(&["deploy"], &query);
-        let body: Value = self.json(&what, Method::POST, url, None).await?;
+        // Never sent twice blindly: a retry after a 5xx could queue a second forced build.
+        let apps = match target {
+            Target::Apps(apps) => apps.as_slice(),
+            Target::Tag(_) => &[],
+        };
+        let sent = send_deploy_request(self, apps, |once| {
+            let (what, url) = (what.clone(), url.clone());
+            async move { once.json::<Value>(&what, Method::POST, url, None).await }
+        })
+        .await?;
+        let body = match sent {
+            Sent::Answered(body) => body,
+            Sent::Unanswered { cause, queued } => {
+                return Ok(queued
+                    .into_iter()
+                    .map(|(app, d)| Queued {
+                        note: Some(format!(
+                            "the deploy request got no answer ({cause}), but Coolify had queued deployment {}; not sent again",
+                            d.deployment_uuid
+                        )),
+                        resource_uuid: app.into(),
+                        deployment_uuid: Some(d.deployment_uuid),
+                        message: Untrusted::default(),
+                    })
+                    .collect());
+            }
+        };
         let (items, messages) = parse_deploy_answer(&body);
         if items.is_empty() {
             anyhow::bail!(
@@ -186,6 +235,15 @@ impl Client {
         .await
     }
 
+    /// `GET /deployments`: every queued and running deployment of the team's servers.
+    pub async fn running_deployments(&self) -> anyhow::Result<Vec<Deployment>> {
+        let url = self.url(&["deployments"], &[]);
+        let body: Value = self
+            .json("GET /deployments", Method::GET, url, None)
+            .await?;
+        Ok(super::queue::rows(body))
+    }
+
     /// `GET /applications/{uuid}`.
     pub async fn application(&self, uuid: &str) -> anyhow::Result<Application> {
         let url = self.url(&["applications", uuid], &[]);
@@ -214,6 +272,11 @@ impl Client {
     pub async fn active_deployment(&self, app: &str) -> anyhow::Result<Option<Deployment>> {
         let page = self.app_deployments(app, 0, 5).await?;
         Ok(page.deployments.into_iter().find(|d| d.status.is_active()))
+    }
+
+    /// `api/v1/<segments…>`, each segment escaped.
+    pub(super) fn api_url(&self, segments: &[&str]) -> Url {
+        self.url(segments, &[])
     }
 
     /// `api/v1/<segments…>?query`, each segment escaped (a UUID can never change the path).
@@ -262,7 +325,8 @@ impl Client {
         Err(ApiError::from_body(what, status.as_u16(), &text, wait).into())
     }
 
-    async fn json<T: DeserializeOwned>(
+    /// A JSON call with this client's retries; any error status is an [`ApiError`].
+    pub(super) async fn json<T: DeserializeOwned>(
         &self,
         what: &str,
         method: Method,

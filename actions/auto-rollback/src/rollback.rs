@@ -271,6 +271,9 @@ pub async fn run(
             return Err(err);
         }
     };
+    for annotation in coolify::warnings::annotations(&rollout) {
+        actions.annotate(annotation);
+    }
     report.phases.push(("redeploy".into(), t0, at()));
     report.rolled_back = rollout.status == Outcome::Finished;
     let deployed = rollout.status;

@@ -157,6 +157,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
 
 /// Logs, outputs, summary and the exit code of a Coolify run.
 fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
+    for annotation in &report.annotations {
+        ctx.actions.annotate(annotation.clone());
+    }
     for t in &report.deployments {
         if !matches!(
             t.outcome,

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use shipguard::coolify::rollout::log_tail;
+use shipguard::coolify::restore::RestoreFailure;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
 use shipguard::gha::summary::{Span, inline, timeline};
-use shipguard::gha::{Summary, Untrusted};
+use shipguard::gha::{Annotation, Summary, Untrusted};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -21,11 +22,17 @@ pub struct Report {
     pub image_tag: Option<String>,
     pub duration_seconds: f64,
     pub previous_image_tags: BTreeMap<String, String>,
+    /// App → the previous tag put back after its deployment did not finish.
+    pub restored_image_tags: BTreeMap<String, String>,
+    /// Tags that could not be put back (error annotations name the tag to set by hand).
+    pub restore_failures: Vec<RestoreFailure>,
     pub deployments: Vec<Tracked>,
     /// App → the last log lines of a deployment that did not finish.
     pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
     /// The GitHub Deployment recorded for this run.
     pub github_deployment_id: Option<u64>,
+    #[serde(skip)]
+    pub annotations: Vec<Annotation>,
 }
 
 impl Report {
@@ -48,6 +55,7 @@ impl Report {
             })
             .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
             .collect();
+        let annotations = shipguard::coolify::warnings::annotations(&rollout);
         Self {
             tool: "coolify-deploy",
             version,
@@ -58,9 +66,12 @@ impl Report {
             image_tag,
             duration_seconds: round(rollout.duration_seconds),
             previous_image_tags: rollout.previous_image_tags,
+            restored_image_tags: rollout.restored_image_tags,
+            restore_failures: rollout.restore_failures,
             deployments: rollout.deployments,
             log_tails,
             github_deployment_id: None,
+            annotations,
         }
     }
 
@@ -77,6 +88,10 @@ impl Report {
             (
                 "previous-image-tags",
                 serde_json::to_string(&self.previous_image_tags)?,
+            ),
+            (
+                "restored-image-tags",
+                serde_json::to_string(&self.restored_image_tags)?,
             ),
             (
                 "duration-seconds",
@@ -152,6 +167,24 @@ impl Report {
             facts.push(format!("Coolify {}", inline(v)));
         }
         s.paragraph(&facts.join(" · "));
+        if !self.restored_image_tags.is_empty() {
+            let restored: Vec<String> = self
+                .restored_image_tags
+                .iter()
+                .map(|(app, tag)| format!("{} → {}", inline(app), inline(tag)))
+                .collect();
+            s.paragraph(&format!(
+                "Image tags set back (the deployment did not finish): {}",
+                restored.join(", ")
+            ));
+        }
+        for failure in &self.restore_failures {
+            s.paragraph(&format!(
+                "⚠️ Image tag NOT set back on {}: set it to {} by hand",
+                inline(&failure.app),
+                inline(&failure.tag)
+            ));
+        }
         let rows: Vec<Vec<String>> = self
             .deployments
             .iter()
