@@ -17,6 +17,11 @@ use serde_json::{Value, json};
 
 use crate::server::{self, Running, lock, reply};
 
+mod queue;
+pub mod version;
+
+use version::Gates;
+
 /// A token with every ability (`root`), held by an admin: sees logs.
 pub const TOKEN: &str = "1|sandbox-root-token";
 pub const VERSION: &str = "4.3.11";
@@ -33,6 +38,9 @@ pub struct Script {
     pub succeeds: bool,
     /// Extra log lines (untrusted text in real life).
     pub log_lines: Vec<String>,
+    /// False: the app maps host ports, so Coolify replaces the container without a health
+    /// check and says "rolling update is not supported" (ApplicationDeploymentJob L1951).
+    pub rolling_update: bool,
 }
 
 impl Script {
@@ -42,6 +50,7 @@ impl Script {
             builds_for: Some(builds_for),
             succeeds: true,
             log_lines: Vec::new(),
+            rolling_update: true,
         }
     }
 
@@ -62,6 +71,12 @@ impl Script {
 
     pub fn queued_for(mut self, wait: Duration) -> Self {
         self.queued_for = wait;
+        self
+    }
+
+    /// The app maps host ports: no rolling update, no health check.
+    pub fn without_rolling_update(mut self) -> Self {
+        self.rolling_update = false;
         self
     }
 }
@@ -142,9 +157,15 @@ struct Dep {
     id: u64,
     uuid: String,
     app: String,
+    /// The tag the job read from the app when it started (`None` while queued).
     image_tag: Option<String>,
+    /// `application.git_commit_sha ?: 'HEAD'` (applications.php L16).
+    commit: String,
+    pull_request_id: u64,
     status: &'static str,
     created: Instant,
+    /// The scripted wait before the worker may start it (on top of the queue's own).
+    queued_for: Duration,
     created_at: String,
     started: Option<Instant>,
     finished_at: Option<String>,
@@ -162,6 +183,8 @@ struct Shared {
     scripts: BTreeMap<String, Script>,
     default_script: Script,
     queue_limit: usize,
+    /// `server_settings.concurrent_builds` (default 2).
+    concurrent_builds: usize,
     forced: VecDeque<Forced>,
     /// Every API call answers 502 from the proxy in front (Coolify restarting).
     outage: bool,
@@ -202,6 +225,7 @@ impl Coolify {
             scripts: BTreeMap::new(),
             default_script: Script::finishes_after(Duration::from_millis(300)),
             queue_limit: 25,
+            concurrent_builds: 2,
             forced: VecDeque::new(),
             outage: false,
             unhealthy_tags: Vec::new(),
@@ -288,6 +312,21 @@ impl Coolify {
         self
     }
 
+    /// Coolify restarts: every queued and running deployment is marked failed.
+    pub fn restart(&self) -> &Self {
+        let mut shared = lock(&self.shared);
+        queue::tick(&mut shared);
+        queue::restart(&mut shared);
+        self
+    }
+
+    /// `server_settings.concurrent_builds` of the one server.
+    pub fn concurrent_builds(&self, builds: usize) -> &Self {
+        lock(&self.shared).concurrent_builds = builds;
+        self
+    }
+
+    /// Serves any version string, and behaves as that version does (see [`version::Gates`]).
     pub fn set_version(&self, version: &str) -> &Self {
         lock(&self.shared).version = version.to_owned();
         self
@@ -352,76 +391,7 @@ impl Coolify {
 
 /// Advances every deployment by the clock, like the queue worker does.
 fn tick(shared: &mut Shared) {
-    let now = Instant::now();
-    let timestamp = iso(shared.epoch);
-    for i in 0..shared.deployments.len() {
-        let dep = &shared.deployments[i];
-        if dep.status == "queued" && now >= dep.created + dep.script.queued_for {
-            let app = dep.app.clone();
-            let busy = shared
-                .deployments
-                .iter()
-                .any(|d| d.app == app && d.status == "in_progress");
-            if !busy {
-                let image = shared
-                    .apps
-                    .get(&app)
-                    .map(|a| a.image_name.clone())
-                    .unwrap_or_default();
-                let dep = &mut shared.deployments[i];
-                dep.status = "in_progress";
-                dep.started = Some(now);
-                let tag = dep.image_tag.clone().unwrap_or_else(|| "latest".into());
-                log(
-                    dep,
-                    &format!("Starting deployment of {image}:{tag} to localhost."),
-                    false,
-                );
-                log(dep, &format!("docker pull {image}:{tag}"), true);
-                if shared.echo {
-                    eprintln!("    [coolify] deployment of {app} ({tag}) in progress");
-                }
-            }
-        }
-        let dep = &shared.deployments[i];
-        let done = dep.status == "in_progress"
-            && dep
-                .script
-                .builds_for
-                .is_some_and(|b| dep.started.is_some_and(|s| now >= s + b));
-        if done {
-            let dep = &mut shared.deployments[i];
-            let lines = dep.script.log_lines.clone();
-            for line in &lines {
-                log(dep, line, false);
-            }
-            let (app, tag) = (dep.app.clone(), dep.image_tag.clone());
-            if dep.script.succeeds {
-                dep.status = "finished";
-                log(dep, "Rolling update completed.", false);
-            } else {
-                dep.status = "failed";
-                log(
-                    dep,
-                    "New container is not healthy, rolling back to the old container.",
-                    false,
-                );
-                log(dep, "Deployment failed.", false);
-            }
-            dep.finished_at = Some(timestamp.clone());
-            let succeeded = dep.status == "finished";
-            if succeeded && let Some(a) = shared.apps.get_mut(&app) {
-                a.running_tag = tag.clone();
-            }
-            if shared.echo {
-                let word = if succeeded { "finished" } else { "failed" };
-                eprintln!(
-                    "    [coolify] deployment of {app} ({}) {word}",
-                    tag.unwrap_or_default()
-                );
-            }
-        }
-    }
+    queue::tick(shared);
 }
 
 fn log(dep: &mut Dep, output: &str, hidden: bool) {
@@ -462,32 +432,46 @@ fn public_id(seed: u64) -> String {
         .collect()
 }
 
-/// Queues a deployment unless deduplicated; returns (uuid, stored).
+/// Queues a deployment unless deduplicated, as `queue_application_deployment` does
+/// (bootstrap/helpers/applications.php L14-110 at 379abb25); returns (uuid, stored).
 fn create_deployment(shared: &mut Shared, app: &str, force: bool) -> Option<(String, bool)> {
-    let a = shared.apps.get(app)?.clone();
+    shared.apps.get(app)?;
     let id = shared.next_id;
     shared.next_id += 1;
+    // DeployController.php L539: a fresh UUID before queueing, returned whatever happens.
     let uuid = public_id(id);
+    let (commit, pull_request_id) = ("HEAD".to_owned(), 0);
+    // L47-52: the same app, commit, PR and (PR-only) docker tag, queued or in progress;
+    // the app's image tag plays no part.
     let duplicate = shared.deployments.iter().any(|d| {
-        d.app == app && matches!(d.status, "queued" | "in_progress") && d.image_tag == a.image_tag
+        d.app == app
+            && d.commit == commit
+            && d.pull_request_id == pull_request_id
+            && matches!(d.status, "queued" | "in_progress")
     });
     if duplicate && !force {
-        // The bug the client must survive: this UUID is returned but never stored.
+        // L54-63 skip; the caller answers with the UUID above, which was never stored.
         return Some((uuid, false));
     }
-    let script = a
-        .image_tag
-        .as_ref()
+    // How long the worker waits before it may start this one (a scripted delay, by the tag
+    // the app names now; the build itself follows the tag read when it starts).
+    let queued_for = shared
+        .apps
+        .get(app)
+        .and_then(|a| a.image_tag.as_ref())
         .and_then(|t| shared.scripts.get(t))
-        .cloned()
-        .unwrap_or_else(|| shared.default_script.clone());
+        .map_or(shared.default_script.queued_for, |s| s.queued_for);
+    let script = shared.default_script.clone();
     shared.deployments.push(Dep {
         id,
         uuid: uuid.clone(),
         app: app.to_owned(),
-        image_tag: a.image_tag.clone(),
+        image_tag: None,
+        commit,
+        pull_request_id,
         status: "queued",
         created: Instant::now(),
+        queued_for,
         created_at: iso(shared.epoch),
         started: None,
         finished_at: None,
@@ -506,18 +490,19 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "application_id": "42",
         "application_name": app.map(|a| a.name.clone()),
         "build_server_id": null,
-        "commit": "HEAD",
+        "commit": dep.commit,
         "commit_message": null,
         "current_process_id": null,
         "deployment_url": format!("/project/p1/environment/e1/application/{}/deployment/{}", dep.app, dep.uuid),
         "deployment_uuid": dep.uuid,
         "destination_id": "1",
-        "docker_registry_image_tag": dep.image_tag,
+        // The queue row's column holds only a PR preview's tag (applications.php L74).
+        "docker_registry_image_tag": null,
         "finished_at": dep.finished_at,
         "force_rebuild": dep.force,
         "is_api": true,
         "is_webhook": false,
-        "pull_request_id": 0,
+        "pull_request_id": dep.pull_request_id,
         "restart_only": false,
         "rollback": false,
         "server_id": 0,
@@ -691,6 +676,17 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     let Some(token) = token else {
         return json_reply(401, json!({"message": "Unauthenticated."}));
     };
+    // api.token.team, between auth:sanctum and ApiAllowed (routes/api.php L62 at 379abb25;
+    // EnsureTokenBelongsToCurrentTeamMember.php L31-51): members hold read-only tokens.
+    let elevated = token.abilities.iter().any(|a| {
+        matches!(
+            *a,
+            "root" | "write" | "write:sensitive" | "deploy" | "read:sensitive"
+        )
+    });
+    if Gates(&shared.version).checks_team_role() && elevated && !token.admin {
+        return json_reply(403, json!({"message": "Missing required team role."}));
+    }
     if !shared.api_enabled {
         return json_reply(403, json!({"success": true, "message": "API is disabled."}));
     }
@@ -720,6 +716,7 @@ fn ability_for(method: &str, path: &str) -> Option<&'static str> {
     Some(match (method, parts.as_slice()) {
         ("GET", ["version"]) => "read",
         ("GET" | "POST", ["deploy"]) => "deploy",
+        ("GET", ["deployments"]) => "read",
         ("GET", ["deployments", _]) => "read",
         ("POST", ["deployments", _, "cancel"]) => "deploy",
         ("GET", ["deployments", "applications", _]) => "read",
@@ -731,8 +728,11 @@ fn ability_for(method: &str, path: &str) -> Option<&'static str> {
 
 fn route(shared: &mut Shared, call: &Call) -> Response {
     let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+    let gates = Gates(&shared.version);
     match (call.method.as_str(), parts.as_slice()) {
         ("GET", ["version"]) => text(200, &shared.version.clone()),
+        // Before 4.2.0 a GET deploys like a POST (routes/api.php L78 at v4.1.2).
+        ("GET", ["deploy"]) if !gates.get_deploy_is_405() => deploy(shared, call),
         ("GET", ["deploy"]) => {
             let mut response = json_reply(
                 405,
@@ -745,6 +745,11 @@ fn route(shared: &mut Shared, call: &Call) -> Response {
         }
         ("POST", ["deploy"]) => deploy(shared, call),
         ("GET", ["deployments", "applications", app]) => app_deployments(shared, call, app),
+        ("GET", ["deployments"]) => running_deployments(shared, call),
+        ("GET", ["deployments", _]) if gates.deployment_get_is_404() => {
+            json_reply(404, json!({"message": "Deployment not found."}))
+        }
+        ("POST", ["deployments", _, "cancel"]) if !gates.has_cancel() => not_found_route(),
         ("GET", ["deployments", uuid]) => match shared.deployments.iter().find(|d| d.uuid == *uuid)
         {
             Some(dep) => json_reply(200, deployment_json(shared, dep, call.sensitive)),
@@ -771,8 +776,13 @@ fn param<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
 fn deploy(shared: &mut Shared, call: &Call) -> Response {
     let bad = |m: &str| json_reply(400, json!({"message": m}));
     let (uuid, tag) = (param(call, "uuid"), param(call, "tag"));
-    // `$request->boolean('force')` (4.2.0+).
-    let force = matches!(param(call, "force"), Some("true" | "1" | "on" | "yes"));
+    // `$request->boolean('force')` from 4.2.0; any value but "" and "0" before.
+    let force = Gates(&shared.version).force(
+        call.query
+            .iter()
+            .find(|(k, _)| k == "force")
+            .map(|(_, v)| v.as_str()),
+    );
     let apps: Vec<String> = match (uuid, tag) {
         (Some(_), Some(_)) => return bad("You can only use uuid or tag, not both."),
         (None, None) => return bad("You must provide uuid or tag."),
@@ -888,6 +898,18 @@ fn app_deployments(shared: &Shared, call: &Call, app: &str) -> Response {
     json_reply(200, json!({"count": mine.len(), "deployments": page}))
 }
 
+/// `GET /deployments`: every queued and running deployment, by id (DeployController.php
+/// L69-82 at 379abb25).
+fn running_deployments(shared: &Shared, call: &Call) -> Response {
+    let rows: Vec<Value> = shared
+        .deployments
+        .iter()
+        .filter(|d| matches!(d.status, "queued" | "in_progress"))
+        .map(|d| deployment_json(shared, d, call.sensitive))
+        .collect();
+    json_reply(200, Value::Array(rows))
+}
+
 fn cancel(shared: &mut Shared, uuid: &str) -> Response {
     let Some(dep) = shared.deployments.iter_mut().find(|d| d.uuid == uuid) else {
         return json_reply(404, json!({"message": "Deployment not found."}));
@@ -898,8 +920,12 @@ fn cancel(shared: &mut Shared, uuid: &str) -> Response {
             json!({"message": format!("Deployment cannot be cancelled. Current status: {}", dep.status)}),
         );
     }
+    // A running build's job logs the cancel (ApplicationDeploymentJob.php L4876); a queued
+    // one never started, and nothing is written.
+    if dep.status == "in_progress" {
+        log(dep, "Deployment cancelled by user, stopping execution.", false);
+    }
     dep.status = "cancelled-by-user";
-    log(dep, "Deployment cancelled by user.", false);
     json_reply(
         200,
         json!({"message": "Deployment cancelled successfully.", "deployment_uuid": uuid, "status": "cancelled-by-user"}),

@@ -1,0 +1,140 @@
+//! The deployment queue as Coolify's worker runs it (coollabsio/coolify at 379abb25):
+//! at most `concurrent_builds` deployments build per server (default 2, migration
+//! 2024_01_24_095449 L15) and one per app and PR (`next_queuable`, bootstrap/helpers/
+//! applications.php L140-166); the rest wait `queued` and start in creation order when a
+//! build ends (`queue_next_deployment`, L117-137). The job reads the image tag from the app
+//! when it runs, not when it is queued (ApplicationDeploymentJob.php L611-621; the queue
+//! row's `docker_registry_image_tag` is only a PR preview's tag, L238).
+
+use std::time::Instant;
+
+use super::{Dep, Shared, iso, log};
+
+/// Advances every deployment by the clock, like the queue worker does: builds whose time
+/// is up end first (freeing their slot), then queued ones start while there is room.
+pub(super) fn tick(shared: &mut Shared) {
+    let now = Instant::now();
+    for i in 0..shared.deployments.len() {
+        let dep = &shared.deployments[i];
+        let done = dep.status == "in_progress"
+            && dep
+                .script
+                .builds_for
+                .is_some_and(|b| dep.started.is_some_and(|s| now >= s + b));
+        if done {
+            finish(shared, i);
+        }
+    }
+    for i in 0..shared.deployments.len() {
+        let dep = &shared.deployments[i];
+        let due = dep.status == "queued" && now >= dep.created + dep.queued_for;
+        if due && next_queuable(shared, &shared.deployments[i]) {
+            start(shared, i, now);
+        }
+    }
+}
+
+/// `next_queuable`: nothing else of this app and PR builds, and the server has a free slot.
+fn next_queuable(shared: &Shared, dep: &Dep) -> bool {
+    let building = |d: &&Dep| d.status == "in_progress";
+    let same_app = shared
+        .deployments
+        .iter()
+        .filter(building)
+        .any(|d| d.app == dep.app && d.pull_request_id == dep.pull_request_id);
+    let running = shared.deployments.iter().filter(building).count();
+    !same_app && running < shared.concurrent_builds
+}
+
+/// The job starts: it reads the app's image tag now, and how that tag's build goes.
+fn start(shared: &mut Shared, i: usize, now: Instant) {
+    let app = shared.deployments[i].app.clone();
+    let (image, tag) = shared
+        .apps
+        .get(&app)
+        .map(|a| (a.image_name.clone(), a.image_tag.clone()))
+        .unwrap_or_default();
+    let script = tag
+        .as_ref()
+        .and_then(|t| shared.scripts.get(t))
+        .cloned()
+        .unwrap_or_else(|| shared.default_script.clone());
+    let echo = shared.echo;
+    let dep = &mut shared.deployments[i];
+    dep.status = "in_progress";
+    dep.started = Some(now);
+    dep.image_tag = tag.clone();
+    dep.script = script;
+    let tag = tag.unwrap_or_else(|| "latest".into());
+    // ApplicationDeploymentJob.php L598.
+    log(
+        dep,
+        &format!("Starting deployment of {image}:{tag} to localhost."),
+        false,
+    );
+    log(dep, &format!("docker pull {image}:{tag}"), true);
+    if echo {
+        eprintln!("    [coolify] deployment of {app} ({tag}) in progress");
+    }
+}
+
+/// The build ends as its script says.
+fn finish(shared: &mut Shared, i: usize) {
+    let timestamp = iso(shared.epoch);
+    let echo = shared.echo;
+    let dep = &mut shared.deployments[i];
+    for line in dep.script.log_lines.clone() {
+        log(dep, &line, false);
+    }
+    log(dep, "----------------------------------------", false);
+    if dep.script.rolling_update {
+        // ApplicationDeploymentJob.php L1971-1977: start, health check, stop the old one.
+        log(dep, "Rolling update started.", false);
+    } else {
+        // L1951-1954: the container is replaced without a health check.
+        log(
+            dep,
+            "Application has ports mapped to the host system, rolling update is not supported.",
+            false,
+        );
+    }
+    let (app, tag) = (dep.app.clone(), dep.image_tag.clone());
+    if dep.script.succeeds {
+        dep.status = "finished";
+        if dep.script.rolling_update {
+            log(dep, "Rolling update completed.", false);
+        }
+    } else {
+        dep.status = "failed";
+        // L4045: a failed health check; the old container keeps running.
+        log(
+            dep,
+            "New container is not healthy, rolling back to the old container.",
+            false,
+        );
+    }
+    dep.finished_at = Some(timestamp);
+    let succeeded = dep.status == "finished";
+    if succeeded && let Some(a) = shared.apps.get_mut(&app) {
+        a.running_tag = tag.clone();
+    }
+    if echo {
+        let word = if succeeded { "finished" } else { "failed" };
+        eprintln!(
+            "    [coolify] deployment of {app} ({}) {word}",
+            tag.unwrap_or_default()
+        );
+    }
+}
+
+/// Coolify restarts: at start-up it marks every queued and in-progress deployment failed,
+/// writing nothing to their logs (app/Console/Commands/Init.php L93-99).
+pub(super) fn restart(shared: &mut Shared) {
+    let timestamp = iso(shared.epoch);
+    for dep in &mut shared.deployments {
+        if matches!(dep.status, "queued" | "in_progress") {
+            dep.status = "failed";
+            dep.finished_at = Some(timestamp.clone());
+        }
+    }
+}
