@@ -11,8 +11,8 @@ use super::deploy_request::{Sent, send_deploy_request};
 use super::error::ApiError;
 use super::model::{Application, Deployment, DeploymentPage, Queued, parse_deploy_answer};
 use super::version::{Feature, ServerVersion};
-use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
 use crate::gha::Untrusted;
+use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
 use crate::redact::Secret;
 
 /// What to deploy: application UUIDs, or every resource of a Coolify tag.

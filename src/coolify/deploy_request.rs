@@ -71,9 +71,7 @@ where
             });
         }
         if sends >= MAX_SENDS {
-            return Err(err.context(format!(
-                "sent {sends} times; Coolify queued nothing"
-            )));
+            return Err(err.context(format!("sent {sends} times; Coolify queued nothing")));
         }
         tracing::info!("{err:#}; Coolify queued nothing, sending the request again");
         client.back_off(sends - 1).await;
@@ -82,7 +80,8 @@ where
 
 /// A 5xx answer or no answer: the request may have been acted on.
 fn maybe_queued(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<ApiError>().is_some_and(|e| e.status >= 500)
+    err.downcast_ref::<ApiError>()
+        .is_some_and(|e| e.status >= 500)
         || err.chain().any(|e| e.is::<MaybeSent>())
 }
 

@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn a_skipped_health_check_is_found_in_visible_lines_only() {
         let logs = vec![
-            entry("docker run --name app rolling update is not supported", true),
+            entry(
+                "docker run --name app rolling update is not supported",
+                true,
+            ),
             entry(
                 "Application has ports mapped to the host system, rolling update is not supported.",
                 false,

@@ -85,7 +85,13 @@ mod tests {
             "4": {"deployment_uuid": "me", "status": "queued", "server_id": 1}
         });
         let rows = rows(body);
-        assert_eq!(spot(&rows, "me"), Some(Spot { ahead: 1, running: 2 }));
+        assert_eq!(
+            spot(&rows, "me"),
+            Some(Spot {
+                ahead: 1,
+                running: 2
+            })
+        );
         assert_eq!(spot(&rows, "a"), None);
         assert_eq!(spot(&rows, "nope"), None);
         assert!(spot(&rows, "me").unwrap().note().contains("position 2"));

@@ -392,7 +392,7 @@ async fn wait(
                 Err(err) => return Err(err),
             };
             let at = started.elapsed().as_secs_f64();
-            let changed = deployment.status.as_str() != t.status.as_raw();
+            let (status_before, note_before) = (t.status.as_raw().to_owned(), t.note.clone());
             t.status = Untrusted::from(deployment.status.as_str());
             t.app_name = deployment.application_name.clone().or(t.app_name.take());
             t.link = deployment
@@ -416,7 +416,8 @@ async fn wait(
                 }
                 None => pending = true,
             }
-            if changed {
+            // A new status or a new note (the place in Coolify's queue) is worth a line.
+            if deployment.status.as_str() != status_before || t.note != note_before {
                 observe(t);
             }
         }
@@ -540,7 +541,7 @@ async fn time_out(
                             t.outcome = Outcome::Finished;
                             "finished just as the timeout passed".to_owned()
                         }
-                        _ => format!("{was} at the timeout, and cancelled"),
+                        _ => format!("cancelled at the timeout ({was})"),
                     });
                 }
                 // Still the timeout outcome; the note says the cancel did not go through.

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::restore::RestoreFailure;
+use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
 use shipguard::gha::summary::{Span, inline, timeline};
 use shipguard::gha::{Annotation, Summary, Untrusted};

@@ -90,6 +90,11 @@ pub struct Forced {
     pub retry_after: Option<u64>,
     /// Answer with this hostile mode instead (never answered, endless body, …).
     pub hostile: Option<crate::hostile::Mode>,
+    /// Match only a request whose path is exactly `path` (not one that contains it).
+    pub exact: bool,
+    /// Serve the request first, then answer this instead: the work is done but its answer
+    /// is lost (a proxy's 502 after Coolify queued the deployment).
+    pub after_acting: bool,
 }
 
 impl Forced {
@@ -100,7 +105,21 @@ impl Forced {
             body: body.to_string(),
             retry_after: None,
             hostile: None,
+            exact: false,
+            after_acting: false,
         }
+    }
+
+    /// The request is served, and then this answer replaces Coolify's.
+    pub fn after_acting(mut self) -> Self {
+        self.after_acting = true;
+        self
+    }
+
+    /// Only the path itself: `/api/v1/deploy` and not `/api/v1/deployments/…`.
+    pub fn exactly(mut self) -> Self {
+        self.exact = true;
+        self
     }
 
     /// The next request whose path contains `path` gets a hostile answer.
@@ -633,7 +652,7 @@ async fn answer(shared: &Arc<Mutex<Shared>>, request: Request) -> (usize, Respon
 }
 
 /// Auth, the API switch and abilities as the middleware orders them, then the route.
-fn respond(shared: &mut Shared, mut call: Call) -> Response {
+fn respond(shared: &mut Shared, call: Call) -> Response {
     let full_path = call.full_path.as_str();
     if full_path == "/api/health" || full_path == "/api/v1/health" {
         return text(200, "OK");
@@ -644,18 +663,29 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     {
         return app_health(shared, app);
     }
-    if let Some(i) = shared
-        .forced
-        .iter()
-        .position(|f| full_path.contains(&f.path))
-    {
+    if let Some(i) = shared.forced.iter().position(|f| {
+        if f.exact {
+            full_path == f.path
+        } else {
+            full_path.contains(&f.path)
+        }
+    }) {
         let forced = shared.forced.remove(i).unwrap_or_else(unreachable_forced);
+        if forced.after_acting {
+            let _lost = serve(shared, call);
+        }
         let mut response = reply(forced.status, forced.body, forced.retry_after);
         if let Some(mode) = forced.hostile {
             response.extensions_mut().insert(mode);
         }
         return response;
     }
+    serve(shared, call)
+}
+
+/// The API behind the forced answers: auth, middleware, the route.
+fn serve(shared: &mut Shared, mut call: Call) -> Response {
+    let full_path = call.full_path.as_str();
     if !full_path.starts_with("/api/v1/") {
         return not_found_route();
     }
@@ -923,7 +953,11 @@ fn cancel(shared: &mut Shared, uuid: &str) -> Response {
     // A running build's job logs the cancel (ApplicationDeploymentJob.php L4876); a queued
     // one never started, and nothing is written.
     if dep.status == "in_progress" {
-        log(dep, "Deployment cancelled by user, stopping execution.", false);
+        log(
+            dep,
+            "Deployment cancelled by user, stopping execution.",
+            false,
+        );
     }
     dep.status = "cancelled-by-user";
     json_reply(

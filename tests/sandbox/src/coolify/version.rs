@@ -156,7 +156,13 @@ mod tests {
         ];
         for w in ascending.windows(2) {
             assert_eq!(compare(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(compare(w[1], w[0]), Ordering::Greater, "{} > {}", w[1], w[0]);
+            assert_eq!(
+                compare(w[1], w[0]),
+                Ordering::Greater,
+                "{} > {}",
+                w[1],
+                w[0]
+            );
         }
         // PHP's own quirk, kept: a shorter run of numbers is older.
         assert_eq!(compare("4.4", "4.4.0"), Ordering::Less);
