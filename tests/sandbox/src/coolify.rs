@@ -92,6 +92,8 @@ pub struct Forced {
     pub hostile: Option<crate::hostile::Mode>,
     /// Match only a request whose path is exactly `path` (not one that contains it).
     pub exact: bool,
+    /// Never match a path that contains this.
+    pub unless: Option<String>,
     /// Serve the request first, then answer this instead: the work is done but its answer
     /// is lost (a proxy's 502 after Coolify queued the deployment).
     pub after_acting: bool,
@@ -106,8 +108,15 @@ impl Forced {
             retry_after: None,
             hostile: None,
             exact: false,
+            unless: None,
             after_acting: false,
         }
+    }
+
+    /// Not for paths that contain `fragment` (e.g. `/applications/` beside `/deployments/`).
+    pub fn unless(mut self, fragment: &str) -> Self {
+        self.unless = Some(fragment.to_owned());
+        self
     }
 
     /// The request is served, and then this answer replaces Coolify's.
@@ -664,7 +673,12 @@ fn respond(shared: &mut Shared, call: Call) -> Response {
         return app_health(shared, app);
     }
     if let Some(i) = shared.forced.iter().position(|f| {
-        if f.exact {
+        if f.unless
+            .as_ref()
+            .is_some_and(|u| full_path.contains(u.as_str()))
+        {
+            false
+        } else if f.exact {
             full_path == f.path
         } else {
             full_path.contains(&f.path)
