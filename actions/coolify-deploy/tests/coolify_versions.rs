@@ -354,3 +354,28 @@ fn a_members_token_is_refused_with_the_fix() {
     assert!(run.stderr.contains("admin or owner"), "{}", run.stderr);
     assert_eq!(deploy_posts(&coolify), 0);
 }
+
+/// Before beta.436 there is no cancel route (routes/api.php at v4.0.0-beta.420.6): at the
+/// timeout the deployment is left as it is, and the tool says why instead of calling it.
+#[test]
+fn a_server_without_cancel_is_not_asked_to_cancel() {
+    let coolify = sandbox("4.0.0-beta.420.6");
+    coolify.script("stuck", Script::never_ends());
+    let run = deploy(&coolify)
+        .input("image-tag", "stuck")
+        .input("timeout", "600ms")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "timeout");
+    assert!(note(&run).contains("cannot cancel"), "{}", note(&run));
+    assert!(
+        !coolify
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/cancel")),
+        "no cancel sent"
+    );
+    assert_eq!(coolify.deployment_statuses(WEB), vec!["in_progress"]);
+    // Left running, it may still finish with the new tag: the tag stays.
+    assert_eq!(run.output("restored-image-tags"), "{}");
+}

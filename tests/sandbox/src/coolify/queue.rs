@@ -138,3 +138,71 @@ pub(super) fn restart(shared: &mut Shared) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+    use std::time::{Duration, Instant};
+
+    use super::super::{Coolify, Script, create_deployment, lock};
+
+    fn wait_for(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "never happened: {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn set_tag(coolify: &Coolify, app: &str, tag: &str) {
+        if let Some(a) = lock(&coolify.shared).apps.get_mut(app) {
+            a.image_tag = Some(tag.to_owned());
+        }
+    }
+
+    /// Two builds fill the server; the third waits, and reads the app's tag only when it
+    /// starts (ApplicationDeploymentJob.php L611-621), after one of the two ends.
+    #[test]
+    fn a_queued_deployment_waits_for_a_slot_and_reads_the_tag_when_it_starts() {
+        let coolify = Coolify::start().unwrap();
+        coolify
+            .add_app("a", "a", "img", "slow")
+            .add_app("b", "b", "img", "slow")
+            .add_app("w", "w", "img", "old")
+            .script("slow", Script::finishes_after(Duration::from_millis(300)))
+            .default_script(Script::finishes_after(Duration::from_millis(10)));
+        coolify.start_deployment("a").unwrap();
+        coolify.start_deployment("b").unwrap();
+        coolify.start_deployment("w").unwrap();
+        assert_eq!(coolify.deployment_statuses("w"), vec!["queued"]);
+        set_tag(&coolify, "w", "new");
+        wait_for("w finished", || {
+            coolify.deployment_statuses("w") == vec!["finished"]
+        });
+        assert_eq!(coolify.running_tag("w").as_deref(), Some("new"));
+    }
+
+    /// Dedup keys on commit and PR, not on the app's tag (applications.php L47-63); force
+    /// queues anyway (L56).
+    #[test]
+    fn dedup_ignores_the_tag_and_force_bypasses_it() {
+        let coolify = Coolify::start().unwrap();
+        coolify
+            .add_app("w", "w", "img", "one")
+            .default_script(Script::never_ends());
+        coolify.start_deployment("w").unwrap();
+        set_tag(&coolify, "w", "two");
+        let (_, stored) = create_deployment(&mut lock(&coolify.shared), "w", false).unwrap();
+        assert!(!stored, "deduplicated although the tag changed");
+        let (_, stored) = create_deployment(&mut lock(&coolify.shared), "w", true).unwrap();
+        assert!(stored);
+        assert_eq!(
+            coolify.deployment_statuses("w"),
+            vec!["in_progress", "queued"]
+        );
+        // A restart fails both, queued and running (Init.php L93-99).
+        coolify.restart();
+        assert_eq!(coolify.deployment_statuses("w"), vec!["failed", "failed"]);
+    }
+}
