@@ -379,3 +379,48 @@ fn a_server_without_cancel_is_not_asked_to_cancel() {
     // Left running, it may still finish with the new tag: the tag stays.
     assert_eq!(run.output("restored-image-tags"), "{}");
 }
+
+/// Putting the tag back fails (Coolify answers 500): an error annotation names the app and
+/// the tag to set by hand, and the output lists nothing as restored.
+#[test]
+fn a_tag_that_cannot_be_put_back_names_the_tag_to_set_by_hand() {
+    let coolify = sandbox("4.3.11");
+    coolify.script(
+        "broken",
+        Script::fails_after(Duration::from_millis(400), &["npm ERR! build failed"]),
+    );
+    let run = std::thread::scope(|scope| {
+        let tool = scope.spawn(|| deploy(&coolify).input("image-tag", "broken").run());
+        // The new tag is set; the next PATCH is the one that puts the old tag back.
+        wait_until("the new tag is set", || {
+            coolify.requests().iter().any(|r| r.method == "PATCH")
+        });
+        coolify.force(
+            Forced::new(
+                &format!("/api/v1/applications/{WEB}"),
+                500,
+                json!({"message": "Server Error"}),
+            )
+            .method("PATCH"),
+        );
+        tool.join().unwrap()
+    });
+    run.assert_exit(1);
+    assert_eq!(run.output("restored-image-tags"), "{}");
+    assert!(
+        run.stderr
+            .contains("::error title=image-tag-not-restored::app webappuuid00000000000001"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("back to \"main-1111111\" by hand"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.report()["restore_failures"][0]["tag"], "main-1111111");
+    assert_eq!(
+        coolify.app(WEB).unwrap().image_tag.as_deref(),
+        Some("broken")
+    );
+}

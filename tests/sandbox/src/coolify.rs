@@ -94,6 +94,8 @@ pub struct Forced {
     pub exact: bool,
     /// Never match a path that contains this.
     pub unless: Option<String>,
+    /// Match only this method.
+    pub method: Option<String>,
     /// Serve the request first, then answer this instead: the work is done but its answer
     /// is lost (a proxy's 502 after Coolify queued the deployment).
     pub after_acting: bool,
@@ -109,8 +111,15 @@ impl Forced {
             hostile: None,
             exact: false,
             unless: None,
+            method: None,
             after_acting: false,
         }
+    }
+
+    /// Only requests with this method (`PATCH`, …).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
     }
 
     /// Not for paths that contain `fragment` (e.g. `/applications/` beside `/deployments/`).
@@ -673,10 +682,12 @@ fn respond(shared: &mut Shared, call: Call) -> Response {
         return app_health(shared, app);
     }
     if let Some(i) = shared.forced.iter().position(|f| {
-        if f.unless
+        let skipped = f
+            .unless
             .as_ref()
             .is_some_and(|u| full_path.contains(u.as_str()))
-        {
+            || f.method.as_ref().is_some_and(|m| *m != call.method);
+        if skipped {
             false
         } else if f.exact {
             full_path == f.path
