@@ -4,10 +4,10 @@
 //!
 //! Such a request is retried blindly only when Coolify cannot have acted on it: a 429 (the
 //! deploy queue is full: `queue_application_deployment` returns before creating anything,
-//! bootstrap/helpers/applications.php L39-44 at 379abb25; DeployController.php L448-449
+//! bootstrap/helpers/applications.php L39-44 at 379abb25; DeployController.php L449-450
 //! answers 429 with `Retry-After: 60`) and a connection that never opened. After a 5xx or a
 //! lost answer the request may have been queued (`ApplicationDeploymentQueue::create`,
-//! applications.php L66, runs before the answer is written), so the app's deployments are
+//! applications.php L67, runs before the answer is written), so the app's deployments are
 //! read again: a deployment that was not there before the request is the one it queued, and
 //! the request is not sent again. Only when none appeared is it sent again.
 

@@ -31,7 +31,7 @@ const FAILURE_LINES: [&str; 3] = [
 
 /// True when a failed deployment's log (which must be readable) shows no failure of its
 /// own: what Coolify's start-up does, marking every queued and in-progress deployment
-/// `failed` without a log line (app/Console/Commands/Init.php L93-99).
+/// `failed` without a log line (app/Console/Commands/Init.php L94-99).
 pub fn failed_by_restart(deployment: &Deployment) -> bool {
     let Some(logs) = &deployment.logs else {
         return false;

@@ -1,9 +1,9 @@
 //! Where a queued deployment waits. Coolify runs at most `concurrent_builds` deployments per
 //! server (default 2: database migration 2024_01_24_095449 L15; checked in `next_queuable`,
-//! bootstrap/helpers/applications.php L140-166 at 379abb25), one per app and PR; the rest
+//! bootstrap/helpers/applications.php L141-166 at 379abb25), one per app and PR; the rest
 //! wait `queued` and start in `created_at` order when one ends (`queue_next_deployment`,
-//! L117-137). `GET /deployments` lists every queued and running deployment of the team's
-//! servers, sorted by id (DeployController.php L75-80); `sortBy` keeps the keys, so the JSON
+//! L119-139). `GET /deployments` lists every queued and running deployment of the team's
+//! servers, sorted by id (DeployController.php L69-81); `sortBy` keeps the keys, so the JSON
 //! may be an object rather than an array.
 
 use serde_json::Value;

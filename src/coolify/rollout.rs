@@ -557,7 +557,7 @@ async fn time_out(
 
 /// Cancels a deployment and reads it back (through the app's list where only that works).
 /// The cancel endpoint takes queued deployments too: it marks them `cancelled-by-user`
-/// before any build starts (DeployController.php L236-249 at 379abb25), and the job, if
+/// before any build starts (DeployController.php L236-259 at 379abb25), and the job, if
 /// it runs later, stops at once (ApplicationDeploymentJob.php L301-306).
 async fn cancel(client: &Client, t: &Tracked, uuid: &Untrusted) -> anyhow::Result<Deployment> {
     match client.cancel(uuid.as_raw()).await {

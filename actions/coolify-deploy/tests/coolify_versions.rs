@@ -215,7 +215,7 @@ fn a_failed_tag_deploy_puts_the_old_tag_back() {
 }
 
 /// The proxy answers 502 after Coolify queued the deployment
-/// (`ApplicationDeploymentQueue::create`, applications.php L66, runs before the answer).
+/// (`ApplicationDeploymentQueue::create`, applications.php L67, runs before the answer).
 /// A retry with `force` would queue a second build (L56: force skips the dedup).
 #[test]
 fn a_502_after_the_deploy_was_queued_does_not_queue_a_second_one() {
@@ -249,7 +249,7 @@ fn a_502_before_anything_was_queued_is_sent_again() {
 /// Two long builds hold both of the server's slots (`concurrent_builds` default 2,
 /// applications.php L154-163): the deployment waits `queued`, the wait counts toward
 /// `timeout`, and the cancel at the timeout takes a queued deployment too
-/// (DeployController.php L236-249). Its image tag is put back.
+/// (DeployController.php L236-259). Its image tag is put back.
 #[test]
 fn a_queue_held_by_two_long_builds_is_reported_and_the_timeout_cancels_it() {
     let coolify = sandbox("4.3.11");
@@ -307,7 +307,7 @@ fn a_skipped_health_check_is_a_warning() {
 }
 
 /// Coolify's start-up marks every queued and in-progress deployment failed without a log
-/// line (app/Console/Commands/Init.php L93-99).
+/// line (app/Console/Commands/Init.php L94-99).
 #[test]
 fn a_deployment_failed_by_a_restart_says_so() {
     let coolify = sandbox("4.3.11");

@@ -533,7 +533,7 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "deployment_url": format!("/project/p1/environment/e1/application/{}/deployment/{}", dep.app, dep.uuid),
         "deployment_uuid": dep.uuid,
         "destination_id": "1",
-        // The queue row's column holds only a PR preview's tag (applications.php L74).
+        // The queue row's column holds only a PR preview's tag (applications.php L76).
         "docker_registry_image_tag": null,
         "finished_at": dep.finished_at,
         "force_rebuild": dep.force,
@@ -954,7 +954,7 @@ fn app_deployments(shared: &Shared, call: &Call, app: &str) -> Response {
 }
 
 /// `GET /deployments`: every queued and running deployment, by id (DeployController.php
-/// L69-82 at 379abb25).
+/// L69-81 at 379abb25).
 fn running_deployments(shared: &Shared, call: &Call) -> Response {
     let rows: Vec<Value> = shared
         .deployments

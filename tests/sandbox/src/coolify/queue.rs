@@ -1,8 +1,8 @@
 //! The deployment queue as Coolify's worker runs it (coollabsio/coolify at 379abb25):
 //! at most `concurrent_builds` deployments build per server (default 2, migration
 //! 2024_01_24_095449 L15) and one per app and PR (`next_queuable`, bootstrap/helpers/
-//! applications.php L140-166); the rest wait `queued` and start in creation order when a
-//! build ends (`queue_next_deployment`, L117-137). The job reads the image tag from the app
+//! applications.php L141-166); the rest wait `queued` and start in creation order when a
+//! build ends (`queue_next_deployment`, L119-139). The job reads the image tag from the app
 //! when it runs, not when it is queued (ApplicationDeploymentJob.php L611-621; the queue
 //! row's `docker_registry_image_tag` is only a PR preview's tag, L238).
 
@@ -66,7 +66,7 @@ fn start(shared: &mut Shared, i: usize, now: Instant) {
     dep.image_tag = tag.clone();
     dep.script = script;
     let tag = tag.unwrap_or_else(|| "latest".into());
-    // ApplicationDeploymentJob.php L598.
+    // ApplicationDeploymentJob.php L600 (the sandbox names the image).
     log(
         dep,
         &format!("Starting deployment of {image}:{tag} to localhost."),
@@ -128,7 +128,7 @@ fn finish(shared: &mut Shared, i: usize) {
 }
 
 /// Coolify restarts: at start-up it marks every queued and in-progress deployment failed,
-/// writing nothing to their logs (app/Console/Commands/Init.php L93-99).
+/// writing nothing to their logs (app/Console/Commands/Init.php L94-99).
 pub(super) fn restart(shared: &mut Shared) {
     let timestamp = iso(shared.epoch);
     for dep in &mut shared.deployments {
@@ -201,7 +201,7 @@ mod tests {
             coolify.deployment_statuses("w"),
             vec!["in_progress", "queued"]
         );
-        // A restart fails both, queued and running (Init.php L93-99).
+        // A restart fails both, queued and running (Init.php L94-99).
         coolify.restart();
         assert_eq!(coolify.deployment_statuses("w"), vec!["failed", "failed"]);
     }
