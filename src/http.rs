@@ -307,6 +307,22 @@ impl std::fmt::Display for DeadlinePassed {
 
 impl std::error::Error for DeadlinePassed {}
 
+/// A non-idempotent request may have reached the server, but no answer came (a timeout, or
+/// the connection broke after sending): whether it took effect is for the caller to find out.
+#[derive(Debug)]
+pub struct MaybeSent {
+    pub what: String,
+    pub cause: String,
+}
+
+impl std::fmt::Display for MaybeSent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: no answer ({})", self.what, self.cause)
+    }
+}
+
+impl std::error::Error for MaybeSent {}
+
 /// True when `err` (or any cause) is a [`DeadlinePassed`].
 pub fn is_deadline(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.is::<DeadlinePassed>())
@@ -327,6 +343,10 @@ pub struct RetryPolicy {
     pub no_delay: bool,
     /// Also retry 500 and every other 5xx (Slack asks clients to), not only 502/503/504.
     pub retry_any_5xx: bool,
+    /// False for a request that must not run twice (one that queues a deployment): only a
+    /// 429 and a connection that never opened are retried; a 5xx comes back as the answer,
+    /// and a timeout or broken connection after sending is [`MaybeSent`].
+    pub idempotent: bool,
 }
 
 impl RetryPolicy {
@@ -339,7 +359,14 @@ impl RetryPolicy {
             max_delay: Duration::from_secs(10),
             no_delay: env.is(vars::SHIPGUARD_TEST_NO_RETRY_DELAY, "1"),
             retry_any_5xx: false,
+            idempotent: true,
         }
+    }
+
+    /// The same policy for a request that must not run twice (see `idempotent`).
+    pub fn not_idempotent(mut self) -> Self {
+        self.idempotent = false;
+        self
     }
 
     /// The same policy with a new absolute deadline.
@@ -350,7 +377,21 @@ impl RetryPolicy {
 
     /// True for a status worth another try under this policy.
     pub fn retries_status(&self, status: StatusCode) -> bool {
+        if !self.idempotent {
+            // 429: refused before anything was queued (Coolify's full deploy queue).
+            return status == StatusCode::TOO_MANY_REQUESTS;
+        }
         is_retryable_status(status) || (self.retry_any_5xx && status.is_server_error())
+    }
+
+    /// True for a transport error worth another try under this policy: a non-idempotent
+    /// request only when the connection never opened, so the server cannot have seen it.
+    fn retries_error(&self, err: &reqwest::Error) -> bool {
+        if self.idempotent {
+            is_retryable_error(err)
+        } else {
+            err.is_connect()
+        }
     }
 
     /// Full-jitter exponential backoff for retry number `retry` (0-based).
@@ -466,7 +507,13 @@ pub async fn send_with_retry(
                 retry_after(response).unwrap_or_else(|| policy.backoff(retry))
             }
             Ok(_) => break result.map_err(Into::into),
-            Err(err) if is_retryable_error(err) => policy.backoff(retry),
+            Err(err) if policy.retries_error(err) => policy.backoff(retry),
+            Err(err) if !policy.idempotent => {
+                return Err(anyhow::Error::new(MaybeSent {
+                    what: what.to_owned(),
+                    cause: describe_reqwest(err),
+                }));
+            }
             Err(_) => {
                 break result
                     .map_err(|e| anyhow::anyhow!("{what} failed: {}", describe_reqwest(&e)));

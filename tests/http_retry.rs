@@ -112,3 +112,40 @@ async fn a_dead_server_fails_with_a_clear_error() {
         "no URL (and its token) in the message: {err}"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_must_not_run_twice_is_retried_only_on_429() {
+    let once = policy().not_idempotent();
+    // 429: refused before anything happened, so sent again.
+    let plan = Plan::Sequence(vec![Reply::status(429), Reply::status(200)]);
+    assert_eq!(status_after_retries(plan, &once).await, (200, 2));
+    // A 5xx may have done the work: it is the answer, for the caller to look into.
+    for status in [502, 503, 504, 500] {
+        let plan = Plan::Sequence(vec![Reply::status(status), Reply::status(200)]);
+        assert_eq!(status_after_retries(plan, &once).await, (status, 1));
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_must_not_run_twice_times_out_as_maybe_sent() {
+    let mut once = policy().not_idempotent();
+    once.request_timeout = Duration::from_millis(200);
+    let app = App::start().unwrap();
+    app.plan(
+        "/api",
+        Plan::Sequence(vec![
+            Reply::status(200).delay(Duration::from_secs(5)),
+            Reply::status(200),
+        ]),
+    );
+    let http = client(&ClientOptions::new("shipguard-test/0")).unwrap();
+    let url = app.url("/api");
+    let err = send_with_retry(&once, "POST /deploy", || http.post(&url))
+        .await
+        .unwrap_err();
+    assert!(
+        err.chain().any(|e| e.is::<shipguard::http::MaybeSent>()),
+        "{err:#}"
+    );
+    assert_eq!(app.hits("/api"), 1, "sent once, never again");
+}

@@ -7,9 +7,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::deploy_request::{Sent, send_deploy_request};
 use super::error::ApiError;
 use super::model::{Application, Deployment, DeploymentPage, Queued, parse_deploy_answer};
-use super::version::{Feature, Version};
+use super::version::{Feature, ServerVersion, Version};
+use crate::gha::Untrusted;
 use crate::http::{RetryPolicy, read_api_reply, read_error_body, retry_after, send_with_retry};
 use crate::redact::Secret;
 
@@ -31,7 +33,7 @@ pub struct Client {
     api: Url,
     token: Secret<String>,
     policy: RetryPolicy,
-    version: Option<Version>,
+    version: Option<ServerVersion>,
 }
 
 impl Client {
@@ -72,21 +74,18 @@ impl Client {
         .then(|| link.into())
     }
 
-    /// The server version, read once (`GET /version`, plain text, needs `read`).
-    pub async fn version(&mut self) -> anyhow::Result<Version> {
-        if let Some(version) = self.version {
-            return Ok(version);
+    /// The server version, read once (`GET /version`, plain text, needs `read`). Text that
+    /// is not a version is [`ServerVersion::Unreadable`], never an error: the caller warns
+    /// and every feature is assumed present.
+    pub async fn version(&mut self) -> anyhow::Result<ServerVersion> {
+        if let Some(version) = &self.version {
+            return Ok(version.clone());
         }
         let url = self.url(&["version"], &[]);
         let response = self.send("GET /version", Method::GET, url, None).await?;
         let text = read_api_reply(response, "GET /version").await?;
-        let version = Version::parse(&text).ok_or_else(|| {
-            anyhow::anyhow!(
-                "GET /version: {:?} is not a Coolify version; check that `coolify-url` points at Coolify",
-                text.chars().take(60).collect::<String>()
-            )
-        })?;
-        self.version = Some(version);
+        let version = ServerVersion::read(&text);
+        self.version = Some(version.clone());
         Ok(version)
     }
 
@@ -105,12 +104,36 @@ impl Client {
 
     /// The version read by [`Client::version`], if it was read.
     pub fn known_version(&self) -> Option<Version> {
-        self.version
+        self.version.as_ref().and_then(ServerVersion::known)
+    }
+
+    /// The same client for a request that must not run twice: it retries only a 429 and a
+    /// connection that never opened (see `deploy_request`).
+    pub fn sending_once(&self) -> Self {
+        Self {
+            policy: self.policy.clone().not_idempotent(),
+            ..self.clone()
+        }
+    }
+
+    /// Waits the backoff of retry number `retry`, never past the deadline.
+    pub async fn back_off(&self, retry: u32) {
+        if self.policy.no_delay {
+            return;
+        }
+        let left = self
+            .policy
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        tokio::time::sleep(self.policy.backoff(retry).min(left)).await;
     }
 
     /// True when the server is known to have `feature` (unknown version: assume yes).
     pub fn supports(&self, feature: Feature) -> bool {
-        self.version.is_none_or(|v| v >= feature.since())
+        self.version
+            .as_ref()
+            .and_then(ServerVersion::known)
+            .is_none_or(|v| v >= feature.since())
     }
 
     /// `POST /deploy` for one target. Items come back in request order.
@@ -127,7 +150,33 @@ impl Client {
             Target::Tag(tag) => format!("POST /deploy for tag {tag}"),
         };
         let url = self.url(&["deploy"], &query);
-        let body: Value = self.json(&what, Method::POST, url, None).await?;
+        // Never sent twice blindly: a retry after a 5xx could queue a second forced build.
+        let apps = match target {
+            Target::Apps(apps) => apps.as_slice(),
+            Target::Tag(_) => &[],
+        };
+        let sent = send_deploy_request(self, apps, |once| {
+            let (what, url) = (what.clone(), url.clone());
+            async move { once.json::<Value>(&what, Method::POST, url, None).await }
+        })
+        .await?;
+        let body = match sent {
+            Sent::Answered(body) => body,
+            Sent::Unanswered { cause, queued } => {
+                return Ok(queued
+                    .into_iter()
+                    .map(|(app, d)| Queued {
+                        note: Some(format!(
+                            "the deploy request got no answer ({cause}), but Coolify had queued deployment {}; not sent again",
+                            d.deployment_uuid
+                        )),
+                        resource_uuid: app.into(),
+                        deployment_uuid: Some(d.deployment_uuid),
+                        message: Untrusted::default(),
+                    })
+                    .collect());
+            }
+        };
         let (items, messages) = parse_deploy_answer(&body);
         if items.is_empty() {
             anyhow::bail!(
@@ -191,6 +240,15 @@ impl Client {
         .await
     }
 
+    /// `GET /deployments`: every queued and running deployment of the team's servers.
+    pub async fn running_deployments(&self) -> anyhow::Result<Vec<Deployment>> {
+        let url = self.url(&["deployments"], &[]);
+        let body: Value = self
+            .json("GET /deployments", Method::GET, url, None)
+            .await?;
+        Ok(super::queue::rows(body))
+    }
+
     /// `GET /applications/{uuid}`.
     pub async fn application(&self, uuid: &str) -> anyhow::Result<Application> {
         let url = self.url(&["applications", uuid], &[]);
@@ -219,6 +277,11 @@ impl Client {
     pub async fn active_deployment(&self, app: &str) -> anyhow::Result<Option<Deployment>> {
         let page = self.app_deployments(app, 0, 5).await?;
         Ok(page.deployments.into_iter().find(|d| d.status.is_active()))
+    }
+
+    /// `api/v1/<segments…>`, each segment escaped.
+    pub(super) fn api_url(&self, segments: &[&str]) -> Url {
+        self.url(segments, &[])
     }
 
     /// `api/v1/<segments…>?query`, each segment escaped (a UUID can never change the path).
@@ -267,6 +330,7 @@ impl Client {
         Err(ApiError::from_body(what, status.as_u16(), &text, wait).into())
     }
 
+    /// A JSON call with this client's retries; any error status is an [`ApiError`].
     pub(super) async fn json<T: DeserializeOwned>(
         &self,
         what: &str,

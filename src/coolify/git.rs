@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::client::{Client, Target};
+use super::deploy_request::{Sent, send_deploy_request};
 use super::model::{Application, DeploymentStatus, Queued};
 use super::rollout::{self, Observer, Plan, Rollout};
 use super::version::Feature;
@@ -271,18 +272,45 @@ pub(super) async fn queue_commit(
                 commit.short(),
                 same.status.as_str()
             )),
+            note: None,
         });
     }
     let url = client.url(&["applications", app, "rollback"], &[]);
     let body = json!({ "commit": commit.as_str() });
     let what = format!("POST /applications/{app}/rollback to {}", commit.short());
     // 200 {"message","deployment_uuid"}; 200 {"message"} when skipped; 400 when the queue
-    // is full (ApplicationsController.php L5648–5654 at 379abb25).
-    let answer: Answer = client.json(&what, Method::POST, url, Some(&body)).await?;
-    Ok(Queued {
-        resource_uuid: Untrusted::from(app),
-        deployment_uuid: answer.deployment_uuid.filter(|u| !u.is_empty()),
-        message: answer.message,
+    // is full (ApplicationsController.php L5648–5654 at 379abb25). Sent at most once unless
+    // the app's deployments show it was not queued (never deduplicated: a blind retry after
+    // a 5xx would queue a second build).
+    let apps = [app.to_owned()];
+    let sent = send_deploy_request(client, &apps, |once| {
+        let (what, url, body) = (what.clone(), url.clone(), body.clone());
+        async move {
+            once.json::<Answer>(&what, Method::POST, url, Some(&body))
+                .await
+        }
+    })
+    .await?;
+    Ok(match sent {
+        Sent::Answered(answer) => Queued {
+            resource_uuid: Untrusted::from(app),
+            deployment_uuid: answer.deployment_uuid.filter(|u| !u.is_empty()),
+            message: answer.message,
+            note: None,
+        },
+        Sent::Unanswered { cause, queued } => {
+            let uuid = queued.into_iter().next().map(|(_, d)| d.deployment_uuid);
+            Queued {
+                note: uuid.as_ref().map(|u| {
+                    format!(
+                        "the rollback request got no answer ({cause}), but Coolify had queued deployment {u}; not sent again"
+                    )
+                }),
+                resource_uuid: Untrusted::from(app),
+                deployment_uuid: uuid,
+                message: Untrusted::default(),
+            }
+        }
     })
 }
 

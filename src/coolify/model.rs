@@ -96,6 +96,9 @@ pub struct Deployment {
     /// Present only for tokens with `read:sensitive` (or `root`) held by an admin.
     #[serde(default, deserialize_with = "json_string_logs")]
     pub logs: Option<Vec<LogEntry>>,
+    /// The server it builds on (compared only, never shown).
+    #[serde(default)]
+    pub server_id: Option<serde_json::Value>,
 }
 
 /// One deployment log entry; `hidden` ones are internal commands the UI folds away.
@@ -181,6 +184,8 @@ pub struct Queued {
     pub resource_uuid: Untrusted,
     pub deployment_uuid: Option<Untrusted>,
     pub message: Untrusted,
+    /// What this client had to do to learn it (our words), e.g. a lost answer.
+    pub note: Option<String>,
 }
 
 impl Queued {
@@ -236,6 +241,7 @@ pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<Untrus
                 resource_uuid: item.resource_uuid,
                 deployment_uuid: item.deployment_uuid.filter(|u| !u.is_empty()),
                 message: item.message,
+                note: None,
             })
             .collect();
         return (items, Vec::new());
@@ -258,6 +264,7 @@ pub fn parse_deploy_answer(body: &serde_json::Value) -> (Vec<Queued>, Vec<Untrus
             resource_uuid: d.resource_uuid,
             deployment_uuid: d.deployment_uuid.filter(|u| !u.is_empty()),
             message: Untrusted::default(),
+            note: None,
         })
         .collect();
     (items, messages)

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::client::{Client, Target, is_not_found};
-use super::model::{DeploymentStatus, LogEntry, Queued};
+use super::dedupe::{self, Missing};
+use super::log_facts;
+use super::model::{Deployment, DeploymentStatus, LogEntry, Queued};
+use super::restore::{self, RestoreFailure, Restored};
 use super::version::Feature;
 use crate::gha::Untrusted;
 
@@ -100,6 +103,12 @@ pub struct Tracked {
     pub logs: Option<Vec<LogEntry>>,
     /// Why this needed a second look, e.g. the dedupe fallback.
     pub note: Option<String>,
+    /// The log line by which Coolify said it skipped its own health check: `finished` then
+    /// only means the container started.
+    pub skipped_health_check: Option<Untrusted>,
+    /// Read through the app's deployment list (the server answers 404 for the UUID).
+    #[serde(skip)]
+    pub from_list: bool,
 }
 
 impl Tracked {
@@ -115,6 +124,10 @@ pub struct Rollout {
     pub deployments: Vec<Tracked>,
     /// App → the image tag it had before (empty string for none), when a tag was set.
     pub previous_image_tags: BTreeMap<String, String>,
+    /// App → the previous tag put back after its deployment did not finish.
+    pub restored_image_tags: BTreeMap<String, String>,
+    /// Tags that could not be put back: to set by hand.
+    pub restore_failures: Vec<RestoreFailure>,
     pub status: Outcome,
     pub duration_seconds: f64,
 }
@@ -138,10 +151,11 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
     match start(client, plan, started, &mut previous, &mut tracked).await {
         Ok(()) => finish(client, plan, started, previous, tracked, observe).await,
         Err(err) if crate::http::is_deadline(&err) && tracked.is_empty() => {
+            let restored = restore_untracked(client, &previous, &tracked).await;
             Err(crate::exit::check_failed(
                 "deploy-timeout",
                 format!(
-                    "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify",
+                    "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify{restored}",
                     crate::duration::human(plan.timeout)
                 ),
             ))
@@ -151,8 +165,36 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
         Err(err) if crate::http::is_deadline(&err) => {
             finish(client, plan, started, previous, tracked, observe).await
         }
-        Err(err) => Err(err),
+        Err(err) => {
+            let restored = restore_untracked(client, &previous, &tracked).await;
+            Err(err.context(format!("the deploy stopped{restored}")))
+        }
     }
+}
+
+/// After an error part-way, puts the old tag back on every app whose new tag was set but
+/// whose deployment was never queued; says what it did, as the end of a sentence.
+async fn restore_untracked(
+    client: &Client,
+    previous: &BTreeMap<String, String>,
+    tracked: &[Tracked],
+) -> String {
+    let untracked: BTreeMap<String, String> = previous
+        .iter()
+        .filter(|(app, _)| !tracked.iter().any(|t| t.app.as_raw() == app.as_str()))
+        .map(|(a, t)| (a.clone(), t.clone()))
+        .collect();
+    if untracked.is_empty() {
+        return String::new();
+    }
+    let done = restore::restore(&client.until(Instant::now() + CANCEL_GRACE), &untracked).await;
+    let mut parts: Vec<String> = done
+        .tags
+        .iter()
+        .map(|(app, tag)| format!("app {app}'s image tag was set back to {tag:?}"))
+        .collect();
+    parts.extend(done.failures.iter().map(RestoreFailure::message));
+    format!("; {}", parts.join("; "))
 }
 
 /// Image tags and deploy requests: what to follow, kept in `previous` and `tracked` as it
@@ -232,9 +274,26 @@ async fn finish(
         wait(client, plan, &mut tracked, started, observe).await?;
     }
     let status = Outcome::overall(tracked.iter().map(|t| t.outcome));
+    // The app record keeps the new tag after a deploy that did not finish: put it back.
+    let to_restore: BTreeMap<String, String> = previous
+        .iter()
+        .filter(|(app, _)| {
+            tracked
+                .iter()
+                .any(|t| t.app.as_raw() == app.as_str() && t.needs_restore())
+        })
+        .map(|(a, t)| (a.clone(), t.clone()))
+        .collect();
+    let restored = if to_restore.is_empty() {
+        Restored::default()
+    } else {
+        restore::restore(&client.until(Instant::now() + CANCEL_GRACE), &to_restore).await
+    };
     Ok(Rollout {
         deployments: tracked,
         previous_image_tags: previous,
+        restored_image_tags: restored.tags,
+        restore_failures: restored.failures,
         status,
         duration_seconds: at(),
     })
@@ -261,7 +320,20 @@ impl Tracked {
             link: None,
             message: item.message.clone(),
             logs: None,
-            note: None,
+            note: item.note.clone(),
+            skipped_health_check: None,
+            from_list: false,
+        }
+    }
+
+    /// The deployment ended without the new version, so the app should name the old tag
+    /// again: failed, cancelled, or cancelled at the timeout (one left running may still
+    /// finish with the new tag).
+    fn needs_restore(&self) -> bool {
+        match self.outcome {
+            Outcome::Failed | Outcome::Cancelled => true,
+            Outcome::Timeout => self.status.as_raw() == "cancelled-by-user",
+            Outcome::Finished | Outcome::Queued => false,
         }
     }
 }
@@ -329,20 +401,15 @@ async fn wait(
             if t.outcome != Outcome::Queued {
                 continue;
             }
-            let deployment = match client.deployment(uuid.as_raw()).await {
+            let deployment = match poll(client, t, &uuid).await {
                 Ok(d) => d,
                 Err(err) if crate::http::is_deadline(&err) => {
                     return time_out(client, plan, tracked, started, observe).await;
                 }
-                Err(err) if is_not_found(&err) => {
-                    return Err(
-                        err.context(format!("deployment {uuid} of app {} disappeared", t.app))
-                    );
-                }
                 Err(err) => return Err(err),
             };
             let at = started.elapsed().as_secs_f64();
-            let changed = deployment.status.as_str() != t.status.as_raw();
+            let (status_before, note_before) = (t.status.as_raw().to_owned(), t.note.clone());
             t.status = Untrusted::from(deployment.status.as_str());
             t.app_name = deployment.application_name.clone().or(t.app_name.take());
             t.commit = deployment.commit.clone().or(t.commit.take());
@@ -356,14 +423,19 @@ async fn wait(
             if deployment.status == DeploymentStatus::InProgress && t.started_at.is_none() {
                 t.started_at = Some(at);
             }
+            if deployment.status == DeploymentStatus::Queued {
+                queue_place(client, t).await;
+            }
             match Outcome::of(&deployment.status) {
                 Some(outcome) => {
                     t.outcome = outcome;
                     t.ended_at = Some(at);
+                    read_log_facts(t, &deployment);
                 }
                 None => pending = true,
             }
-            if changed {
+            // A new status or a new note (the place in Coolify's queue) is worth a line.
+            if deployment.status.as_str() != status_before || t.note != note_before {
                 observe(t);
             }
         }
@@ -375,6 +447,73 @@ async fn wait(
             return time_out(client, plan, tracked, started, observe).await;
         }
         tokio::time::sleep(plan.poll_interval.min(deadline - now)).await;
+    }
+}
+
+/// One read of a followed deployment: by its UUID, or through the app's list when Coolify
+/// answers 404 for the UUID (see `dedupe`). Never "disappeared" while the app deploys.
+async fn poll(client: &Client, t: &mut Tracked, uuid: &Untrusted) -> anyhow::Result<Deployment> {
+    if t.from_list {
+        return dedupe::listed(client, t.app.as_raw(), uuid.as_raw())
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "deployment {uuid} of app {} is no longer among the app's newest deployments",
+                    t.app
+                )
+            });
+    }
+    let err = match client.deployment(uuid.as_raw()).await {
+        Err(err) if is_not_found(&err) => err,
+        other => return other,
+    };
+    let Some(missing) = dedupe::find(client, t.app.as_raw(), uuid.as_raw()).await? else {
+        return Err(err.context(format!(
+            "Coolify answers 404 for deployment {uuid} of app {}, and the app has no deployment to follow instead",
+            t.app
+        )));
+    };
+    t.note = Some(missing.note(uuid));
+    match &missing {
+        Missing::Listed(_) => t.from_list = true,
+        Missing::Replaced(d) => t.deployment_uuid = Some(d.deployment_uuid.clone()),
+    }
+    Ok(missing.deployment())
+}
+
+/// Notes where a queued deployment waits, when `GET /deployments` shows it (a failure to
+/// read it costs only the note).
+async fn queue_place(client: &Client, t: &mut Tracked) {
+    let Some(uuid) = &t.deployment_uuid else {
+        return;
+    };
+    let queue_note = |n: &Option<String>| {
+        n.as_deref()
+            .is_none_or(|n| n.starts_with(super::queue::NOTE_START))
+    };
+    if !queue_note(&t.note) {
+        return;
+    }
+    match client.running_deployments().await {
+        Ok(rows) => {
+            if let Some(spot) = super::queue::spot(&rows, uuid.as_raw()) {
+                t.note = Some(spot.note());
+            }
+        }
+        Err(err) => tracing::debug!("{err:#}"),
+    }
+}
+
+/// What the final deployment's log adds: a skipped health check, a restart.
+fn read_log_facts(t: &mut Tracked, deployment: &Deployment) {
+    let Some(logs) = &deployment.logs else {
+        return;
+    };
+    if deployment.status == DeploymentStatus::Finished {
+        t.skipped_health_check = log_facts::skipped_health_check(logs);
+    }
+    if log_facts::failed_by_restart(deployment) {
+        t.note = Some(log_facts::RESTART_NOTE.to_owned());
     }
 }
 
@@ -395,15 +534,20 @@ async fn time_out(
         };
         t.outcome = Outcome::Timeout;
         t.ended_at = Some(started.elapsed().as_secs_f64());
+        let was = if t.status.as_raw() == "queued" {
+            "still queued"
+        } else {
+            "still running"
+        };
         if !plan.cancel_on_timeout {
-            t.note = Some("still running at the timeout; left running".to_owned());
+            t.note = Some(format!("{was} at the timeout; left as it is"));
         } else if !can_cancel {
             t.note = Some(format!(
-                "still running at the timeout; this Coolify cannot cancel (needs {} or newer)",
+                "{was} at the timeout; this Coolify cannot cancel (needs {} or newer)",
                 Feature::Cancel.since()
             ));
         } else {
-            match client.cancel(uuid.as_raw()).await {
+            match cancel(client, t, &uuid).await {
                 Ok(after) => {
                     t.status = Untrusted::from(after.status.as_str());
                     if after.logs.is_some() {
@@ -415,20 +559,33 @@ async fn time_out(
                             t.outcome = Outcome::Finished;
                             "finished just as the timeout passed".to_owned()
                         }
-                        _ => "cancelled at the timeout".to_owned(),
+                        _ => format!("cancelled at the timeout ({was})"),
                     });
                 }
                 // Still the timeout outcome; the note says the cancel did not go through.
                 Err(err) => {
-                    t.note = Some(format!(
-                        "still running at the timeout; the cancel failed: {err:#}"
-                    ));
+                    t.note = Some(format!("{was} at the timeout; the cancel failed: {err:#}"));
                 }
             }
         }
         observe(t);
     }
     Ok(())
+}
+
+/// Cancels a deployment and reads it back (through the app's list where only that works).
+/// The cancel endpoint takes queued deployments too: it marks them `cancelled-by-user`
+/// before any build starts (DeployController.php L236-259 at 379abb25), and the job, if
+/// it runs later, stops at once (ApplicationDeploymentJob.php L301-306).
+async fn cancel(client: &Client, t: &Tracked, uuid: &Untrusted) -> anyhow::Result<Deployment> {
+    match client.cancel(uuid.as_raw()).await {
+        Err(err) if t.from_list && is_not_found(&err) => {
+            dedupe::listed(client, t.app.as_raw(), uuid.as_raw())
+                .await?
+                .ok_or(err)
+        }
+        other => other,
+    }
 }
 
 /// The last `lines` visible log lines of a deployment, oldest first.

@@ -69,6 +69,10 @@ pub async fn run(
     );
     let server = client.version().await?;
     actions.log(&format!("Coolify {server} at {}", safe_url(client.base())));
+    // An unreadable version warns and the run goes on as on the newest Coolify.
+    if let Some(warning) = server.warning() {
+        actions.annotate(warning);
+    }
     let app = client.application(&settings.apps[0]).await?;
     // A git-based app runs a commit, not an image tag (git.rs): what runs now is the commit
     // of its newest finished non-PR deployment, and the target is deployed by commit.
@@ -350,6 +354,9 @@ pub async fn run(
             return Err(err);
         }
     };
+    for annotation in coolify::warnings::annotations(&rollout) {
+        actions.annotate(annotation);
+    }
     report.phases.push(("redeploy".into(), t0, at()));
     report.rolled_back = rollout.status == Outcome::Finished;
     let deployed = rollout.status;

@@ -11,7 +11,7 @@ mod webhook;
 
 use std::process::ExitCode;
 
-use shipguard::coolify::{self, Client, Outcome, Tracked, version};
+use shipguard::coolify::{self, Client, Outcome, Tracked};
 use shipguard::exit::Code;
 use shipguard::gha::Untrusted;
 use shipguard::gha::{Annotation, Format, Level, Summary};
@@ -79,15 +79,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let server = client.version().await?;
             ctx.actions
                 .log(&format!("Coolify {server} at {}", safe_url(client.base())));
-            if server < version::MINIMUM {
-                ctx.actions.annotate(Annotation::new(
-                    Level::Warning,
-                    "coolify-too-old",
-                    format!(
-                        "Coolify {server} is older than {}: cancelling and following deduplicated deployments may not work; upgrade Coolify",
-                        version::MINIMUM
-                    ),
-                ));
+            // An unreadable version warns and the run goes on as on the newest Coolify.
+            if let Some(warning) = server.warning() {
+                ctx.actions.annotate(warning);
             }
             let mut notes = Vec::new();
             let chosen = kind::choose(&client, &mut plan, &settings.commits, &mut notes).await?;
@@ -175,7 +169,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             let mut report = Report::new(
                 ctx.version,
                 safe_url(client.base()),
-                Some(server.to_string()),
+                Some(server.label()),
                 plan.image_tag.as_ref().map(ToString::to_string),
                 rollout,
                 settings.log_lines,
@@ -204,6 +198,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
 
 /// Logs, outputs, summary and the exit code of a Coolify run.
 fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
+    for annotation in &report.annotations {
+        ctx.actions.annotate(annotation.clone());
+    }
     for t in &report.deployments {
         if !matches!(
             t.outcome,

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
+use shipguard::coolify::restore::RestoreFailure;
 use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
 use shipguard::gha::summary::{Span, inline, timeline};
-use shipguard::gha::{Summary, Untrusted};
+use shipguard::gha::{Annotation, Summary, Untrusted};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -23,6 +24,10 @@ pub struct Report {
     pub image_tag: Option<String>,
     pub duration_seconds: f64,
     pub previous_image_tags: BTreeMap<String, String>,
+    /// App → the previous tag put back after its deployment did not finish.
+    pub restored_image_tags: BTreeMap<String, String>,
+    /// Tags that could not be put back (error annotations name the tag to set by hand).
+    pub restore_failures: Vec<RestoreFailure>,
     pub deployments: Vec<Tracked>,
     /// App → the last log lines of a deployment that did not finish.
     pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
@@ -34,6 +39,8 @@ pub struct Report {
     pub commits: BTreeMap<String, String>,
     /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
     pub commit_pins: Vec<Pin>,
+    #[serde(skip)]
+    pub annotations: Vec<Annotation>,
 }
 
 impl Report {
@@ -56,6 +63,7 @@ impl Report {
             })
             .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
             .collect();
+        let annotations = shipguard::coolify::warnings::annotations(&rollout);
         Self {
             tool: "coolify-deploy",
             version,
@@ -66,12 +74,15 @@ impl Report {
             image_tag,
             duration_seconds: round(rollout.duration_seconds),
             previous_image_tags: rollout.previous_image_tags,
+            restored_image_tags: rollout.restored_image_tags,
+            restore_failures: rollout.restore_failures,
             deployments: rollout.deployments,
             log_tails,
             github_deployment_id: None,
             commit: None,
             commits: BTreeMap::new(),
             commit_pins: Vec::new(),
+            annotations,
         }
     }
 
@@ -119,6 +130,10 @@ impl Report {
                 serde_json::to_string(&self.previous_image_tags)?,
             ),
             ("commits", serde_json::to_string(&self.commits)?),
+            (
+                "restored-image-tags",
+                serde_json::to_string(&self.restored_image_tags)?,
+            ),
             (
                 "duration-seconds",
                 format!("{:.0}", self.duration_seconds.ceil()),
@@ -211,6 +226,24 @@ impl Report {
             });
         }
         s.paragraph(&facts.join(" · "));
+        if !self.restored_image_tags.is_empty() {
+            let restored: Vec<String> = self
+                .restored_image_tags
+                .iter()
+                .map(|(app, tag)| format!("{} → {}", inline(app), inline(tag)))
+                .collect();
+            s.paragraph(&format!(
+                "Image tags set back (the deployment did not finish): {}",
+                restored.join(", ")
+            ));
+        }
+        for failure in &self.restore_failures {
+            s.paragraph(&format!(
+                "⚠️ Image tag NOT set back on {}: set it to {} by hand",
+                inline(&failure.app),
+                inline(&failure.tag)
+            ));
+        }
         let rows: Vec<Vec<String>> = self
             .deployments
             .iter()

@@ -158,7 +158,9 @@ fn failed_deployment_shows_the_log_tail_without_running_its_commands() {
         }
     }
     assert!(run.summary.contains("Last "), "{}", run.summary);
-    assert_eq!(run.report()["log_tails"][WEB].as_array().unwrap().len(), 6);
+    // Start, the 3 script lines, the separator, "Rolling update started." and the failed
+    // health check (ApplicationDeploymentJob.php L598, L1971-1973, L4045 at 379abb25).
+    assert_eq!(run.report()["log_tails"][WEB].as_array().unwrap().len(), 7);
 }
 
 /// The lines of `stream` the runner would run as workflow commands (actions/runner
@@ -307,7 +309,8 @@ fn queue_full_429_is_waited_out() {
             429,
             json!({"message": "Deployment queue is full. Please wait for existing deployments to complete."}),
         )
-        .retry_after(60),
+        .retry_after(60)
+        .exactly(),
     );
     let run = deploy(&coolify).run();
     run.assert_exit(0);
@@ -318,7 +321,9 @@ fn queue_full_429_is_waited_out() {
 #[test]
 fn the_dedupe_answer_follows_the_real_deployment() {
     let coolify = sandbox();
-    coolify.default_script(Script::finishes_after(Duration::from_millis(400)));
+    // Long enough that the real deployment still runs when the tool's request arrives on a
+    // loaded machine (it polls until the build ends either way).
+    coolify.default_script(Script::finishes_after(Duration::from_secs(2)));
     let real = coolify.start_deployment(WEB).unwrap();
     let run = deploy(&coolify).run();
     run.assert_exit(0);

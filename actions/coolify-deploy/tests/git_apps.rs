@@ -150,11 +150,16 @@ fn on_4_2_0_the_pin_is_put_back_after_failure_timeout_and_error() {
                 coolify.script(C2, Script::never_ends());
             }
             _ => {
-                coolify.force(Forced::new(
-                    "/api/v1/deploy",
-                    500,
-                    json!({"message": "Server Error"}),
-                ));
+                // Every send fails before Coolify queued anything: the request is sent
+                // again after a look at the app's deployments (at most three times), then
+                // the run stops with the error.
+                for _ in 0..3 {
+                    coolify.force(Forced::new(
+                        "/api/v1/deploy",
+                        500,
+                        json!({"message": "Server Error"}),
+                    ));
+                }
             }
         }
         let run = deploy(&coolify, GIT)

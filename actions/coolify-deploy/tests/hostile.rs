@@ -36,7 +36,9 @@ fn deploy(coolify_url: &str) -> ToolRun {
 #[test]
 fn a_poll_that_is_never_answered_ends_at_the_timeout_with_a_cancel() {
     let coolify = sandbox();
-    coolify.force(Forced::hostile("/deployments/", Mode::Silent));
+    // Only the poll: the deploy request first reads the app's deployments (a lost answer is
+    // checked against them), and that read is not what this test starves.
+    coolify.force(Forced::hostile("/deployments/", Mode::Silent).unless("/applications/"));
     // Under the 30 s request timeout: the poll must end at the 3 s deadline, not after it.
     let run = deploy(&coolify.url())
         .input("timeout", "3s")
@@ -72,7 +74,7 @@ fn a_deploy_request_that_is_never_answered_ends_at_the_timeout() {
 #[test]
 fn an_endless_poll_reply_is_cut_and_named() {
     let coolify = sandbox();
-    coolify.force(Forced::hostile("/deployments/", Mode::endless_json()));
+    coolify.force(Forced::hostile("/deployments/", Mode::endless_json()).unless("/applications/"));
     let run = deploy(&coolify.url()).input("timeout", "30s").run();
     run.assert_exit(3);
     assert!(

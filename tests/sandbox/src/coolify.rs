@@ -18,7 +18,11 @@ use serde_json::{Value, json};
 use crate::server::{self, Running, lock, reply};
 
 mod git;
+mod queue;
+pub mod version;
+
 pub use git::Repo;
+use version::Gates;
 
 /// A token with every ability (`root`), held by an admin: sees logs.
 pub const TOKEN: &str = "1|sandbox-root-token";
@@ -36,6 +40,9 @@ pub struct Script {
     pub succeeds: bool,
     /// Extra log lines (untrusted text in real life).
     pub log_lines: Vec<String>,
+    /// False: the app maps host ports, so Coolify replaces the container without a health
+    /// check and says "rolling update is not supported" (ApplicationDeploymentJob L1951).
+    pub rolling_update: bool,
 }
 
 impl Script {
@@ -45,6 +52,7 @@ impl Script {
             builds_for: Some(builds_for),
             succeeds: true,
             log_lines: Vec::new(),
+            rolling_update: true,
         }
     }
 
@@ -67,6 +75,12 @@ impl Script {
         self.queued_for = wait;
         self
     }
+
+    /// The app maps host ports: no rolling update, no health check.
+    pub fn without_rolling_update(mut self) -> Self {
+        self.rolling_update = false;
+        self
+    }
 }
 
 /// A forced answer for the next request whose path contains `path`.
@@ -78,6 +92,15 @@ pub struct Forced {
     pub retry_after: Option<u64>,
     /// Answer with this hostile mode instead (never answered, endless body, …).
     pub hostile: Option<crate::hostile::Mode>,
+    /// Match only a request whose path is exactly `path` (not one that contains it).
+    pub exact: bool,
+    /// Never match a path that contains this.
+    pub unless: Option<String>,
+    /// Match only this method.
+    pub method: Option<String>,
+    /// Serve the request first, then answer this instead: the work is done but its answer
+    /// is lost (a proxy's 502 after Coolify queued the deployment).
+    pub after_acting: bool,
 }
 
 impl Forced {
@@ -88,7 +111,35 @@ impl Forced {
             body: body.to_string(),
             retry_after: None,
             hostile: None,
+            exact: false,
+            unless: None,
+            method: None,
+            after_acting: false,
         }
+    }
+
+    /// Only requests with this method (`PATCH`, …).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    /// Not for paths that contain `fragment` (e.g. `/applications/` beside `/deployments/`).
+    pub fn unless(mut self, fragment: &str) -> Self {
+        self.unless = Some(fragment.to_owned());
+        self
+    }
+
+    /// The request is served, and then this answer replaces Coolify's.
+    pub fn after_acting(mut self) -> Self {
+        self.after_acting = true;
+        self
+    }
+
+    /// Only the path itself: `/api/v1/deploy` and not `/api/v1/deployments/…`.
+    pub fn exactly(mut self) -> Self {
+        self.exact = true;
+        self
     }
 
     /// The next request whose path contains `path` gets a hostile answer.
@@ -147,17 +198,21 @@ struct Dep {
     id: u64,
     uuid: String,
     app: String,
+    /// The tag the job read from the app when it started (`None` while queued).
     image_tag: Option<String>,
+    /// `application.git_commit_sha ?: 'HEAD'` (applications.php L16), or the commit a
+    /// `/rollback` asked for; a git job replaces `HEAD` with the commit it builds.
+    commit: String,
     status: &'static str,
     created: Instant,
+    /// The scripted wait before the worker may start it (on top of the queue's own).
+    queued_for: Duration,
     created_at: String,
     started: Option<Instant>,
     finished_at: Option<String>,
     script: Script,
     force: bool,
     logs: Vec<Value>,
-    /// `HEAD` or a SHA; the job replaces `HEAD` with the commit it builds.
-    commit: String,
     /// Queued by `/rollback`: never deduplicated, the commit built as given.
     rollback: bool,
     /// 0, or the pull request a preview deployment builds.
@@ -173,6 +228,8 @@ struct Shared {
     scripts: BTreeMap<String, Script>,
     default_script: Script,
     queue_limit: usize,
+    /// `server_settings.concurrent_builds` (default 2).
+    concurrent_builds: usize,
     forced: VecDeque<Forced>,
     /// Every API call answers 502 from the proxy in front (Coolify restarting).
     outage: bool,
@@ -213,6 +270,7 @@ impl Coolify {
             scripts: BTreeMap::new(),
             default_script: Script::finishes_after(Duration::from_millis(300)),
             queue_limit: 25,
+            concurrent_builds: 2,
             forced: VecDeque::new(),
             outage: false,
             unhealthy_tags: Vec::new(),
@@ -377,6 +435,21 @@ impl Coolify {
         self
     }
 
+    /// Coolify restarts: every queued and running deployment is marked failed.
+    pub fn restart(&self) -> &Self {
+        let mut shared = lock(&self.shared);
+        queue::tick(&mut shared);
+        queue::restart(&mut shared);
+        self
+    }
+
+    /// `server_settings.concurrent_builds` of the one server.
+    pub fn concurrent_builds(&self, builds: usize) -> &Self {
+        lock(&self.shared).concurrent_builds = builds;
+        self
+    }
+
+    /// Serves any version string, and behaves as that version does (see [`version::Gates`]).
     pub fn set_version(&self, version: &str) -> &Self {
         lock(&self.shared).version = version.to_owned();
         self
@@ -441,89 +514,7 @@ impl Coolify {
 
 /// Advances every deployment by the clock, like the queue worker does.
 fn tick(shared: &mut Shared) {
-    let now = Instant::now();
-    let timestamp = iso(shared.epoch);
-    for i in 0..shared.deployments.len() {
-        let dep = &shared.deployments[i];
-        if dep.status == "queued" && now >= dep.created + dep.script.queued_for {
-            let app = dep.app.clone();
-            let busy = shared
-                .deployments
-                .iter()
-                .any(|d| d.app == app && d.status == "in_progress");
-            if !busy {
-                let image = shared
-                    .apps
-                    .get(&app)
-                    .map(|a| a.image_name.clone())
-                    .unwrap_or_default();
-                let repo = shared.apps.get(&app).and_then(|a| a.git.clone());
-                let version = shared.version.clone();
-                let dep = &mut shared.deployments[i];
-                dep.status = "in_progress";
-                dep.started = Some(now);
-                if let Some(repo) = &repo {
-                    git::start_build(repo, dep, &version);
-                }
-                let tag = dep.image_tag.clone().unwrap_or_else(|| "latest".into());
-                log(
-                    dep,
-                    &format!("Starting deployment of {image}:{tag} to localhost."),
-                    false,
-                );
-                log(dep, &format!("docker pull {image}:{tag}"), true);
-                if shared.echo {
-                    eprintln!("    [coolify] deployment of {app} ({tag}) in progress");
-                }
-            }
-        }
-        let dep = &shared.deployments[i];
-        let done = dep.status == "in_progress"
-            && dep
-                .script
-                .builds_for
-                .is_some_and(|b| dep.started.is_some_and(|s| now >= s + b));
-        if done {
-            let dep = &mut shared.deployments[i];
-            let lines = dep.script.log_lines.clone();
-            for line in &lines {
-                log(dep, line, false);
-            }
-            let (app, tag) = (dep.app.clone(), dep.image_tag.clone());
-            let commit = dep.commit.clone();
-            if dep.script.succeeds {
-                dep.status = "finished";
-                log(dep, "Rolling update completed.", false);
-            } else {
-                dep.status = "failed";
-                log(
-                    dep,
-                    "New container is not healthy, rolling back to the old container.",
-                    false,
-                );
-                log(dep, "Deployment failed.", false);
-            }
-            dep.finished_at = Some(timestamp.clone());
-            let succeeded = dep.status == "finished";
-            if succeeded && let Some(a) = shared.apps.get_mut(&app) {
-                match a.git.as_mut() {
-                    // A git build's image tag is its commit (job L1202 at v4.2.0).
-                    Some(repo) => {
-                        repo.running = Some(commit.clone());
-                        a.running_tag = Some(commit);
-                    }
-                    None => a.running_tag = tag.clone(),
-                }
-            }
-            if shared.echo {
-                let word = if succeeded { "finished" } else { "failed" };
-                eprintln!(
-                    "    [coolify] deployment of {app} ({}) {word}",
-                    tag.unwrap_or_default()
-                );
-            }
-        }
-    }
+    queue::tick(shared);
 }
 
 fn log(dep: &mut Dep, output: &str, hidden: bool) {
@@ -564,12 +555,14 @@ fn public_id(seed: u64) -> String {
         .collect()
 }
 
-/// Queues a deployment unless deduplicated; returns (uuid, stored).
+/// Queues a deployment unless deduplicated, as `queue_application_deployment` does
+/// (bootstrap/helpers/applications.php L14-110 at 379abb25); returns (uuid, stored).
 fn create_deployment(shared: &mut Shared, app: &str, force: bool) -> Option<(String, bool)> {
     create_deployment_of(shared, app, force, None)
 }
 
-/// The same, for a `/rollback` of `rollback_commit` (never deduplicated).
+/// The same, for a `/rollback` of `rollback_commit`: never deduplicated (applications.php
+/// L56 at 379abb25).
 fn create_deployment_of(
     shared: &mut Shared,
     app: &str,
@@ -579,45 +572,51 @@ fn create_deployment_of(
     let a = shared.apps.get(app)?.clone();
     let id = shared.next_id;
     shared.next_id += 1;
+    // DeployController.php L539: a fresh UUID before queueing, returned whatever happens.
     let uuid = public_id(id);
-    let commit = git::queued_commit(&a, rollback_commit);
+    let (commit, pull_request_id) = (git::queued_commit(&a, rollback_commit), 0);
+    // L47-52: the same app, commit, PR and (PR-only) docker tag, queued or in progress;
+    // the app's image tag plays no part.
     let duplicate = shared.deployments.iter().any(|d| {
         d.app == app
+            && d.commit == commit
+            && d.pull_request_id == pull_request_id
             && matches!(d.status, "queued" | "in_progress")
-            && d.image_tag == a.image_tag
-            && (a.git.is_none() || d.commit == commit)
     });
     if duplicate && !force && rollback_commit.is_none() {
-        // The bug the client must survive: this UUID is returned but never stored.
+        // L54-63 skip; the caller answers with the UUID above, which was never stored.
         return Some((uuid, false));
     }
-    // Git apps are scripted by the commit they were asked for.
+    // How long the worker waits before it may start this one (a scripted delay, by the tag
+    // the app names now or the commit asked for; the build itself follows what the job
+    // reads when it starts).
     let scripted = match &a.git {
         Some(repo) if commit == "HEAD" => Some(repo.head()),
         Some(_) => Some(commit.clone()),
         None => a.image_tag.clone(),
     };
-    let script = scripted
+    let queued_for = scripted
         .as_ref()
         .and_then(|t| shared.scripts.get(t))
-        .cloned()
-        .unwrap_or_else(|| shared.default_script.clone());
+        .map_or(shared.default_script.queued_for, |s| s.queued_for);
+    let script = shared.default_script.clone();
     shared.deployments.push(Dep {
         id,
         uuid: uuid.clone(),
         app: app.to_owned(),
-        image_tag: a.image_tag.clone(),
+        image_tag: None,
+        commit,
+        pull_request_id,
         status: "queued",
         created: Instant::now(),
+        queued_for,
         created_at: iso(shared.epoch),
         started: None,
         finished_at: None,
         script,
         force,
         logs: Vec::new(),
-        commit,
         rollback: rollback_commit.is_some(),
-        pull_request_id: 0,
     });
     tick(shared);
     Some((uuid, true))
@@ -636,7 +635,8 @@ fn deployment_json(shared: &Shared, dep: &Dep, sensitive: bool) -> Value {
         "deployment_url": format!("/project/p1/environment/e1/application/{}/deployment/{}", dep.app, dep.uuid),
         "deployment_uuid": dep.uuid,
         "destination_id": "1",
-        "docker_registry_image_tag": dep.image_tag,
+        // The queue row's column holds only a PR preview's tag (applications.php L76).
+        "docker_registry_image_tag": null,
         "finished_at": dep.finished_at,
         "force_rebuild": dep.force,
         "is_api": true,
@@ -777,7 +777,7 @@ async fn answer(shared: &Arc<Mutex<Shared>>, request: Request) -> (usize, Respon
 }
 
 /// Auth, the API switch and abilities as the middleware orders them, then the route.
-fn respond(shared: &mut Shared, mut call: Call) -> Response {
+fn respond(shared: &mut Shared, call: Call) -> Response {
     let full_path = call.full_path.as_str();
     if full_path == "/api/health" || full_path == "/api/v1/health" {
         return text(200, "OK");
@@ -788,18 +788,36 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     {
         return app_health(shared, app);
     }
-    if let Some(i) = shared
-        .forced
-        .iter()
-        .position(|f| full_path.contains(&f.path))
-    {
+    if let Some(i) = shared.forced.iter().position(|f| {
+        let skipped = f
+            .unless
+            .as_ref()
+            .is_some_and(|u| full_path.contains(u.as_str()))
+            || f.method.as_ref().is_some_and(|m| *m != call.method);
+        if skipped {
+            false
+        } else if f.exact {
+            full_path == f.path
+        } else {
+            full_path.contains(&f.path)
+        }
+    }) {
         let forced = shared.forced.remove(i).unwrap_or_else(unreachable_forced);
+        if forced.after_acting {
+            let _lost = serve(shared, call);
+        }
         let mut response = reply(forced.status, forced.body, forced.retry_after);
         if let Some(mode) = forced.hostile {
             response.extensions_mut().insert(mode);
         }
         return response;
     }
+    serve(shared, call)
+}
+
+/// The API behind the forced answers: auth, middleware, the route.
+fn serve(shared: &mut Shared, mut call: Call) -> Response {
+    let full_path = call.full_path.as_str();
     if !full_path.starts_with("/api/v1/") {
         return not_found_route();
     }
@@ -820,6 +838,17 @@ fn respond(shared: &mut Shared, mut call: Call) -> Response {
     let Some(token) = token else {
         return json_reply(401, json!({"message": "Unauthenticated."}));
     };
+    // api.token.team, between auth:sanctum and ApiAllowed (routes/api.php L62 at 379abb25;
+    // EnsureTokenBelongsToCurrentTeamMember.php L31-51): members hold read-only tokens.
+    let elevated = token.abilities.iter().any(|a| {
+        matches!(
+            *a,
+            "root" | "write" | "write:sensitive" | "deploy" | "read:sensitive"
+        )
+    });
+    if Gates(&shared.version).checks_team_role() && elevated && !token.admin {
+        return json_reply(403, json!({"message": "Missing required team role."}));
+    }
     if !shared.api_enabled {
         return json_reply(403, json!({"success": true, "message": "API is disabled."}));
     }
@@ -849,6 +878,7 @@ fn ability_for(method: &str, path: &str) -> Option<&'static str> {
     Some(match (method, parts.as_slice()) {
         ("GET", ["version"]) => "read",
         ("GET" | "POST", ["deploy"]) => "deploy",
+        ("GET", ["deployments"]) => "read",
         ("GET", ["deployments", _]) => "read",
         ("POST", ["deployments", _, "cancel"]) => "deploy",
         ("GET", ["deployments", "applications", _]) => "read",
@@ -861,8 +891,11 @@ fn ability_for(method: &str, path: &str) -> Option<&'static str> {
 
 fn route(shared: &mut Shared, call: &Call) -> Response {
     let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+    let gates = Gates(&shared.version);
     match (call.method.as_str(), parts.as_slice()) {
         ("GET", ["version"]) => text(200, &shared.version.clone()),
+        // Before 4.2.0 a GET deploys like a POST (routes/api.php L78 at v4.1.2).
+        ("GET", ["deploy"]) if !gates.get_deploy_is_405() => deploy(shared, call),
         ("GET", ["deploy"]) => {
             let mut response = json_reply(
                 405,
@@ -875,6 +908,11 @@ fn route(shared: &mut Shared, call: &Call) -> Response {
         }
         ("POST", ["deploy"]) => deploy(shared, call),
         ("GET", ["deployments", "applications", app]) => app_deployments(shared, call, app),
+        ("GET", ["deployments"]) => running_deployments(shared, call),
+        ("GET", ["deployments", _]) if gates.deployment_get_is_404() => {
+            json_reply(404, json!({"message": "Deployment not found."}))
+        }
+        ("POST", ["deployments", _, "cancel"]) if !gates.has_cancel() => not_found_route(),
         ("GET", ["deployments", uuid]) => match shared.deployments.iter().find(|d| d.uuid == *uuid)
         {
             Some(dep) => json_reply(200, deployment_json(shared, dep, call.sensitive)),
@@ -902,8 +940,13 @@ fn param<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
 fn deploy(shared: &mut Shared, call: &Call) -> Response {
     let bad = |m: &str| json_reply(400, json!({"message": m}));
     let (uuid, tag) = (param(call, "uuid"), param(call, "tag"));
-    // `$request->boolean('force')` (4.2.0+).
-    let force = matches!(param(call, "force"), Some("true" | "1" | "on" | "yes"));
+    // `$request->boolean('force')` from 4.2.0; any value but "" and "0" before.
+    let force = Gates(&shared.version).force(
+        call.query
+            .iter()
+            .find(|(k, _)| k == "force")
+            .map(|(_, v)| v.as_str()),
+    );
     let apps: Vec<String> = match (uuid, tag) {
         (Some(_), Some(_)) => return bad("You can only use uuid or tag, not both."),
         (None, None) => return bad("You must provide uuid or tag."),
@@ -1014,6 +1057,18 @@ fn app_deployments(shared: &Shared, call: &Call, app: &str) -> Response {
     json_reply(200, json!({"count": mine.len(), "deployments": page}))
 }
 
+/// `GET /deployments`: every queued and running deployment, by id (DeployController.php
+/// L69-81 at 379abb25).
+fn running_deployments(shared: &Shared, call: &Call) -> Response {
+    let rows: Vec<Value> = shared
+        .deployments
+        .iter()
+        .filter(|d| matches!(d.status, "queued" | "in_progress"))
+        .map(|d| deployment_json(shared, d, call.sensitive))
+        .collect();
+    json_reply(200, Value::Array(rows))
+}
+
 fn cancel(shared: &mut Shared, uuid: &str) -> Response {
     let Some(dep) = shared.deployments.iter_mut().find(|d| d.uuid == uuid) else {
         return json_reply(404, json!({"message": "Deployment not found."}));
@@ -1024,8 +1079,16 @@ fn cancel(shared: &mut Shared, uuid: &str) -> Response {
             json!({"message": format!("Deployment cannot be cancelled. Current status: {}", dep.status)}),
         );
     }
+    // A running build's job logs the cancel (ApplicationDeploymentJob.php L4876); a queued
+    // one never started, and nothing is written.
+    if dep.status == "in_progress" {
+        log(
+            dep,
+            "Deployment cancelled by user, stopping execution.",
+            false,
+        );
+    }
     dep.status = "cancelled-by-user";
-    log(dep, "Deployment cancelled by user.", false);
     json_reply(
         200,
         json!({"message": "Deployment cancelled successfully.", "deployment_uuid": uuid, "status": "cancelled-by-user"}),

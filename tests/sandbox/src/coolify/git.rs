@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::version::Gates;
 use super::{App, Call, Dep, Shared, json_reply, not_found_route};
 
 /// A repository as Coolify sees it through `git ls-remote` and `git checkout`.
@@ -29,27 +30,6 @@ impl Repo {
     }
 }
 
-/// True when the server version is at least `major.minor.patch`; a version that cannot be
-/// read counts as the newest (as the client assumes), a pre-release as before its release.
-pub(super) fn at_least(version: &str, want: (u64, u64, u64)) -> bool {
-    let text = version.trim().trim_start_matches('v');
-    let (numbers, pre) = match text.split_once('-') {
-        Some((n, _)) => (n, true),
-        None => (text, false),
-    };
-    let mut parts = numbers.split('.').map(|p| p.parse::<u64>());
-    let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else {
-        return true;
-    };
-    let patch = match parts.next() {
-        Some(Ok(p)) => p,
-        Some(Err(_)) => return true,
-        None => 0,
-    };
-    let have = (major, minor, patch);
-    have > want || (have == want && !pre)
-}
-
 /// The commit a new deployment is queued with: applications.php L16 (v4.2.0 and 379abb25),
 /// `$commit = $commit ?: ($application->git_commit_sha ?: 'HEAD')`.
 pub(super) fn queued_commit(app: &App, requested: Option<&str>) -> String {
@@ -66,11 +46,15 @@ pub(super) fn queued_commit(app: &App, requested: Option<&str>) -> String {
 /// the branch head `git ls-remote` returns, and the queue row is updated with it
 /// (ApplicationDeploymentJob.php L2369–2387 at v4.2.0; the `shouldResolveBranchHeadCommit`
 /// guard came with 7a853efa79, first in v4.2.0). A rollback builds its commit as given.
-pub(super) fn start_build(repo: &Repo, dep: &mut Dep, version: &str) {
-    let resolve = !dep.rollback && (dep.commit == "HEAD" || !at_least(version, (4, 2, 0)));
+pub(super) fn resolve_commit(repo: &Repo, dep: &mut Dep, version: &str) {
+    let resolve = !dep.rollback && (dep.commit == "HEAD" || !Gates(version).pins_commit());
     if resolve {
         dep.commit = repo.head();
     }
+}
+
+/// The clone of the commit the job builds; a commit the repository lacks fails the build.
+pub(super) fn import(repo: &Repo, dep: &mut Dep) {
     let line = format!(
         "Importing {}:{} (commit sha {}) to /artifacts/{}.",
         repo.repository, repo.branch, dep.commit, dep.uuid
@@ -89,7 +73,7 @@ pub(super) fn start_build(repo: &Repo, dep: &mut Dep, version: &str) {
 /// `POST /applications/{uuid}/rollback` (ApplicationsController.php `rollback_by_uuid`
 /// L5575–5666; the same at v4.3.0 L5570): absent before 4.3.0, where the router answers 404.
 pub(super) fn rollback(shared: &mut Shared, call: &Call, uuid: &str) -> Response {
-    if !at_least(&shared.version, (4, 3, 0)) {
+    if !Gates(&shared.version).has_rollback_endpoint() {
         return not_found_route();
     }
     let fields = match super::json_body(call) {
@@ -439,6 +423,7 @@ impl super::Coolify {
             commit: commit.to_owned(),
             rollback: false,
             pull_request_id,
+            queued_for: std::time::Duration::ZERO,
         });
         if pull_request_id == 0
             && let Some(a) = shared.apps.get_mut(app)
@@ -467,12 +452,15 @@ mod tests {
             ("4.4-rc.1", true),
             ("4.2.0", false),
             ("4.0.0-beta.420.6", false),
-            ("not a version", true),
         ] {
-            assert_eq!(at_least(version, (4, 3, 0)), rollback, "{version}");
+            assert_eq!(
+                Gates(version).has_rollback_endpoint(),
+                rollback,
+                "{version}"
+            );
         }
-        assert!(at_least("v4.2.0", (4, 2, 0)));
-        assert!(!at_least("4.1.2", (4, 2, 0)));
+        assert!(Gates("v4.2.0").pins_commit());
+        assert!(!Gates("4.1.2").pins_commit());
     }
 
     // update_by_uuid (ApplicationsController.php L2801–2870 at 379abb25): fields outside
