@@ -48,6 +48,9 @@ pub async fn run(
             report.end(Reason::Healthy, "healthy: nothing to do");
             return Ok(());
         }
+        if interrupted(report, "during the analysis; nothing was deployed") {
+            return Ok(());
+        }
         actions.log(&format!(
             "unhealthy: {}",
             report.failing_checks().join("; ")
@@ -222,6 +225,10 @@ pub async fn run(
     }
 
     // 6. Record first, so a concurrent or later run sees this rollback (cooldown, exclusions).
+    // Nothing has changed yet: a signal that came while reading stops the run here.
+    if interrupted(report, "before the rollback; nothing was deployed") {
+        return Ok(());
+    }
     report.phase = "recording on GitHub";
     let record = match &github {
         Some(gh) => Some(record(gh, settings, report, &chosen, actions).await?),
@@ -271,6 +278,16 @@ pub async fn run(
     report.rolled_back = rollout.status == Outcome::Finished;
     let deployed = rollout.status;
     report.deploy = Some(rollout);
+    if deployed == Outcome::Interrupted {
+        let why = "the rollback was interrupted";
+        shipguard::interrupt::within_cleanup(finish_record(&github, record, "error", why, actions))
+            .await;
+        interrupted(
+            report,
+            "during the redeploy; the rollback deployment was cancelled (see the report)",
+        );
+        return Ok(());
+    }
     if deployed != Outcome::Finished {
         finish_record(
             &github,
@@ -300,6 +317,16 @@ pub async fn run(
     report.set_verification(&results);
     report.phases.push(("verification".into(), t0, at()));
     report.phase = "recording on GitHub";
+    if shipguard::interrupt::received().is_some() {
+        let why = "the rollback was deployed, then interrupted before it was verified";
+        shipguard::interrupt::within_cleanup(finish_record(&github, record, "error", why, actions))
+            .await;
+        interrupted(
+            report,
+            "during the verification: the rollback was deployed but not verified",
+        );
+        return Ok(());
+    }
     if report.verified == Some(true) {
         finish_record(
             &github,
@@ -336,6 +363,18 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Ends the report when a signal came; true then. `after` says what the run got to.
+fn interrupted(report: &mut Report, after: &str) -> bool {
+    let Some(received) = shipguard::interrupt::received() else {
+        return false;
+    };
+    report.end(
+        Reason::Interrupted,
+        format!("{} {after}", received.describe()),
+    );
+    true
 }
 
 /// What will be deployed, and the commit it is.
