@@ -124,6 +124,23 @@ pub async fn run(
         ),
         None => None,
     };
+    if let (Some(workflow), Some(gh)) = (&settings.deploy_workflow, &github) {
+        report.phase = "checking the deploy workflow";
+        // Fail closed: an error here is an error of the run (exit 3), never "no deploy".
+        let unfinished = gh.unfinished_runs(workflow, settings.run_id).await?;
+        if let Some(run) = unfinished.first() {
+            report.end(
+                Reason::DeploymentInProgress,
+                format!(
+                    "unhealthy, but run #{} of {workflow} is {} ({} unfinished run(s) in all): not rolling back while a deploy may be under way; nothing was deployed",
+                    run.run_number,
+                    run.status,
+                    unfinished.len()
+                ),
+            );
+            return Ok(());
+        }
+    }
     report.phase = "reading GitHub history";
     let rollbacks = match &github {
         Some(gh) => history::rollbacks(gh, &settings.environment).await?,
