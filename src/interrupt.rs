@@ -14,6 +14,11 @@
 //! binary: without it only bash hears the signal. So the whole cleanup, Coolify cancel and
 //! GitHub status included, gets [`CLEANUP`] (under the 7.5 s before SIGTERM), and the second
 //! signal (the runner's SIGTERM) ends the process at once.
+//!
+//! Cleanup that must happen on every path (a Coolify deployment cancelled, a GitHub
+//! Deployment's final status, a pinned commit restored): an interrupted wait never unwinds,
+//! it returns its `interrupted` outcome, so code placed after the wait runs after a signal
+//! too; wrap its requests in [`within_cleanup`] so they end within the budget.
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -118,7 +123,11 @@ pub fn received() -> Option<Received> {
 /// Resolves when a signal has come (at once if one already has). For `select!`.
 pub async fn requested() -> Received {
     let mut rx = STATE.subscribe();
-    let seen = rx.wait_for(Option::is_some).await.ok().and_then(|state| *state);
+    let seen = rx
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|state| *state);
     match seen {
         Some(received) => received,
         // The sender lives in a static and is never dropped: this never happens.

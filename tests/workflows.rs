@@ -167,7 +167,9 @@ fn seconds(text: &str) -> f64 {
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((text, "s"), |i| text.split_at(i));
-    let n: f64 = number.parse().unwrap_or_else(|_| panic!("duration {text:?}"));
+    let n: f64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("duration {text:?}"));
     match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -240,7 +242,8 @@ fn every_example_job_outlasts_the_sum_of_its_steps_limits() {
 
 #[test]
 fn deploys_and_rollbacks_have_their_own_concurrency_groups() {
-    let read = |name: &str| std::fs::read_to_string(root().join("examples/workflows").join(name)).unwrap();
+    let read =
+        |name: &str| std::fs::read_to_string(root().join("examples/workflows").join(name)).unwrap();
     let group = |text: &str| {
         let mut lines = text.lines().skip_while(|l| *l != "concurrency:");
         lines.next().expect("a workflow-level concurrency block");
@@ -252,7 +255,9 @@ fn deploys_and_rollbacks_have_their_own_concurrency_groups() {
             .trim()
             .to_owned();
         assert!(
-            block.iter().any(|l| l.trim() == "cancel-in-progress: false"),
+            block
+                .iter()
+                .any(|l| l.trim() == "cancel-in-progress: false"),
             "a running deploy or rollback is never cancelled"
         );
         group
@@ -263,5 +268,8 @@ fn deploys_and_rollbacks_have_their_own_concurrency_groups() {
     // rollback sharing the deploys' group could drop a pending deploy.
     assert_ne!(group(&deploy), group(&rollback));
     // Instead the rollback refuses while a deploy run is queued or in progress.
-    assert!(rollback.contains("deploy-workflow: deploy.yml"), "{rollback}");
+    assert!(
+        rollback.contains("deploy-workflow: deploy.yml"),
+        "{rollback}"
+    );
 }

@@ -325,7 +325,8 @@ impl Probe {
                 Verdict::HoldFailed(format!("during the hold: {}", problems.join("; ")));
         } else if let Some(received) = signal {
             // The hold did not run its course: healthy so far is not a verdict.
-            result.verdict = Verdict::Interrupted(format!("{} during the hold", received.describe()));
+            result.verdict =
+                Verdict::Interrupted(format!("{} during the hold", received.describe()));
         }
         result.attempts.extend(held);
         result.hold = Some(HoldResult {

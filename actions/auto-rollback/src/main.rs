@@ -86,11 +86,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         }
     };
     // An interrupted run alerts only when it had started to change something.
-    let interrupted_midway =
-        report.reason == Reason::Interrupted
+    let interrupted_midway = report.reason == Reason::Interrupted
         && (report.github_deployment_id.is_some() || report.deploy.is_some());
-    let alert_worthy =
-        report.rolled_back || report.reason.still_unhealthy() || interrupted_midway;
+    let alert_worthy = report.rolled_back || report.reason.still_unhealthy() || interrupted_midway;
     if alert_worthy
         && !settings.dry_run
         && let Some(webhook) = &settings.slack_webhook

@@ -74,7 +74,10 @@ fn a_deploy_run_not_finished_blocks_the_rollback() {
             "{message}"
         );
         assert_eq!(deploys(&coolify), 0, "{status}: nothing is deployed");
-        assert!(github.deployments().is_empty(), "{status}: nothing recorded");
+        assert!(
+            github.deployments().is_empty(),
+            "{status}: nothing recorded"
+        );
     }
 }
 
@@ -86,7 +89,10 @@ fn no_unfinished_deploy_run_lets_the_rollback_proceed() {
     let run = rollback(&coolify, &github).run();
     run.assert_exit(0);
     assert_eq!(run.output("reason"), "rolled-back");
-    assert_eq!(coolify.running_tag(WEB).as_deref(), Some(tag(GOOD).as_str()));
+    assert_eq!(
+        coolify.running_tag(WEB).as_deref(),
+        Some(tag(GOOD).as_str())
+    );
     // One question per unfinished status: GitHub's `status` filter takes one value.
     let mut asked: Vec<String> = github
         .calls()

@@ -112,15 +112,16 @@ fn sigint_during_the_redeploy_cancels_it_and_closes_the_record() {
     let w = world();
     w.coolify.script(&tag(GOOD), Script::never_ends());
     let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
-    let mut running = rollback(&w)
-        .as_step(&action_run_script(&action))
-        .spawn();
+    let mut running = rollback(&w).as_step(&action_run_script(&action)).spawn();
     assert!(running.wait_for(|| w.coolify.deployment_statuses(WEB) == ["in_progress"]));
     running.signal("INT");
     let run = running.finish();
     assert_interrupted(&run, "during the redeploy");
     assert_eq!(run.output("verified"), "unknown");
-    assert_eq!(w.coolify.deployment_statuses(WEB), vec!["cancelled-by-user"]);
+    assert_eq!(
+        w.coolify.deployment_statuses(WEB),
+        vec!["cancelled-by-user"]
+    );
     assert_eq!(
         record_states(&w),
         vec![vec!["in_progress".to_owned(), "error".to_owned()]]

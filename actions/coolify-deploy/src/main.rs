@@ -129,8 +129,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 Ok(rollout) => rollout,
                 Err(err) => {
                     if let Some(recorder) = &recorder {
-                        let finished =
-                            recorder.finish("error", "coolify-deploy could not deploy", &ctx.actions);
+                        let finished = recorder.finish(
+                            "error",
+                            "coolify-deploy could not deploy",
+                            &ctx.actions,
+                        );
                         shipguard::interrupt::within_cleanup(finished).await;
                     }
                     return Err(err);

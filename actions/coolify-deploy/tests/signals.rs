@@ -101,11 +101,18 @@ fn a_second_signal_during_the_cleanup_exits_at_once() {
     let mut running = deploying(&coolify, deploy(&coolify, &github));
     running.signal("INT");
     assert!(
-        running.wait_for(|| coolify.requests().iter().any(|r| r.path.ends_with("/cancel"))),
+        running.wait_for(|| coolify
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/cancel"))),
         "no cancel was sent"
     );
     running.signal("TERM");
     let run = running.finish();
     assert_eq!(run.code, Some(143), "{}", run.everything());
-    assert!(run.stderr.contains("received SIGTERM again"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("received SIGTERM again"),
+        "{}",
+        run.stderr
+    );
 }

@@ -57,9 +57,7 @@ impl Report {
                 Verdict::FailedFast(why)
                 | Verdict::HoldFailed(why)
                 | Verdict::Unhealthy(why)
-                | Verdict::Interrupted(why) => {
-                    why.clone()
-                }
+                | Verdict::Interrupted(why) => why.clone(),
                 Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
                 Verdict::Healthy => String::new(),
             };

@@ -35,7 +35,11 @@ fn assert_interrupted(run: &Finished, signal: &str) {
     run.assert_exit(1);
     assert_eq!(run.output("healthy"), "false", "{}", run.everything());
     let report = run.report();
-    assert_eq!(report["urls"][0]["verdict"], json!("interrupted"), "{report}");
+    assert_eq!(
+        report["urls"][0]["verdict"],
+        json!("interrupted"),
+        "{report}"
+    );
     assert!(
         report["reason"]
             .as_str()
