@@ -116,3 +116,45 @@ fn a_second_signal_during_the_cleanup_exits_at_once() {
         run.stderr
     );
 }
+
+/// Coolify's queue is full (429, `Retry-After: 60`): the signal ends the wait at once and no
+/// deploy request is sent again; nothing was deployed, and the record says `error`.
+#[test]
+fn a_signal_while_waiting_out_a_full_queue_sends_nothing_more() {
+    let (coolify, github) = sandbox();
+    coolify.force(
+        Forced::new(
+            "/deploy",
+            429,
+            serde_json::json!({"message": "Deployment queue is full. Please try again later."}),
+        )
+        .retry_after(60),
+    );
+    let mut running = deploy(&coolify, &github)
+        .without_env("SHIPGUARD_TEST_NO_RETRY_DELAY")
+        // Room for the minute's wait within the deadline.
+        .input("timeout", "5m")
+        .spawn();
+    let posts = || {
+        coolify
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/deploy")
+            .count()
+    };
+    assert!(running.wait_for(|| posts() == 1), "no deploy request");
+    running.signal("TERM");
+    let run = running.finish();
+    run.assert_exit(1);
+    assert_eq!(posts(), 1, "the deploy request is not sent again");
+    assert!(coolify.deployment_statuses(WEB).is_empty());
+    assert_eq!(
+        github.deployments()[0].3,
+        vec!["in_progress".to_owned(), "error".to_owned()]
+    );
+    assert!(
+        run.stderr.contains("(interrupted by SIGTERM: exit 1)"),
+        "{}",
+        run.stderr
+    );
+}
