@@ -49,6 +49,8 @@ pub async fn run(
             return Ok(());
         }
         if interrupted(report, "during the analysis; nothing was deployed") {
+            // Probing was cut short: neither healthy nor unhealthy is known.
+            report.healthy_before = None;
             return Ok(());
         }
         actions.log(&format!(
@@ -335,6 +337,8 @@ pub async fn run(
     report.phases.push(("verification".into(), t0, at()));
     report.phase = "recording on GitHub";
     if shipguard::interrupt::received().is_some() {
+        // Probing was cut short: whether the rollback is healthy is not known.
+        report.verified = None;
         let why = "the rollback was deployed, then interrupted before it was verified";
         shipguard::interrupt::within_cleanup(finish_record(&github, record, "error", why, actions))
             .await;

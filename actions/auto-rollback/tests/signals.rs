@@ -99,6 +99,7 @@ fn sigterm_during_the_analysis_deploys_nothing() {
     running.signal("TERM");
     let run = running.finish();
     assert_interrupted(&run, "during the analysis; nothing was deployed");
+    assert_eq!(run.output("healthy-before"), "unknown");
     assert_eq!(run.output("rolled-back"), "false");
     assert!(w.coolify.deployment_statuses(WEB).is_empty());
     assert!(w.github.deployments().is_empty());
@@ -143,7 +144,7 @@ fn sigterm_during_the_verification_marks_the_record_error() {
     running.signal("TERM");
     let run = running.finish();
     assert_interrupted(&run, "during the verification");
-    assert_eq!(run.output("verified"), "false");
+    assert_eq!(run.output("verified"), "unknown");
     assert_eq!(
         record_states(&w),
         vec![vec!["in_progress".to_owned(), "error".to_owned()]]
