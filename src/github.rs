@@ -573,6 +573,79 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// The statuses of a workflow run that has not finished. The runs endpoint's `status` query
+/// takes one value (github/rest-api-description, descriptions/api.github.com/
+/// api.github.com.yaml, components/parameters/workflow-run-status: one string of an enum
+/// whose unfinished members are these five), so each is asked for on its own.
+pub const UNFINISHED_RUN_STATUSES: [&str; 5] =
+    ["queued", "in_progress", "waiting", "pending", "requested"];
+
+/// A run that has not finished, as the check for one needs it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UnfinishedRun {
+    pub id: u64,
+    #[serde(default)]
+    pub run_number: u64,
+    #[serde(default)]
+    pub status: Untrusted,
+}
+
+#[derive(Deserialize)]
+struct UnfinishedPage {
+    #[serde(default)]
+    total_count: u64,
+    #[serde(default)]
+    workflow_runs: Vec<UnfinishedRun>,
+}
+
+impl GitHub {
+    /// Runs of `workflow` (a file name or id) that are queued, waiting or in progress, up to
+    /// a few per status (five requests in all, each bounded by the deadline and the body
+    /// limit). Any error is an error: the caller fails closed. Runs in `except` (the caller's
+    /// own run) are left out.
+    pub async fn unfinished_runs(
+        &self,
+        workflow: &str,
+        except: Option<u64>,
+    ) -> anyhow::Result<Vec<UnfinishedRun>> {
+        let tail = format!("actions/workflows/{workflow}/runs");
+        let mut found = Vec::new();
+        for status in UNFINISHED_RUN_STATUSES {
+            let page: UnfinishedPage = self
+                .get(
+                    "listing unfinished workflow runs",
+                    &tail,
+                    &[
+                        ("status", status.to_owned()),
+                        ("exclude_pull_requests", "true".to_owned()),
+                        ("per_page", "5".to_owned()),
+                    ],
+                )
+                .await?;
+            let returned = page.workflow_runs.len() as u64;
+            let before = found.len();
+            found.extend(
+                page.workflow_runs
+                    .into_iter()
+                    .filter(|r| Some(r.id) != except)
+                    .map(|mut r| {
+                        // Listed for this status: say so, whatever the run's own field holds.
+                        r.status = Untrusted::from(status);
+                        r
+                    }),
+            );
+            // Counted but not listed (only our own run listed, or none): unknown, so refuse.
+            if found.len() == before && page.total_count > returned {
+                anyhow::bail!(
+                    "GitHub counts {} {status} run(s) of {workflow} but listed {returned}",
+                    page.total_count
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

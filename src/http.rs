@@ -478,7 +478,6 @@ pub async fn send_with_retry(
     what: &str,
     make: impl Fn() -> RequestBuilder,
 ) -> anyhow::Result<Response> {
-    let deadline = policy.deadline;
     let passed = || {
         anyhow::Error::new(DeadlinePassed {
             what: what.to_owned(),
@@ -486,6 +485,10 @@ pub async fn send_with_retry(
     };
     let mut retry = 0;
     loop {
+        // After SIGINT/SIGTERM no request runs past the cleanup budget (crate::interrupt).
+        let deadline = crate::interrupt::received().map_or(policy.deadline, |r| {
+            policy.deadline.min(r.cleanup_deadline())
+        });
         let now = Instant::now();
         if now >= deadline {
             return Err(passed());
@@ -546,7 +549,17 @@ pub async fn send_with_retry(
                 crate::duration::human(wait)
             ),
         }
-        tokio::time::sleep(wait).await;
+        // A signal during the wait ends it with the last answer: no new attempt (a deploy
+        // POST sent again would start what the run is giving up). Retries of the cleanup's
+        // own requests (the signal came before them) wait as usual, within the budget.
+        let pause = tokio::time::sleep(wait);
+        if crate::interrupt::received().is_some() {
+            pause.await;
+        } else if crate::interrupt::unless_requested(pause).await.is_err() {
+            return result.map_err(|e| {
+                anyhow::anyhow!("{what} stopped by a signal: {}", describe_reqwest(&e))
+            });
+        }
     }
 }
 

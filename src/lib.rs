@@ -14,6 +14,7 @@ pub mod gha;
 #[cfg(feature = "github")]
 pub mod github;
 pub mod http;
+pub mod interrupt;
 pub mod logging;
 pub mod npm;
 pub mod probe;

@@ -79,7 +79,12 @@ where
             return ExitCode::from(Code::Operational.as_u8());
         }
     };
-    let result = runtime.block_on(body(cli, &mut context));
+    let result = runtime.block_on(async {
+        if let Err(err) = crate::interrupt::install() {
+            tracing::warn!("cannot listen for SIGINT/SIGTERM: {err}");
+        }
+        body(cli, &mut context).await
+    });
     let code = match result {
         Ok(code) => code,
         Err(err) => {
@@ -87,7 +92,34 @@ where
             exit::classify(&err)
         }
     };
-    ExitCode::from(code.as_u8())
+    ExitCode::from(interrupted_code(&context.actions, tool, code).as_u8())
+}
+
+/// A run a signal cut short exits 1, the contract's "the tool worked and the verdict is
+/// negative" (a wait ended before its verdict, like the tool's own timeout, which is 1 too),
+/// whatever it concluded or whichever request the signal cut (an operational error after a
+/// signal is the signal's doing); bad input stays 2. The signal's conventional 130/143 would
+/// be a fifth code; only a second signal, which skips the normal ending, exits with it. A
+/// tool that never waits (lockfile-check: offline, milliseconds) simply finishes its work.
+fn interrupted_code(actions: &Actions, tool: &str, code: Code) -> Code {
+    let Some(received) = crate::interrupt::received() else {
+        return code;
+    };
+    match code {
+        Code::Success => {
+            let message = format!("{tool} was {}", received.describe());
+            crate::gha::write_stderr(&format!("error: {message}"));
+            if actions.format() == Format::Github {
+                actions.annotate(Annotation::new(Level::Error, "interrupted", message));
+            }
+            Code::Negative
+        }
+        Code::Operational => {
+            crate::gha::write_stderr(&format!("({}: exit 1)", received.describe()));
+            Code::Negative
+        }
+        Code::Negative | Code::Usage => code,
+    }
 }
 
 /// `--format` > `INPUT_FORMAT` > github inside Actions > human.

@@ -52,6 +52,14 @@ fn every_input_is_mapped_and_every_output_forwarded() {
                 path.display()
             );
         }
+        // GitHub's runner signals only the step's own process on cancel (SIGINT, then
+        // SIGTERM: actions/runner src/Runner.Sdk/ProcessInvoker.cs l. 832): the run step's
+        // bash must become the binary. The tools' tests/signals.rs send it the signal.
+        assert!(
+            text.contains("\n      run: exec \"$TOOL_BIN\"\n"),
+            "{}: the run step does not `exec \"$TOOL_BIN\"`",
+            path.display()
+        );
         assert!(
             text.contains("dist/install.sh\" "),
             "{}: does not use the installer",

@@ -114,3 +114,162 @@ fn a_release_attests_smoke_tests_and_guards_the_major_tag() {
         "only move-major-tag touches tags"
     );
 }
+
+/// The time budget of one step, in seconds: its own `timeout-minutes`, else what a shipguard
+/// tool can take by its inputs (their action.yml defaults when not given). A job timeout
+/// counts as cancelled, so `if: failure()` never runs after it: every job must outlast the
+/// sum of its steps. Any other step must say its limit.
+fn step_limit(file: &str, job: &str, step: &[&str]) -> f64 {
+    let key = |name: &str| {
+        step.iter().find_map(|l| {
+            let rest = l.trim_start().trim_start_matches("- ");
+            rest.strip_prefix(name)?.strip_prefix(':').map(str::trim)
+        })
+    };
+    if let Some(minutes) = key("timeout-minutes") {
+        return minutes.parse::<f64>().unwrap() * 60.0;
+    }
+    let tool = key("uses")
+        .and_then(|u| u.strip_prefix("shipguard/shipguard/actions/"))
+        .and_then(|u| u.split('@').next());
+    let Some(tool) = tool else {
+        panic!("{file}: job {job}: step {step:?} has no timeout-minutes");
+    };
+    // `with:` inputs, else the action's default.
+    let input = |name: &str, default: &str| -> f64 {
+        let given = step
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}:")).map(str::trim));
+        seconds(given.filter(|v| !v.is_empty()).unwrap_or(default))
+    };
+    // install.sh: a download (cached after the first in a job) or the cached binary; an
+    // allowance, not its worst case (curl --max-time 300 per try).
+    let install = 120.0;
+    let own = match tool {
+        // The deadline, the cancel's grace (coolify::rollout::CANCEL_GRACE, 10 s) and the
+        // GitHub Deployment record's three requests (30 s each at most).
+        "coolify-deploy" => input("timeout", "15m") + 10.0 + 90.0,
+        // `timeout` includes the initial delay; the hold comes after it.
+        "health-wait" => input("timeout", "5m") + input("hold", "0s"),
+        // The overall `timeout`, then the cancel's grace, the backstop's 5 s, the record's
+        // 10 s and the Slack alert's 30 s (actions/auto-rollback/src/main.rs).
+        "auto-rollback" => input("timeout", "15m") + 10.0 + 5.0 + 10.0 + 30.0,
+        // One absolute deadline over the send and its retries (slack-notify main.rs).
+        "slack-notify" => 90.0,
+        other => panic!("{file}: job {job}: shipguard step {other} has no timeout-minutes"),
+    };
+    own + install
+}
+
+/// `30s`, `5m`, `1h`, `250ms`, or plain seconds.
+fn seconds(text: &str) -> f64 {
+    let text = text.trim().trim_matches(['\'', '"']);
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: f64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("duration {text:?}"));
+    match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => panic!("duration {text:?}"),
+    }
+}
+
+/// The names of a workflow's jobs.
+fn jobs(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| *l != "jobs:")
+        .filter_map(|l| l.strip_prefix("  ")?.strip_suffix(':'))
+        .filter(|name| !name.starts_with(' '))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The steps of a job: each from its `      - ` line to the next.
+fn steps<'a>(lines: &[&'a str]) -> Vec<Vec<&'a str>> {
+    let mut steps: Vec<Vec<&str>> = Vec::new();
+    let mut inside = false;
+    for line in lines {
+        if line.trim() == "steps:" {
+            inside = true;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if line.starts_with("      - ") {
+            steps.push(vec![line]);
+        } else if let Some(step) = steps.last_mut() {
+            step.push(line);
+        }
+    }
+    steps
+}
+
+#[test]
+fn every_example_job_outlasts_the_sum_of_its_steps_limits() {
+    let mut checked = 0;
+    for file in yaml_files("examples/workflows") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        for job_name in jobs(&text) {
+            let lines = job(&text, &job_name);
+            let timeout = lines
+                .iter()
+                .find_map(|l| l.strip_prefix("    timeout-minutes:"))
+                .unwrap_or_else(|| panic!("{name}: job {job_name} has no timeout-minutes"));
+            let timeout: f64 = timeout.trim().parse::<f64>().unwrap() * 60.0;
+            let sum: f64 = steps(&lines)
+                .iter()
+                .map(|s| step_limit(&name, &job_name, s))
+                .sum();
+            // Job set-up (runner, checkout of the actions) comes on top: two minutes.
+            assert!(
+                timeout >= sum + 120.0,
+                "{name}: job {job_name}: timeout-minutes {} < its steps' limits {:.1} min + 2 min",
+                timeout / 60.0,
+                sum / 60.0
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "{checked} jobs checked");
+}
+
+#[test]
+fn deploys_and_rollbacks_have_their_own_concurrency_groups() {
+    let read =
+        |name: &str| std::fs::read_to_string(root().join("examples/workflows").join(name)).unwrap();
+    let group = |text: &str| {
+        let mut lines = text.lines().skip_while(|l| *l != "concurrency:");
+        lines.next().expect("a workflow-level concurrency block");
+        let block: Vec<&str> = lines.take_while(|l| l.starts_with("  ")).collect();
+        let group = block
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("group:"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        assert!(
+            block
+                .iter()
+                .any(|l| l.trim() == "cancel-in-progress: false"),
+            "a running deploy or rollback is never cancelled"
+        );
+        group
+    };
+    let deploy = read("deploy.yml");
+    let rollback = read("auto-rollback.yml");
+    // GitHub keeps one pending run per group and cancels the older pending one: a scheduled
+    // rollback sharing the deploys' group could drop a pending deploy.
+    assert_ne!(group(&deploy), group(&rollback));
+    // Instead the rollback refuses while a deploy run is queued or in progress.
+    assert!(
+        rollback.contains("deploy-workflow: deploy.yml"),
+        "{rollback}"
+    );
+}

@@ -42,6 +42,8 @@ pub enum Outcome {
     Timeout,
     /// Not waited for (`wait: false`), or a service/database with nothing to follow.
     Queued,
+    /// A signal (a cancelled run, a job timeout) ended the wait; cancelled when it could be.
+    Interrupted,
 }
 
 impl Outcome {
@@ -52,6 +54,7 @@ impl Outcome {
             Self::Cancelled => "cancelled",
             Self::Timeout => "timeout",
             Self::Queued => "queued",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -68,6 +71,7 @@ impl Outcome {
     pub fn overall(outcomes: impl IntoIterator<Item = Self>) -> Self {
         let rank = |o: &Self| match o {
             Self::Failed => 4,
+            Self::Interrupted => 3,
             Self::Timeout => 3,
             Self::Cancelled => 2,
             Self::Queued => 1,
@@ -145,6 +149,17 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 /// answered end in the timeout outcome with a cancel.
 pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow::Result<Rollout> {
     let started = Instant::now();
+    if crate::interrupt::received().is_some() {
+        // A signal came before anything was started: start nothing.
+        return Ok(Rollout {
+            deployments: Vec::new(),
+            previous_image_tags: BTreeMap::new(),
+            restored_image_tags: BTreeMap::new(),
+            restore_failures: Vec::new(),
+            status: Outcome::Interrupted,
+            duration_seconds: 0.0,
+        });
+    }
     let client = &client.until((started + plan.timeout).min(client.deadline()));
     let mut previous = BTreeMap::new();
     let mut tracked = Vec::new();
@@ -332,7 +347,8 @@ impl Tracked {
     fn needs_restore(&self) -> bool {
         match self.outcome {
             Outcome::Failed | Outcome::Cancelled => true,
-            Outcome::Timeout => self.status.as_raw() == "cancelled-by-user",
+            // Cancelled at the timeout or at a signal; one left running may still finish.
+            Outcome::Timeout | Outcome::Interrupted => self.status.as_raw() == "cancelled-by-user",
             Outcome::Finished | Outcome::Queued => false,
         }
     }
@@ -401,12 +417,16 @@ async fn wait(
             if t.outcome != Outcome::Queued {
                 continue;
             }
-            let deployment = match poll(client, t, &uuid).await {
-                Ok(d) => d,
-                Err(err) if crate::http::is_deadline(&err) => {
+            let polled = crate::interrupt::unless_requested(poll(client, t, &uuid));
+            let deployment = match polled.await {
+                Err(received) => {
+                    return interrupt(client, plan, tracked, started, observe, received).await;
+                }
+                Ok(Ok(d)) => d,
+                Ok(Err(err)) if crate::http::is_deadline(&err) => {
                     return time_out(client, plan, tracked, started, observe).await;
                 }
-                Err(err) => return Err(err),
+                Ok(Err(err)) => return Err(err),
             };
             let at = started.elapsed().as_secs_f64();
             let (status_before, note_before) = (t.status.as_raw().to_owned(), t.note.clone());
@@ -446,7 +466,10 @@ async fn wait(
         if now >= deadline {
             return time_out(client, plan, tracked, started, observe).await;
         }
-        tokio::time::sleep(plan.poll_interval.min(deadline - now)).await;
+        let pause = tokio::time::sleep(plan.poll_interval.min(deadline - now));
+        if let Err(received) = crate::interrupt::unless_requested(pause).await {
+            return interrupt(client, plan, tracked, started, observe, received).await;
+        }
     }
 }
 
@@ -517,6 +540,35 @@ fn read_log_facts(t: &mut Tracked, deployment: &Deployment) {
     }
 }
 
+/// A signal came mid-wait: what is still running is cancelled (whatever `cancel_on_timeout`
+/// says: the run that wanted it is gone), within the signal's cleanup budget, and marked
+/// interrupted.
+async fn interrupt(
+    client: &Client,
+    plan: &Plan,
+    tracked: &mut [Tracked],
+    started: Instant,
+    observe: Observer<'_>,
+    received: crate::interrupt::Received,
+) -> anyhow::Result<()> {
+    let plan = &Plan {
+        cancel_on_timeout: true,
+        ..plan.clone()
+    };
+    let running = |t: &Tracked| t.outcome == Outcome::Queued && t.deployment_uuid.is_some();
+    let before: Vec<bool> = tracked.iter().map(running).collect();
+    time_out(client, plan, tracked, started, observe).await?;
+    for (t, _) in tracked.iter_mut().zip(before).filter(|(_, was)| *was) {
+        if t.outcome == Outcome::Timeout {
+            t.outcome = Outcome::Interrupted;
+            if let Some(note) = &mut t.note {
+                *note = note.replace("at the timeout", &format!("when {}", received.describe()));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Marks what is still running as timed out, cancelling it when asked to.
 async fn time_out(
     client: &Client,
@@ -527,7 +579,11 @@ async fn time_out(
 ) -> anyhow::Result<()> {
     let can_cancel = client.supports(Feature::Cancel);
     // The deadline has passed: the cancels get a short grace period of their own.
-    let client = &client.until(Instant::now() + CANCEL_GRACE);
+    // After a signal, within what is left of its cleanup budget instead.
+    let client = &client.until(
+        crate::interrupt::received()
+            .map_or(Instant::now() + CANCEL_GRACE, |r| r.cleanup_deadline()),
+    );
     for t in tracked.iter_mut().filter(|t| t.outcome == Outcome::Queued) {
         let Some(uuid) = t.deployment_uuid.clone() else {
             continue;

@@ -14,6 +14,7 @@ use url::Url;
 use super::attempt::{Attempt, Request, attempt};
 use super::condition::{Condition, Observation};
 use super::stats;
+use crate::interrupt::unless_requested;
 
 /// When to probe and what counts as healthy.
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub enum Verdict {
     Cancelled,
     /// `failure_threshold` consecutive attempts failed.
     Unhealthy(String),
+    /// A signal (a cancelled run, a job timeout) stopped probing: no verdict was reached.
+    Interrupted(String),
 }
 
 /// What the hold saw.
@@ -167,18 +170,26 @@ impl Probe {
         observer: Observer,
     ) -> UrlResult {
         let timing = &self.timing;
-        sleep_until((started + timing.initial_delay).min(deadline).into()).await;
         let mut attempts = Vec::new();
         let mut consecutive = 0;
         let mut failing = 0;
+        let delay = sleep_until((started + timing.initial_delay).min(deadline).into());
+        let mut signal = unless_requested(delay).await.err();
         let verdict = loop {
+            if let Some(received) = signal {
+                break Verdict::Interrupted(received.describe());
+            }
             let now = Instant::now();
             if now >= deadline {
                 break Verdict::Timeout;
             }
             let timeout = timing.request_timeout.min(deadline - now);
             let clipped = timeout < timing.request_timeout;
-            let a = attempt(&self.client, &url, &self.request, timeout, clipped, started).await;
+            let tried = attempt(&self.client, &url, &self.request, timeout, clipped, started);
+            let a = match unless_requested(tried).await {
+                Ok(a) => a,
+                Err(received) => break Verdict::Interrupted(received.describe()),
+            };
             consecutive = if a.passed() { consecutive + 1 } else { 0 };
             failing = if a.passed() { 0 } else { failing + 1 };
             observer(index, &a, consecutive, false);
@@ -205,7 +216,7 @@ impl Probe {
                 // No attempt fits before the deadline: say so now rather than idle until it.
                 break Verdict::Timeout;
             }
-            sleep_until(next.into()).await;
+            signal = unless_requested(sleep_until(next.into())).await.err();
         };
         let healthy_after = (verdict == Verdict::Healthy).then(|| started.elapsed());
         let mut result = UrlResult {
@@ -236,8 +247,12 @@ impl Probe {
         // about the server. One that had longer and still got no answer is an error.
         let mut excused: Vec<bool> = Vec::new();
         let mut next = Instant::now() + self.timing.interval;
+        let mut signal = None;
         while next < end {
-            sleep_until(next.into()).await;
+            if let Err(received) = unless_requested(sleep_until(next.into())).await {
+                signal = Some(received);
+                break;
+            }
             let now = Instant::now();
             if now >= end {
                 break;
@@ -245,15 +260,21 @@ impl Probe {
             // The hold ends on time: no attempt runs past it.
             let timeout = self.timing.request_timeout.min(end - now);
             let clipped = timeout < self.timing.request_timeout;
-            let a = attempt(
+            let tried = attempt(
                 &self.client,
                 &result.url,
                 &self.request,
                 timeout,
                 clipped,
                 started,
-            )
-            .await;
+            );
+            let a = match unless_requested(tried).await {
+                Ok(a) => a,
+                Err(received) => {
+                    signal = Some(received);
+                    break;
+                }
+            };
             observer(index, &a, 0, true);
             excused.push(a.cut_short && timeout < self.timing.interval);
             held.push(a);
@@ -302,6 +323,10 @@ impl Probe {
         if !problems.is_empty() {
             result.verdict =
                 Verdict::HoldFailed(format!("during the hold: {}", problems.join("; ")));
+        } else if let Some(received) = signal {
+            // The hold did not run its course: healthy so far is not a verdict.
+            result.verdict =
+                Verdict::Interrupted(format!("{} during the hold", received.describe()));
         }
         result.attempts.extend(held);
         result.hold = Some(HoldResult {

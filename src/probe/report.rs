@@ -70,6 +70,7 @@ impl UrlReport {
             Verdict::FailedFast(why) => ("failed-fast", Some(why.clone())),
             Verdict::HoldFailed(why) => ("hold-failed", Some(why.clone())),
             Verdict::Unhealthy(why) => ("unhealthy", Some(why.clone())),
+            Verdict::Interrupted(why) => ("interrupted", Some(why.clone())),
             Verdict::Cancelled => (
                 "cancelled",
                 Some("stopped: another URL failed fast".to_owned()),

@@ -21,6 +21,7 @@ pub async fn send(
     let (kind, status) = match report.reason {
         Reason::RolledBack => (Kind::Rollback, Status::Success),
         Reason::DeployFailed | Reason::VerificationFailed => (Kind::Rollback, Status::Failure),
+        Reason::Interrupted => (Kind::Rollback, Status::Cancelled),
         // Could not roll back: the service is down and nothing was done. Always loud.
         _ => (Kind::Incident, Status::Failure),
     };
@@ -28,6 +29,10 @@ pub async fn send(
     message.title = Some(match report.reason {
         Reason::RolledBack => format!("Rolled back {} and verified healthy", report.environment),
         Reason::DeployFailed => format!("Rollback of {} failed to deploy", report.environment),
+        Reason::Interrupted => format!(
+            "Rollback of {} was interrupted before it was verified",
+            report.environment
+        ),
         Reason::VerificationFailed => {
             format!(
                 "{} is still unhealthy after the rollback",

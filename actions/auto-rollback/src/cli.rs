@@ -64,6 +64,10 @@ pub struct Cli {
     /// Workflow file whose successful runs are good versions. Default deploy.yml.
     #[arg(long)]
     pub workflow: Option<String>,
+    /// Workflow file of your deploys: nothing is rolled back while a run of it is queued or
+    /// in progress. Default: no check.
+    #[arg(long)]
+    pub deploy_workflow: Option<String>,
     /// Branch of those runs. Default main.
     #[arg(long)]
     pub branch: Option<String>,

@@ -90,7 +90,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             None
         }
     };
-    let alert_worthy = report.rolled_back || report.reason.still_unhealthy();
+    // An interrupted run alerts only when it had started to change something.
+    let interrupted_midway = report.reason == Reason::Interrupted
+        && (report.github_deployment_id.is_some() || report.deploy.is_some());
+    let alert_worthy = report.rolled_back || report.reason.still_unhealthy() || interrupted_midway;
     if alert_worthy
         && !settings.dry_run
         && let Some(webhook) = &settings.slack_webhook
@@ -107,7 +110,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             settings.run_url.as_deref(),
             &ctx.actions,
         );
-        if tokio::time::timeout(ALERT_GRACE, sent).await.is_err() {
+        // After a signal, within its cleanup budget.
+        let sent = shipguard::interrupt::within_cleanup(tokio::time::timeout(ALERT_GRACE, sent));
+        if !matches!(sent.await, Some(Ok(()))) {
             ctx.actions.annotate(Annotation::new(
                 Level::Warning,
                 "slack-failed",
@@ -125,7 +130,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         // tool::main prints the one `error:` line and its annotation, and exits 2 or 3.
         return Err(err);
     }
-    if report.reason.still_unhealthy() {
+    if report.reason.still_unhealthy() || report.reason == Reason::Interrupted {
         ctx.actions.annotate(Annotation::new(
             Level::Error,
             format!("rollback-{}", report.reason.as_str()),
@@ -137,6 +142,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         Format::Human | Format::Github => ctx.actions.print(&report.message)?,
     }
     let failed = report.reason.still_unhealthy()
+        || report.reason == Reason::Interrupted
         || (report.reason == Reason::RolledBack && settings.fail_on_rollback);
     Ok(if failed {
         Code::Negative

@@ -27,6 +27,9 @@ pub enum Reason {
     Timeout,
     /// GitHub or Coolify failed after the service was judged unhealthy.
     Error,
+    /// A signal (a cancelled run, a job timeout) stopped the run; what it had started was
+    /// cancelled and its record marked `error`.
+    Interrupted,
 }
 
 impl Reason {
@@ -43,6 +46,7 @@ impl Reason {
             Self::UnknownRunningVersion => "unknown-running-version",
             Self::Timeout => "timeout",
             Self::Error => "error",
+            Self::Interrupted => "interrupted",
         }
     }
 

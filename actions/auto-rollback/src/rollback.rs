@@ -49,6 +49,11 @@ pub async fn run(
             report.end(Reason::Healthy, "healthy: nothing to do");
             return Ok(());
         }
+        if interrupted(report, "during the analysis; nothing was deployed") {
+            // Probing was cut short: neither healthy nor unhealthy is known.
+            report.healthy_before = None;
+            return Ok(());
+        }
         actions.log(&format!(
             "unhealthy: {}",
             report.failing_checks().join("; ")
@@ -147,6 +152,23 @@ pub async fn run(
         ),
         None => None,
     };
+    if let (Some(workflow), Some(gh)) = (&settings.deploy_workflow, &github) {
+        report.phase = "checking the deploy workflow";
+        // Fail closed: an error here is an error of the run (exit 3), never "no deploy".
+        let unfinished = gh.unfinished_runs(workflow, settings.run_id).await?;
+        if let Some(run) = unfinished.first() {
+            report.end(
+                Reason::DeploymentInProgress,
+                format!(
+                    "unhealthy, but run #{} of {workflow} is {} ({} unfinished run(s) in all): not rolling back while a deploy may be under way; nothing was deployed",
+                    run.run_number,
+                    run.status,
+                    unfinished.len()
+                ),
+            );
+            return Ok(());
+        }
+    }
     report.phase = "reading GitHub history";
     let rollbacks = match &github {
         Some(gh) => history::rollbacks(gh, &settings.environment).await?,
@@ -277,6 +299,10 @@ pub async fn run(
     }
 
     // 6. Record first, so a concurrent or later run sees this rollback (cooldown, exclusions).
+    // Nothing has changed yet: a signal that came while reading stops the run here.
+    if interrupted(report, "before the rollback; nothing was deployed") {
+        return Ok(());
+    }
     report.phase = "recording on GitHub";
     let record = match &github {
         Some(gh) => Some(record(gh, settings, report, &chosen, actions).await?),
@@ -361,6 +387,16 @@ pub async fn run(
     report.rolled_back = rollout.status == Outcome::Finished;
     let deployed = rollout.status;
     report.deploy = Some(rollout);
+    if deployed == Outcome::Interrupted {
+        let why = "the rollback was interrupted";
+        shipguard::interrupt::within_cleanup(finish_record(&github, record, "error", why, actions))
+            .await;
+        interrupted(
+            report,
+            "during the redeploy; the rollback deployment was cancelled (see the report)",
+        );
+        return Ok(());
+    }
     if deployed != Outcome::Finished {
         finish_record(
             &github,
@@ -390,6 +426,18 @@ pub async fn run(
     report.set_verification(&results);
     report.phases.push(("verification".into(), t0, at()));
     report.phase = "recording on GitHub";
+    if shipguard::interrupt::received().is_some() {
+        // Probing was cut short: whether the rollback is healthy is not known.
+        report.verified = None;
+        let why = "the rollback was deployed, then interrupted before it was verified";
+        shipguard::interrupt::within_cleanup(finish_record(&github, record, "error", why, actions))
+            .await;
+        interrupted(
+            report,
+            "during the verification: the rollback was deployed but not verified",
+        );
+        return Ok(());
+    }
     if report.verified == Some(true) {
         finish_record(
             &github,
@@ -430,6 +478,18 @@ pub async fn run(
 
 /// How many of a git-based app's newest deployments are read to find what runs now.
 const RUNNING_LOOKBACK: u32 = 20;
+
+/// Ends the report when a signal came; true then. `after` says what the run got to.
+fn interrupted(report: &mut Report, after: &str) -> bool {
+    let Some(received) = shipguard::interrupt::received() else {
+        return false;
+    };
+    report.end(
+        Reason::Interrupted,
+        format!("{} {after}", received.describe()),
+    );
+    true
+}
 
 /// What will be deployed, and the commit it is.
 struct Chosen {

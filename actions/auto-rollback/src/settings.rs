@@ -63,6 +63,10 @@ pub struct Settings {
     pub github: Option<Access>,
     pub slack_webhook: Option<Secret<Url>>,
     pub run_url: Option<String>,
+    /// Refuse while a run of this workflow (file name or id) has not finished.
+    pub deploy_workflow: Option<String>,
+    /// This run (`GITHUB_RUN_ID`), never counted as a deploy in progress.
+    pub run_id: Option<u64>,
 }
 
 impl Settings {
@@ -186,6 +190,9 @@ impl Settings {
                     .unwrap_or_else(|| "deploy.yml".to_owned()),
             },
         };
+        let deploy_workflow = env
+            .setting("deploy-workflow", cli.deploy_workflow)
+            .parse(workflow_name)?;
         let environment = env
             .setting("environment", cli.environment)
             .optional()
@@ -199,6 +206,11 @@ impl Settings {
                 ));
             }
         };
+        if deploy_workflow.is_some() && github.is_none() {
+            return Err(usage(
+                "input `deploy-workflow` needs `github-token` (with `permissions: actions: read`) to see the deploy workflow's runs",
+            ));
+        }
         let slack_webhook = slack
             .map(|s| http::parse_secret_url("slack-webhook-url", &s))
             .transpose()?;
@@ -274,6 +286,10 @@ impl Settings {
             github,
             slack_webhook,
             run_url: env.run_url(),
+            deploy_workflow,
+            run_id: env
+                .var(shipguard::env::vars::GITHUB_RUN_ID)
+                .and_then(|id| id.parse().ok()),
         })
     }
 }

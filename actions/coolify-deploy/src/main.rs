@@ -148,9 +148,12 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 Ok(deployed) => (deployed.rollout, deployed.pins),
                 Err(err) => {
                     if let Some(recorder) = &recorder {
-                        recorder
-                            .finish("error", "coolify-deploy could not deploy", &ctx.actions)
-                            .await;
+                        let finished = recorder.finish(
+                            "error",
+                            "coolify-deploy could not deploy",
+                            &ctx.actions,
+                        );
+                        shipguard::interrupt::within_cleanup(finished).await;
                     }
                     return Err(err);
                 }
@@ -159,11 +162,14 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 let state = match rollout.status {
                     Outcome::Finished => Some("success"),
                     Outcome::Queued => None,
+                    // Not the app's failure: the run stopped (the deployment was cancelled).
+                    Outcome::Interrupted => Some("error"),
                     _ => Some("failure"),
                 };
                 if let Some(state) = state {
                     let line = format!("{description}: {}", rollout.status.as_str());
-                    recorder.finish(state, &line, &ctx.actions).await;
+                    let finished = recorder.finish(state, &line, &ctx.actions);
+                    shipguard::interrupt::within_cleanup(finished).await;
                 }
             }
             let mut report = Report::new(
@@ -204,7 +210,7 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
     for t in &report.deployments {
         if !matches!(
             t.outcome,
-            Outcome::Failed | Outcome::Timeout | Outcome::Cancelled
+            Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
         ) {
             continue;
         }

@@ -58,7 +58,7 @@ impl Report {
             .filter(|t| {
                 matches!(
                     t.outcome,
-                    Outcome::Failed | Outcome::Timeout | Outcome::Cancelled
+                    Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
                 )
             })
             .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
@@ -174,6 +174,11 @@ impl Report {
                 self.count(Outcome::Timeout),
                 self.duration_seconds
             ),
+            Outcome::Interrupted => format!(
+                "{} of {apps} {noun}{tag} stopped after {:.0}s: the run was interrupted (cancelled or timed out)",
+                self.count(Outcome::Interrupted),
+                self.duration_seconds
+            ),
         }
     }
 
@@ -189,6 +194,7 @@ impl Report {
         match self.status {
             Outcome::Timeout => "deploy-timeout",
             Outcome::Cancelled => "deploy-cancelled",
+            Outcome::Interrupted => "deploy-interrupted",
             _ => "deploy-failed",
         }
     }

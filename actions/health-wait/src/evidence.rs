@@ -54,9 +54,10 @@ impl Report {
                     r.last_failure()
                         .unwrap_or_else(|| "no attempt passed".to_owned())
                 ),
-                Verdict::FailedFast(why) | Verdict::HoldFailed(why) | Verdict::Unhealthy(why) => {
-                    why.clone()
-                }
+                Verdict::FailedFast(why)
+                | Verdict::HoldFailed(why)
+                | Verdict::Unhealthy(why)
+                | Verdict::Interrupted(why) => why.clone(),
                 Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
                 Verdict::Healthy => String::new(),
             };
@@ -90,6 +91,7 @@ impl Report {
         match first_unhealthy(results).map(|r| &r.verdict) {
             Some(Verdict::FailedFast(_)) => "health-failed-fast",
             Some(Verdict::HoldFailed(_)) => "health-hold-failed",
+            Some(Verdict::Interrupted(_)) => "health-interrupted",
             _ => "health-timeout",
         }
     }

@@ -46,15 +46,29 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     policy.retry_any_5xx = true;
     // Absolute: no send, retry or Retry-After wait runs past it.
     policy.deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    let sent = slack::send::send(
+    let sending = slack::send::send(
         &client,
         &policy,
         transport,
         &settings.payload,
         settings.update_ts.as_deref(),
         settings.thread_ts.as_deref(),
-    )
-    .await;
+    );
+    // A signal stops the send and its retries at once (on-error: warn or not: the run is
+    // cancelled), with the outputs and the summary written and exit 1.
+    let sent = match shipguard::interrupt::unless_requested(sending).await {
+        Ok(sent) => sent,
+        Err(received) => {
+            let message = format!(
+                "{}: the message was not confirmed as sent (a request already on its way may still reach Slack)",
+                received.describe()
+            );
+            set_outputs(ctx, &Delivered::default(), payload)?;
+            ctx.actions
+                .write_summary(&summary::render(&settings, None, Some(&message)))?;
+            return Err(shipguard::exit::check_failed("slack-interrupted", message));
+        }
+    };
     match sent {
         Ok(delivered) => {
             let Delivered { ts, channel } = &delivered;

@@ -39,6 +39,9 @@ struct Run {
     conclusion: String,
     event: String,
     head_repository: String,
+    /// `completed`, or one of queued, in_progress, waiting, pending, requested (then the
+    /// conclusion is null, as GitHub shows an unfinished run).
+    status: String,
 }
 
 /// A scripted failure: requests matching `method` and a path ending in `suffix` (and, when
@@ -121,7 +124,18 @@ impl GitHub {
             conclusion: conclusion.to_owned(),
             event: event.to_owned(),
             head_repository: head_repository.to_owned(),
+            status: "completed".to_owned(),
         });
+        self
+    }
+
+    /// Adds a run of `workflow` that has not finished: `status` is queued, in_progress,
+    /// waiting, pending or requested.
+    pub fn add_unfinished_run(&self, workflow: &str, sha: &str, status: &str) -> &Self {
+        self.add_run(workflow, sha, "main", "");
+        if let Some(run) = lock(&self.shared).runs.last_mut() {
+            run.status = status.to_owned();
+        }
         self
     }
 
@@ -331,7 +345,9 @@ fn run_json(base: &str, run: &Run) -> Value {
         conclusion,
         event,
         head_repository,
+        status,
     } = run;
+    let conclusion = (status == "completed").then_some(conclusion);
     json!({
         "id": id,
         "name": "deploy",
@@ -341,7 +357,7 @@ fn run_json(base: &str, run: &Run) -> Value {
         "path": format!(".github/workflows/{workflow}"),
         "run_number": id - 999,
         "event": event,
-        "status": "completed",
+        "status": status,
         "conclusion": conclusion,
         "workflow_id": 161335,
         "url": format!("{base}/repos/{REPOSITORY}/actions/runs/{id}"),
@@ -514,7 +530,12 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
                 .rev()
                 .filter(|r| r.workflow == *workflow)
                 .filter(|r| branch.as_ref().is_none_or(|b| *b == r.branch))
-                .filter(|r| status.as_ref().is_none_or(|s| *s == r.conclusion))
+                // GitHub's `status` filter takes a status or a conclusion, one value.
+                .filter(|r| {
+                    status
+                        .as_ref()
+                        .is_none_or(|s| *s == r.conclusion || *s == r.status)
+                })
                 .map(|r| run_json(&base, r))
                 .collect();
             let total = items.len();

@@ -13,6 +13,17 @@ pub struct ToolRun {
     env: BTreeMap<String, String>,
     dir: tempfile::TempDir,
     limit: Duration,
+    /// Run through this `run:` script as the runner does (bash, `TOOL_BIN` = the binary).
+    step: Option<String>,
+}
+
+/// A run under way (see [`ToolRun::spawn`]): signal it, then [`Running::finish`].
+pub struct Running {
+    child: std::process::Child,
+    started: Instant,
+    run: ToolRun,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 /// What a run left behind.
@@ -99,7 +110,17 @@ impl ToolRun {
             env,
             dir,
             limit: Duration::from_secs(60),
+            step: None,
         }
+    }
+
+    /// Runs the binary the way an action's `run:` step does: GitHub's runner writes the
+    /// script to a file and starts `bash --noprofile --norc -e -o pipefail <file>`
+    /// (actions/runner src/Runner.Worker/Handlers/ScriptHandlerHelpers.cs l. 18), with the
+    /// binary's path in `TOOL_BIN` as our action.yml files pass it.
+    pub fn as_step(mut self, script: &str) -> Self {
+        self.step = Some(script.to_owned());
+        self
     }
 
     /// Sets `INPUT_<UPPER_SNAKE>` for a kebab-case input.
@@ -142,11 +163,34 @@ impl ToolRun {
     }
 
     pub fn run(self) -> Finished {
+        self.spawn().finish()
+    }
+
+    /// Starts the run and returns at once.
+    pub fn spawn(self) -> Running {
         let started = Instant::now();
-        let mut child = Command::new(&self.binary)
-            .args(&self.args)
-            .env_clear()
-            .envs(&self.env)
+        let mut command = match &self.step {
+            Some(script) => {
+                let file = self.file("step.sh", script);
+                let mut command = Command::new("bash");
+                command
+                    .args(["--noprofile", "--norc", "-e", "-o", "pipefail", &file])
+                    .env_clear()
+                    .envs(&self.env)
+                    .env("TOOL_BIN", &self.binary)
+                    .env("PATH", "/usr/bin:/bin");
+                command
+            }
+            None => {
+                let mut command = Command::new(&self.binary);
+                command.args(&self.args).env_clear().envs(&self.env);
+                command
+            }
+        };
+        // Its own process group, so the limit can end a step's bash and whatever it left
+        // running (a binary the signal never reached would hold the pipes open).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -155,10 +199,67 @@ impl ToolRun {
             .unwrap_or_else(|e| panic!("spawn {}: {e}", self.binary.display()));
         let stdout = child.stdout.take().map(read_in_background);
         let stderr = child.stderr.take().map(read_in_background);
+        Running {
+            child,
+            started,
+            run: self,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Running {
+    /// The process id (bash's for a step: the process GitHub's runner signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until `ready` holds (checked every few milliseconds, up to the run's limit);
+    /// false if the process ended first or the limit passed.
+    pub fn wait_for(&mut self, mut ready: impl FnMut() -> bool) -> bool {
+        while self.run.limit > self.started.elapsed() {
+            if ready() {
+                return true;
+            }
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Sends a signal (`INT`, `TERM`) to the process only, as GitHub's runner does
+    /// (`kill(pid, sig)`, actions/runner src/Runner.Sdk/ProcessInvoker.cs l. 832).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .status()
+            .unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits for the end (killing the process at the run's limit) and reads what it left.
+    pub fn finish(self) -> Finished {
+        let Self {
+            mut child,
+            started,
+            run: this,
+            stdout,
+            stderr,
+        } = self;
         let code = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status.code(),
-                Ok(None) if started.elapsed() > self.limit => {
+                Ok(None) if started.elapsed() > this.limit => {
+                    let _ = Command::new("kill")
+                        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+                        .env_clear()
+                        .env("PATH", "/usr/bin:/bin")
+                        .status();
                     let _ = child.kill();
                     let _ = child.wait();
                     break None;
@@ -172,7 +273,7 @@ impl ToolRun {
             h.and_then(|h| h.join().ok()).unwrap_or_default()
         };
         let read =
-            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+            |name: &str| std::fs::read_to_string(this.dir.path().join(name)).unwrap_or_default();
         let outputs = parse_outputs(&read("output"));
         Finished {
             code,
@@ -206,4 +307,20 @@ pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
         }
     }
     outputs
+}
+
+/// The script of an action's `run` step (`- id: run` … `run: <script>`), as the runner gets
+/// it: a plain or single-quoted YAML scalar on one line.
+pub fn action_run_script(action_yml: &Path) -> String {
+    let text = std::fs::read_to_string(action_yml)
+        .unwrap_or_else(|e| panic!("read {}: {e}", action_yml.display()));
+    let line = text
+        .lines()
+        .skip_while(|l| l.trim() != "- id: run")
+        .find_map(|l| l.trim().strip_prefix("run: "))
+        .unwrap_or_else(|| panic!("{}: no `run` step", action_yml.display()));
+    match line.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+        Some(quoted) => quoted.replace("''", "'"),
+        None => line.to_owned(),
+    }
 }
