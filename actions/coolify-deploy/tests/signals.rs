@@ -160,3 +160,59 @@ fn a_signal_while_waiting_out_a_full_queue_sends_nothing_more() {
         run.stderr
     );
 }
+
+/// A commit deploy of a git-based app on Coolify 4.2.0 pins `git_commit_sha` (applications.php
+/// L16 at v4.2.0: every later deploy builds the pin). A signal mid-build cancels it and still
+/// puts the pin back, within the cleanup budget, so later deploys build the branch head again.
+#[test]
+fn a_signal_during_a_pinned_commit_deploy_puts_the_pin_back() {
+    const GIT: &str = "gitappuuid00000000000001";
+    const C1: &str = "1111111111111111111111111111111111111111";
+    const C2: &str = "2222222222222222222222222222222222222222";
+    let coolify = Coolify::start().unwrap();
+    coolify
+        .set_version("4.2.0")
+        .add_git_app(GIT, "shop", "nixpacks", &[C1, C2])
+        .default_script(Script::never_ends());
+    let mut running = ToolRun::new(BIN)
+        .input("coolify-url", &coolify.url())
+        .input("coolify-token", TOKEN)
+        .input("app", GIT)
+        .input("commit", C1)
+        .input("poll-interval", "20ms")
+        .input("timeout", "20s")
+        .limit(Duration::from_secs(30))
+        .spawn();
+    let pin = || coolify.app(GIT).unwrap().git.unwrap().pin;
+    assert!(
+        running.wait_for(|| pin() == C1 && coolify.deployment_statuses(GIT) == ["in_progress"]),
+        "the pinned build never started"
+    );
+    running.signal("INT");
+    let run = running.finish();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "interrupted", "{}", run.everything());
+    assert_eq!(coolify.deployment_statuses(GIT), vec!["cancelled-by-user"]);
+    assert_eq!(pin(), "HEAD", "{}", run.everything());
+}
+
+/// An image-tag deploy cut short by a signal: the deployment is cancelled, so the app's
+/// record gets its previous tag back (the old container still runs: job L4045 at 379abb25).
+#[test]
+fn a_signal_during_a_tag_deploy_puts_the_old_tag_back() {
+    let (coolify, github) = sandbox();
+    let run = deploy(&coolify, &github).input("image-tag", "main-2222222");
+    let running = deploying(&coolify, run);
+    running.signal("TERM");
+    let run = running.finish();
+    assert_interrupted(&run, &coolify, &github);
+    assert_eq!(
+        coolify.app(WEB).unwrap().image_tag.as_deref(),
+        Some("main-1111111"),
+        "{}",
+        run.everything()
+    );
+    let restored: serde_json::Value =
+        serde_json::from_str(&run.output("restored-image-tags")).unwrap();
+    assert_eq!(restored[WEB], "main-1111111");
+}
