@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN.md, "The action/CLI contract") and the marker errors that select them.
+//! Exit codes (README "The contract every tool keeps"; docs/ARCHITECTURE.md) and the marker errors that select them.
 //!
 //! Tools return `anyhow::Result`; `classify` walks the error chain, so a marker wrapped in
 //! any amount of `.context(...)` still decides the code.
