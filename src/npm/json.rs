@@ -1,10 +1,10 @@
 //! Reading package.json and lock files: size limits, a BOM, parse errors with line and
 //! column, and finding the line of a key so annotations point at the exact entry.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use foldhash::{HashMap, HashMapExt};
 use serde_json::Value;
 
 use crate::exit::usage;
@@ -108,11 +108,8 @@ impl Source {
     pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
         let offset = self.locate(keys)?;
         let newlines = self.index.newlines.get_or_init(|| {
-            self.text
-                .bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .filter_map(|(at, _)| u32::try_from(at).ok())
+            memchr::memchr_iter(b'\n', self.text.as_bytes())
+                .filter_map(|at| u32::try_from(at).ok())
                 .collect()
         });
         let before =
@@ -217,7 +214,7 @@ impl<'a> Scanner<'a> {
     /// At an object's `{`: each member's name (decoded) → the offsets of its key and its
     /// value; the first of duplicate names wins. A surprise ends the scan with what it has.
     fn members(mut self) -> Members {
-        let mut members = HashMap::new();
+        let mut members = Members::new();
         self.pos += 1;
         loop {
             self.skip_ws();
@@ -246,66 +243,76 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips a string starting at `"`; returns its raw text including quotes.
-    fn string(&mut self) -> Option<&'a str> {
+    /// Skips a string starting at `"`; returns its raw bytes including quotes. Only quotes
+    /// and backslashes matter inside a string, so it jumps from one to the next.
+    fn string(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
         self.pos += 1;
         loop {
-            match self.peek()? {
-                b'\\' => self.pos += 2,
-                b'"' => {
-                    self.pos += 1;
-                    let bytes: &'a [u8] = self.bytes;
-                    return std::str::from_utf8(bytes.get(start..self.pos)?).ok();
-                }
-                _ => self.pos += 1,
+            let at = memchr::memchr2(b'"', b'\\', self.bytes.get(self.pos..)?)?;
+            self.pos += at;
+            if self.bytes.get(self.pos) == Some(&b'"') {
+                self.pos += 1;
+                return self.bytes.get(start..self.pos);
             }
+            self.pos += 2;
         }
     }
 
-    /// Skips one value of any kind, nesting counted without recursion.
+    /// Skips one value of any kind, nesting counted without recursion. Inside an object or
+    /// array only strings and brackets matter: it jumps from one to the next.
     fn skip_value(&mut self) -> Option<()> {
-        let mut depth = 0usize;
-        loop {
-            self.skip_ws();
-            match self.peek()? {
-                b'"' => {
-                    self.string()?;
-                }
-                b'{' | b'[' => {
-                    depth += 1;
-                    self.pos += 1;
-                    continue;
-                }
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
-                    self.pos += 1;
-                }
-                b',' | b':' if depth > 0 => {
-                    self.pos += 1;
-                    continue;
-                }
-                _ => {
-                    while !matches!(
-                        self.peek(),
-                        None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
-                    ) {
-                        self.pos += 1;
+        self.skip_ws();
+        match self.peek()? {
+            b'"' => {
+                self.string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    let rest = self.bytes.get(self.pos..)?;
+                    self.pos += rest
+                        .iter()
+                        .position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                        }
+                        b'{' | b'[' => {
+                            depth += 1;
+                            self.pos += 1;
+                        }
+                        _ => {
+                            depth = depth.checked_sub(1)?;
+                            self.pos += 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
                     }
                 }
             }
-            if depth == 0 {
-                return Some(());
+            b'}' | b']' => return None,
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                ) {
+                    self.pos += 1;
+                }
             }
         }
+        Some(())
     }
 }
 
-fn decode(raw: &str) -> Option<String> {
-    if raw.contains('\\') {
-        serde_json::from_str(raw).ok()
+/// A key's raw bytes (with quotes) as text; escapes decoded.
+fn decode(raw: &[u8]) -> Option<String> {
+    if raw.contains(&b'\\') {
+        serde_json::from_slice(raw).ok()
     } else {
-        raw.get(1..raw.len().checked_sub(1)?).map(str::to_owned)
+        let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+        std::str::from_utf8(inner).ok().map(str::to_owned)
     }
 }
 

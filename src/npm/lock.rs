@@ -237,8 +237,21 @@ pub fn in_node_modules(location: &str) -> bool {
 
 /// The name a location installs under: what follows its last `node_modules/`.
 pub fn name_at(location: &str) -> &str {
-    match location.rfind("node_modules/") {
-        Some(at) => &location[at + "node_modules/".len()..],
+    // The usual shapes first (`…node_modules/name`, `…node_modules/@scope/name`): no
+    // later `node_modules/` can hide in a last segment, nor in `@scope/name`.
+    const NM: &str = "node_modules/";
+    let last = location.rfind('/').map_or(0, |slash| slash + 1);
+    if location[..last].ends_with(NM) {
+        return &location[last..];
+    }
+    if let Some(scope) = location[..last.saturating_sub(1)].rfind('/').map(|s| s + 1)
+        && location[scope..].starts_with('@')
+        && location[..scope].ends_with(NM)
+    {
+        return &location[scope..];
+    }
+    match location.rfind(NM) {
+        Some(at) => &location[at + NM.len()..],
         None => location.rsplit('/').next().unwrap_or(location),
     }
 }

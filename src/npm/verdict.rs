@@ -283,36 +283,26 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
     let Some(deps) = node.deps else {
         return Vec::new();
     };
-    let mut edges: BTreeMap<&'p str, Edge<'p>> = BTreeMap::new();
+    // Every candidate in order of precedence, then one per name: a workspace link if
+    // there is one (pushed first), else the last pushed. Sorted by name.
+    let mut edges: Vec<Edge<'p>> = Vec::new();
     if node.location.is_empty() {
         for (dir, ws) in &project.workspaces {
-            edges.insert(
-                &ws.name,
-                Edge {
-                    name: &ws.name,
-                    spec: Cow::Owned(format!("file:{dir}")),
-                    kind: Kind::Workspace,
-                    section: "workspaces",
-                },
-            );
+            edges.push(Edge {
+                name: &ws.name,
+                spec: Cow::Owned(format!("file:{dir}")),
+                kind: Kind::Workspace,
+                section: "workspaces",
+            });
         }
     }
     let mut add = |map: &'p BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
-        for (name, spec) in map {
-            if edges
-                .get(name.as_str())
-                .is_some_and(|e| e.kind == Kind::Workspace)
-            {
-                continue;
-            }
-            let edge = Edge {
-                name,
-                spec: Cow::Borrowed(spec),
-                kind: kind(name),
-                section,
-            };
-            edges.insert(name, edge);
-        }
+        edges.extend(map.iter().map(|(name, spec)| Edge {
+            name,
+            spec: Cow::Borrowed(spec),
+            kind: kind(name),
+            section,
+        }));
     };
     let peer_kind = |name: &str| {
         if deps.peer_optional.contains(name) {
@@ -331,7 +321,20 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
     if node.top {
         add(&deps.dev, &|_: &str| Kind::Dev, "devDependencies");
     }
-    edges.into_values().collect()
+    // Stable: same names stay in the order pushed.
+    edges.sort_by(|a, b| a.name.cmp(b.name));
+    let mut kept: Vec<Edge<'p>> = Vec::with_capacity(edges.len());
+    for edge in edges {
+        match kept.last_mut() {
+            Some(last) if last.name == edge.name => {
+                if last.kind != Kind::Workspace {
+                    *last = edge;
+                }
+            }
+            _ => kept.push(edge),
+        }
+    }
+    kept
 }
 
 /// `overridden`: the spec an override puts in place of the edge's own.
