@@ -243,24 +243,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips a string starting at `"`; returns its raw bytes including quotes. Only quotes
-    /// and backslashes matter inside a string, so it jumps from one to the next.
+    /// Skips a string starting at `"`; returns its raw bytes including quotes.
     fn string(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
-        self.pos += 1;
-        loop {
-            let at = memchr::memchr2(b'"', b'\\', self.bytes.get(self.pos..)?)?;
-            self.pos += at;
-            if self.bytes.get(self.pos) == Some(&b'"') {
-                self.pos += 1;
-                return self.bytes.get(start..self.pos);
-            }
-            self.pos += 2;
-        }
+        self.pos = string_end(self.bytes, start + 1)?;
+        self.bytes.get(start..self.pos)
     }
 
     /// Skips one value of any kind, nesting counted without recursion. Inside an object or
-    /// array only strings and brackets matter: it jumps from one to the next.
+    /// array only strings and brackets matter, so it is one tight loop over the bytes.
     fn skip_value(&mut self) -> Option<()> {
         self.skip_ws();
         match self.peek()? {
@@ -268,27 +259,23 @@ impl<'a> Scanner<'a> {
                 self.string()?;
             }
             b'{' | b'[' => {
+                let bytes = self.bytes;
+                let mut at = self.pos;
                 let mut depth = 0usize;
                 loop {
-                    let rest = self.bytes.get(self.pos..)?;
-                    self.pos += rest
-                        .iter()
-                        .position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
-                    match self.peek()? {
-                        b'"' => {
-                            self.string()?;
-                        }
-                        b'{' | b'[' => {
-                            depth += 1;
-                            self.pos += 1;
-                        }
-                        _ => {
+                    let byte = *bytes.get(at)?;
+                    at += 1;
+                    match byte {
+                        b'"' => at = string_end(bytes, at)?,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
                             depth = depth.checked_sub(1)?;
-                            self.pos += 1;
                             if depth == 0 {
+                                self.pos = at;
                                 break;
                             }
                         }
+                        _ => {}
                     }
                 }
             }
@@ -303,6 +290,17 @@ impl<'a> Scanner<'a> {
             }
         }
         Some(())
+    }
+}
+
+/// The offset just past the closing quote of a string whose text starts at `at`.
+fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        match *bytes.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => at += 2,
+            _ => at += 1,
+        }
     }
 }
 

@@ -16,7 +16,8 @@ use crate::exit::usage;
 pub const LOCK_NAMES: [&str; 2] = ["npm-shrinkwrap.json", "package-lock.json"];
 
 /// One locked package (or link) at an install location.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Entry {
     /// The real package name when it differs from the folder (npm: aliases).
     pub name: Option<String>,
@@ -96,18 +97,14 @@ impl Lock {
                         "{name}: lockfileVersion 2 and 3 need a `packages` object"
                     ))
                 })?;
+                for (location, entry) in &packages {
+                    check_key(location, &name)?;
+                    if entry.link {
+                        let what = format!("{name} entry \"{location}\"");
+                        check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
+                    }
+                }
                 packages
-                    .into_iter()
-                    .map(|(location, raw)| {
-                        check_key(&location, &name)?;
-                        let entry = Entry::from_fields(raw);
-                        if entry.link {
-                            let what = format!("{name} entry \"{location}\"");
-                            check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
-                        }
-                        Ok((location, entry))
-                    })
-                    .collect::<anyhow::Result<_>>()?
             }
             1 => {
                 let dependencies = match top.v1 {
@@ -143,7 +140,7 @@ impl Lock {
 #[derive(Default)]
 struct Top {
     version: Option<Value>,
-    packages: Option<BTreeMap<String, Fields>>,
+    packages: Option<BTreeMap<String, Entry>>,
     v1: Option<BTreeMap<String, V1Entry>>,
     later: bool,
 }
@@ -187,11 +184,11 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
 
 #[derive(Deserialize)]
 struct Body {
-    packages: Option<BTreeMap<String, Fields>>,
+    packages: Option<BTreeMap<String, Entry>>,
 }
 
-impl Entry {
-    fn from_fields(mut fields: Fields) -> Self {
+impl From<Fields> for Entry {
+    fn from(mut fields: Fields) -> Self {
         Self {
             deps: fields.take_deps(),
             name: fields.name,
