@@ -250,32 +250,34 @@ impl<'a> Scanner<'a> {
         self.bytes.get(start..self.pos)
     }
 
-    /// Skips one value of any kind, nesting counted without recursion. Inside an object or
-    /// array only strings and brackets matter, so it is one tight loop over the bytes.
+    /// Skips one value of any kind, nesting counted without recursion. In valid JSON the
+    /// braces outside strings balance on their own, and so do the brackets: an object is
+    /// skipped by jumping from quote or brace to the next (SIMD search), an array likewise.
     fn skip_value(&mut self) -> Option<()> {
         self.skip_ws();
         match self.peek()? {
             b'"' => {
                 self.string()?;
             }
-            b'{' | b'[' => {
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
                 let bytes = self.bytes;
-                let mut at = self.pos;
-                let mut depth = 0usize;
+                let mut at = self.pos + 1;
+                let mut depth = 1usize;
                 loop {
+                    at += memchr::memchr3(b'"', open, close, bytes.get(at..)?)?;
                     let byte = *bytes.get(at)?;
                     at += 1;
-                    match byte {
-                        b'"' => at = string_end(bytes, at)?,
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth = depth.checked_sub(1)?;
-                            if depth == 0 {
-                                self.pos = at;
-                                break;
-                            }
+                    if byte == b'"' {
+                        at = string_end(bytes, at)?;
+                    } else if byte == open {
+                        depth += 1;
+                    } else {
+                        depth -= 1;
+                        if depth == 0 {
+                            self.pos = at;
+                            break;
                         }
-                        _ => {}
                     }
                 }
             }
@@ -296,11 +298,11 @@ impl<'a> Scanner<'a> {
 /// The offset just past the closing quote of a string whose text starts at `at`.
 fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        match *bytes.get(at)? {
-            b'"' => return Some(at + 1),
-            b'\\' => at += 2,
-            _ => at += 1,
+        at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+        if *bytes.get(at)? == b'"' {
+            return Some(at + 1);
         }
+        at += 2;
     }
 }
 
