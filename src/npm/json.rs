@@ -30,13 +30,72 @@ pub struct Source {
 struct KeyIndex {
     /// Byte offset of every `\n`, in order (files are far below 4 GiB).
     newlines: OnceLock<Vec<u32>>,
-    /// By the offset of an object's `{`: its members' names → (offset of the key, offset
-    /// of its value). Each object is scanned at most once.
+    /// By the offset of an object's `{`: its members met so far. Each object is scanned at
+    /// most once, and only as far as the furthest member asked for.
     objects: Mutex<HashMap<usize, Members>>,
 }
 
-/// An object's members: name → (offset of the key, offset of its value).
-type Members = HashMap<String, (usize, usize)>;
+/// An object's members met so far: name → (offset of the key, offset of its value), and
+/// where the scan goes on (`None` once it met the end or a surprise).
+#[derive(Debug)]
+struct Members {
+    known: HashMap<String, (usize, usize)>,
+    next: Option<usize>,
+}
+
+impl Members {
+    /// An object whose `{` is at `open`, not scanned yet.
+    fn at(open: usize) -> Self {
+        Self {
+            known: HashMap::new(),
+            next: Some(open + 1),
+        }
+    }
+
+    /// The member `wanted`, scanning on from where the last search stopped; the first of
+    /// duplicate names wins. A surprise ends the scan with what it has.
+    fn find(&mut self, bytes: &[u8], wanted: &str) -> Option<(usize, usize)> {
+        if let Some(found) = self.known.get(wanted) {
+            return Some(*found);
+        }
+        let mut scan = Scanner {
+            bytes,
+            pos: self.next.take()?,
+        };
+        loop {
+            scan.skip_ws();
+            match scan.peek()? {
+                b',' => scan.pos += 1,
+                b'"' => {
+                    let key_at = scan.pos;
+                    let raw = scan.string()?;
+                    scan.skip_ws();
+                    if scan.peek() != Some(b':') {
+                        return None;
+                    }
+                    scan.pos += 1;
+                    scan.skip_ws();
+                    let value_at = scan.pos;
+                    let more = scan.skip_value().is_some();
+                    if more {
+                        self.next = Some(scan.pos);
+                    }
+                    if let Some(name) = decode(raw) {
+                        let hit = name == wanted;
+                        self.known.entry(name).or_insert((key_at, value_at));
+                        if hit {
+                            return Some((key_at, value_at));
+                        }
+                    }
+                    if !more {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+}
 
 impl Source {
     /// Reads `rel` under `root` (size-limited, UTF-8, without a byte-order mark, as npm
@@ -137,8 +196,8 @@ impl Source {
             }
             let members = objects
                 .entry(scan.pos)
-                .or_insert_with(|| scan.clone().members());
-            let (key_at, value_at) = *members.get(*key)?;
+                .or_insert_with(|| Members::at(scan.pos));
+            let (key_at, value_at) = members.find(scan.bytes, key)?;
             found = Some(key_at);
             scan.pos = value_at;
         }
@@ -208,38 +267,6 @@ impl<'a> Scanner<'a> {
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
-        }
-    }
-
-    /// At an object's `{`: each member's name (decoded) → the offsets of its key and its
-    /// value; the first of duplicate names wins. A surprise ends the scan with what it has.
-    fn members(mut self) -> Members {
-        let mut members = Members::new();
-        self.pos += 1;
-        loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'"') => {
-                    let start = self.pos;
-                    let Some(raw) = self.string() else {
-                        return members;
-                    };
-                    self.skip_ws();
-                    if self.peek() != Some(b':') {
-                        return members;
-                    }
-                    self.pos += 1;
-                    self.skip_ws();
-                    if let Some(name) = decode(raw) {
-                        members.entry(name).or_insert((start, self.pos));
-                    }
-                    if self.skip_value().is_none() {
-                        return members;
-                    }
-                }
-                _ => return members,
-            }
         }
     }
 
