@@ -33,6 +33,16 @@ struct KeyIndex {
     /// By the offset of an object's `{`: its members met so far. Each object is scanned at
     /// most once, and only as far as the furthest member asked for.
     objects: Mutex<HashMap<usize, Members>>,
+    /// Where a parse already met every member of one object, so it is never scanned.
+    hint: OnceLock<Hint>,
+}
+
+/// The object reached by `path` from the top, and the offset of each of its members' keys
+/// (their opening quotes), in order, as a parse met them.
+#[derive(Debug)]
+struct Hint {
+    path: Vec<String>,
+    keys: Vec<usize>,
 }
 
 /// An object's members met so far: name → (offset of the key, offset of its value), and
@@ -41,6 +51,8 @@ struct KeyIndex {
 struct Members {
     known: HashMap<String, (usize, usize)>,
     next: Option<usize>,
+    /// `next` is the value of the member last found, still to be skipped.
+    skip_first: bool,
 }
 
 impl Members {
@@ -49,7 +61,41 @@ impl Members {
         Self {
             known: HashMap::new(),
             next: Some(open + 1),
+            skip_first: false,
         }
+    }
+
+    /// Every member of the object whose `{` is at `open`, from the offsets of their keys;
+    /// `None` unless the first is the object's first member and each is a key.
+    fn from_keys(bytes: &[u8], open: usize, keys: &[usize]) -> Option<Self> {
+        let mut first = Scanner {
+            bytes,
+            pos: open + 1,
+        };
+        first.skip_ws();
+        if keys.first() != Some(&first.pos) {
+            return None;
+        }
+        let mut known = HashMap::with_capacity(keys.len());
+        for &key_at in keys {
+            let mut scan = Scanner { bytes, pos: key_at };
+            if scan.peek()? != b'"' {
+                return None;
+            }
+            let raw = scan.string()?;
+            scan.skip_ws();
+            if scan.peek()? != b':' {
+                return None;
+            }
+            scan.pos += 1;
+            scan.skip_ws();
+            known.entry(decode(raw)?).or_insert((key_at, scan.pos));
+        }
+        Some(Self {
+            known,
+            next: None,
+            skip_first: false,
+        })
     }
 
     /// The member `wanted`, scanning on from where the last search stopped; the first of
@@ -62,6 +108,9 @@ impl Members {
             bytes,
             pos: self.next.take()?,
         };
+        if std::mem::take(&mut self.skip_first) {
+            scan.skip_value()?;
+        }
         loop {
             scan.skip_ws();
             match scan.peek()? {
@@ -76,20 +125,22 @@ impl Members {
                     scan.pos += 1;
                     scan.skip_ws();
                     let value_at = scan.pos;
-                    let more = scan.skip_value().is_some();
-                    if more {
-                        self.next = Some(scan.pos);
-                    }
-                    if let Some(name) = decode(raw) {
-                        let hit = name == wanted;
-                        self.known.entry(name).or_insert((key_at, value_at));
-                        if hit {
-                            return Some((key_at, value_at));
+                    let hit = match decode(raw) {
+                        Some(name) => {
+                            let hit = name == wanted;
+                            self.known.entry(name).or_insert((key_at, value_at));
+                            hit
                         }
+                        None => false,
+                    };
+                    if hit {
+                        // Its value is skipped by the next search, if there is one: the
+                        // member asked for may be most of the file (`packages`).
+                        self.next = Some(value_at);
+                        self.skip_first = true;
+                        return Some((key_at, value_at));
                     }
-                    if !more {
-                        return None;
-                    }
+                    scan.skip_value()?;
                 }
                 _ => return None,
             }
@@ -163,6 +214,14 @@ impl Source {
         ))
     }
 
+    /// Records where a parse met the keys of the object at `path` (e.g. `["packages"]`):
+    /// the offset of every member's opening quote, in order. `line_of` then looks that
+    /// object's members up without scanning it. The first hint given is kept.
+    pub fn hint_members(&self, path: &[&str], keys: Vec<usize>) {
+        let path = path.iter().map(|key| (*key).to_owned()).collect();
+        let _ = self.index.hint.set(Hint { path, keys });
+    }
+
     /// The 1-based line of the key at `keys` (e.g. `["dependencies", "ms"]`), if present.
     pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
         let offset = self.locate(keys)?;
@@ -189,14 +248,19 @@ impl Source {
             pos: 0,
         };
         let mut found = None;
-        for key in keys {
+        for (depth, key) in keys.iter().enumerate() {
             scan.skip_ws();
             if scan.peek()? != b'{' {
                 return None;
             }
-            let members = objects
-                .entry(scan.pos)
-                .or_insert_with(|| Members::at(scan.pos));
+            let members = objects.entry(scan.pos).or_insert_with(|| {
+                self.index
+                    .hint
+                    .get()
+                    .filter(|hint| hint.path == keys[..depth])
+                    .and_then(|hint| Members::from_keys(scan.bytes, scan.pos, &hint.keys))
+                    .unwrap_or_else(|| Members::at(scan.pos))
+            });
             let (key_at, value_at) = members.find(scan.bytes, key)?;
             found = Some(key_at);
             scan.pos = value_at;

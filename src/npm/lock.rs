@@ -97,6 +97,10 @@ impl Lock {
                         "{name}: lockfileVersion 2 and 3 need a `packages` object"
                     ))
                 })?;
+                if let Some(keys) = packages.key_offsets(&file.text) {
+                    file.hint_members(&["packages"], keys);
+                }
+                let packages = packages.entries;
                 for (location, entry) in &packages {
                     check_key(location, &name)?;
                     if entry.link {
@@ -140,7 +144,7 @@ impl Lock {
 #[derive(Default)]
 struct Top {
     version: Option<Value>,
-    packages: Option<BTreeMap<String, Entry>>,
+    packages: Option<Packages>,
     v1: Option<BTreeMap<String, V1Entry>>,
     later: bool,
 }
@@ -182,9 +186,104 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
     }
 }
 
+/// The `packages` object: its entries, and where each key sits in the text (the
+/// address of its first character, borrowed from the text) while every key is written
+/// without escapes, so findings get their lines without a second scan of the lock.
+struct Packages {
+    entries: BTreeMap<String, Entry>,
+    keys: Option<Vec<usize>>,
+}
+
+impl Packages {
+    /// Each key's opening quote as an offset into `text`, the text it was parsed from.
+    fn key_offsets(&self, text: &str) -> Option<Vec<usize>> {
+        let base = text.as_ptr().addr();
+        self.keys
+            .as_ref()?
+            .iter()
+            .map(|addr| {
+                addr.checked_sub(base)?
+                    .checked_sub(1)
+                    .filter(|at| *at < text.len())
+            })
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Packages {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PackagesVisitor)
+    }
+}
+
+struct PackagesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PackagesVisitor {
+    type Value = Packages;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Packages, A::Error> {
+        let mut entries = BTreeMap::new();
+        let mut keys = Some(Vec::new());
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let key = match key {
+                Key::Borrowed(text) => {
+                    if let Some(keys) = keys.as_mut() {
+                        keys.push(text.as_ptr().addr());
+                    }
+                    text.to_owned()
+                }
+                Key::Owned(text) => {
+                    keys = None;
+                    text
+                }
+            };
+            entries.insert(key, map.next_value()?);
+        }
+        Ok(Packages { entries, keys })
+    }
+}
+
+/// A key as the parser met it: borrowed from the text when written without escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(text))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text))
+    }
+}
+
 #[derive(Deserialize)]
 struct Body {
-    packages: Option<BTreeMap<String, Entry>>,
+    packages: Option<Packages>,
 }
 
 impl From<Fields> for Entry {
