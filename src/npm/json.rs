@@ -442,6 +442,36 @@ mod tests {
     }
 
     #[test]
+    fn a_hint_replaces_the_scan_of_its_object_only_when_it_fits() {
+        let text = "{\"packages\": {\n\"a\": {\"v\": 1},\n\"b\": {}\n}, \"packages\": {\"c\": {}}}";
+        let second_a = text.rfind("\"c\"").unwrap();
+        let first_a = text.find("\"a\"").unwrap();
+        // A hint naming only `a` is taken as the whole object: `b` is then not looked for.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![first_a]);
+        assert_eq!(f.line_of(&["packages", "a", "v"]), Some(2));
+        assert_eq!(f.line_of(&["packages", "b"]), None);
+        // A hint from another object (a repeated `packages`) is not this one's: scanned.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![second_a]);
+        assert_eq!(f.line_of(&["packages", "b"]), Some(3));
+        assert_eq!(f.line_of(&["packages", "c"]), None);
+        // Offsets that are not keys are ignored too.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![first_a, first_a + 1]);
+        assert_eq!(f.line_of(&["packages", "b"]), Some(3));
+    }
+
+    #[test]
+    fn a_found_member_is_skipped_only_when_a_later_one_is_asked_for() {
+        let f = file("{\"a\": {\"x\": 1},\n\"b\": [1, {\"}\": \"]\"}],\n\"c\": 3}");
+        assert_eq!(f.line_of(&["a"]), Some(1));
+        assert_eq!(f.line_of(&["c"]), Some(3));
+        assert_eq!(f.line_of(&["b"]), Some(2));
+        assert_eq!(f.line_of(&["a", "x"]), Some(1));
+    }
+
+    #[test]
     fn escaped_keys_are_compared_decoded() {
         let f = file("{\"packages\": {\n\"node_modules/\\u0061\": {}}}");
         assert_eq!(f.line_of(&["packages", "node_modules/a"]), Some(2));

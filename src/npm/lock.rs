@@ -488,6 +488,24 @@ mod tests {
     }
 
     #[test]
+    fn the_parse_records_where_each_packages_key_sits() {
+        let text = "{\"lockfileVersion\": 3, \"packages\": {\n  \"\": {},\n  \"node_modules/ms\": {\"version\": \"2.1.3\"}}}";
+        let top: Top = serde_json::from_str(text).unwrap();
+        let offsets = top.packages.unwrap().key_offsets(text).unwrap();
+        let keys: Vec<&str> = offsets.iter().map(|at| &text[*at..]).collect();
+        assert!(keys[0].starts_with("\"\": {}"), "{keys:?}");
+        assert!(keys[1].starts_with("\"node_modules/ms\": {"), "{keys:?}");
+        assert_eq!(keys.len(), 2);
+        // An escaped key has no place in the text as parsed: no offsets at all.
+        let text = r#"{"lockfileVersion": 3, "packages": {"node_modules/\u006ds": {}}}"#;
+        let top: Top = serde_json::from_str(text).unwrap();
+        assert!(top.packages.unwrap().key_offsets(text).is_none());
+        // Lines are the same either way.
+        let lock = parse(text).unwrap();
+        assert_eq!(lock.file.line_of(&["packages", "node_modules/ms"]), Some(1));
+    }
+
+    #[test]
     fn an_unknown_version_is_named_before_the_shape_is_judged() {
         let text = r#"{"packages": [1, 2], "lockfileVersion": 4}"#;
         let err = parse(text).unwrap_err().to_string();
