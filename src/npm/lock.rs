@@ -226,7 +226,10 @@ impl<'de> serde::de::Visitor<'de> for PackagesVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Packages, A::Error> {
-        let mut entries = BTreeMap::new();
+        // Collected, then built in one go: the map sorts once (npm writes the keys nearly
+        // in order) instead of searching the tree per key; the last of repeated keys wins,
+        // as with inserts.
+        let mut entries = Vec::new();
         let mut keys = Some(Vec::new());
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let key = match key {
@@ -241,9 +244,12 @@ impl<'de> serde::de::Visitor<'de> for PackagesVisitor {
                     text
                 }
             };
-            entries.insert(key, map.next_value()?);
+            entries.push((key, map.next_value()?));
         }
-        Ok(Packages { entries, keys })
+        Ok(Packages {
+            entries: BTreeMap::from_iter(entries),
+            keys,
+        })
     }
 }
 
@@ -485,6 +491,17 @@ mod tests {
         }
         let v1 = r#"{"dependencies": {"ms": {"version": "2.1.3"}}, "lockfileVersion": 1}"#;
         assert_eq!(parse(v1).unwrap().entries.len(), 1);
+    }
+
+    #[test]
+    fn the_last_of_repeated_keys_wins_as_in_npm() {
+        let text = r#"{"lockfileVersion": 3, "packages": {"node_modules/b": {}, "node_modules/ms": {"version": "1.0.0"}, "node_modules/a": {}, "node_modules/ms": {"version": "2.1.3"}}}"#;
+        let lock = parse(text).unwrap();
+        assert_eq!(
+            lock.entries["node_modules/ms"].version.as_deref(),
+            Some("2.1.3")
+        );
+        assert_eq!(lock.entries.len(), 3);
     }
 
     #[test]
