@@ -1,10 +1,10 @@
 //! Reading package.json and lock files: size limits, a BOM, parse errors with line and
 //! column, and finding the line of a key so annotations point at the exact entry.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use foldhash::{HashMap, HashMapExt};
 use serde_json::Value;
 
 use crate::exit::usage;
@@ -30,13 +30,123 @@ pub struct Source {
 struct KeyIndex {
     /// Byte offset of every `\n`, in order (files are far below 4 GiB).
     newlines: OnceLock<Vec<u32>>,
-    /// By the offset of an object's `{`: its members' names → (offset of the key, offset
-    /// of its value). Each object is scanned at most once.
+    /// By the offset of an object's `{`: its members met so far. Each object is scanned at
+    /// most once, and only as far as the furthest member asked for.
     objects: Mutex<HashMap<usize, Members>>,
+    /// Where a parse already met every member of one object, so it is never scanned.
+    hint: OnceLock<Hint>,
 }
 
-/// An object's members: name → (offset of the key, offset of its value).
-type Members = HashMap<String, (usize, usize)>;
+/// The object reached by `path` from the top, and the offset of each of its members' keys
+/// (their opening quotes), in order, as a parse met them.
+#[derive(Debug)]
+struct Hint {
+    path: Vec<String>,
+    keys: Vec<usize>,
+}
+
+/// An object's members met so far: name → (offset of the key, offset of its value), and
+/// where the scan goes on (`None` once it met the end or a surprise).
+#[derive(Debug)]
+struct Members {
+    known: HashMap<String, (usize, usize)>,
+    next: Option<usize>,
+    /// `next` is the value of the member last found, still to be skipped.
+    skip_first: bool,
+}
+
+impl Members {
+    /// An object whose `{` is at `open`, not scanned yet.
+    fn at(open: usize) -> Self {
+        Self {
+            known: HashMap::new(),
+            next: Some(open + 1),
+            skip_first: false,
+        }
+    }
+
+    /// Every member of the object whose `{` is at `open`, from the offsets of their keys;
+    /// `None` unless the first is the object's first member and each is a key.
+    fn from_keys(bytes: &[u8], open: usize, keys: &[usize]) -> Option<Self> {
+        let mut first = Scanner {
+            bytes,
+            pos: open + 1,
+        };
+        first.skip_ws();
+        if keys.first() != Some(&first.pos) {
+            return None;
+        }
+        let mut known = HashMap::with_capacity(keys.len());
+        for &key_at in keys {
+            let mut scan = Scanner { bytes, pos: key_at };
+            if scan.peek()? != b'"' {
+                return None;
+            }
+            let raw = scan.string()?;
+            scan.skip_ws();
+            if scan.peek()? != b':' {
+                return None;
+            }
+            scan.pos += 1;
+            scan.skip_ws();
+            known.entry(decode(raw)?).or_insert((key_at, scan.pos));
+        }
+        Some(Self {
+            known,
+            next: None,
+            skip_first: false,
+        })
+    }
+
+    /// The member `wanted`, scanning on from where the last search stopped; the first of
+    /// duplicate names wins. A surprise ends the scan with what it has.
+    fn find(&mut self, bytes: &[u8], wanted: &str) -> Option<(usize, usize)> {
+        if let Some(found) = self.known.get(wanted) {
+            return Some(*found);
+        }
+        let mut scan = Scanner {
+            bytes,
+            pos: self.next.take()?,
+        };
+        if std::mem::take(&mut self.skip_first) {
+            scan.skip_value()?;
+        }
+        loop {
+            scan.skip_ws();
+            match scan.peek()? {
+                b',' => scan.pos += 1,
+                b'"' => {
+                    let key_at = scan.pos;
+                    let raw = scan.string()?;
+                    scan.skip_ws();
+                    if scan.peek() != Some(b':') {
+                        return None;
+                    }
+                    scan.pos += 1;
+                    scan.skip_ws();
+                    let value_at = scan.pos;
+                    let hit = match decode(raw) {
+                        Some(name) => {
+                            let hit = name == wanted;
+                            self.known.entry(name).or_insert((key_at, value_at));
+                            hit
+                        }
+                        None => false,
+                    };
+                    if hit {
+                        // Its value is skipped by the next search, if there is one: the
+                        // member asked for may be most of the file (`packages`).
+                        self.next = Some(value_at);
+                        self.skip_first = true;
+                        return Some((key_at, value_at));
+                    }
+                    scan.skip_value()?;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
 
 impl Source {
     /// Reads `rel` under `root` (size-limited, UTF-8, without a byte-order mark, as npm
@@ -104,15 +214,20 @@ impl Source {
         ))
     }
 
+    /// Records where a parse met the keys of the object at `path` (e.g. `["packages"]`):
+    /// the offset of every member's opening quote, in order. `line_of` then looks that
+    /// object's members up without scanning it. The first hint given is kept.
+    pub fn hint_members(&self, path: &[&str], keys: Vec<usize>) {
+        let path = path.iter().map(|key| (*key).to_owned()).collect();
+        let _ = self.index.hint.set(Hint { path, keys });
+    }
+
     /// The 1-based line of the key at `keys` (e.g. `["dependencies", "ms"]`), if present.
     pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
         let offset = self.locate(keys)?;
         let newlines = self.index.newlines.get_or_init(|| {
-            self.text
-                .bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .filter_map(|(at, _)| u32::try_from(at).ok())
+            memchr::memchr_iter(b'\n', self.text.as_bytes())
+                .filter_map(|at| u32::try_from(at).ok())
                 .collect()
         });
         let before =
@@ -133,15 +248,20 @@ impl Source {
             pos: 0,
         };
         let mut found = None;
-        for key in keys {
+        for (depth, key) in keys.iter().enumerate() {
             scan.skip_ws();
             if scan.peek()? != b'{' {
                 return None;
             }
-            let members = objects
-                .entry(scan.pos)
-                .or_insert_with(|| scan.clone().members());
-            let (key_at, value_at) = *members.get(*key)?;
+            let members = objects.entry(scan.pos).or_insert_with(|| {
+                self.index
+                    .hint
+                    .get()
+                    .filter(|hint| hint.path == keys[..depth])
+                    .and_then(|hint| Members::from_keys(scan.bytes, scan.pos, &hint.keys))
+                    .unwrap_or_else(|| Members::at(scan.pos))
+            });
+            let (key_at, value_at) = members.find(scan.bytes, key)?;
             found = Some(key_at);
             scan.pos = value_at;
         }
@@ -214,98 +334,76 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// At an object's `{`: each member's name (decoded) → the offsets of its key and its
-    /// value; the first of duplicate names wins. A surprise ends the scan with what it has.
-    fn members(mut self) -> Members {
-        let mut members = HashMap::new();
-        self.pos += 1;
-        loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'"') => {
-                    let start = self.pos;
-                    let Some(raw) = self.string() else {
-                        return members;
-                    };
-                    self.skip_ws();
-                    if self.peek() != Some(b':') {
-                        return members;
-                    }
-                    self.pos += 1;
-                    self.skip_ws();
-                    if let Some(name) = decode(raw) {
-                        members.entry(name).or_insert((start, self.pos));
-                    }
-                    if self.skip_value().is_none() {
-                        return members;
-                    }
-                }
-                _ => return members,
-            }
-        }
-    }
-
-    /// Skips a string starting at `"`; returns its raw text including quotes.
-    fn string(&mut self) -> Option<&'a str> {
+    /// Skips a string starting at `"`; returns its raw bytes including quotes.
+    fn string(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
-        self.pos += 1;
-        loop {
-            match self.peek()? {
-                b'\\' => self.pos += 2,
-                b'"' => {
-                    self.pos += 1;
-                    let bytes: &'a [u8] = self.bytes;
-                    return std::str::from_utf8(bytes.get(start..self.pos)?).ok();
-                }
-                _ => self.pos += 1,
-            }
-        }
+        self.pos = string_end(self.bytes, start + 1)?;
+        self.bytes.get(start..self.pos)
     }
 
-    /// Skips one value of any kind, nesting counted without recursion.
+    /// Skips one value of any kind, nesting counted without recursion. In valid JSON the
+    /// braces outside strings balance on their own, and so do the brackets: an object is
+    /// skipped by jumping from quote or brace to the next (SIMD search), an array likewise.
     fn skip_value(&mut self) -> Option<()> {
-        let mut depth = 0usize;
-        loop {
-            self.skip_ws();
-            match self.peek()? {
-                b'"' => {
-                    self.string()?;
-                }
-                b'{' | b'[' => {
-                    depth += 1;
-                    self.pos += 1;
-                    continue;
-                }
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
-                    self.pos += 1;
-                }
-                b',' | b':' if depth > 0 => {
-                    self.pos += 1;
-                    continue;
-                }
-                _ => {
-                    while !matches!(
-                        self.peek(),
-                        None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
-                    ) {
-                        self.pos += 1;
+        self.skip_ws();
+        match self.peek()? {
+            b'"' => {
+                self.string()?;
+            }
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                let bytes = self.bytes;
+                let mut at = self.pos + 1;
+                let mut depth = 1usize;
+                loop {
+                    at += memchr::memchr3(b'"', open, close, bytes.get(at..)?)?;
+                    let byte = *bytes.get(at)?;
+                    at += 1;
+                    if byte == b'"' {
+                        at = string_end(bytes, at)?;
+                    } else if byte == open {
+                        depth += 1;
+                    } else {
+                        depth -= 1;
+                        if depth == 0 {
+                            self.pos = at;
+                            break;
+                        }
                     }
                 }
             }
-            if depth == 0 {
-                return Some(());
+            b'}' | b']' => return None,
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                ) {
+                    self.pos += 1;
+                }
             }
         }
+        Some(())
     }
 }
 
-fn decode(raw: &str) -> Option<String> {
-    if raw.contains('\\') {
-        serde_json::from_str(raw).ok()
+/// The offset just past the closing quote of a string whose text starts at `at`.
+fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+        if *bytes.get(at)? == b'"' {
+            return Some(at + 1);
+        }
+        at += 2;
+    }
+}
+
+/// A key's raw bytes (with quotes) as text; escapes decoded.
+fn decode(raw: &[u8]) -> Option<String> {
+    if raw.contains(&b'\\') {
+        serde_json::from_slice(raw).ok()
     } else {
-        raw.get(1..raw.len().checked_sub(1)?).map(str::to_owned)
+        let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+        std::str::from_utf8(inner).ok().map(str::to_owned)
     }
 }
 
@@ -341,6 +439,36 @@ mod tests {
         }
         assert_eq!(f.line_of(&["a", "k500"]), None);
         assert_eq!(f.line_of(&["a", "k1", "v", "x"]), None);
+    }
+
+    #[test]
+    fn a_hint_replaces_the_scan_of_its_object_only_when_it_fits() {
+        let text = "{\"packages\": {\n\"a\": {\"v\": 1},\n\"b\": {}\n}, \"packages\": {\"c\": {}}}";
+        let second_a = text.rfind("\"c\"").unwrap();
+        let first_a = text.find("\"a\"").unwrap();
+        // A hint naming only `a` is taken as the whole object: `b` is then not looked for.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![first_a]);
+        assert_eq!(f.line_of(&["packages", "a", "v"]), Some(2));
+        assert_eq!(f.line_of(&["packages", "b"]), None);
+        // A hint from another object (a repeated `packages`) is not this one's: scanned.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![second_a]);
+        assert_eq!(f.line_of(&["packages", "b"]), Some(3));
+        assert_eq!(f.line_of(&["packages", "c"]), None);
+        // Offsets that are not keys are ignored too.
+        let f = file(text);
+        f.hint_members(&["packages"], vec![first_a, first_a + 1]);
+        assert_eq!(f.line_of(&["packages", "b"]), Some(3));
+    }
+
+    #[test]
+    fn a_found_member_is_skipped_only_when_a_later_one_is_asked_for() {
+        let f = file("{\"a\": {\"x\": 1},\n\"b\": [1, {\"}\": \"]\"}],\n\"c\": 3}");
+        assert_eq!(f.line_of(&["a"]), Some(1));
+        assert_eq!(f.line_of(&["c"]), Some(3));
+        assert_eq!(f.line_of(&["b"]), Some(2));
+        assert_eq!(f.line_of(&["a", "x"]), Some(1));
     }
 
     #[test]

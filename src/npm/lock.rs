@@ -16,7 +16,8 @@ use crate::exit::usage;
 pub const LOCK_NAMES: [&str; 2] = ["npm-shrinkwrap.json", "package-lock.json"];
 
 /// One locked package (or link) at an install location.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Entry {
     /// The real package name when it differs from the folder (npm: aliases).
     pub name: Option<String>,
@@ -96,18 +97,18 @@ impl Lock {
                         "{name}: lockfileVersion 2 and 3 need a `packages` object"
                     ))
                 })?;
+                if let Some(keys) = packages.key_offsets(&file.text) {
+                    file.hint_members(&["packages"], keys);
+                }
+                let packages = packages.entries;
+                for (location, entry) in &packages {
+                    check_key(location, &name)?;
+                    if entry.link {
+                        let what = format!("{name} entry \"{location}\"");
+                        check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
+                    }
+                }
                 packages
-                    .into_iter()
-                    .map(|(location, raw)| {
-                        check_key(&location, &name)?;
-                        let entry = Entry::from_fields(raw);
-                        if entry.link {
-                            let what = format!("{name} entry \"{location}\"");
-                            check_location(entry.resolved.as_deref().unwrap_or_default(), &what)?;
-                        }
-                        Ok((location, entry))
-                    })
-                    .collect::<anyhow::Result<_>>()?
             }
             1 => {
                 let dependencies = match top.v1 {
@@ -143,7 +144,7 @@ impl Lock {
 #[derive(Default)]
 struct Top {
     version: Option<Value>,
-    packages: Option<BTreeMap<String, Fields>>,
+    packages: Option<Packages>,
     v1: Option<BTreeMap<String, V1Entry>>,
     later: bool,
 }
@@ -185,13 +186,114 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
     }
 }
 
-#[derive(Deserialize)]
-struct Body {
-    packages: Option<BTreeMap<String, Fields>>,
+/// The `packages` object: its entries, and where each key sits in the text (the
+/// address of its first character, borrowed from the text) while every key is written
+/// without escapes, so findings get their lines without a second scan of the lock.
+struct Packages {
+    entries: BTreeMap<String, Entry>,
+    keys: Option<Vec<usize>>,
 }
 
-impl Entry {
-    fn from_fields(mut fields: Fields) -> Self {
+impl Packages {
+    /// Each key's opening quote as an offset into `text`, the text it was parsed from.
+    fn key_offsets(&self, text: &str) -> Option<Vec<usize>> {
+        let base = text.as_ptr().addr();
+        self.keys
+            .as_ref()?
+            .iter()
+            .map(|addr| {
+                addr.checked_sub(base)?
+                    .checked_sub(1)
+                    .filter(|at| *at < text.len())
+            })
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Packages {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PackagesVisitor)
+    }
+}
+
+struct PackagesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PackagesVisitor {
+    type Value = Packages;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Packages, A::Error> {
+        // Collected, then built in one go: the map sorts once (npm writes the keys nearly
+        // in order) instead of searching the tree per key; the last of repeated keys wins,
+        // as with inserts.
+        let mut entries = Vec::new();
+        let mut keys = Some(Vec::new());
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let key = match key {
+                Key::Borrowed(text) => {
+                    if let Some(keys) = keys.as_mut() {
+                        keys.push(text.as_ptr().addr());
+                    }
+                    text.to_owned()
+                }
+                Key::Owned(text) => {
+                    keys = None;
+                    text
+                }
+            };
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Packages {
+            entries: BTreeMap::from_iter(entries),
+            keys,
+        })
+    }
+}
+
+/// A key as the parser met it: borrowed from the text when written without escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(text))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(text))
+    }
+}
+
+#[derive(Deserialize)]
+struct Body {
+    packages: Option<Packages>,
+}
+
+impl From<Fields> for Entry {
+    fn from(mut fields: Fields) -> Self {
         Self {
             deps: fields.take_deps(),
             name: fields.name,
@@ -237,8 +339,21 @@ pub fn in_node_modules(location: &str) -> bool {
 
 /// The name a location installs under: what follows its last `node_modules/`.
 pub fn name_at(location: &str) -> &str {
-    match location.rfind("node_modules/") {
-        Some(at) => &location[at + "node_modules/".len()..],
+    // The usual shapes first (`…node_modules/name`, `…node_modules/@scope/name`): no
+    // later `node_modules/` can hide in a last segment, nor in `@scope/name`.
+    const NM: &str = "node_modules/";
+    let last = location.rfind('/').map_or(0, |slash| slash + 1);
+    if location[..last].ends_with(NM) {
+        return &location[last..];
+    }
+    if let Some(scope) = location[..last.saturating_sub(1)].rfind('/').map(|s| s + 1)
+        && location[scope..].starts_with('@')
+        && location[..scope].ends_with(NM)
+    {
+        return &location[scope..];
+    }
+    match location.rfind(NM) {
+        Some(at) => &location[at + NM.len()..],
         None => location.rsplit('/').next().unwrap_or(location),
     }
 }
@@ -376,6 +491,35 @@ mod tests {
         }
         let v1 = r#"{"dependencies": {"ms": {"version": "2.1.3"}}, "lockfileVersion": 1}"#;
         assert_eq!(parse(v1).unwrap().entries.len(), 1);
+    }
+
+    #[test]
+    fn the_last_of_repeated_keys_wins_as_in_npm() {
+        let text = r#"{"lockfileVersion": 3, "packages": {"node_modules/b": {}, "node_modules/ms": {"version": "1.0.0"}, "node_modules/a": {}, "node_modules/ms": {"version": "2.1.3"}}}"#;
+        let lock = parse(text).unwrap();
+        assert_eq!(
+            lock.entries["node_modules/ms"].version.as_deref(),
+            Some("2.1.3")
+        );
+        assert_eq!(lock.entries.len(), 3);
+    }
+
+    #[test]
+    fn the_parse_records_where_each_packages_key_sits() {
+        let text = "{\"lockfileVersion\": 3, \"packages\": {\n  \"\": {},\n  \"node_modules/ms\": {\"version\": \"2.1.3\"}}}";
+        let top: Top = serde_json::from_str(text).unwrap();
+        let offsets = top.packages.unwrap().key_offsets(text).unwrap();
+        let keys: Vec<&str> = offsets.iter().map(|at| &text[*at..]).collect();
+        assert!(keys[0].starts_with("\"\": {}"), "{keys:?}");
+        assert!(keys[1].starts_with("\"node_modules/ms\": {"), "{keys:?}");
+        assert_eq!(keys.len(), 2);
+        // An escaped key has no place in the text as parsed: no offsets at all.
+        let text = r#"{"lockfileVersion": 3, "packages": {"node_modules/\u006ds": {}}}"#;
+        let top: Top = serde_json::from_str(text).unwrap();
+        assert!(top.packages.unwrap().key_offsets(text).is_none());
+        // Lines are the same either way.
+        let lock = parse(text).unwrap();
+        assert_eq!(lock.file.line_of(&["packages", "node_modules/ms"]), Some(1));
     }
 
     #[test]

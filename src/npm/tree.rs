@@ -2,7 +2,7 @@
 //! folders (workspaces, `file:` folders) read from their package.json on disk as npm does,
 //! and `resolve`, npm's node_modules lookup walking up from a location.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::lock::{in_node_modules, name_at};
 use super::manifest::Deps;
@@ -45,8 +45,8 @@ pub struct Tree<'p> {
     /// Per node inside a node_modules folder: the node whose node_modules holds it
     /// (arborist's `parent`), when that location is a node.
     holder: Vec<Option<usize>>,
-    /// (folder holding a node_modules, name) → the node installed there.
-    children: HashMap<(&'p str, &'p str), usize>,
+    /// (node whose node_modules holds it, name) → the node installed there.
+    children: HashMap<(usize, &'p str), usize>,
 }
 
 impl<'p> Tree<'p> {
@@ -116,35 +116,34 @@ impl<'p> Tree<'p> {
                 });
             }
         }
-        let index: HashMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| (node.location, i))
-            .collect();
-        let mut children = HashMap::with_capacity(nodes.len());
+        let mut index = HashMap::with_capacity(nodes.len());
         for (i, node) in nodes.iter().enumerate() {
-            if let Some((folder, name)) = split_node_modules(node.location) {
-                children.insert((folder, name), i);
-            }
+            index.insert(node.location, i);
         }
         let mut tree = Self {
             nodes,
             index,
             up: Vec::new(),
             holder: Vec::new(),
-            children,
+            children: HashMap::new(),
         };
         tree.up = (0..tree.nodes.len())
             .map(|i| tree.index[tree.parent(tree.nodes[i].location)])
             .collect();
-        tree.holder = tree
-            .nodes
-            .iter()
-            .map(|node| {
-                let (folder, _) = split_node_modules(node.location)?;
-                tree.index.get(folder).copied()
-            })
-            .collect();
+        // A node under a folder that is no node is never looked up: `resolve` only asks
+        // the nodes on the way up.
+        let mut children = HashMap::with_capacity(tree.nodes.len());
+        let mut holder = Vec::with_capacity(tree.nodes.len());
+        for (i, node) in tree.nodes.iter().enumerate() {
+            let held = split_node_modules(node.location)
+                .and_then(|(folder, name)| Some((*tree.index.get(folder)?, name)));
+            if let Some(key) = held {
+                children.insert(key, i);
+            }
+            holder.push(held.map(|(at, _)| at));
+        }
+        tree.children = children;
+        tree.holder = holder;
         tree
     }
 
@@ -176,7 +175,7 @@ impl<'p> Tree<'p> {
     pub fn resolve(&self, from: usize, name: &str) -> Option<usize> {
         let mut at = from;
         loop {
-            if let Some(index) = self.children.get(&(self.nodes[at].location, name)) {
+            if let Some(index) = self.children.get(&(at, name)) {
                 return Some(*index);
             }
             if at == 0 {

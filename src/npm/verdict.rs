@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 
+use foldhash::HashMap;
+
 use super::finding::Finding;
 use super::overrides::{Rule, Scope};
 use super::project::Project;
@@ -83,6 +85,7 @@ impl Verdict {
 /// visited, so their dependencies do not count.
 pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
     let mut cache = EdgeCache::new(tree.nodes.len());
+    let mut specs = Specs::default();
     let ci_nodes = ci_nodes(project, tree, &mut cache);
     // Override scopes, shared: a node holds the index of its scope in `arena`.
     let mut arena = vec![Scope::top(&project.package.manifest.overrides)];
@@ -108,12 +111,10 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
             for (edge, to) in cache.get(project, tree, index) {
                 let to = *to;
                 let rule = arena[scope_id].rule_for(edge.name, &edge.spec);
-                let overridden = rule.and_then(|r| r.replacement(&project.package.manifest.deps));
-                if let Some(problem) =
-                    judge(project, tree, from, edge, rule, overridden.as_deref(), to)
-                {
+                if let Some(problem) = judge(project, tree, &mut specs, from, edge, rule, to) {
                     let (ci, ls) = who_reports(edge, &problem, &ci_nodes, index, from.top);
                     if ci || ls {
+                        let overridden = override_spec(project, rule);
                         let found = finding(project, from, edge, overridden.as_deref(), problem);
                         if ci {
                             verdict.ci.push(found);
@@ -283,36 +284,26 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
     let Some(deps) = node.deps else {
         return Vec::new();
     };
-    let mut edges: BTreeMap<&'p str, Edge<'p>> = BTreeMap::new();
+    // Every candidate in order of precedence, then one per name: a workspace link if
+    // there is one (pushed first), else the last pushed. Sorted by name.
+    let mut edges: Vec<Edge<'p>> = Vec::new();
     if node.location.is_empty() {
         for (dir, ws) in &project.workspaces {
-            edges.insert(
-                &ws.name,
-                Edge {
-                    name: &ws.name,
-                    spec: Cow::Owned(format!("file:{dir}")),
-                    kind: Kind::Workspace,
-                    section: "workspaces",
-                },
-            );
+            edges.push(Edge {
+                name: &ws.name,
+                spec: Cow::Owned(format!("file:{dir}")),
+                kind: Kind::Workspace,
+                section: "workspaces",
+            });
         }
     }
     let mut add = |map: &'p BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
-        for (name, spec) in map {
-            if edges
-                .get(name.as_str())
-                .is_some_and(|e| e.kind == Kind::Workspace)
-            {
-                continue;
-            }
-            let edge = Edge {
-                name,
-                spec: Cow::Borrowed(spec),
-                kind: kind(name),
-                section,
-            };
-            edges.insert(name, edge);
-        }
+        edges.extend(map.iter().map(|(name, spec)| Edge {
+            name,
+            spec: Cow::Borrowed(spec),
+            kind: kind(name),
+            section,
+        }));
     };
     let peer_kind = |name: &str| {
         if deps.peer_optional.contains(name) {
@@ -331,19 +322,53 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
     if node.top {
         add(&deps.dev, &|_: &str| Kind::Dev, "devDependencies");
     }
-    edges.into_values().collect()
+    // Most entries have one map, already sorted and without repeats.
+    if edges.is_sorted_by(|a, b| a.name < b.name) {
+        return edges;
+    }
+    // Stable: same names stay in the order pushed.
+    edges.sort_by(|a, b| a.name.cmp(b.name));
+    let mut kept: Vec<Edge<'p>> = Vec::with_capacity(edges.len());
+    for edge in edges {
+        match kept.last_mut() {
+            Some(last) if last.name == edge.name => {
+                if last.kind != Kind::Workspace {
+                    *last = edge;
+                }
+            }
+            _ => kept.push(edge),
+        }
+    }
+    kept
 }
 
-/// `overridden`: the spec an override puts in place of the edge's own.
-fn judge(
+/// The spec an override puts in place of the edge's own.
+fn override_spec(project: &Project, rule: Option<&Rule>) -> Option<String> {
+    rule.and_then(|r| r.replacement(&project.package.manifest.deps))
+}
+
+/// Specifiers parsed once per text: a lock repeats the same ranges thousands of times.
+#[derive(Default)]
+struct Specs<'p>(HashMap<&'p str, Spec>);
+
+impl<'p> Specs<'p> {
+    fn parse(&mut self, raw: &'p str) -> &Spec {
+        self.0.entry(raw).or_insert_with(|| spec::parse(raw))
+    }
+}
+
+/// `rule`: the override governing the edge, if any.
+fn judge<'p>(
     project: &Project,
     tree: &Tree<'_>,
+    specs: &mut Specs<'p>,
     from: &Node<'_>,
-    edge: &Edge<'_>,
+    edge: &Edge<'p>,
     rule: Option<&Rule>,
-    overridden: Option<&str>,
     to: Option<usize>,
 ) -> Option<Problem> {
+    let overridden = override_spec(project, rule);
+    let overridden = overridden.as_deref();
     let Some(to) = to else {
         return Some(Problem::Missing);
     };
@@ -370,11 +395,18 @@ fn judge(
             ci: true,
         });
     }
-    let wanted = spec::parse(overridden.unwrap_or(&edge.spec));
+    let parsed;
+    let wanted = match (overridden, &edge.spec) {
+        (None, Cow::Borrowed(raw)) => specs.parse(raw),
+        (over, _) => {
+            parsed = spec::parse(over.unwrap_or(&edge.spec));
+            &parsed
+        }
+    };
     if let Spec::Unsupported(why) = wanted {
         return Some(Problem::Unsupported {
             locked: locked(),
-            why,
+            why: why.clone(),
         });
     }
     // An override's own spec resolves from the project root, not from the dependent
@@ -385,7 +417,7 @@ fn judge(
         from.location
     };
     let satisfies = |raw: &str| valid(tree, from, edge.name, "", to, &spec::parse(raw)).is_ok();
-    let ok = match valid(tree, from, edge.name, base, to, &wanted) {
+    let ok = match valid(tree, from, edge.name, base, to, wanted) {
         Ok(()) => Ok(()),
         // A keyed override that does not apply to this version leaves the edge alone.
         Err(why) => match rule.and_then(|r| r.key.as_deref()) {
@@ -396,7 +428,7 @@ fn judge(
     ok.err().map(|why| Problem::Invalid {
         locked: locked(),
         why,
-        ci: changes_version(project, tree, base, to, &wanted),
+        ci: changes_version(project, tree, base, to, wanted),
     })
 }
 
