@@ -46,7 +46,15 @@ where
     F: AsyncFnOnce(C, &mut Context) -> anyhow::Result<Code>,
 {
     let env = Env::from_process();
-    let cli = match C::try_parse() {
+    let matches = match crate::cli::with_commands(C::command()).try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return clap_exit(&err),
+    };
+    if let Some(code) = crate::cli::run_command(crate::cli::with_commands(C::command()), &matches)
+    {
+        return code;
+    }
+    let cli = match C::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => return clap_exit(&err),
     };
