@@ -37,8 +37,8 @@ pub fn missing_secret(env: &Env, actions: &str, cli: &str) -> anyhow::Error {
 const COMPLETIONS: &str = "completions";
 const MAN: &str = "man";
 
-/// The tool's command with `completions <shell>` and `man` added. The commands conflict
-/// with every flag, so a run with flags is exactly what it was.
+/// The tool's command with `completions <shell>` and `man` added. A tool has no positional
+/// argument, so a run with flags only is exactly what it was.
 pub fn with_commands(command: Command) -> Command {
     command
         .subcommand(
@@ -58,7 +58,6 @@ pub fn with_commands(command: Command) -> Command {
         .subcommand(
             Command::new(MAN).about("Print the man page (roff) to stdout, e.g. `<tool> man | man -l -`"),
         )
-        .args_conflicts_with_subcommands(true)
 }
 
 /// Runs `completions` or `man` when one was asked for; `None` for a normal run.
@@ -185,8 +184,8 @@ mod tests {
     }
 
     #[test]
-    fn commands_conflict_with_flags() {
-        let err = sample().try_get_matches_from(["demo-tool", "--documented", "x", "man"]);
+    fn commands_are_found_and_stray_words_refused() {
+        let err = sample().try_get_matches_from(["demo-tool", "--documented", "x", "false"]);
         assert!(err.is_err());
         let ok = sample()
             .try_get_matches_from(["demo-tool", "completions", "bash"])

@@ -150,6 +150,16 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
+    if err.kind() == ErrorKind::InvalidSubcommand
+        && let Some(clap::error::ContextValue::String(word)) =
+            err.get(clap::error::ContextKind::InvalidSubcommand)
+        && matches!(word.to_ascii_lowercase().as_str(), "true" | "false")
+    {
+        crate::gha::write_stderr(&format!(
+            "error: unexpected `{word}`: a switch takes its value after `=` (`--dry-run` or `--dry-run={word}`) (see --help)"
+        ));
+        return ExitCode::from(Code::Usage.as_u8());
+    }
     let rendered = err.render().to_string();
     let first = rendered
         .lines()
