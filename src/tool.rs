@@ -156,7 +156,7 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         && matches!(word.to_ascii_lowercase().as_str(), "true" | "false")
     {
         crate::gha::write_stderr(&format!(
-            "error: unexpected `{word}`: a switch takes its value after `=` (`--dry-run` or `--dry-run={word}`) (see --help)"
+            "error: unexpected `{word}`: a switch takes its value after `=` (`--<switch>` or `--<switch>={word}`) (see --help)"
         ));
         return ExitCode::from(Code::Usage.as_u8());
     }

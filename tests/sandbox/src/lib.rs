@@ -2,6 +2,7 @@
 //! as users do. Everything listens on loopback only.
 
 pub mod app;
+pub mod cli_checks;
 pub mod coolify;
 pub mod demo;
 pub mod github;
