@@ -10,6 +10,7 @@ pub mod harness;
 pub mod hostile;
 pub mod monorepo;
 pub mod proxy;
+pub mod render;
 pub mod server;
 pub mod slack;
 pub mod tls;
