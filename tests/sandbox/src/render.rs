@@ -1,6 +1,11 @@
 //! Plain terminal renderings of what an Actions user looks at: a job summary (the Markdown a
 //! tool wrote to `GITHUB_STEP_SUMMARY`) and a Slack message (its Block Kit payload). Headings
-//! stay headings, tables become aligned text, HTML tags and Mermaid charts are left out.
+//! stay headings, tables become aligned text (long cells cut at [`MAX_CELL`] characters), HTML
+//! tags are left out and code blocks and Mermaid charts become a one-line pointer to the
+//! Markdown file, which has everything.
+
+/// The widest table cell shown; the Markdown file has the rest.
+pub const MAX_CELL: usize = 48;
 
 use serde_json::Value;
 
@@ -8,14 +13,20 @@ use serde_json::Value;
 pub fn markdown(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut table: Vec<Vec<String>> = Vec::new();
-    let mut fence: Option<String> = None;
+    // The kind of the code block being skipped, and its lines so far.
+    let mut fence: Option<(String, usize)> = None;
     for line in text.lines() {
         let trimmed = line.trim();
-        if let Some(kind) = &fence {
+        if let Some((kind, lines)) = &mut fence {
             if trimmed.starts_with("```") {
+                out.push(if kind == "mermaid" {
+                    "    (a chart: see the Markdown file)".to_owned()
+                } else {
+                    format!("    ({lines} lines of {kind}: see the Markdown file)")
+                });
                 fence = None;
-            } else if kind != "mermaid" {
-                out.push(format!("    {line}"));
+            } else {
+                *lines += 1;
             }
             continue;
         }
@@ -23,11 +34,11 @@ pub fn markdown(text: &str) -> String {
             out.extend(aligned(&std::mem::take(&mut table)));
         }
         if let Some(info) = trimmed.strip_prefix("```") {
-            let kind = info.trim().to_owned();
-            if kind == "mermaid" {
-                out.push("    (a chart: see the Markdown file)".to_owned());
-            }
-            fence = Some(kind);
+            let kind = match info.trim() {
+                "" => "code".to_owned(),
+                kind => kind.to_owned(),
+            };
+            fence = Some((kind, 0));
             continue;
         }
         if trimmed.starts_with('|') {
@@ -145,7 +156,7 @@ pub fn mrkdwn(text: &str) -> String {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    let out = strip_emphasis(&out, '*');
+    let out = strip_emphasis(&out, '*').replace('`', "");
     entities(&out)
 }
 
@@ -202,7 +213,15 @@ fn cells(row: &str) -> Vec<String> {
     cells.push(cell);
     cells
         .iter()
-        .map(|c| inline(&strip_tags(c.trim())))
+        .map(|c| {
+            let cell = inline(&strip_tags(c.trim()));
+            if cell.chars().count() > MAX_CELL {
+                let cut: String = cell.chars().take(MAX_CELL - 1).collect();
+                format!("{cut}…")
+            } else {
+                cell
+            }
+        })
         .collect()
 }
 
@@ -304,7 +323,27 @@ fn inline(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    entities(&out.replace("**", "").replace('`', ""))
+    entities(&unmark(&out))
+}
+
+/// Drops `**` and backticks and resolves backslash escapes (`\_` → `_`), whose characters
+/// stay as written.
+fn unmark(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_punctuation) => {
+                out.extend(chars.next());
+            }
+            '`' => {}
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -314,23 +353,32 @@ mod tests {
 
     #[test]
     fn a_summary_reads_as_aligned_text() {
-        let md = "## health-wait: healthy\n\n| URL | Status | p95 |\n|---|:---:|--:|\n| `http://a/health` | **200** | 12 ms |\n| http://b | 503 \\| 200 | 1 ms |\n\n<details><summary>Report JSON</summary>\n\n```json\n{\"a\":1}\n```\n</details>\n\n```mermaid\nxychart-beta\n```\n";
+        let md = "## health-wait: healthy\n\n| URL | Status | p95 |\n|---|:---:|--:|\n| `http://a/\\_health` | **200** | 12 ms |\n| http://b | 503 \\| 200 | 1 ms |\n\n<details><summary>Report JSON</summary>\n\n```json\n{\"a\":1}\n```\n</details>\n\n```mermaid\nxychart-beta\n```\n";
         let text = markdown(md);
         assert_eq!(
             text,
             "health-wait: healthy\n\
              ====================\n\
              \n\
-             URL              Status     p95\n\
-             ---------------  ---------  -----\n\
-             http://a/health  200        12 ms\n\
-             http://b         503 | 200  1 ms\n\
+             URL               Status     p95\n\
+             ----------------  ---------  -----\n\
+             http://a/_health  200        12 ms\n\
+             http://b          503 | 200  1 ms\n\
              \n\
              Report JSON\n\
-             \n    {\"a\":1}\n\
+             \n    (1 lines of json: see the Markdown file)\n\
              \n    (a chart: see the Markdown file)"
         );
         assert!(!text.contains('<'), "{text}");
+    }
+
+    #[test]
+    fn long_cells_are_cut_and_escapes_resolved() {
+        let long = "x".repeat(MAX_CELL + 10);
+        let text = markdown(&format!("| a | b |\n|---|---|\n| {long} | \\[STATUS\\] == 200 |"));
+        let row = text.lines().nth(2).unwrap_or_default();
+        assert!(row.starts_with(&format!("{}…  ", "x".repeat(MAX_CELL - 1))), "{text}");
+        assert!(row.ends_with("[STATUS] == 200"), "{text}");
     }
 
     #[test]
@@ -347,7 +395,7 @@ mod tests {
             "text": "fallback",
             "attachments": [{"color": "#2eb886", "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": "Rolled back shop"}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": "*Deploy* failed &amp; <!here>"},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Deploy* `e4f5a6b` failed &amp; <!here>"},
                  "fields": [{"type": "mrkdwn", "text": "*Commit*\n<https://github.com/a/b/commit/1|1234567>"}]},
                 {"type": "divider"},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": "<https://run|Workflow run>"}, {"type": "plain_text", "text": "by octocat"}]}
@@ -357,7 +405,7 @@ mod tests {
             slack(&payload),
             "Rolled back shop\n\
              ━━━━━━━━━━━━━━━━\n\
-             Deploy failed & @here\n\
+             Deploy e4f5a6b failed & @here\n\
              Commit: 1234567 (https://github.com/a/b/commit/1)\n\
              ────────\n\
              Workflow run (https://run) · by octocat"
