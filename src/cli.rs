@@ -56,7 +56,8 @@ pub fn with_commands(command: Command) -> Command {
                 ),
         )
         .subcommand(
-            Command::new(MAN).about("Print the man page (roff) to stdout, e.g. `<tool> man | man -l -`"),
+            Command::new(MAN)
+                .about("Print the man page (roff) to stdout, e.g. `<tool> man | man -l -`"),
         )
 }
 
@@ -116,7 +117,9 @@ fn walk(command: &Command, path: &str, missing: &mut Vec<String>) {
         if matches!(id, "help" | "version") {
             continue;
         }
-        let documented = arg.get_help().is_some_and(|h| !h.to_string().trim().is_empty())
+        let documented = arg
+            .get_help()
+            .is_some_and(|h| !h.to_string().trim().is_empty())
             || arg
                 .get_long_help()
                 .is_some_and(|h| !h.to_string().trim().is_empty());
@@ -157,8 +160,14 @@ mod tests {
 
     #[test]
     fn the_negation_wins_when_given() {
-        assert_eq!(negatable(Some("true".into()), true).as_deref(), Some("false"));
-        assert_eq!(negatable(Some("true".into()), false).as_deref(), Some("true"));
+        assert_eq!(
+            negatable(Some("true".into()), true).as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            negatable(Some("true".into()), false).as_deref(),
+            Some("true")
+        );
         assert_eq!(negatable(None, false), None);
     }
 
@@ -169,7 +178,10 @@ mod tests {
         let err = missing_secret(&actions, "in yaml", "on the cli");
         assert_eq!(err.to_string(), "in yaml");
         assert_eq!(classify(&err), Code::Usage);
-        assert_eq!(missing_secret(&laptop, "in yaml", "on the cli").to_string(), "on the cli");
+        assert_eq!(
+            missing_secret(&laptop, "in yaml", "on the cli").to_string(),
+            "on the cli"
+        );
     }
 
     #[test]

@@ -50,8 +50,7 @@ where
         Ok(matches) => matches,
         Err(err) => return clap_exit(&err),
     };
-    if let Some(code) = crate::cli::run_command(crate::cli::with_commands(C::command()), &matches)
-    {
+    if let Some(code) = crate::cli::run_command(crate::cli::with_commands(C::command()), &matches) {
         return code;
     }
     let cli = match C::from_arg_matches(&matches) {

@@ -93,8 +93,14 @@ fn assert_artifacts(steps: &[demo::Step]) {
         .collect();
     assert_eq!(names.len(), steps.len() + 2, "{names:?}");
     assert_eq!(names[0], "01-lockfile-check.md");
-    assert!(names.contains(&"07-auto-rollback-slack-1.json".to_owned()), "{names:?}");
-    assert!(names.contains(&"08-slack-notify-slack-1.json".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"07-auto-rollback-slack-1.json".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"08-slack-notify-slack-1.json".to_owned()),
+        "{names:?}"
+    );
     for file in &files {
         assert!(file.starts_with(folder.path()));
         let text = std::fs::read_to_string(file).unwrap();
@@ -105,7 +111,8 @@ fn assert_artifacts(steps: &[demo::Step]) {
             assert!(text.contains('|') || text.contains('#'), "{text}");
         }
     }
-    let notify = std::fs::read_to_string(folder.path().join("08-slack-notify-slack-1.json")).unwrap();
+    let notify =
+        std::fs::read_to_string(folder.path().join("08-slack-notify-slack-1.json")).unwrap();
     let notify: serde_json::Value = serde_json::from_str(&notify).unwrap();
     assert_eq!(notify, steps[7].slack[0]);
 }

@@ -45,8 +45,8 @@ impl Source {
         let full = inside(root, rel)?;
         let shown = root.join(rel);
         let shown = shown.display();
-        let meta = std::fs::metadata(&full)
-            .map_err(|err| usage(format!("cannot read {shown}: {err}")))?;
+        let meta =
+            std::fs::metadata(&full).map_err(|err| usage(format!("cannot read {shown}: {err}")))?;
         if !meta.is_file() {
             return Err(usage(format!("{shown} is not a file")));
         }

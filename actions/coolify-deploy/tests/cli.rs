@@ -733,9 +733,16 @@ fn wait_switches_on_the_command_line_and_inputs_agree() {
     let run = deploy(&coolify).arg("--wait=false").run();
     run.assert_exit(0);
     assert_eq!(run.output("status"), "queued");
-    let run = deploy(&coolify).input("wait", "false").arg("--wait=yes").run();
+    let run = deploy(&coolify)
+        .input("wait", "false")
+        .arg("--wait=yes")
+        .run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("invalid input `wait`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid input `wait`"),
+        "{}",
+        run.stderr
+    );
     let run = deploy(&coolify)
         .input("wait", "false")
         .arg("--no-wait")
@@ -756,13 +763,22 @@ fn a_missing_token_says_how_to_give_it_where_the_tool_runs() {
         .run();
     laptop.assert_exit(2);
     laptop.assert_one_error_line();
-    assert!(laptop.stderr.contains("COOLIFY_TOKEN=…"), "{}", laptop.stderr);
-    assert!(laptop.stderr.contains("--coolify-token-file PATH"), "{}", laptop.stderr);
+    assert!(
+        laptop.stderr.contains("COOLIFY_TOKEN=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--coolify-token-file PATH"),
+        "{}",
+        laptop.stderr
+    );
     assert!(!laptop.stderr.contains("${{"), "{}", laptop.stderr);
     let step = deploy(&coolify).input("coolify-token", "").run();
     step.assert_exit(2);
     assert!(
-        step.stderr.contains("`coolify-token: ${{ secrets.COOLIFY_TOKEN }}`"),
+        step.stderr
+            .contains("`coolify-token: ${{ secrets.COOLIFY_TOKEN }}`"),
         "{}",
         step.stderr
     );
@@ -772,8 +788,16 @@ fn a_missing_token_says_how_to_give_it_where_the_tool_runs() {
         .arg("--github-deployment")
         .run();
     laptop.assert_exit(2);
-    assert!(laptop.stderr.contains("GITHUB_TOKEN=…"), "{}", laptop.stderr);
-    assert!(laptop.stderr.contains("--github-token-file"), "{}", laptop.stderr);
+    assert!(
+        laptop.stderr.contains("GITHUB_TOKEN=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--github-token-file"),
+        "{}",
+        laptop.stderr
+    );
 }
 
 #[test]
@@ -781,6 +805,11 @@ fn completions_and_man_page() {
     sandbox::cli_checks::assert_completions_and_man(
         BIN,
         "coolify-deploy",
-        &["--coolify-url", "--no-wait", "--force", "--github-deployment"],
+        &[
+            "--coolify-url",
+            "--no-wait",
+            "--force",
+            "--github-deployment",
+        ],
     );
 }

@@ -670,7 +670,11 @@ fn insecure_is_a_switch_and_the_input_keeps_true_false() {
     laptop().input("insecure", "true").run().assert_exit(0);
     let run = laptop().arg("--insecure=yes").run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("invalid input `insecure`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid input `insecure`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

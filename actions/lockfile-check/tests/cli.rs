@@ -911,9 +911,15 @@ fn switches_on_the_command_line_and_true_false_inputs_agree() {
         run
     };
     http_lock(on_fixture("in-sync")).run().assert_exit(0);
-    let run = http_lock(on_fixture("in-sync")).arg("--require-https").run();
+    let run = http_lock(on_fixture("in-sync"))
+        .arg("--require-https")
+        .run();
     run.assert_exit(1);
-    assert!(run.summary.contains("http://mirror.example"), "{}", run.summary);
+    assert!(
+        run.summary.contains("http://mirror.example"),
+        "{}",
+        run.summary
+    );
     http_lock(on_fixture("in-sync"))
         .arg("--require-https=false")
         .input("require-https", "true")
@@ -925,8 +931,15 @@ fn switches_on_the_command_line_and_true_false_inputs_agree() {
         .assert_exit(1);
     let run = on_fixture("in-sync").arg("--require-https=yes").run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("invalid input `require-https`"), "{}", run.stderr);
-    let run = on_fixture("in-sync").arg("--require-https").arg("true").run();
+    assert!(
+        run.stderr.contains("invalid input `require-https`"),
+        "{}",
+        run.stderr
+    );
+    let run = on_fixture("in-sync")
+        .arg("--require-https")
+        .arg("true")
+        .run();
     run.assert_exit(2);
     run.assert_one_error_line();
     assert!(run.stderr.contains("--<switch>=true"), "{}", run.stderr);
@@ -941,7 +954,11 @@ fn a_folder_without_package_json_is_named_in_full() {
     run.assert_exit(2);
     run.assert_one_error_line();
     let named = folder.join("package.json").display().to_string();
-    assert!(run.stderr.contains(&format!("cannot read {named}:")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("cannot read {named}:")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -18,7 +18,11 @@ pub fn assert_completions_and_man(binary: &str, tool: &str, flags: &[&str]) {
     let run = laptop(binary).arg("completions").arg("bash").run();
     run.assert_exit(0);
     for flag in flags {
-        assert!(run.stdout.contains(flag), "{flag} not completed:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(flag),
+            "{flag} not completed:\n{}",
+            run.stdout
+        );
     }
     let script = std::env::temp_dir().join(format!("{tool}-{}.bash", std::process::id()));
     std::fs::write(&script, &run.stdout).unwrap_or_else(|e| panic!("write: {e}"));
@@ -42,12 +46,23 @@ pub fn assert_completions_and_man(binary: &str, tool: &str, flags: &[&str]) {
 
     let man: Finished = laptop(binary).arg("man").run();
     man.assert_exit(0);
-    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH"), "{}", man.stdout);
-    assert!(man.stdout.contains(&format!(".TH {tool} 1")), "{}", man.stdout);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH"),
+        "{}",
+        man.stdout
+    );
+    assert!(
+        man.stdout.contains(&format!(".TH {tool} 1")),
+        "{}",
+        man.stdout
+    );
     for flag in flags {
         // roff escapes the dashes of a flag: `\-\-dry\-run`.
         let escaped = flag.replace('-', "\\-");
         assert!(man.stdout.contains(&escaped), "{flag} not in the man page");
     }
-    assert!(man.stdout.contains("completions"), "the man page lists the commands");
+    assert!(
+        man.stdout.contains("completions"),
+        "the man page lists the commands"
+    );
 }

@@ -305,11 +305,9 @@ fn inline(text: &str) -> String {
     let mut rest = text;
     while let Some(start) = rest.find('[') {
         let after = &rest[start + 1..];
-        let link = after.find("](").and_then(|mid| {
-            after[mid + 2..]
-                .find(')')
-                .map(|end| (mid, mid + 2 + end))
-        });
+        let link = after
+            .find("](")
+            .and_then(|mid| after[mid + 2..].find(')').map(|end| (mid, mid + 2 + end)));
         match link {
             Some((mid, end)) => {
                 out.push_str(&rest[..start]);
@@ -375,9 +373,14 @@ mod tests {
     #[test]
     fn long_cells_are_cut_and_escapes_resolved() {
         let long = "x".repeat(MAX_CELL + 10);
-        let text = markdown(&format!("| a | b |\n|---|---|\n| {long} | \\[STATUS\\] == 200 |"));
+        let text = markdown(&format!(
+            "| a | b |\n|---|---|\n| {long} | \\[STATUS\\] == 200 |"
+        ));
         let row = text.lines().nth(2).unwrap_or_default();
-        assert!(row.starts_with(&format!("{}…  ", "x".repeat(MAX_CELL - 1))), "{text}");
+        assert!(
+            row.starts_with(&format!("{}…  ", "x".repeat(MAX_CELL - 1))),
+            "{text}"
+        );
         assert!(row.ends_with("[STATUS] == 200"), "{text}");
     }
 
