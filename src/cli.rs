@@ -40,14 +40,15 @@ const MAN: &str = "man";
 /// The tool's command with `completions <shell>` and `man` added. A tool has no positional
 /// argument, so a run with flags only is exactly what it was.
 pub fn with_commands(command: Command) -> Command {
+    let tool = command.get_name().to_owned();
     command
         .subcommand(
             Command::new(COMPLETIONS)
                 .about("Print the shell completion script (bash, zsh, fish, elvish, powershell)")
-                .long_about(
+                .long_about(format!(
                     "Print the shell completion script to stdout, e.g.\n  \
-                     <tool> completions bash > ~/.local/share/bash-completion/completions/<tool>",
-                )
+                     {tool} completions bash > ~/.local/share/bash-completion/completions/{tool}"
+                ))
                 .arg(
                     Arg::new("shell")
                         .help("Shell to complete in")
@@ -55,10 +56,9 @@ pub fn with_commands(command: Command) -> Command {
                         .value_parser(clap::value_parser!(clap_complete::Shell)),
                 ),
         )
-        .subcommand(
-            Command::new(MAN)
-                .about("Print the man page (roff) to stdout, e.g. `<tool> man | man -l -`"),
-        )
+        .subcommand(Command::new(MAN).about(format!(
+            "Print the man page (roff), e.g. `{tool} man | man -l -`"
+        )))
 }
 
 /// Runs `completions` or `man` when one was asked for; `None` for a normal run.

@@ -160,10 +160,17 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         return ExitCode::from(Code::Usage.as_u8());
     }
     let rendered = err.render().to_string();
-    let first = rendered
-        .lines()
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines
         .next()
-        .unwrap_or("error: invalid arguments");
+        .unwrap_or("error: invalid arguments")
+        .to_owned();
+    // "the following required arguments were not provided:" names them on the next line.
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {next}");
+    }
     crate::gha::write_stderr(&format!("{first} (see --help)"));
     ExitCode::from(Code::Usage.as_u8())
 }

@@ -65,4 +65,16 @@ pub fn assert_completions_and_man(binary: &str, tool: &str, flags: &[&str]) {
         man.stdout.contains("completions"),
         "the man page lists the commands"
     );
+
+    // Without a shell, or with one clap_complete does not know: one line naming it, exit 2.
+    for args in [&["completions"][..], &["completions", "tcsh"][..]] {
+        let mut run = laptop(binary);
+        for arg in args {
+            run = run.arg(arg);
+        }
+        let run = run.run();
+        run.assert_exit(2);
+        run.assert_one_error_line();
+        assert!(run.stderr.contains("<shell>"), "{}", run.stderr);
+    }
 }
