@@ -5,6 +5,7 @@
 #![warn(unreachable_pub)]
 
 pub mod bounded;
+pub mod cli;
 pub mod commit;
 pub mod coolify;
 pub mod duration;

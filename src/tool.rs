@@ -46,7 +46,14 @@ where
     F: AsyncFnOnce(C, &mut Context) -> anyhow::Result<Code>,
 {
     let env = Env::from_process();
-    let cli = match C::try_parse() {
+    let matches = match crate::cli::with_commands(C::command()).try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return clap_exit(&err),
+    };
+    if let Some(code) = crate::cli::run_command(crate::cli::with_commands(C::command()), &matches) {
+        return code;
+    }
+    let cli = match C::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => return clap_exit(&err),
     };
@@ -142,11 +149,28 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
+    if err.kind() == ErrorKind::InvalidSubcommand
+        && let Some(clap::error::ContextValue::String(word)) =
+            err.get(clap::error::ContextKind::InvalidSubcommand)
+        && matches!(word.to_ascii_lowercase().as_str(), "true" | "false")
+    {
+        crate::gha::write_stderr(&format!(
+            "error: unexpected `{word}`: a switch takes its value after `=` (`--<switch>` or `--<switch>={word}`) (see --help)"
+        ));
+        return ExitCode::from(Code::Usage.as_u8());
+    }
     let rendered = err.render().to_string();
-    let first = rendered
-        .lines()
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines
         .next()
-        .unwrap_or("error: invalid arguments");
+        .unwrap_or("error: invalid arguments")
+        .to_owned();
+    // "the following required arguments were not provided:" names them on the next line.
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {next}");
+    }
     crate::gha::write_stderr(&format!("{first} (see --help)"));
     ExitCode::from(Code::Usage.as_u8())
 }

@@ -20,6 +20,7 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
         );
     }
     let steps = demo::chain(&bin_dir, false).unwrap();
+    assert_artifacts(&steps);
     let tools: Vec<&str> = steps.iter().map(|s| s.tool).collect();
     assert_eq!(
         tools,
@@ -66,4 +67,52 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
     // The rollback alert, then the deploy result.
     assert_eq!(steps[4].slack_messages, 1);
     assert_eq!(steps[5].slack_messages, 2);
+}
+
+/// What the demo shows and keeps: every step's job summary, and the Slack payloads of the
+/// step that sent them, written to the folder as Markdown and JSON.
+fn assert_artifacts(steps: &[demo::Step]) {
+    for step in steps {
+        assert!(
+            !step.summary.trim().is_empty(),
+            "{} wrote no job summary",
+            step.tool
+        );
+        let rendered = sandbox::render::markdown(&step.summary);
+        assert!(!rendered.contains("<details>"), "{rendered}");
+    }
+    let sent: Vec<(&str, usize)> = steps.iter().map(|s| (s.tool, s.slack.len())).collect();
+    assert_eq!(sent[6], ("auto-rollback", 1), "{sent:?}");
+    assert_eq!(sent[7], ("slack-notify", 1), "{sent:?}");
+    assert_eq!(sent.iter().map(|(_, n)| n).sum::<usize>(), 2, "{sent:?}");
+    let folder = tempfile::tempdir().unwrap();
+    let files = demo::write_artifacts(steps, folder.path()).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), steps.len() + 2, "{names:?}");
+    assert_eq!(names[0], "01-lockfile-check.md");
+    assert!(
+        names.contains(&"07-auto-rollback-slack-1.json".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"08-slack-notify-slack-1.json".to_owned()),
+        "{names:?}"
+    );
+    for file in &files {
+        assert!(file.starts_with(folder.path()));
+        let text = std::fs::read_to_string(file).unwrap();
+        if file.extension().is_some_and(|e| e == "json") {
+            let payload: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(!sandbox::render::slack(&payload).is_empty(), "{text}");
+        } else {
+            assert!(text.contains('|') || text.contains('#'), "{text}");
+        }
+    }
+    let notify =
+        std::fs::read_to_string(folder.path().join("08-slack-notify-slack-1.json")).unwrap();
+    let notify: serde_json::Value = serde_json::from_str(&notify).unwrap();
+    assert_eq!(notify, steps[7].slack[0]);
 }

@@ -153,24 +153,26 @@ impl Source {
     /// reads it); every failure is a usage error naming the file.
     pub fn read(root: &Path, rel: &str, limit: u64) -> anyhow::Result<Self> {
         let full = inside(root, rel)?;
+        let shown = root.join(rel);
+        let shown = shown.display();
         let meta =
-            std::fs::metadata(&full).map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+            std::fs::metadata(&full).map_err(|err| usage(format!("cannot read {shown}: {err}")))?;
         if !meta.is_file() {
-            return Err(usage(format!("{rel} is not a file")));
+            return Err(usage(format!("{shown} is not a file")));
         }
         if meta.len() > limit {
             return Err(usage(format!(
-                "{rel} is {} MiB; files over {} MiB are not read (is it really a {}?)",
+                "{shown} is {} MiB; files over {} MiB are not read (is it really a {}?)",
                 meta.len() >> 20,
                 limit >> 20,
                 file_kind(rel)
             )));
         }
         let bytes =
-            std::fs::read(&full).map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+            std::fs::read(&full).map_err(|err| usage(format!("cannot read {shown}: {err}")))?;
         let text = String::from_utf8(bytes).map_err(|err| {
             usage(format!(
-                "{rel} is not UTF-8 (byte {})",
+                "{shown} is not UTF-8 (byte {})",
                 err.utf8_error().valid_up_to()
             ))
         })?;
@@ -279,7 +281,7 @@ fn inside(root: &Path, rel: &str) -> anyhow::Result<PathBuf> {
     let full = root
         .join(rel)
         .canonicalize()
-        .map_err(|err| usage(format!("cannot read {rel}: {err}")))?;
+        .map_err(|err| usage(format!("cannot read {}: {err}", root.join(rel).display())))?;
     if !full.starts_with(&canonical_root) {
         return Err(usage(format!(
             "{rel} leads outside `path` (a symlink or `..`); lockfile-check reads nothing outside the checked folder: replace the link with the file itself"

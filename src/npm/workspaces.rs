@@ -122,9 +122,12 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn visit(&mut self, dir: &Path, rel: &str, depth_left: usize) -> anyhow::Result<()> {
-        let canonical = dir
-            .canonicalize()
-            .map_err(|err| usage(format!("cannot read workspace folder {rel}: {err}")))?;
+        let canonical = dir.canonicalize().map_err(|err| {
+            usage(format!(
+                "cannot read workspace folder {}: {err}",
+                dir.display()
+            ))
+        })?;
         if !canonical.starts_with(self.root) {
             return Err(usage(format!(
                 "workspace folder {rel} (pattern {}) is a symlink out of the repository",

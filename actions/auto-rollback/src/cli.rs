@@ -44,6 +44,7 @@ pub struct Cli {
     /// Coolify base URL.
     #[arg(long)]
     pub coolify_url: Option<String>,
+    /// File holding the Coolify API token (else INPUT_COOLIFY_TOKEN or COOLIFY_TOKEN).
     #[arg(long, value_name = "PATH")]
     pub coolify_token_file: Option<String>,
     /// Application UUID; repeat for several. Input: app.
@@ -86,14 +87,17 @@ pub struct Cli {
     /// Time between deployment status reads. Default 5s.
     #[arg(long)]
     pub poll_interval: Option<String>,
-    /// true: decide and print, change nothing.
-    #[arg(long)]
+    /// Decide and print, change nothing (a switch; input dry-run: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub dry_run: Option<String>,
-    /// true: a performed rollback exits 1 too.
-    #[arg(long)]
+    /// A performed rollback exits 1 too (a switch; input fail-on-rollback: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub fail_on_rollback: Option<String>,
+    /// File holding the GitHub token (else INPUT_GITHUB_TOKEN or GITHUB_TOKEN).
     #[arg(long, value_name = "PATH")]
     pub github_token_file: Option<String>,
+    /// File holding the Slack webhook URL for alerts (else INPUT_SLACK_WEBHOOK_URL or
+    /// SLACK_WEBHOOK_URL).
     #[arg(long, value_name = "PATH")]
     pub slack_webhook_url_file: Option<String>,
     #[command(flatten)]
@@ -112,5 +116,12 @@ mod tests {
     fn flags_are_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory as _;
+        let command = shipguard::cli::with_commands(super::Cli::command());
+        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
     }
 }

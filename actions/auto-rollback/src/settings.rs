@@ -149,7 +149,14 @@ impl Settings {
         let coolify_url = http::parse_url("coolify-url", &coolify_url)?;
         ctx.actions.mask_url(&coolify_url);
         let coolify_token = coolify_token.ok_or_else(|| {
-            usage("missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)")
+            shipguard::cli::missing_secret(
+                env,
+                "missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)",
+                &format!(
+                    "missing Coolify API token: {} (abilities deploy, read, write)",
+                    shipguard::cli::secret_hint("COOLIFY_TOKEN", "coolify-token")
+                ),
+            )
         })?;
         let apps = env.list("app", cli.apps, Split::LinesOrCommas);
         if apps.is_empty() {
@@ -201,14 +208,24 @@ impl Settings {
             Some(token) => Some(Access::from_env(env, token, "auto-rollback")?),
             None if matches!(source, Source::Manual(_)) => None,
             None => {
-                return Err(usage(
+                return Err(shipguard::cli::missing_secret(
+                    env,
                     "missing input `github-token`: the good versions and the rollback history live on GitHub (`github-token: ${{ github.token }}`, with `permissions: actions: read, deployments: write`)",
+                    &format!(
+                        "missing GitHub token: the good versions and the rollback history live on GitHub; {} (or pass --to SHA)",
+                        shipguard::cli::secret_hint("GITHUB_TOKEN", "github-token")
+                    ),
                 ));
             }
         };
         if deploy_workflow.is_some() && github.is_none() {
-            return Err(usage(
+            return Err(shipguard::cli::missing_secret(
+                env,
                 "input `deploy-workflow` needs `github-token` (with `permissions: actions: read`) to see the deploy workflow's runs",
+                &format!(
+                    "--deploy-workflow needs a GitHub token to see the deploy workflow's runs: {}",
+                    shipguard::cli::secret_hint("GITHUB_TOKEN", "github-token")
+                ),
             ));
         }
         let slack_webhook = slack

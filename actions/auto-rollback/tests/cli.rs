@@ -724,3 +724,69 @@ fn https_github_calls_tunnel_through_https_proxy() {
         proxy.lines()
     );
 }
+
+#[test]
+fn dry_run_and_fail_on_rollback_are_switches() {
+    let w = world();
+    let run = rollback(&w).arg("--dry-run").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("reason"), "dry-run");
+    assert_eq!(deploys(&w), 0);
+    let run = rollback(&w)
+        .input("dry-run", "true")
+        .arg("--dry-run=maybe")
+        .run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr.contains("invalid input `dry-run`"),
+        "{}",
+        run.stderr
+    );
+    let run = rollback(&w).arg("--fail-on-rollback").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "rolled-back");
+}
+
+#[test]
+fn a_missing_token_says_how_to_give_it_where_the_tool_runs() {
+    let w = world();
+    let laptop = rollback(&w)
+        .input("coolify-token", "")
+        .without_env("GITHUB_ACTIONS")
+        .run();
+    laptop.assert_exit(2);
+    laptop.assert_one_error_line();
+    assert!(
+        laptop.stderr.contains("COOLIFY_TOKEN=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--coolify-token-file PATH"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(!laptop.stderr.contains("${{"), "{}", laptop.stderr);
+    let step = rollback(&w).input("coolify-token", "").run();
+    step.assert_exit(2);
+    assert!(
+        step.stderr
+            .contains("`coolify-token: ${{ secrets.COOLIFY_TOKEN }}`"),
+        "{}",
+        step.stderr
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    sandbox::cli_checks::assert_completions_and_man(
+        BIN,
+        "auto-rollback",
+        &[
+            "--url",
+            "--dry-run",
+            "--fail-on-rollback",
+            "--slack-webhook-url-file",
+        ],
+    );
+}

@@ -35,21 +35,29 @@ pub struct Cli {
     /// commit (40 hex digits). Default: GITHUB_SHA. An error on a Docker-image app.
     #[arg(long, value_name = "SHA")]
     pub commit: Option<String>,
-    /// true: rebuild without cache and bypass Coolify's "already queued" dedupe.
-    #[arg(long)]
+    /// Rebuild without cache and bypass Coolify's "already queued" dedupe (a switch; input
+    /// force: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub force: Option<String>,
-    /// false: return as soon as Coolify queued the deployments. Default true.
-    #[arg(long)]
+    /// Wait for every deployment to end (the default; input wait: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", overrides_with = "no_wait")]
     pub wait: Option<String>,
+    /// Return as soon as Coolify queued the deployments (input wait: false).
+    #[arg(long, overrides_with = "wait")]
+    pub no_wait: bool,
     /// How long to wait for every deployment. Default 15m.
     #[arg(long)]
     pub timeout: Option<String>,
     /// Time between status reads. Default 5s.
     #[arg(long)]
     pub poll_interval: Option<String>,
-    /// false: leave deployments running at the timeout. Default true (cancel them).
-    #[arg(long)]
+    /// Cancel the deployments still running at the timeout (the default; input
+    /// cancel-on-timeout: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", overrides_with = "no_cancel_on_timeout")]
     pub cancel_on_timeout: Option<String>,
+    /// Leave deployments running at the timeout (input cancel-on-timeout: false).
+    #[arg(long, overrides_with = "cancel_on_timeout")]
+    pub no_cancel_on_timeout: bool,
     /// Lines of the deployment log shown on failure. Default 40.
     #[arg(long)]
     pub log_lines: Option<String>,
@@ -62,8 +70,9 @@ pub struct Cli {
     /// File holding a generic deploy webhook URL (webhook mode, instead of Coolify).
     #[arg(long, value_name = "PATH")]
     pub webhook_url_file: Option<String>,
-    /// true: record a GitHub Deployment for GITHUB_SHA with in_progress and final statuses.
-    #[arg(long)]
+    /// Record a GitHub Deployment for GITHUB_SHA with in_progress and final statuses (a
+    /// switch; input github-deployment: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub github_deployment: Option<String>,
     /// GitHub environment of the record. Default production.
     #[arg(long)]
@@ -90,5 +99,12 @@ mod tests {
     fn flags_are_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory as _;
+        let command = shipguard::cli::with_commands(super::Cli::command());
+        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
     }
 }

@@ -151,8 +151,13 @@ impl Settings {
         ctx.actions.mask_url(&url);
         let env = &ctx.env;
         let Some(token) = token else {
-            return Err(usage(
+            return Err(shipguard::cli::missing_secret(
+                env,
                 "missing input `coolify-token`: create an API token in Coolify (Keys & Tokens) with deploy, read and write, store it as a secret, and pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}`",
+                &format!(
+                    "missing Coolify API token (create one in Coolify, Keys & Tokens, with deploy, read and write): {}",
+                    shipguard::cli::secret_hint("COOLIFY_TOKEN", "coolify-token")
+                ),
             ));
         };
         if token.expose().chars().any(char::is_whitespace) {
@@ -207,11 +212,17 @@ impl Settings {
             // Chosen once the apps' kinds are known (kind.rs).
             commit: None,
             force,
-            wait: env.setting("wait", cli.wait).bool()?.unwrap_or(true),
+            wait: env
+                .setting("wait", shipguard::cli::negatable(cli.wait, cli.no_wait))
+                .bool()?
+                .unwrap_or(true),
             timeout,
             poll_interval,
             cancel_on_timeout: env
-                .setting("cancel-on-timeout", cli.cancel_on_timeout)
+                .setting(
+                    "cancel-on-timeout",
+                    shipguard::cli::negatable(cli.cancel_on_timeout, cli.no_cancel_on_timeout),
+                )
                 .bool()?
                 .unwrap_or(true),
         };
@@ -243,8 +254,13 @@ fn record(
         return Ok(None);
     }
     let Some(token) = env.secret_from("github-token", Some(vars::GITHUB_TOKEN), token_file)? else {
-        return Err(usage(
+        return Err(shipguard::cli::missing_secret(
+            env,
             "`github-deployment: true` needs `github-token` (e.g. `github-token: ${{ github.token }}`, with `permissions: deployments: write`)",
+            &format!(
+                "--github-deployment needs a GitHub token (deployments: write): {}",
+                shipguard::cli::secret_hint("GITHUB_TOKEN", "github-token")
+            ),
         ));
     };
     ctx.actions.mask(token.expose());

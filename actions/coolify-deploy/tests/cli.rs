@@ -719,3 +719,97 @@ fn an_old_coolify_is_named_in_a_warning() {
         run.stderr
     );
 }
+
+#[test]
+fn wait_switches_on_the_command_line_and_inputs_agree() {
+    let coolify = sandbox();
+    coolify.default_script(Script::never_ends());
+    let run = deploy(&coolify).arg("--no-wait").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("status"), "queued");
+    // The last of --wait / --no-wait wins; `--wait=false` is the input's false.
+    let run = deploy(&coolify).arg("--wait").arg("--no-wait").run();
+    run.assert_exit(0);
+    let run = deploy(&coolify).arg("--wait=false").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("status"), "queued");
+    let run = deploy(&coolify)
+        .input("wait", "false")
+        .arg("--wait=yes")
+        .run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr.contains("invalid input `wait`"),
+        "{}",
+        run.stderr
+    );
+    let run = deploy(&coolify)
+        .input("wait", "false")
+        .arg("--no-wait")
+        .arg("--wait")
+        .arg("--timeout")
+        .arg("300ms")
+        .arg("--no-cancel-on-timeout")
+        .run();
+    run.assert_exit(1);
+}
+
+#[test]
+fn a_missing_token_says_how_to_give_it_where_the_tool_runs() {
+    let coolify = sandbox();
+    let laptop = deploy(&coolify)
+        .input("coolify-token", "")
+        .without_env("GITHUB_ACTIONS")
+        .run();
+    laptop.assert_exit(2);
+    laptop.assert_one_error_line();
+    assert!(
+        laptop.stderr.contains("COOLIFY_TOKEN=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--coolify-token-file PATH"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(!laptop.stderr.contains("${{"), "{}", laptop.stderr);
+    let step = deploy(&coolify).input("coolify-token", "").run();
+    step.assert_exit(2);
+    assert!(
+        step.stderr
+            .contains("`coolify-token: ${{ secrets.COOLIFY_TOKEN }}`"),
+        "{}",
+        step.stderr
+    );
+    // The --github-deployment switch turns the record on: without a token, that is named.
+    let laptop = deploy(&coolify)
+        .without_env("GITHUB_ACTIONS")
+        .arg("--github-deployment")
+        .run();
+    laptop.assert_exit(2);
+    assert!(
+        laptop.stderr.contains("GITHUB_TOKEN=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--github-token-file"),
+        "{}",
+        laptop.stderr
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    sandbox::cli_checks::assert_completions_and_man(
+        BIN,
+        "coolify-deploy",
+        &[
+            "--coolify-url",
+            "--no-wait",
+            "--force",
+            "--github-deployment",
+        ],
+    );
+}

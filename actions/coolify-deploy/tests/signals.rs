@@ -213,6 +213,6 @@ fn a_signal_during_a_tag_deploy_puts_the_old_tag_back() {
         run.everything()
     );
     let restored: serde_json::Value =
-        serde_json::from_str(&run.output("restored-image-tags")).unwrap();
+        serde_json::from_str(run.output("restored-image-tags")).unwrap();
     assert_eq!(restored[WEB], "main-1111111");
 }

@@ -57,12 +57,13 @@ pub struct Cli {
     /// PEM file of extra CA certificates to trust (self-signed Coolify hosts).
     #[arg(long, value_name = "PATH")]
     pub ca_cert: Option<String>,
-    /// Accept any TLS certificate (`true`/`false`). Prefer `ca-cert`.
-    #[arg(long)]
+    /// Accept any TLS certificate (a switch; input insecure: true). Prefer --ca-cert.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub insecure: Option<String>,
-    /// Follow redirects within the URL's origin (`true`/`false`). Default false: a 3xx is
-    /// the answer the conditions see. A redirect to another origin is never followed.
-    #[arg(long)]
+    /// Follow redirects within the URL's origin (a switch; input follow-redirects: true).
+    /// Default off: a 3xx is the answer the conditions see. A redirect to another origin is
+    /// never followed.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub follow_redirects: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -80,5 +81,12 @@ mod tests {
     fn flags_are_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory as _;
+        let command = shipguard::cli::with_commands(super::Cli::command());
+        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
     }
 }

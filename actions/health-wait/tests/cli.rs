@@ -643,3 +643,45 @@ fn bad_inputs_are_usage_errors() {
         "no request before the inputs are valid"
     );
 }
+
+#[test]
+fn insecure_is_a_switch_and_the_input_keeps_true_false() {
+    let pki = sandbox::tls::make_pki(30).unwrap();
+    let app = App::start_on(
+        "127.0.0.1:0".parse().unwrap(),
+        Some(pki.server_config.clone()),
+    )
+    .unwrap();
+    app.plan("/health", Plan::Sequence(vec![Reply::status(200)]));
+    let url = format!("{}/health", app.server.localhost_url());
+    let laptop = || {
+        sandbox::cli_checks::laptop(BIN)
+            .arg("--url")
+            .arg(&url)
+            .arg("--timeout")
+            .arg("400ms")
+    };
+    laptop().arg("--insecure").run().assert_exit(0);
+    laptop()
+        .arg("--insecure=false")
+        .input("insecure", "true")
+        .run()
+        .assert_exit(1);
+    laptop().input("insecure", "true").run().assert_exit(0);
+    let run = laptop().arg("--insecure=yes").run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr.contains("invalid input `insecure`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    sandbox::cli_checks::assert_completions_and_man(
+        BIN,
+        "health-wait",
+        &["--url", "--expect", "--insecure", "--follow-redirects"],
+    );
+}

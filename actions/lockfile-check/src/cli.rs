@@ -26,11 +26,12 @@ pub struct Cli {
     /// Host a `resolved` URL may come from (`npm` for registry.npmjs.org); repeat.
     #[arg(long, value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
-    /// true: every `resolved` URL must be https.
-    #[arg(long)]
+    /// Every `resolved` URL must be https (a switch; input require-https: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub require_https: Option<String>,
-    /// true: every downloaded package needs a sha512 integrity hash.
-    #[arg(long)]
+    /// Every downloaded package needs a sha512 integrity hash (a switch; input
+    /// require-integrity: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub require_integrity: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -48,5 +49,12 @@ mod tests {
     fn flags_are_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory as _;
+        let command = shipguard::cli::with_commands(super::Cli::command());
+        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
     }
 }

@@ -900,3 +900,72 @@ fn a_hundred_thousand_findings_are_all_reported_with_their_lines() {
         &run.summary[..2000]
     );
 }
+
+#[test]
+fn switches_on_the_command_line_and_true_false_inputs_agree() {
+    let http_lock = |run: ToolRun| {
+        edit(&run, "package-lock.json", |lock| {
+            let ms = lock["packages"].get_mut("node_modules/ms").unwrap();
+            ms["resolved"] = "http://mirror.example/ms/-/ms-2.1.3.tgz".into();
+        });
+        run
+    };
+    http_lock(on_fixture("in-sync")).run().assert_exit(0);
+    let run = http_lock(on_fixture("in-sync"))
+        .arg("--require-https")
+        .run();
+    run.assert_exit(1);
+    assert!(
+        run.summary.contains("http://mirror.example"),
+        "{}",
+        run.summary
+    );
+    http_lock(on_fixture("in-sync"))
+        .arg("--require-https=false")
+        .input("require-https", "true")
+        .run()
+        .assert_exit(0);
+    http_lock(on_fixture("in-sync"))
+        .input("require-https", "true")
+        .run()
+        .assert_exit(1);
+    let run = on_fixture("in-sync").arg("--require-https=yes").run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr.contains("invalid input `require-https`"),
+        "{}",
+        run.stderr
+    );
+    let run = on_fixture("in-sync")
+        .arg("--require-https")
+        .arg("true")
+        .run();
+    run.assert_exit(2);
+    run.assert_one_error_line();
+    assert!(run.stderr.contains("--<switch>=true"), "{}", run.stderr);
+}
+
+#[test]
+fn a_folder_without_package_json_is_named_in_full() {
+    let run = ToolRun::new(BIN).without_env("GITHUB_ACTIONS");
+    let folder = run.dir().join("empty");
+    std::fs::create_dir(&folder).unwrap();
+    let run = run.arg("--path").arg(&folder.display().to_string()).run();
+    run.assert_exit(2);
+    run.assert_one_error_line();
+    let named = folder.join("package.json").display().to_string();
+    assert!(
+        run.stderr.contains(&format!("cannot read {named}:")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    sandbox::cli_checks::assert_completions_and_man(
+        BIN,
+        "lockfile-check",
+        &["--path", "--mode", "--require-https", "--require-integrity"],
+    );
+}

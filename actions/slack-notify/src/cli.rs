@@ -27,13 +27,16 @@ pub struct Cli {
     /// Free text, shown exactly as given (a commit message, say).
     #[arg(long)]
     pub text: Option<String>,
+    /// Environment the message is about, e.g. production.
     #[arg(long)]
     pub environment: Option<String>,
     /// The version being deployed (input `version`; `--version` prints this tool's own).
     #[arg(long = "app-version", value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Commit the environment ran before (a deploy's or rollback's "from").
     #[arg(long)]
     pub from_sha: Option<String>,
+    /// Commit the environment runs now (a deploy's or rollback's "to").
     #[arg(long)]
     pub to_sha: Option<String>,
     /// Extra facts, `Key=Value`, one per line; repeat the flag for several.
@@ -90,8 +93,8 @@ pub struct Cli {
     /// fail (default) or warn: what a Slack failure does to the step.
     #[arg(long)]
     pub on_error: Option<String>,
-    /// true: send nothing, print the exact JSON and a preview.
-    #[arg(long)]
+    /// Send nothing, print the exact JSON and a preview (a switch; input dry-run: true).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub dry_run: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -109,5 +112,12 @@ mod tests {
     fn flags_are_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory as _;
+        let command = shipguard::cli::with_commands(super::Cli::command());
+        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
     }
 }

@@ -139,8 +139,10 @@ fn transport(cli: &Cli, ctx: &mut Context) -> anyhow::Result<Option<Transport>> 
             "both `webhook-url` and `bot-token` are set: give only one (a bot token can update and thread messages)",
         )),
         (None, None) if dry_run => Ok(None),
-        (None, None) => Err(usage(
+        (None, None) => Err(shipguard::cli::missing_secret(
+            env,
             "missing input `webhook-url` or `bot-token` (with `channel`): set one from a secret, e.g. `webhook-url: ${{ secrets.SLACK_WEBHOOK_URL }}`",
+            "missing Slack webhook URL or bot token: set SLACK_WEBHOOK_URL=… in the environment or pass --webhook-url-file PATH, or set SLACK_BOT_TOKEN=… (or --bot-token-file PATH) with --channel; or preview with --dry-run",
         )),
         (Some(url), None) => Ok(Some(Transport::Webhook {
             url: shipguard::http::parse_secret_url("webhook-url", &url)?,

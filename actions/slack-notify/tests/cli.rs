@@ -419,3 +419,71 @@ fn bad_inputs_are_usage_errors() {
         "nothing is sent before the inputs are valid"
     );
 }
+
+#[test]
+fn dry_run_is_a_switch_and_the_input_keeps_true_false() {
+    let laptop = || {
+        sandbox::cli_checks::laptop(BIN)
+            .arg("--status")
+            .arg("success")
+    };
+    let run = laptop().arg("--dry-run").run();
+    run.assert_exit(0);
+    assert!(
+        serde_json::from_str::<Value>(&run.stdout).is_ok(),
+        "{}",
+        run.stdout
+    );
+    // `=false` turns it off again: with no webhook that is a missing secret.
+    let run = laptop()
+        .arg("--dry-run=false")
+        .input("dry-run", "true")
+        .run();
+    run.assert_exit(2);
+    laptop().input("dry-run", "true").run().assert_exit(0);
+    let run = laptop().arg("--dry-run=yes").run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr.contains("invalid input `dry-run`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_webhook_says_how_to_give_it_where_the_tool_runs() {
+    let laptop = sandbox::cli_checks::laptop(BIN)
+        .arg("--status")
+        .arg("success")
+        .run();
+    laptop.assert_exit(2);
+    laptop.assert_one_error_line();
+    assert!(
+        laptop.stderr.contains("SLACK_WEBHOOK_URL=…"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(
+        laptop.stderr.contains("--webhook-url-file"),
+        "{}",
+        laptop.stderr
+    );
+    assert!(!laptop.stderr.contains("${{"), "{}", laptop.stderr);
+    let step = ToolRun::new(BIN).input("status", "success").run();
+    step.assert_exit(2);
+    assert!(
+        step.stderr
+            .contains("`webhook-url: ${{ secrets.SLACK_WEBHOOK_URL }}`"),
+        "{}",
+        step.stderr
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    sandbox::cli_checks::assert_completions_and_man(
+        BIN,
+        "slack-notify",
+        &["--status", "--environment", "--from-sha", "--dry-run"],
+    );
+}

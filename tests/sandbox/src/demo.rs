@@ -2,7 +2,10 @@
 //! narrated — lockfile-check on a bundled npm monorepo (in sync, then drifted), coolify-deploy
 //! of a good version, health-wait, coolify-deploy of a broken
 //! version, health-wait failing, auto-rollback back to the good commit and verifying it,
-//! slack-notify. The end-to-end test runs the same chain through [`chain`].
+//! slack-notify. After each step it shows what an Actions user looks at: the job summary the
+//! tool wrote and the Slack messages it sent, as plain text (render.rs); the full summaries
+//! (Markdown) and payloads (JSON) go to a folder named at the end ([`write_artifacts`]). The
+//! end-to-end test runs the same chain through [`chain`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use serde_json::Value;
 use crate::coolify::{self, Coolify, Script};
 use crate::github::{self, GitHub};
 use crate::monorepo;
+use crate::render;
 use crate::slack::Slack;
 
 pub const TOOLS: &[&str] = &[
@@ -33,13 +37,77 @@ pub fn run() -> anyhow::Result<()> {
     let bin_dir = build_tools(TOOLS)?;
     let started = Instant::now();
     let steps = chain(&bin_dir, true)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let folder = tempfile::Builder::new()
+        .prefix("shipguard-demo-")
+        .tempdir()
+        .context("cannot create the demo's output folder")?
+        .keep();
+    let files = write_artifacts(&steps, &folder)?;
     say(&format!(
-        "Done: {} steps in {:.1}s after the build. The Slack channel above got {} message(s).",
+        "Done: {} steps in {seconds:.1}s after the build. The Slack channel above got {} message(s).",
         steps.len(),
-        started.elapsed().as_secs_f64(),
         steps.last().map_or(0, |s| s.slack_messages)
     ));
+    say(&format!(
+        "The full job summaries (Markdown) and Slack payloads (JSON), {} files: {}",
+        files.len(),
+        folder.display()
+    ));
     Ok(())
+}
+
+/// Writes each step's job summary as `NN-<tool>.md` and each Slack payload it sent as
+/// `NN-<tool>-slack-K.json` into `folder`; returns the files written, in order.
+pub fn write_artifacts(steps: &[Step], folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let mut files = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        let stem = format!("{:02}-{}", index + 1, step.tool);
+        let mut write = |name: String, text: &str| -> anyhow::Result<()> {
+            let path = folder.join(name);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            files.push(path);
+            Ok(())
+        };
+        write(format!("{stem}.md"), &step.summary)?;
+        for (k, payload) in step.slack.iter().enumerate() {
+            write(
+                format!("{stem}-slack-{}.json", k + 1),
+                &serde_json::to_string_pretty(payload)?,
+            )?;
+        }
+    }
+    Ok(files)
+}
+
+/// Lines of a rendered summary shown in the terminal; the file has all of it.
+const SHOWN_LINES: usize = 24;
+
+/// What an Actions user would see after the step: its job summary and its Slack messages.
+fn show(step: &Step) {
+    let rendered = render::markdown(&step.summary);
+    let lines: Vec<&str> = rendered.lines().collect();
+    eprintln!("\n    ┌─ job summary of {}", step.tool);
+    for line in lines.iter().take(SHOWN_LINES) {
+        eprintln!("    │ {line}");
+    }
+    if lines.len() > SHOWN_LINES {
+        eprintln!(
+            "    │ … {} more lines in the Markdown file",
+            lines.len() - SHOWN_LINES
+        );
+    }
+    eprintln!("    └─");
+    for payload in &step.slack {
+        eprintln!("    ┌─ Slack message");
+        for line in render::slack(payload).lines() {
+            eprintln!("    │ {line}");
+        }
+        eprintln!("    └─");
+    }
 }
 
 /// One tool run of the chain.
@@ -51,6 +119,10 @@ pub struct Step {
     pub seconds: f64,
     /// Slack messages received so far.
     pub slack_messages: usize,
+    /// The Markdown the tool wrote to `GITHUB_STEP_SUMMARY`.
+    pub summary: String,
+    /// The Slack payloads received during this step.
+    pub slack: Vec<Value>,
 }
 
 /// Runs the chain against fresh stand-ins; fails when a tool does not do what the workflow
@@ -67,7 +139,6 @@ pub fn chain(bin_dir: &Path, narrate: bool) -> anyhow::Result<Vec<Step>> {
     let slack = Slack::start()?;
     if narrate {
         coolify.echo();
-        slack.echo();
         say(&format!(
             "Stand-ins on loopback: Coolify {} (app `shop`), GitHub {}, Slack {}",
             coolify.url(),
@@ -96,10 +167,20 @@ pub fn chain(bin_dir: &Path, narrate: bool) -> anyhow::Result<Vec<Step>> {
     let health = coolify.health_url(APP);
     let mut steps = Vec::new();
     let mut record = |step: Step| {
+        let received = slack.received();
+        let before = steps.last().map_or(0, |s: &Step| s.slack_messages);
         let step = Step {
-            slack_messages: slack.received().len(),
+            slack_messages: received.len(),
+            slack: received
+                .iter()
+                .skip(before)
+                .map(|r| r.body.clone())
+                .collect(),
             ..step
         };
+        if narrate {
+            show(&step);
+        }
         steps.push(step);
         steps.last().map(|s| s.report.clone()).unwrap_or_default()
     };
@@ -305,9 +386,11 @@ impl Run {
     /// Runs the tool and fails unless it exits with `code`.
     fn expect(self, code: i32) -> anyhow::Result<Step> {
         let started = Instant::now();
+        let summary = tempfile::NamedTempFile::new().context("cannot create a summary file")?;
         let output = Command::new(&self.bin)
             .env_clear()
             .envs(&self.env)
+            .env("GITHUB_STEP_SUMMARY", summary.path())
             .stdin(Stdio::null())
             .stderr(if self.narrate {
                 Stdio::inherit()
@@ -331,6 +414,8 @@ impl Run {
             report,
             seconds: started.elapsed().as_secs_f64(),
             slack_messages: 0,
+            summary: std::fs::read_to_string(summary.path()).unwrap_or_default(),
+            slack: Vec::new(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! as users do. Everything listens on loopback only.
 
 pub mod app;
+pub mod cli_checks;
 pub mod coolify;
 pub mod demo;
 pub mod github;
@@ -9,6 +10,7 @@ pub mod harness;
 pub mod hostile;
 pub mod monorepo;
 pub mod proxy;
+pub mod render;
 pub mod server;
 pub mod slack;
 pub mod tls;
