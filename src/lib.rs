@@ -7,6 +7,7 @@
 pub mod bounded;
 pub mod commit;
 pub mod coolify;
+pub mod fly;
 pub mod duration;
 pub mod env;
 pub mod exit;
