@@ -4,6 +4,7 @@
 pub mod app;
 pub mod coolify;
 pub mod demo;
+pub mod fly;
 pub mod github;
 pub mod harness;
 pub mod hostile;
