@@ -23,7 +23,9 @@ impl Token {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
-        if parts.is_empty() {
+        let only_scheme = parts.len() == 1
+            && (parts[0].eq_ignore_ascii_case("bearer") || parts[0].eq_ignore_ascii_case("flyv1"));
+        if parts.is_empty() || only_scheme {
             return Err("the token is empty once its `Bearer `/`FlyV1 ` prefix is removed".into());
         }
         if parts
@@ -95,7 +97,7 @@ mod tests {
 
     #[test]
     fn empty_or_spaced_tokens_are_refused_without_showing_them() {
-        for raw in ["Bearer ", "FlyV1  ", ",", "fm2_a b\tc"] {
+        for raw in ["Bearer ", "FlyV1  ", "FlyV1", ",", "fm2_a b\tc"] {
             let err = Token::parse(&Secret::new(raw.to_owned())).unwrap_err();
             assert!(!err.contains("fm2_a"), "{err}");
         }
