@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sandbox::fly::{Behaviour, Fly, Forced, OLD_IMAGE, TOKEN, USER_TOKEN};
-use sandbox::harness::ToolRun;
+use sandbox::harness::{ToolRun, action_run_script};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fly-deploy");
@@ -209,7 +209,12 @@ fn the_overall_timeout_restores_and_says_timeout() {
 fn a_signal_mid_deploy_restores_the_canary() {
     let fly = sandbox(3, 0);
     fly.behaviour(NEW, Behaviour::healthy_after(Duration::from_secs(30)));
-    let mut running = deploy(&fly, NEW).input("wait-timeout", "5m").spawn();
+    // Through the action's own run step (`exec "$TOOL_BIN"`), as the runner signals it.
+    let action = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let mut running = deploy(&fly, NEW)
+        .input("wait-timeout", "5m")
+        .as_step(&action_run_script(&action))
+        .spawn();
     assert!(running.wait_for(|| fly.updates().len() == 1), "the canary was updated");
     running.signal("INT");
     let run = running.finish();
