@@ -79,6 +79,9 @@ impl Client {
     }
 
     fn url(&self, app: &str, rest: &[&str]) -> anyhow::Result<Url> {
+        if std::iter::once(&app).chain(rest).any(|s| s.is_empty() || *s == "." || *s == "..") {
+            anyhow::bail!("{} is not a name the Machines API path can hold", shown(app));
+        }
         let mut url = self.api.clone();
         {
             let mut segments = url

@@ -102,6 +102,9 @@ pub struct Machine {
     /// host is not ok is incomplete and must not be sent back.
     #[serde(default)]
     pub host_status: String,
+    /// The lease nonce, present while someone holds a lease (machine_types.go:62).
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 impl Machine {

@@ -116,6 +116,8 @@ struct Shared {
     forced: VecDeque<Forced>,
     /// Updates to this image are answered with this status.
     refused: BTreeMap<String, u16>,
+    /// The demo app answers 503 on `/health/{app}` while a started machine runs one of these.
+    unhealthy: Vec<String>,
     requests: Vec<Recorded>,
     next: u64,
 }
@@ -138,6 +140,7 @@ impl Fly {
             default: Behaviour::healthy_after(Duration::from_millis(100)),
             forced: VecDeque::new(),
             refused: BTreeMap::new(),
+            unhealthy: Vec::new(),
             requests: Vec::new(),
             next: 1,
         }));
@@ -154,6 +157,11 @@ impl Fly {
     /// Adds an app with `count` started machines on [`OLD_IMAGE`], each with one HTTP check,
     /// plus `stopped` stopped ones.
     pub fn add_app(&self, app: &str, started: usize, stopped: usize) -> &Self {
+        self.add_app_on(app, started, stopped, OLD_IMAGE)
+    }
+
+    /// [`Fly::add_app`] with the machines on `image`.
+    pub fn add_app_on(&self, app: &str, started: usize, stopped: usize, image: &str) -> &Self {
         let mut shared = lock(&self.shared);
         let mut machines = Vec::new();
         for i in 0..started + stopped {
@@ -163,7 +171,7 @@ impl Fly {
                 id: format!("{:014x}", 0x1000 + i as u64 + n * 0x100),
                 region: ["ams", "fra", "iad"][i % 3].to_owned(),
                 config: json!({
-                    "image": OLD_IMAGE,
+                    "image": image,
                     "env": {"PORT": "8080"},
                     "guest": {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256},
                     "services": [{"internal_port": 8080, "protocol": "tcp", "ports": [{"port": 443}]}],
@@ -232,6 +240,17 @@ impl Fly {
     pub fn refuse_image(&self, image: &str, status: u16) -> &Self {
         lock(&self.shared).refused.insert(image.to_owned(), status);
         self
+    }
+
+    /// The app's health endpoint ([`Fly::health_url`]) fails while `image` runs.
+    pub fn unhealthy_image(&self, image: &str) -> &Self {
+        lock(&self.shared).unhealthy.push(image.to_owned());
+        self
+    }
+
+    /// The demo app's health: 200 when no started machine of `app` runs an unhealthy image.
+    pub fn health_url(&self, app: &str) -> String {
+        format!("{}/health/{app}", self.url())
     }
 
     pub fn force(&self, forced: Forced) -> &Self {
@@ -403,6 +422,19 @@ async fn answer(
     nonce: Option<&str>,
     body: Option<&Value>,
 ) -> Response {
+    // The demo app behind the machines (not part of the Machines API, no token).
+    if let ("GET", Some(app)) = (method, path.strip_prefix("/health/")) {
+        let s = lock(shared);
+        let now = Instant::now();
+        let sick = s.apps.get(app).is_none_or(|ms| {
+            ms.iter().any(|m| {
+                let v = view(&s, m, now);
+                v["state"] == "started"
+                    && s.unhealthy.iter().any(|u| v["config"]["image"] == json!(u))
+            })
+        });
+        return reply(if sick { 503 } else { 200 }, json!({"status": if sick {"down"} else {"ok"}}).to_string(), None);
+    }
     // tokens.go:231-252: a macaroon goes as FlyV1, a user token as Bearer.
     let authorized = authorization == Some(&format!("FlyV1 {TOKEN}"))
         || authorization == Some(&format!("Bearer {USER_TOKEN}"));
