@@ -7,10 +7,10 @@
 pub mod bounded;
 pub mod commit;
 pub mod coolify;
-pub mod fly;
 pub mod duration;
 pub mod env;
 pub mod exit;
+pub mod fly;
 pub mod gha;
 #[cfg(feature = "github")]
 pub mod github;

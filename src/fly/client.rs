@@ -79,8 +79,14 @@ impl Client {
     }
 
     fn url(&self, app: &str, rest: &[&str]) -> anyhow::Result<Url> {
-        if std::iter::once(&app).chain(rest).any(|s| s.is_empty() || *s == "." || *s == "..") {
-            anyhow::bail!("{} is not a name the Machines API path can hold", shown(app));
+        if std::iter::once(&app)
+            .chain(rest)
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+        {
+            anyhow::bail!(
+                "{} is not a name the Machines API path can hold",
+                shown(app)
+            );
         }
         let mut url = self.api.clone();
         {
@@ -126,9 +132,14 @@ impl Client {
             return Err(ApiError::from_body(what, status.as_u16(), &text, wait).into());
         }
         let text = read_api_reply(response, what).await?;
-        let text = if text.trim().is_empty() { "null" } else { &text };
-        serde_json::from_str(text)
-            .map_err(|err| anyhow::anyhow!("{what}: the answer is not what the Machines API sends: {err}"))
+        let text = if text.trim().is_empty() {
+            "null"
+        } else {
+            &text
+        };
+        serde_json::from_str(text).map_err(|err| {
+            anyhow::anyhow!("{what}: the answer is not what the Machines API sends: {err}")
+        })
     }
 
     /// `GET /v1/apps/{app}/machines`.
@@ -176,7 +187,11 @@ impl Client {
     /// `DELETE …/{id}/lease` with the nonce (flaps_machines.go:328-341).
     pub async fn release(&self, app: &str, id: &str, nonce: &str) -> anyhow::Result<()> {
         let url = self.url(app, &[id, "lease"])?;
-        let what = format!("release the lease on machine {} of app {}", shown(id), shown(app));
+        let what = format!(
+            "release the lease on machine {} of app {}",
+            shown(id),
+            shown(app)
+        );
         let _: Value = self
             .call(&self.policy, Method::DELETE, url, None, Some(nonce), &what)
             .await?;
@@ -225,7 +240,11 @@ impl Client {
             .append_pair("state", state)
             .append_pair("instance_id", instance_id)
             .append_pair("timeout", &seconds.to_string());
-        let what = format!("wait for machine {} of app {} to be {state}", shown(id), shown(app));
+        let what = format!(
+            "wait for machine {} of app {} to be {state}",
+            shown(id),
+            shown(app)
+        );
         let mut policy = self.policy.clone();
         policy.request_timeout = Duration::from_secs(seconds) + Duration::from_secs(10);
         match self
@@ -233,7 +252,11 @@ impl Client {
             .await
         {
             Ok(_) => Ok(Waited::Reached),
-            Err(err) if err.downcast_ref::<ApiError>().is_some_and(|e| e.status == 408) => {
+            Err(err)
+                if err
+                    .downcast_ref::<ApiError>()
+                    .is_some_and(|e| e.status == 408) =>
+            {
                 Ok(Waited::NotYet)
             }
             Err(err) => Err(err),
@@ -254,11 +277,27 @@ mod tests {
     fn v1_is_added_once_and_names_are_one_segment() {
         let policy = RetryPolicy::new(&crate::env::Env::default());
         let token = Token::parse(&crate::redact::Secret::new("fm2_x".to_owned())).unwrap();
-        for base in ["https://api.machines.dev", "https://api.machines.dev/v1/", "https://u:p@api.machines.dev/v1?x=1"] {
-            let client = Client::new(reqwest::Client::new(), &Url::parse(base).unwrap(), token.clone(), policy.clone());
-            assert_eq!(client.api().as_str(), "https://api.machines.dev/v1/", "{base}");
+        for base in [
+            "https://api.machines.dev",
+            "https://api.machines.dev/v1/",
+            "https://u:p@api.machines.dev/v1?x=1",
+        ] {
+            let client = Client::new(
+                reqwest::Client::new(),
+                &Url::parse(base).unwrap(),
+                token.clone(),
+                policy.clone(),
+            );
+            assert_eq!(
+                client.api().as_str(),
+                "https://api.machines.dev/v1/",
+                "{base}"
+            );
             let url = client.url("../x", &["a/b"]).unwrap();
-            assert_eq!(url.as_str(), "https://api.machines.dev/v1/apps/..%2Fx/machines/a%2Fb");
+            assert_eq!(
+                url.as_str(),
+                "https://api.machines.dev/v1/apps/..%2Fx/machines/a%2Fb"
+            );
         }
     }
 }

@@ -45,14 +45,22 @@ impl ApiError {
             401 | 403 => {
                 "the token was refused: create a deploy token for the app with `fly tokens create deploy -a <app>` and store it as the `fly-token` secret"
             }
-            404 => "no such app or machine: check `app` (the Fly app name) and that the token belongs to its organization",
+            404 => {
+                "no such app or machine: check `app` (the Fly app name) and that the token belongs to its organization"
+            }
             408 => "the machine did not reach the state in time",
             409 => {
                 "conflict: the machine is leased by someone else (another deploy?), it changed since it was read (`current_version`), or its host has no capacity"
             }
-            412 => "precondition failed: a volume the machine needs is in use or not where the machine is",
-            422 => "the machine config was refused (a limit such as the machine count, or an invalid field)",
-            429 => "rate limited: the Machines API allows 1 request/s per action and machine (bursts of 3); it was retried until the deadline",
+            412 => {
+                "precondition failed: a volume the machine needs is in use or not where the machine is"
+            }
+            422 => {
+                "the machine config was refused (a limit such as the machine count, or an invalid field)"
+            }
+            429 => {
+                "rate limited: the Machines API allows 1 request/s per action and machine (bursts of 3); it was retried until the deadline"
+            }
             500..=599 => "Fly's API failed; try again later (status.flyio.net)",
             _ => "unexpected answer",
         }
@@ -97,7 +105,10 @@ mod tests {
         );
         let line = err.to_string();
         assert!(line.contains("leased by someone else"), "{line}");
-        assert!(!line.contains('\n') && !line.contains("::error::"), "{line}");
+        assert!(
+            !line.contains('\n') && !line.contains("::error::"),
+            "{line}"
+        );
         let err = ApiError::from_body("x", 412, r#"{"status":"error","message":"vol"}"#, None);
         assert!(err.to_string().contains("volume"), "{err}");
         assert!(err.to_string().contains("Fly says: vol"), "{err}");

@@ -109,11 +109,7 @@ pub struct Machine {
 
 impl Machine {
     fn metadata(&self, key: &str) -> Option<&str> {
-        self.config
-            .as_ref()?
-            .get("metadata")?
-            .get(key)?
-            .as_str()
+        self.config.as_ref()?.get("metadata")?.get(key)?.as_str()
     }
 
     /// The image asked for (`config.image`).
@@ -243,8 +239,10 @@ mod tests {
     #[test]
     fn crash_loop_needs_restarts_and_a_failing_code() {
         let with = |count: i64, code: i64, restarting: bool| {
-            machine(json!({"events": [{"type": "exit", "request": {"restart_count": count,
-                "exit_event": {"exit_code": code, "restarting": restarting}}}]}))
+            machine(
+                json!({"events": [{"type": "exit", "request": {"restart_count": count,
+                "exit_event": {"exit_code": code, "restarting": restarting}}}]}),
+            )
         };
         assert!(with(2, 1, true).crash_looping());
         assert!(!with(1, 1, true).crash_looping());
@@ -260,7 +258,8 @@ mod tests {
         }));
         assert_eq!(m.configured_checks(), 3);
         assert!(!m.checks_pass());
-        let none = machine(json!({"checks": [{"name": "bg_deployments_compat", "status": "passing"}]}));
+        let none =
+            machine(json!({"checks": [{"name": "bg_deployments_compat", "status": "passing"}]}));
         assert!(!none.checks_pass());
     }
 }

@@ -249,7 +249,11 @@ async fn deploy_app(
             "app {}: the host of machine {} is {} (not ok), so its config cannot be read whole nor restored; nothing changed. Wait until `fly machine status` shows the host ok",
             shown(app),
             bad.id,
-            shown(if bad.host_status.is_empty() { "unreported" } else { &bad.host_status })
+            shown(if bad.host_status.is_empty() {
+                "unreported"
+            } else {
+                &bad.host_status
+            })
         )));
     }
     if let Some(bad) = machines.iter().find(|m| m.config.is_none()) {
@@ -277,7 +281,10 @@ async fn deploy_app(
             restore_ms: None,
         })
         .collect();
-    let previous_image = machines.first().and_then(|m| m.config_image()).map(str::to_owned);
+    let previous_image = machines
+        .first()
+        .and_then(|m| m.config_image())
+        .map(str::to_owned);
     let mut stop = None;
     let mut touched = 0;
     for (i, machine) in machines.iter().enumerate() {
@@ -296,12 +303,21 @@ async fn deploy_app(
                 runs[i].step = Step::Updated;
                 runs[i].image_now = now.running_image();
                 touched = i + 1;
-                log(&format!("{}: machine {} runs the new image", shown(app), machine.id));
+                log(&format!(
+                    "{}: machine {} runs the new image",
+                    shown(app),
+                    machine.id
+                ));
             }
             Err(s) => {
                 runs[i].step = Step::Failed;
                 runs[i].note = Some(s.reason.clone());
-                log(&format!("{}: machine {}: {}", shown(app), machine.id, s.reason));
+                log(&format!(
+                    "{}: machine {}: {}",
+                    shown(app),
+                    machine.id,
+                    s.reason
+                ));
                 touched = if s.changed { i + 1 } else { i };
                 stop = Some(s);
                 break;
@@ -337,7 +353,11 @@ async fn deploy_app(
                 Ok(now) => {
                     runs[i].step = Step::Restored;
                     runs[i].image_now = now.running_image();
-                    log(&format!("{}: machine {} restored", shown(app), machines[i].id));
+                    log(&format!(
+                        "{}: machine {} restored",
+                        shown(app),
+                        machines[i].id
+                    ));
                 }
                 Err(why) => {
                     all_back = false;
@@ -346,13 +366,19 @@ async fn deploy_app(
                     // What it runs now, if it can still be read.
                     if let Ok(Ok(now)) = tokio::time::timeout(
                         Duration::from_secs(5),
-                        client.until(Instant::now() + Duration::from_secs(5)).get(app, &machines[i].id),
+                        client
+                            .until(Instant::now() + Duration::from_secs(5))
+                            .get(app, &machines[i].id),
                     )
                     .await
                     {
                         runs[i].image_now = now.running_image();
                     }
-                    log(&format!("{}: machine {} NOT restored: {why}", shown(app), machines[i].id));
+                    log(&format!(
+                        "{}: machine {} NOT restored: {why}",
+                        shown(app),
+                        machines[i].id
+                    ));
                 }
             }
         }
@@ -393,7 +419,12 @@ fn stop_from(err: &anyhow::Error, changed: bool) -> Stop {
     Stop::failed(crate::http::describe_error(err.as_ref()), changed)
 }
 
-async fn update_one(client: &Client, plan: &Plan, app: &str, machine: &Machine) -> Result<Machine, Stop> {
+async fn update_one(
+    client: &Client,
+    plan: &Plan,
+    app: &str,
+    machine: &Machine,
+) -> Result<Machine, Stop> {
     if let Some(received) = interrupt::received() {
         return Err(Stop {
             outcome: Outcome::Interrupted,
@@ -404,13 +435,14 @@ async fn update_one(client: &Client, plan: &Plan, app: &str, machine: &Machine) 
     let lease = match client.lease(app, &machine.id, plan.lease_ttl, None).await {
         Ok(lease) => lease,
         Err(err) => {
-            let held = err.downcast_ref::<ApiError>().is_some_and(|e| e.status == 409);
+            let held = err
+                .downcast_ref::<ApiError>()
+                .is_some_and(|e| e.status == 409);
             let mut stop = stop_from(&err, false);
             if held {
                 stop.reason = format!(
                     "machine {} is leased by someone else (another deploy or `fly` command?); left as it was: {}",
-                    machine.id,
-                    stop.reason
+                    machine.id, stop.reason
                 );
             }
             return Err(stop);
@@ -429,7 +461,10 @@ async fn update_leased(
     lease: &Lease,
 ) -> Result<Machine, Stop> {
     // Read again under the lease: a machine changed since the list is not ours to change.
-    let fresh = client.get(app, &machine.id).await.map_err(|e| stop_from(&e, false))?;
+    let fresh = client
+        .get(app, &machine.id)
+        .await
+        .map_err(|e| stop_from(&e, false))?;
     if fresh.instance_id != machine.instance_id {
         return Err(Stop::failed(
             format!(
@@ -444,7 +479,14 @@ async fn update_leased(
     let mut config: Map<String, Value> = machine.config.clone().unwrap_or_default();
     config.insert("image".to_owned(), Value::String(plan.image.clone()));
     let updated = client
-        .update(app, &machine.id, &config, &fresh.instance_id, &lease.nonce, !machine.launches())
+        .update(
+            app,
+            &machine.id,
+            &config,
+            &fresh.instance_id,
+            &lease.nonce,
+            !machine.launches(),
+        )
         .await
         .map_err(|e| {
             let maybe = e.chain().any(|c| c.is::<MaybeSent>());
@@ -456,7 +498,18 @@ async fn update_leased(
     let per_machine = Instant::now() + plan.wait_timeout;
     let until = client.deadline().min(per_machine);
     let run_deadline = client.deadline() <= per_machine;
-    wait_healthy(client, plan, app, &machine.id, &updated.instance_id, lease, until, run_deadline, true).await
+    wait_healthy(
+        client,
+        plan,
+        app,
+        &machine.id,
+        &updated.instance_id,
+        lease,
+        until,
+        run_deadline,
+        true,
+    )
+    .await
 }
 
 /// Waits until the machine is `started` on `instance_id`, not crash-looping, and every
@@ -509,7 +562,9 @@ async fn wait_healthy(
             };
             if machine.crash_looping() {
                 return Err(Stop::failed(
-                    format!("machine {id}: the app appears to be crashing (it exits non-zero and keeps restarting)"),
+                    format!(
+                        "machine {id}: the app appears to be crashing (it exits non-zero and keeps restarting)"
+                    ),
                     true,
                 ));
             }
@@ -535,7 +590,11 @@ async fn wait_healthy(
                     .collect();
                 return Err(timed_out(&format!(
                     "did not pass its checks ({})",
-                    if failing.is_empty() { "none reported".to_owned() } else { failing.join(", ") }
+                    if failing.is_empty() {
+                        "none reported".to_owned()
+                    } else {
+                        failing.join(", ")
+                    }
                 )));
             }
             tokio::time::sleep(plan.poll_interval).await;
@@ -557,11 +616,21 @@ async fn wait_healthy(
 
 /// Keeps the lease alive: refreshed once a third of its TTL has passed (flyctl refreshes
 /// every (ttl-1s)/3, internal/command/deploy/machines.go).
-async fn refresh(client: &Client, plan: &Plan, app: &str, id: &str, lease: &Lease, last: &mut Instant) {
+async fn refresh(
+    client: &Client,
+    plan: &Plan,
+    app: &str,
+    id: &str,
+    lease: &Lease,
+    last: &mut Instant,
+) {
     if last.elapsed() < plan.lease_ttl / 3 {
         return;
     }
-    match client.lease(app, id, plan.lease_ttl, Some(&lease.nonce)).await {
+    match client
+        .lease(app, id, plan.lease_ttl, Some(&lease.nonce))
+        .await
+    {
         Ok(_) => *last = Instant::now(),
         Err(err) => tracing::warn!("could not refresh the lease on machine {id}: {err:#}"),
     }
@@ -574,12 +643,19 @@ async fn release(client: &Client, app: &str, id: &str, lease: &Lease) {
     match interrupt::within_cleanup(client.release(app, id, &lease.nonce)).await {
         Some(Ok(())) => {}
         Some(Err(err)) => tracing::warn!("could not release the lease on machine {id}: {err:#}"),
-        None => tracing::warn!("no time left to release the lease on machine {id}; it expires on its own"),
+        None => tracing::warn!(
+            "no time left to release the lease on machine {id}; it expires on its own"
+        ),
     }
 }
 
 /// Puts the snapshot config back and verifies it (started, checks passing, the old image).
-async fn restore_one(client: &Client, plan: &Plan, app: &str, machine: &Machine) -> Result<Machine, String> {
+async fn restore_one(
+    client: &Client,
+    plan: &Plan,
+    app: &str,
+    machine: &Machine,
+) -> Result<Machine, String> {
     let until = match interrupt::received() {
         Some(received) => received.cleanup_deadline(),
         None => Instant::now() + plan.wait_timeout.max(RESTORE_MIN),
@@ -590,16 +666,36 @@ async fn restore_one(client: &Client, plan: &Plan, app: &str, machine: &Machine)
         .await
         .map_err(|e| format!("{e:#}"))?;
     let result = async {
-        let fresh = client.get(app, &machine.id).await.map_err(|e| format!("{e:#}"))?;
+        let fresh = client
+            .get(app, &machine.id)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
         let config = machine.config.clone().unwrap_or_default();
         let updated = client
-            .update(app, &machine.id, &config, &fresh.instance_id, &lease.nonce, !machine.launches())
+            .update(
+                app,
+                &machine.id,
+                &config,
+                &fresh.instance_id,
+                &lease.nonce,
+                !machine.launches(),
+            )
             .await
             .map_err(|e| format!("{e:#}"))?;
         let now = if machine.launches() {
-            wait_healthy(&client, plan, app, &machine.id, &updated.instance_id, &lease, until, false, false)
-                .await
-                .map_err(|s| s.reason)?
+            wait_healthy(
+                &client,
+                plan,
+                app,
+                &machine.id,
+                &updated.instance_id,
+                &lease,
+                until,
+                false,
+                false,
+            )
+            .await
+            .map_err(|s| s.reason)?
         } else {
             updated
         };

@@ -46,13 +46,21 @@ pub async fn run(
         deadline: Instant::now() + settings.deploy_timeout.min(left()),
         ..RetryPolicy::new(&ctx.env)
     };
-    let client = fly::Client::new(settings.http.clone(), &target.api, target.token.clone(), policy);
+    let client = fly::Client::new(
+        settings.http.clone(),
+        &target.api,
+        target.token.clone(),
+        policy,
+    );
     actions.log(&format!("Fly Machines API at {}", safe_url(client.api())));
     let mut running: Option<String> = None;
     for app in &settings.apps {
         let machines = client.list(app).await?;
         let deployable: Vec<_> = machines.iter().filter(|m| m.is_deployable(GROUP)).collect();
-        if let Some(leased) = deployable.iter().find(|m| m.nonce.as_deref().is_some_and(|n| !n.is_empty())) {
+        if let Some(leased) = deployable
+            .iter()
+            .find(|m| m.nonce.as_deref().is_some_and(|n| !n.is_empty()))
+        {
             report.end(
                 Reason::DeploymentInProgress,
                 format!(
@@ -166,7 +174,9 @@ pub async fn run(
                 .unwrap_or_default();
             history::from_runs(gh, workflow, repository, &settings.branch).await?
         }
-        (Source::Deployments, Some(gh)) => history::from_deployments(gh, &settings.environment).await?,
+        (Source::Deployments, Some(gh)) => {
+            history::from_deployments(gh, &settings.environment).await?
+        }
         _ => history::Found::default(),
     };
     report.not_candidates = found.rejected.clone();
@@ -195,14 +205,21 @@ pub async fn run(
     let images: Vec<(String, String)> = settings
         .apps
         .iter()
-        .map(|app| (app.clone(), target.template.render(&commit, &settings.branch, app)))
+        .map(|app| {
+            (
+                app.clone(),
+                target.template.render(&commit, &settings.branch, app),
+            )
+        })
         .collect();
     let first_image = images[0].1.clone();
     let running_name = running.split_once('@').map_or(running.as_str(), |(n, _)| n);
     if running_name == first_image {
         report.end(
             Reason::NoTarget,
-            format!("unhealthy, and the target {first_image} is what runs now; nothing was deployed"),
+            format!(
+                "unhealthy, and the target {first_image} is what runs now; nothing was deployed"
+            ),
         );
         return Ok(());
     }
@@ -267,7 +284,14 @@ pub async fn run(
             let rollout = match fly::rollout::run(&client, &plan, &log).await {
                 Ok(rollout) => rollout,
                 Err(err) => {
-                    finish_record(&github, record_id, "error", "the rollback could not deploy", actions).await;
+                    finish_record(
+                        &github,
+                        record_id,
+                        "error",
+                        "the rollback could not deploy",
+                        actions,
+                    )
+                    .await;
                     return Err(err);
                 }
             };
@@ -295,12 +319,25 @@ pub async fn run(
     report.fly_deploy = total;
     if deployed == Outcome::Interrupted {
         let why = "the rollback was interrupted";
-        shipguard::interrupt::within_cleanup(finish_record(&github, record_id, "error", why, actions)).await;
-        interrupted(report, "during the redeploy; the changed machines were restored (see the report)");
+        shipguard::interrupt::within_cleanup(finish_record(
+            &github, record_id, "error", why, actions,
+        ))
+        .await;
+        interrupted(
+            report,
+            "during the redeploy; the changed machines were restored (see the report)",
+        );
         return Ok(());
     }
     if deployed != Outcome::Finished {
-        finish_record(&github, record_id, "failure", "the rollback deployment failed", actions).await;
+        finish_record(
+            &github,
+            record_id,
+            "failure",
+            "the rollback deployment failed",
+            actions,
+        )
+        .await;
         report.end(
             Reason::DeployFailed,
             format!(
@@ -324,21 +361,49 @@ pub async fn run(
     if shipguard::interrupt::received().is_some() {
         report.verified = None;
         let why = "the rollback was deployed, then interrupted before it was verified";
-        shipguard::interrupt::within_cleanup(finish_record(&github, record_id, "error", why, actions)).await;
-        interrupted(report, "during the verification: the rollback was deployed but not verified");
+        shipguard::interrupt::within_cleanup(finish_record(
+            &github, record_id, "error", why, actions,
+        ))
+        .await;
+        interrupted(
+            report,
+            "during the verification: the rollback was deployed but not verified",
+        );
         return Ok(());
     }
     if report.verified == Some(true) {
-        finish_record(&github, record_id, "success", "rolled back and verified healthy", actions).await;
+        finish_record(
+            &github,
+            record_id,
+            "success",
+            "rolled back and verified healthy",
+            actions,
+        )
+        .await;
         report.end(
             Reason::RolledBack,
-            format!("rolled back from {} to {} and verified healthy", report.from(), report.to()),
+            format!(
+                "rolled back from {} to {} and verified healthy",
+                report.from(),
+                report.to()
+            ),
         );
     } else {
-        finish_record(&github, record_id, "failure", "still unhealthy after the rollback", actions).await;
+        finish_record(
+            &github,
+            record_id,
+            "failure",
+            "still unhealthy after the rollback",
+            actions,
+        )
+        .await;
         report.end(
             Reason::VerificationFailed,
-            format!("rolled back from {} to {}, but it is still unhealthy", report.from(), report.to()),
+            format!(
+                "rolled back from {} to {}, but it is still unhealthy",
+                report.from(),
+                report.to()
+            ),
         );
     }
     Ok(())

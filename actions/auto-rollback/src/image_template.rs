@@ -23,7 +23,9 @@ impl ImageTemplate {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) || raw.len() > 300 {
-            return Err(format!("{raw:?} must be one image reference without spaces"));
+            return Err(format!(
+                "{raw:?} must be one image reference without spaces"
+            ));
         }
         let mut parts = Vec::new();
         let mut rest = raw;
@@ -55,7 +57,9 @@ impl ImageTemplate {
             .filter(|p| matches!(p, Part::Sha | Part::ShortSha))
             .count();
         if shas != 1 {
-            return Err(format!("{raw:?} must contain exactly one {{sha}} or {{short_sha}}"));
+            return Err(format!(
+                "{raw:?} must contain exactly one {{sha}} or {{short_sha}}"
+            ));
         }
         // The commit goes into the tag, after the last `:` of the reference.
         let last_colon = raw.rfind(':');
@@ -142,16 +146,30 @@ mod tests {
         let image = t.render(&sha, "main", "web");
         assert_eq!(image, format!("registry.fly.io/web:{SHA}"));
         assert_eq!(t.commit_of(&image, "main", "web").as_deref(), Some(SHA));
-        assert_eq!(t.commit_of(&format!("{image}@sha256:abc"), "main", "web").as_deref(), Some(SHA));
+        assert_eq!(
+            t.commit_of(&format!("{image}@sha256:abc"), "main", "web")
+                .as_deref(),
+            Some(SHA)
+        );
         assert_eq!(t.commit_of(&image, "main", "api"), None);
         let t = ImageTemplate::parse("ghcr.io/acme/api:main-{short_sha}").unwrap();
-        assert_eq!(t.commit_of("ghcr.io/acme/api:main-0123456", "main", "x").as_deref(), Some("0123456"));
+        assert_eq!(
+            t.commit_of("ghcr.io/acme/api:main-0123456", "main", "x")
+                .as_deref(),
+            Some("0123456")
+        );
         assert_eq!(t.commit_of("ghcr.io/acme/api:latest", "main", "x"), None);
     }
 
     #[test]
     fn bad_templates_are_refused() {
-        for bad in ["registry.fly.io/web:latest", "{sha}/web:x", "a:{commit}", "a b:{sha}", "a:{sha}{short_sha}"] {
+        for bad in [
+            "registry.fly.io/web:latest",
+            "{sha}/web:x",
+            "a:{commit}",
+            "a b:{sha}",
+            "a:{sha}{short_sha}",
+        ] {
             assert!(ImageTemplate::parse(bad).is_err(), "{bad}");
         }
     }

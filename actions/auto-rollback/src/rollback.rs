@@ -596,7 +596,12 @@ pub(crate) async fn finish_record(
 }
 
 /// Runs a probe phase inside a group, logging every attempt.
-pub(crate) async fn probe(ctx: &Context, probe: &Probe, urls: &[Url], phase: &str) -> Vec<UrlResult> {
+pub(crate) async fn probe(
+    ctx: &Context,
+    probe: &Probe,
+    urls: &[Url],
+    phase: &str,
+) -> Vec<UrlResult> {
     let _group = ctx
         .actions
         .group(&format!("{phase}: probing {} URL(s)", urls.len()));

@@ -158,19 +158,30 @@ impl Settings {
             .count(1)?
             .unwrap_or(2);
 
-        let platform = match env.setting("platform", cli.platform).choice(&["coolify", "fly"])? {
+        let platform = match env
+            .setting("platform", cli.platform)
+            .choice(&["coolify", "fly"])?
+        {
             Some("fly") => {
-                let secret = env.secret_from("fly-token", Some("FLY_API_TOKEN"), cli.fly_token_file.as_deref())?;
+                let secret = env.secret_from(
+                    "fly-token",
+                    Some("FLY_API_TOKEN"),
+                    cli.fly_token_file.as_deref(),
+                )?;
                 let Some(secret) = secret else {
                     return Err(usage(
                         "missing input `fly-token`: `platform: fly` needs a Fly token (`fly tokens create deploy -a <app>`), e.g. `fly-token: ${{ secrets.FLY_API_TOKEN }}`",
                     ));
                 };
                 ctx.actions.mask(secret.expose());
-                let token = shipguard::fly::Token::parse(&secret).map_err(|why| invalid("fly-token", &why))?;
+                let token = shipguard::fly::Token::parse(&secret)
+                    .map_err(|why| invalid("fly-token", &why))?;
                 ctx.actions.mask(token.header().expose());
                 let env = &ctx.env;
-                let Some(template) = env.setting("image-template", cli.image_template).parse(ImageTemplate::parse)? else {
+                let Some(template) = env
+                    .setting("image-template", cli.image_template)
+                    .parse(ImageTemplate::parse)?
+                else {
                     return Err(usage(
                         "missing input `image-template`: `platform: fly` needs how a commit becomes an image, e.g. `image-template: registry.fly.io/{app}:{sha}`",
                     ));
@@ -180,7 +191,11 @@ impl Settings {
                     .optional()
                     .unwrap_or_else(|| "https://api.machines.dev".to_owned());
                 let api = http::parse_url("api-url", &api)?;
-                Platform::Fly(FlyTarget { api, token, template })
+                Platform::Fly(FlyTarget {
+                    api,
+                    token,
+                    template,
+                })
             }
             _ => {
                 let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
@@ -189,7 +204,10 @@ impl Settings {
                 let coolify_token = coolify_token.ok_or_else(|| {
                     usage("missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)")
                 })?;
-                Platform::Coolify { url: coolify_url, token: coolify_token }
+                Platform::Coolify {
+                    url: coolify_url,
+                    token: coolify_token,
+                }
             }
         };
         let env = &ctx.env;

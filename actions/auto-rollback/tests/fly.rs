@@ -80,16 +80,18 @@ fn unhealthy_on_fly_rolls_back_to_the_previous_good_commit_and_verifies() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].0, GOOD);
     assert_eq!(records[0].2["from_sha"], BAD);
-    assert!(records[0].3.contains(&"success".to_owned()), "{:?}", records[0].3);
+    assert!(
+        records[0].3.contains(&"success".to_owned()),
+        "{:?}",
+        records[0].3
+    );
 }
 
 #[test]
 fn a_target_that_fails_on_fly_is_restored_and_reported() {
     let w = world();
     w.fly.behaviour(&image(GOOD), Behaviour::broken());
-    let run = rollback(&w)
-        .input("deploy-timeout", "1s")
-        .run();
+    let run = rollback(&w).input("deploy-timeout", "1s").run();
     run.assert_exit(1);
     assert_eq!(run.output("reason"), "deploy-failed");
     assert_eq!(run.output("rolled-back"), "false");
@@ -127,11 +129,23 @@ fn platform_fly_needs_its_inputs() {
     let run = rollback(&w).input("image-template", "").run();
     run.assert_exit(2);
     run.assert_one_error_line();
-    assert!(run.stderr.contains("missing input `image-template`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing input `image-template`"),
+        "{}",
+        run.stderr
+    );
     let run = rollback(&w).input("fly-token", "").run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("missing input `fly-token`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing input `fly-token`"),
+        "{}",
+        run.stderr
+    );
     let run = rollback(&w).input("platform", "heroku").run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("invalid input `platform`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid input `platform`"),
+        "{}",
+        run.stderr
+    );
 }

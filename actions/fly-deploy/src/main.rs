@@ -58,5 +58,9 @@ fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
         Format::Json => ctx.actions.print_json(&json)?,
         Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
     }
-    Ok(if report.ok() { Code::Success } else { Code::Negative })
+    Ok(if report.ok() {
+        Code::Success
+    } else {
+        Code::Negative
+    })
 }

@@ -53,7 +53,10 @@ impl Report {
             ("status", self.rollout.status.as_str().to_owned()),
             ("previous-images", self.previous_images().to_string()),
             ("machines", self.rollout.updated.to_string()),
-            ("duration-seconds", format!("{:.0}", self.rollout.seconds.ceil())),
+            (
+                "duration-seconds",
+                format!("{:.0}", self.rollout.seconds.ceil()),
+            ),
             ("report", json.to_owned()),
         ]
     }
@@ -88,7 +91,9 @@ impl Report {
                         .apps
                         .iter()
                         .flat_map(|a| &a.machines)
-                        .map(|m| format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now)))
+                        .map(|m| {
+                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
+                        })
                         .collect();
                     line.push_str(&format!(
                         " — MIXED STATE, machines now run: {}",
@@ -112,7 +117,11 @@ impl Report {
         };
         summary.heading(
             3,
-            &format!("{icon} fly-deploy {}: {}", r.status.as_str(), cell(&r.image)),
+            &format!(
+                "{icon} fly-deploy {}: {}",
+                r.status.as_str(),
+                cell(&r.image)
+            ),
         );
         if let Some(reason) = &r.reason {
             summary.paragraph(&cell(reason));
@@ -136,7 +145,16 @@ impl Report {
             .collect();
         if !rows.is_empty() {
             summary.table(
-                &["App", "Machine", "Region", "Before", "Image before", "Image now", "Result", "Note"],
+                &[
+                    "App",
+                    "Machine",
+                    "Region",
+                    "Before",
+                    "Image before",
+                    "Image now",
+                    "Result",
+                    "Note",
+                ],
                 rows,
             );
         }

@@ -41,16 +41,20 @@ fn app_name(raw: &str) -> Result<String, String> {
 
 fn image(raw: &str) -> Result<String, String> {
     if raw.len() > 512 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must be one image reference without spaces, e.g. registry.fly.io/web:v42".into());
+        return Err(
+            "must be one image reference without spaces, e.g. registry.fly.io/web:v42".into(),
+        );
     }
     Ok(raw.to_owned())
 }
 
 impl Settings {
     pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
-        let secret = ctx
-            .env
-            .secret_from("fly-token", Some("FLY_API_TOKEN"), cli.fly_token_file.as_deref())?;
+        let secret = ctx.env.secret_from(
+            "fly-token",
+            Some("FLY_API_TOKEN"),
+            cli.fly_token_file.as_deref(),
+        )?;
         let Some(secret) = secret else {
             return Err(usage(
                 "missing input `fly-token`: create one with `fly tokens create deploy -a <app>`, store it as a secret, and pass `fly-token: ${{ secrets.FLY_API_TOKEN }}`",

@@ -38,7 +38,10 @@ fn deploy(fly: &Fly, image: &str) -> ToolRun {
 }
 
 fn images(fly: &Fly, app: &str) -> Vec<String> {
-    fly.images(app).into_iter().map(|(_, image)| image).collect()
+    fly.images(app)
+        .into_iter()
+        .map(|(_, image)| image)
+        .collect()
 }
 
 #[test]
@@ -54,7 +57,11 @@ fn rolling_deploy_of_three_machines_one_at_a_time() {
     // The console machine is never touched.
     let images = fly.images("web");
     for (id, image) in &images {
-        let want = if id == "0c0c0c0c0c0c0c" { OLD_IMAGE } else { NEW };
+        let want = if id == "0c0c0c0c0c0c0c" {
+            OLD_IMAGE
+        } else {
+            NEW
+        };
         assert_eq!(image, want, "{id}");
     }
     assert!(!fly.leased("web"), "every lease is released");
@@ -63,9 +70,20 @@ fn rolling_deploy_of_three_machines_one_at_a_time() {
     // One at a time, under a lease, with the version read last and the config kept whole.
     let requests = fly.requests();
     for update in &updates {
-        assert!(update.nonce.as_deref().is_some_and(|n| n.starts_with("nonce")), "{update:?}");
+        assert!(
+            update
+                .nonce
+                .as_deref()
+                .is_some_and(|n| n.starts_with("nonce")),
+            "{update:?}"
+        );
         let body = update.body.as_ref().unwrap();
-        assert!(body["current_version"].as_str().unwrap().starts_with("01INST"));
+        assert!(
+            body["current_version"]
+                .as_str()
+                .unwrap()
+                .starts_with("01INST")
+        );
         assert_eq!(body["skip_launch"], json!(false));
         assert_eq!(body["config"]["env"]["PORT"], "8080");
         assert_eq!(body["config"]["metadata"]["fly_process_group"], "app");
@@ -80,14 +98,25 @@ fn rolling_deploy_of_three_machines_one_at_a_time() {
     sorted.sort();
     assert_eq!(order, sorted, "machines go by id");
     // The first machine passed its wait before the second was leased.
-    let first_wait = requests.iter().position(|r| r.path.ends_with("/wait") && r.status == 200).unwrap();
+    let first_wait = requests
+        .iter()
+        .position(|r| r.path.ends_with("/wait") && r.status == 200)
+        .unwrap();
     let second_update = requests.iter().position(|r| r.path == order[1]).unwrap();
     assert!(first_wait < second_update);
     // flyctl's way to send a macaroon (fly-go tokens/tokens.go:231-252).
-    assert!(requests.iter().all(|r| r.authorization.as_deref() == Some(&format!("FlyV1 {TOKEN}"))));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some(&format!("FlyV1 {TOKEN}")))
+    );
     assert!(run.summary.contains("```mermaid\ngantt"), "{}", run.summary);
     assert!(run.summary.contains("| web |"), "{}", run.summary);
-    assert!(run.stderr.contains(&format!("::add-mask::{TOKEN}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("::add-mask::{TOKEN}")),
+        "{}",
+        run.stderr
+    );
     assert_eq!(leaks(&run.everything(), TOKEN), Vec::<String>::new());
 }
 
@@ -98,8 +127,14 @@ fn stopped_machines_are_updated_without_starting_them() {
     run.assert_exit(0);
     let updates = fly.updates();
     assert_eq!(updates.len(), 2);
-    assert_eq!(updates[0].body.as_ref().unwrap()["skip_launch"], json!(false));
-    assert_eq!(updates[1].body.as_ref().unwrap()["skip_launch"], json!(true));
+    assert_eq!(
+        updates[0].body.as_ref().unwrap()["skip_launch"],
+        json!(false)
+    );
+    assert_eq!(
+        updates[1].body.as_ref().unwrap()["skip_launch"],
+        json!(true)
+    );
     let mut states = fly.states("web");
     states.sort();
     assert_eq!(states, ["started", "stopped"]);
@@ -113,13 +148,24 @@ fn a_user_token_goes_as_bearer_and_a_pasted_prefix_is_dropped() {
         .env("FLY_API_TOKEN", &format!("Bearer {USER_TOKEN}"))
         .run();
     run.assert_exit(0);
-    assert!(fly.requests().iter().all(|r| r.authorization.as_deref() == Some(&format!("Bearer {USER_TOKEN}"))));
+    assert!(
+        fly.requests()
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {USER_TOKEN}")))
+    );
     let sentinel = "fm2_sentinelsecret";
     let run = deploy(&fly, NEW).input("fly-token", sentinel).run();
     run.assert_exit(3);
     run.assert_one_error_line();
-    assert!(run.stderr.contains("fly tokens create deploy"), "{}", run.stderr);
-    assert_eq!(leaks(&run.everything(), "sentinelsecret"), Vec::<String>::new());
+    assert!(
+        run.stderr.contains("fly tokens create deploy"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        leaks(&run.everything(), "sentinelsecret"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -135,12 +181,24 @@ fn broken_image_is_stopped_at_the_canary_and_restored() {
     let updates = fly.updates();
     assert_eq!(updates.len(), 2, "{updates:?}");
     assert_eq!(updates[0].path, updates[1].path);
-    assert_eq!(updates[1].body.as_ref().unwrap()["config"]["image"], OLD_IMAGE);
+    assert_eq!(
+        updates[1].body.as_ref().unwrap()["config"]["image"],
+        OLD_IMAGE
+    );
     let report = run.report();
     assert_eq!(report["apps"][0]["machines"][0]["step"], "restored");
     assert_eq!(report["apps"][0]["machines"][1]["step"], "unchanged");
-    assert!(run.stderr.contains("::error title=deploy-failed::"), "{}", run.stderr);
-    assert!(run.stderr.contains("did not pass its checks (http critical)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("::error title=deploy-failed::"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("did not pass its checks (http critical)"),
+        "{}",
+        run.stderr
+    );
     assert!(!fly.leased("web"));
 }
 
@@ -151,7 +209,11 @@ fn a_crash_loop_is_seen_on_the_events_and_restored() {
     let run = deploy(&fly, BROKEN).run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "restored");
-    assert!(run.stderr.contains("appears to be crashing"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("appears to be crashing"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(images(&fly, "web"), [OLD_IMAGE; 2]);
 }
 
@@ -162,8 +224,16 @@ fn a_lease_held_by_someone_else_changes_nothing() {
     let run = deploy(&fly, NEW).run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "failed");
-    assert!(run.stderr.contains("leased by someone else"), "{}", run.stderr);
-    assert!(run.stdout.contains("no machine was changed") || run.stderr.contains("left as it was"), "{}", run.everything());
+    assert!(
+        run.stderr.contains("leased by someone else"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("no machine was changed") || run.stderr.contains("left as it was"),
+        "{}",
+        run.everything()
+    );
     assert!(fly.updates().is_empty());
     assert_eq!(images(&fly, "web"), [OLD_IMAGE; 3]);
     assert_eq!(run.report()["apps"][0]["changed"], json!(false));
@@ -180,8 +250,15 @@ fn a_restore_that_fails_reports_the_mixed_state() {
     let report = run.report();
     assert_eq!(report["mixed"], json!(true));
     assert_eq!(report["apps"][0]["machines"][0]["step"], "restore_failed");
-    assert_eq!(report["apps"][0]["machines"][0]["image_now"], "registry.fly.io/web:deployment-broken");
-    assert!(run.stderr.contains("::error title=restore-failed::"), "{}", run.stderr);
+    assert_eq!(
+        report["apps"][0]["machines"][0]["image_now"],
+        "registry.fly.io/web:deployment-broken"
+    );
+    assert!(
+        run.stderr.contains("::error title=restore-failed::"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("MIXED STATE"), "{}", run.stderr);
     assert!(run.stderr.contains("config was refused"), "{}", run.stderr);
     let mut now = images(&fly, "web");
@@ -200,7 +277,11 @@ fn the_overall_timeout_restores_and_says_timeout() {
         .run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "timeout");
-    assert!(run.stderr.contains("::error title=deploy-timeout::"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("::error title=deploy-timeout::"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(images(&fly, "web"), [OLD_IMAGE; 2]);
     assert_eq!(run.report()["apps"][0]["machines"][0]["step"], "restored");
 }
@@ -215,7 +296,10 @@ fn a_signal_mid_deploy_restores_the_canary() {
         .input("wait-timeout", "5m")
         .as_step(&action_run_script(&action))
         .spawn();
-    assert!(running.wait_for(|| fly.updates().len() == 1), "the canary was updated");
+    assert!(
+        running.wait_for(|| fly.updates().len() == 1),
+        "the canary was updated"
+    );
     running.signal("INT");
     let run = running.finish();
     run.assert_exit(1);
@@ -246,11 +330,20 @@ fn nothing_deployable_or_a_host_not_ok_refuses_with_nothing_changed() {
     fly.host_status("web", 1, "unreachable");
     let run = deploy(&fly, NEW).run();
     run.assert_exit(1);
-    assert!(run.stderr.contains("is unreachable (not ok)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is unreachable (not ok)"),
+        "{}",
+        run.stderr
+    );
     assert!(fly.updates().is_empty());
     let run = deploy(&fly, NEW).input("process-group", "worker").run();
     run.assert_exit(1);
-    assert!(run.stderr.contains("no deployable machine in process group worker"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no deployable machine in process group worker"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -261,7 +354,11 @@ fn bad_inputs_are_one_error_line_and_exit_2() {
         ("image", "a b", "invalid input `image`"),
         ("wait-timeout", "soon", "invalid input `wait-timeout`"),
         ("api-url", "ftp://x", "invalid input `api-url`"),
-        ("restore-on-failure", "yes", "invalid input `restore-on-failure`"),
+        (
+            "restore-on-failure",
+            "yes",
+            "invalid input `restore-on-failure`",
+        ),
         ("fly-token", "Bearer ,", "invalid input `fly-token`"),
         ("fly-token", "FlyV1", "invalid input `fly-token`"),
     ] {
@@ -272,6 +369,10 @@ fn bad_inputs_are_one_error_line_and_exit_2() {
     }
     let run = deploy(&fly, NEW).input("fly-token", "").run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("missing input `fly-token`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing input `fly-token`"),
+        "{}",
+        run.stderr
+    );
     assert!(fly.requests().is_empty());
 }

@@ -266,7 +266,12 @@ impl Fly {
             .get(app)
             .map(|ms| {
                 ms.iter()
-                    .map(|m| (m.id.clone(), m.config["image"].as_str().unwrap_or("").to_owned()))
+                    .map(|m| {
+                        (
+                            m.id.clone(),
+                            m.config["image"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -283,7 +288,12 @@ impl Fly {
             .get(app)
             .map(|ms| {
                 ms.iter()
-                    .map(|m| view(&shared, m, now)["state"].as_str().unwrap_or("").to_owned())
+                    .map(|m| {
+                        view(&shared, m, now)["state"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_owned()
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -293,10 +303,10 @@ impl Fly {
     pub fn leased(&self, app: &str) -> bool {
         let shared = lock(&self.shared);
         let now = Instant::now();
-        shared
-            .apps
-            .get(app)
-            .is_some_and(|ms| ms.iter().any(|m| m.lease.as_ref().is_some_and(|l| l.expires > now)))
+        shared.apps.get(app).is_some_and(|ms| {
+            ms.iter()
+                .any(|m| m.lease.as_ref().is_some_and(|l| l.expires > now))
+        })
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -344,18 +354,25 @@ fn view(shared: &Shared, m: &Mach, now: Instant) -> Value {
         .map(|checks| {
             checks
                 .keys()
-                .map(|name| json!({"name": name, "status": if healthy {"passing"} else {"critical"},
-                    "output": if healthy {"HTTP 200"} else {"connection refused"}}))
+                .map(|name| {
+                    json!({"name": name, "status": if healthy {"passing"} else {"critical"},
+                    "output": if healthy {"HTTP 200"} else {"connection refused"}})
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let mut events = vec![json!({"type": "update", "status": "replacing", "source": "user",
-        "timestamp": 1_700_000_000_000_u64})];
+    let mut events = vec![
+        json!({"type": "update", "status": "replacing", "source": "user",
+        "timestamp": 1_700_000_000_000_u64}),
+    ];
     if started && b.crashes {
-        events.insert(0, json!({"type": "exit", "status": "started", "source": "flyd",
+        events.insert(
+            0,
+            json!({"type": "exit", "status": "started", "source": "flyd",
             "timestamp": 1_700_000_001_000_u64,
             "request": {"exit_event": {"exit_code": 1, "restarting": true, "requested_stop": false},
-                "restart_count": 2}}));
+                "restart_count": 2}}),
+        );
     }
     let config = m.config.clone();
     let image = config["image"].as_str().unwrap_or("").to_owned();
@@ -383,7 +400,11 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     let query: Vec<(String, String)> = request
         .uri()
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let (authorization, nonce) = {
         let header = |name: &str| {
@@ -400,7 +421,16 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         .unwrap_or_default();
     let body: Option<Value> = serde_json::from_slice(&bytes).ok();
     let below = path.strip_prefix("/v1").unwrap_or(&path).to_owned();
-    let response = answer(&shared, &method, &below, &query, authorization.as_deref(), nonce.as_deref(), body.as_ref()).await;
+    let response = answer(
+        &shared,
+        &method,
+        &below,
+        &query,
+        authorization.as_deref(),
+        nonce.as_deref(),
+        body.as_ref(),
+    )
+    .await;
     lock(&shared).requests.push(Recorded {
         method,
         path: below,
@@ -433,7 +463,11 @@ async fn answer(
                     && s.unhealthy.iter().any(|u| v["config"]["image"] == json!(u))
             })
         });
-        return reply(if sick { 503 } else { 200 }, json!({"status": if sick {"down"} else {"ok"}}).to_string(), None);
+        return reply(
+            if sick { 503 } else { 200 },
+            json!({"status": if sick {"down"} else {"ok"}}).to_string(),
+            None,
+        );
     }
     // tokens.go:231-252: a macaroon goes as FlyV1, a user token as Bearer.
     let authorized = authorization == Some(&format!("FlyV1 {TOKEN}"))
@@ -464,7 +498,11 @@ async fn answer(
             let s = lock(shared);
             let now = Instant::now();
             match s.apps.get(*app) {
-                Some(ms) => reply(200, Value::Array(ms.iter().map(|m| view(&s, m, now)).collect()).to_string(), None),
+                Some(ms) => reply(
+                    200,
+                    Value::Array(ms.iter().map(|m| view(&s, m, now)).collect()).to_string(),
+                    None,
+                ),
                 None => error(404, "app not found"),
             }
         }
@@ -528,18 +566,26 @@ async fn answer(
             if let Some(held) = m.lease.as_ref().filter(|l| l.expires > now)
                 && nonce != Some(held.nonce.as_str())
             {
-                return error(409, "machine is leased and the request has no matching lease nonce");
+                return error(
+                    409,
+                    "machine is leased and the request has no matching lease nonce",
+                );
             }
             if let Some(current) = body.and_then(|b| b["current_version"].as_str())
                 && !current.is_empty()
                 && current != m.instance
             {
-                return error(409, "current_version does not match the machine's instance_id");
+                return error(
+                    409,
+                    "current_version does not match the machine's instance_id",
+                );
             }
             if let Some(status) = refused {
                 return error(status, "the machine config was refused");
             }
-            let skip = body.and_then(|b| b["skip_launch"].as_bool()).unwrap_or(false);
+            let skip = body
+                .and_then(|b| b["skip_launch"].as_bool())
+                .unwrap_or(false);
             m.config = config.clone();
             m.instance = format!("01INST{next:06}");
             m.launched = !skip;
@@ -548,7 +594,10 @@ async fn answer(
             reply(200, view(&s, &m, now).to_string(), None)
         }
         ("GET", ["apps", app, "machines", id, "wait"]) => {
-            let timeout = q("timeout").and_then(|t| t.parse::<u64>().ok()).unwrap_or(60).min(60);
+            let timeout = q("timeout")
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(60)
+                .min(60);
             let want = q("state").unwrap_or_else(|| "started".to_owned());
             let instance = q("instance_id");
             let until = Instant::now() + Duration::from_secs(timeout);
@@ -568,7 +617,13 @@ async fn answer(
 }
 
 /// `None`: no such machine.
-fn reached(shared: &Arc<Mutex<Shared>>, app: &str, id: &str, want: &str, instance: Option<&str>) -> Option<bool> {
+fn reached(
+    shared: &Arc<Mutex<Shared>>,
+    app: &str,
+    id: &str,
+    want: &str,
+    instance: Option<&str>,
+) -> Option<bool> {
     let s = lock(shared);
     let m = s.apps.get(app)?.iter().find(|m| m.id == id)?;
     let v = view(&s, m, Instant::now());
@@ -586,7 +641,11 @@ fn with_machine(
     f: impl FnOnce(&Shared, &Mach) -> Response,
 ) -> Response {
     let s = lock(shared);
-    match s.apps.get(app).and_then(|ms| ms.iter().find(|m| m.id == id)) {
+    match s
+        .apps
+        .get(app)
+        .and_then(|ms| ms.iter().find(|m| m.id == id))
+    {
         Some(m) => f(&s, m),
         None => error(404, "machine not found"),
     }
