@@ -112,11 +112,14 @@ struct Mach {
 struct Shared {
     apps: BTreeMap<String, Vec<Mach>>,
     behaviours: BTreeMap<String, Behaviour>,
+    /// Behaviours of every image whose reference contains the key (after exact matches).
+    patterns: Vec<(String, Behaviour)>,
     default: Behaviour,
     forced: VecDeque<Forced>,
     /// Updates to this image are answered with this status.
     refused: BTreeMap<String, u16>,
-    /// The demo app answers 503 on `/health/{app}` while a started machine runs one of these.
+    /// The demo app answers 503 on `/health/{app}` while a started machine runs an image
+    /// whose reference contains one of these.
     unhealthy: Vec<String>,
     requests: Vec<Recorded>,
     next: u64,
@@ -137,6 +140,7 @@ impl Fly {
         let shared = Arc::new(Mutex::new(Shared {
             apps: BTreeMap::new(),
             behaviours: BTreeMap::new(),
+            patterns: Vec::new(),
             default: Behaviour::healthy_after(Duration::from_millis(100)),
             forced: VecDeque::new(),
             refused: BTreeMap::new(),
@@ -206,6 +210,14 @@ impl Fly {
         lock(&self.shared)
             .behaviours
             .insert(image.to_owned(), behaviour);
+        self
+    }
+
+    /// Every image whose reference contains `fragment` behaves so (e.g. `broken`).
+    pub fn behaviour_when(&self, fragment: &str, behaviour: Behaviour) -> &Self {
+        lock(&self.shared)
+            .patterns
+            .push((fragment.to_owned(), behaviour));
         self
     }
 
@@ -335,7 +347,17 @@ fn image_ref(image: &str) -> Value {
 
 fn behaviour<'a>(shared: &'a Shared, m: &Mach) -> &'a Behaviour {
     let image = m.config["image"].as_str().unwrap_or("");
-    shared.behaviours.get(image).unwrap_or(&shared.default)
+    shared
+        .behaviours
+        .get(image)
+        .or_else(|| {
+            shared
+                .patterns
+                .iter()
+                .find(|(fragment, _)| image.contains(fragment.as_str()))
+                .map(|(_, b)| b)
+        })
+        .unwrap_or(&shared.default)
 }
 
 /// The Machine object as GET returns it (fly-go machine_types.go:46-70).
@@ -460,7 +482,9 @@ async fn answer(
             ms.iter().any(|m| {
                 let v = view(&s, m, now);
                 v["state"] == "started"
-                    && s.unhealthy.iter().any(|u| v["config"]["image"] == json!(u))
+                    && v["config"]["image"]
+                        .as_str()
+                        .is_some_and(|image| s.unhealthy.iter().any(|u| image.contains(u.as_str())))
             })
         });
         return reply(

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod coolify;
 pub mod demo;
+pub mod demo_fly;
 pub mod fly;
 pub mod github;
 pub mod harness;
