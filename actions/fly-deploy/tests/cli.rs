@@ -376,3 +376,42 @@ fn bad_inputs_are_one_error_line_and_exit_2() {
     );
     assert!(fly.requests().is_empty());
 }
+
+#[test]
+fn a_huge_reply_is_not_read_past_its_limit() {
+    let fly = sandbox(1, 0);
+    fly.force(Forced {
+        method: "GET".into(),
+        path: "/apps/web/machines".into(),
+        status: 200,
+        body: Value::String("x".repeat(17 << 20)),
+        retry_after: None,
+        times: 1,
+    });
+    let run = deploy(&fly, NEW).run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    assert!(run.stderr.contains("reply larger than 16 MiB"), "{}", run.stderr);
+    assert!(fly.updates().is_empty());
+}
+
+#[test]
+fn text_from_the_api_cannot_inject_workflow_commands() {
+    let fly = sandbox(2, 0);
+    fly.hold_lease("web", 0);
+    fly.force(Forced {
+        method: "POST".into(),
+        path: "/lease".into(),
+        status: 409,
+        body: json!({"error": "held\n::error title=pwned::injected\n::add-mask::x"}),
+        retry_after: None,
+        times: 1,
+    });
+    let run = deploy(&fly, NEW).run();
+    run.assert_exit(1);
+    for line in run.stderr.lines().chain(run.stdout.lines()) {
+        assert!(!line.trim_start().starts_with("::error title=pwned"), "{line}");
+        assert!(!line.contains("::add-mask::x"), "{line}");
+    }
+    assert!(run.stderr.contains("leased by someone else"), "{}", run.stderr);
+}
