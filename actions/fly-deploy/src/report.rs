@@ -13,6 +13,7 @@ pub struct Report {
     pub kind: &'static str,
     pub platform: &'static str,
     pub api_url: String,
+    pub github_deployment_id: Option<u64>,
     #[serde(flatten)]
     pub rollout: Rollout,
 }
@@ -25,6 +26,7 @@ impl Report {
             kind: "deploy",
             platform: "fly",
             api_url,
+            github_deployment_id: None,
             rollout,
         }
     }

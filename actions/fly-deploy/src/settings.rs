@@ -12,6 +12,7 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::cli::Cli;
+use crate::record::Record;
 
 pub const DEFAULT_API: &str = "https://api.machines.dev";
 
@@ -20,6 +21,7 @@ pub struct Settings {
     pub token: Token,
     pub plan: Plan,
     pub http: reqwest::Client,
+    pub record: Option<Record>,
 }
 
 /// Fly app names: lowercase letters, digits and dashes (what `fly apps create` accepts).
@@ -63,6 +65,13 @@ impl Settings {
         ctx.actions.mask(secret.expose());
         let token = Token::parse(&secret).map_err(|why| invalid("fly-token", &why))?;
         ctx.actions.mask(token.header().expose());
+        let record = Record::resolve(
+            cli.github_deployment,
+            cli.environment,
+            cli.environment_url,
+            cli.github_token_file.as_deref(),
+            ctx,
+        )?;
         let env = &ctx.env;
         let apps = env.list("app", cli.apps, Split::LinesOrCommas);
         if apps.is_empty() {
@@ -129,6 +138,7 @@ impl Settings {
                 lease_ttl: Duration::from_secs(30),
             },
             http,
+            record,
         })
     }
 }

@@ -391,7 +391,11 @@ fn a_huge_reply_is_not_read_past_its_limit() {
     let run = deploy(&fly, NEW).run();
     run.assert_exit(3);
     run.assert_one_error_line();
-    assert!(run.stderr.contains("reply larger than 16 MiB"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("reply larger than 16 MiB"),
+        "{}",
+        run.stderr
+    );
     assert!(fly.updates().is_empty());
 }
 
@@ -410,8 +414,54 @@ fn text_from_the_api_cannot_inject_workflow_commands() {
     let run = deploy(&fly, NEW).run();
     run.assert_exit(1);
     for line in run.stderr.lines().chain(run.stdout.lines()) {
-        assert!(!line.trim_start().starts_with("::error title=pwned"), "{line}");
+        assert!(
+            !line.trim_start().starts_with("::error title=pwned"),
+            "{line}"
+        );
         assert!(!line.contains("::add-mask::x"), "{line}");
     }
-    assert!(run.stderr.contains("leased by someone else"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("leased by someone else"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn recorded(fly: &Fly, github: &sandbox::github::GitHub, image: &str) -> ToolRun {
+    deploy(fly, image)
+        .input("github-deployment", "true")
+        .input("environment", "staging")
+        .input("environment-url", "https://staging.acme.test")
+        .input("github-token", sandbox::github::TOKEN)
+        .env("GITHUB_API_URL", &github.api_url())
+        .env("GITHUB_REPOSITORY", sandbox::github::REPOSITORY)
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "42")
+}
+
+#[test]
+fn github_deployment_records_in_progress_then_success_or_failure() {
+    let fly = sandbox(2, 0);
+    let github = sandbox::github::GitHub::start().unwrap();
+    let run = recorded(&fly, &github, NEW).run();
+    run.assert_exit(0);
+    let deployments = github.deployments();
+    assert_eq!(deployments.len(), 1);
+    let (sha, environment, payload, states) = &deployments[0];
+    assert_eq!(sha, "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(environment, "staging");
+    assert_eq!(payload["image"], NEW);
+    assert_eq!(
+        states,
+        &vec!["in_progress".to_owned(), "success".to_owned()]
+    );
+    assert!(run.report()["github_deployment_id"].is_u64());
+
+    fly.behaviour(BROKEN, Behaviour::broken());
+    let run = recorded(&fly, &github, BROKEN)
+        .input("wait-timeout", "1s")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(github.deployments()[1].3, vec!["in_progress", "failure"]);
 }
