@@ -283,7 +283,7 @@ mod tests {
             "https://u:p@api.machines.dev/v1?x=1",
         ] {
             let client = Client::new(
-                reqwest::Client::new(),
+                crate::http::client(&crate::http::ClientOptions::new("t")).unwrap(),
                 &Url::parse(base).unwrap(),
                 token.clone(),
                 policy.clone(),
@@ -293,6 +293,8 @@ mod tests {
                 "https://api.machines.dev/v1/",
                 "{base}"
             );
+            assert!(client.url("..", &[]).is_err());
+            assert!(client.url("web", &[""]).is_err());
             let url = client.url("../x", &["a/b"]).unwrap();
             assert_eq!(
                 url.as_str(),
