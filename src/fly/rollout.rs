@@ -8,8 +8,8 @@
 //! refuses to start when a machine's host is not ok, snapshots every config first, and on a
 //! failure restores the snapshot configs in reverse order and verifies them (flyctl's rolling
 //! strategy leaves updated machines on the new image, `updateUsingRollingStrategy` l. 847).
-//! Machines are updated one at a time: started ones first (the first is the canary), then
-//! stopped ones without starting them. There is no server-side cancel: to cancel is to stop
+//! Started machines go first: the first alone (the canary), then `max_unavailable` at a time;
+//! then stopped ones, without starting them. There is no server-side cancel: to cancel is to stop
 //! the loop and restore. Apps are deployed one after the other; a failure stops at that app
 //! (apps before it stay on the new image, the report says which).
 
@@ -43,6 +43,8 @@ pub struct Plan {
     pub restore_on_failure: bool,
     /// Between reads of a machine's checks (the API allows 5 GETs/s per machine).
     pub poll_interval: Duration,
+    /// How many started machines are updated at once after the canary (at least 1).
+    pub max_unavailable: usize,
     /// Lease TTL; refreshed every third of it while a machine is waited for.
     pub lease_ttl: Duration,
 }
@@ -285,45 +287,79 @@ async fn deploy_app(
         .first()
         .and_then(|m| m.config_image())
         .map(str::to_owned);
-    let mut stop = None;
-    let mut touched = 0;
-    for (i, machine) in machines.iter().enumerate() {
-        let role = if i == 0 { " (canary)" } else { "" };
-        log(&format!(
-            "{}: updating machine {}{role} in {}",
-            shown(app),
-            machine.id,
-            shown(&machine.region)
-        ));
-        let from = ms(started);
-        let result = update_one(client, plan, app, machine).await;
-        runs[i].update_ms = Some((from, ms(started)));
-        match result {
-            Ok(now) => {
-                runs[i].step = Step::Updated;
-                runs[i].image_now = now.running_image();
-                touched = i + 1;
-                log(&format!(
-                    "{}: machine {} runs the new image",
-                    shown(app),
-                    machine.id
-                ));
-            }
-            Err(s) => {
-                runs[i].step = Step::Failed;
-                runs[i].note = Some(s.reason.clone());
-                log(&format!(
-                    "{}: machine {}: {}",
-                    shown(app),
-                    machine.id,
-                    s.reason
-                ));
-                touched = if s.changed { i + 1 } else { i };
-                stop = Some(s);
-                break;
+    let mut stop: Option<Stop> = None;
+    let mut changed_at = vec![false; machines.len()];
+    let mut i = 0;
+    while i < machines.len() && stop.is_none() {
+        // The canary alone; then pools of `max_unavailable` machines of the same kind
+        // (started or not), as flyctl's rolling strategy after its spearhead
+        // (machines_deploymachinesapp.go `updateUsingRollingStrategy`).
+        let size = if i == 0 {
+            1
+        } else {
+            plan.max_unavailable.max(1)
+        };
+        let kind = machines[i].launches();
+        let end = (i..machines.len())
+            .take(size)
+            .take_while(|&j| machines[j].launches() == kind)
+            .last()
+            .map_or(i + 1, |j| j + 1);
+        for (j, machine) in machines.iter().enumerate().take(end).skip(i) {
+            let role = if j == 0 { " (canary)" } else { "" };
+            log(&format!(
+                "{}: updating machine {}{role} in {}",
+                shown(app),
+                machine.id,
+                shown(&machine.region)
+            ));
+        }
+        let mut pool = tokio::task::JoinSet::new();
+        for (j, machine) in machines.iter().enumerate().take(end).skip(i) {
+            let (client, plan, app, machine) = (
+                client.clone(),
+                plan.clone(),
+                app.to_owned(),
+                machine.clone(),
+            );
+            pool.spawn(async move {
+                let from = ms(started);
+                let result = update_one(&client, &plan, &app, &machine).await;
+                (j, from, ms(started), result)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = pool.join_next().await {
+            match joined {
+                Ok(done) => results.push(done),
+                Err(err) => anyhow::bail!("a machine update task failed: {err}"),
             }
         }
+        results.sort_by_key(|r| r.0);
+        for (j, from, to, result) in results {
+            runs[j].update_ms = Some((from, to));
+            let id = &machines[j].id;
+            match result {
+                Ok(now) => {
+                    runs[j].step = Step::Updated;
+                    runs[j].image_now = now.running_image();
+                    changed_at[j] = true;
+                    log(&format!("{}: machine {id} runs the new image", shown(app)));
+                }
+                Err(s) => {
+                    runs[j].step = Step::Failed;
+                    runs[j].note = Some(s.reason.clone());
+                    changed_at[j] = s.changed;
+                    log(&format!("{}: machine {id}: {}", shown(app), s.reason));
+                    if stop.is_none() {
+                        stop = Some(s);
+                    }
+                }
+            }
+        }
+        i = end;
     }
+    let touched: Vec<usize> = (0..machines.len()).filter(|&j| changed_at[j]).collect();
     let Some(stop) = stop else {
         return Ok(AppRun {
             app: app.to_owned(),
@@ -335,17 +371,18 @@ async fn deploy_app(
             machines: runs,
         });
     };
-    let changed = touched > 0;
+    let changed = !touched.is_empty();
     let mut outcome = stop.outcome;
     let mut reason = stop.reason;
     let mut mixed = changed;
     if changed && plan.restore_on_failure {
         log(&format!(
-            "{}: restoring {touched} machine(s) to their previous config",
-            shown(app)
+            "{}: restoring {} machine(s) to their previous config",
+            shown(app),
+            touched.len()
         ));
         let mut all_back = true;
-        for i in (0..touched).rev() {
+        for &i in touched.iter().rev() {
             let from = ms(started);
             let restored = restore_one(client, plan, app, &machines[i]).await;
             runs[i].restore_ms = Some((from, ms(started)));

@@ -278,6 +278,7 @@ pub async fn run(
                 timeout: budget,
                 restore_on_failure: true,
                 poll_interval: settings.poll_interval,
+                max_unavailable: 1,
                 lease_ttl: Duration::from_secs(30),
             };
             let client = client.until(Instant::now() + budget);

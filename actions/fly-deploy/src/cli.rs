@@ -29,6 +29,9 @@ pub struct Cli {
     /// Only machines of this process group. Default app.
     #[arg(long)]
     pub process_group: Option<String>,
+    /// After the canary, update this many started machines at once. Default 1.
+    #[arg(long)]
+    pub max_unavailable: Option<String>,
     /// How long one machine may take to start and pass its checks. Default 5m.
     #[arg(long)]
     pub wait_timeout: Option<String>,

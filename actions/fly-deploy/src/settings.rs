@@ -112,6 +112,10 @@ impl Settings {
                 return Err(invalid(name, "must be longer than 0"));
             }
         }
+        let max_unavailable = env
+            .setting("max-unavailable", cli.max_unavailable)
+            .count(1)?
+            .unwrap_or(1) as usize;
         let restore_on_failure = env
             .setting("restore-on-failure", cli.restore_on_failure)
             .bool()?
@@ -135,6 +139,7 @@ impl Settings {
                 timeout,
                 restore_on_failure,
                 poll_interval,
+                max_unavailable: max_unavailable,
                 lease_ttl: Duration::from_secs(30),
             },
             http,

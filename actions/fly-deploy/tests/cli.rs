@@ -465,3 +465,65 @@ fn github_deployment_records_in_progress_then_success_or_failure() {
     run.assert_exit(1);
     assert_eq!(github.deployments()[1].3, vec!["in_progress", "failure"]);
 }
+
+#[test]
+fn max_unavailable_updates_a_pool_after_the_canary_and_restores_it_all() {
+    let fly = sandbox(3, 0);
+    // Starting takes 500 ms: room for the pool's second update before its first has started.
+    fly.behaviour(NEW, Behaviour::healthy_after(Duration::from_secs(1)));
+    let run = deploy(&fly, NEW).input("max-unavailable", "2").run();
+    run.assert_exit(0);
+    let requests = fly.requests();
+    let updates: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.method == "POST" && r.path.matches('/').count() == 4)
+        .map(|(i, _)| i)
+        .collect();
+    let waited: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.path.ends_with("/wait") && r.status == 200)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(updates.len(), 3);
+    // The canary is waited for before anything else is updated; the other two are both
+    // updated before either of them has started.
+    assert!(waited[0] < updates[1], "{requests:?}");
+    assert!(updates[2] < waited[1], "{requests:?}");
+
+    // A broken image: the canary fails, nothing else is touched (the pool never starts).
+    let fly = sandbox(3, 0);
+    fly.behaviour(BROKEN, Behaviour::broken());
+    let run = deploy(&fly, BROKEN)
+        .input("max-unavailable", "2")
+        .input("wait-timeout", "1s")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(
+        fly.updates().len(),
+        2,
+        "the canary's update and its restore"
+    );
+    assert_eq!(images(&fly, "web"), [OLD_IMAGE; 3]);
+}
+
+#[test]
+fn a_failure_inside_a_pool_restores_every_machine_it_changed() {
+    let fly = sandbox(3, 0);
+    // The canary passes; in the pool of two, the last machine's lease is held by someone
+    // else: the pool's other machine and the canary are restored, the held one never changed.
+    fly.hold_lease("web", 2);
+    let run = deploy(&fly, NEW).input("max-unavailable", "2").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "restored");
+    let report = run.report();
+    let steps: Vec<&str> = report["apps"][0]["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["restored", "restored", "failed"]);
+    assert_eq!(images(&fly, "web"), [OLD_IMAGE; 3]);
+}
