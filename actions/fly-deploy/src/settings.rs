@@ -139,7 +139,7 @@ impl Settings {
                 timeout,
                 restore_on_failure,
                 poll_interval,
-                max_unavailable: max_unavailable,
+                max_unavailable,
                 lease_ttl: Duration::from_secs(30),
             },
             http,
