@@ -109,6 +109,7 @@ fn plan(image: &str) -> Plan {
         timeout: Duration::from_secs(30),
         restore_on_failure: true,
         poll_interval: Duration::from_millis(20),
+        restore_until: None,
         max_unavailable: 1,
         lease_ttl: Duration::from_secs(30),
     }

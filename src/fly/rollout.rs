@@ -43,6 +43,9 @@ pub struct Plan {
     pub restore_on_failure: bool,
     /// Between reads of a machine's checks (the API allows 5 GETs/s per machine).
     pub poll_interval: Duration,
+    /// No restore runs past this (a caller with an outer deadline of its own); `None`: each
+    /// restored machine gets `max(wait_timeout, 30 s)`.
+    pub restore_until: Option<Instant>,
     /// How many started machines are updated at once after the canary (at least 1).
     pub max_unavailable: usize,
     /// Lease TTL; refreshed every third of it while a machine is waited for.
@@ -695,7 +698,10 @@ async fn restore_one(
 ) -> Result<Machine, String> {
     let until = match interrupt::received() {
         Some(received) => received.cleanup_deadline(),
-        None => Instant::now() + plan.wait_timeout.max(RESTORE_MIN),
+        None => {
+            let own = Instant::now() + plan.wait_timeout.max(RESTORE_MIN);
+            plan.restore_until.map_or(own, |cap| own.min(cap))
+        }
     };
     let client = client.until(until);
     let lease = client

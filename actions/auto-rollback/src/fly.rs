@@ -278,6 +278,13 @@ pub async fn run(
                 timeout: budget,
                 restore_on_failure: true,
                 poll_interval: settings.poll_interval,
+                // main.rs's backstop ends the run at `deadline` plus the Coolify grace periods:
+                // a restore after a failed redeploy ends before it.
+                restore_until: Some(
+                    deadline
+                        + shipguard::coolify::rollout::CANCEL_GRACE
+                        + shipguard::coolify::git::RESTORE_GRACE,
+                ),
                 max_unavailable: 1,
                 lease_ttl: Duration::from_secs(30),
             };

@@ -139,6 +139,7 @@ impl Settings {
                 timeout,
                 restore_on_failure,
                 poll_interval,
+                restore_until: None,
                 max_unavailable,
                 lease_ttl: Duration::from_secs(30),
             },
