@@ -527,3 +527,31 @@ fn a_failure_inside_a_pool_restores_every_machine_it_changed() {
     assert_eq!(steps, ["restored", "restored", "failed"]);
     assert_eq!(images(&fly, "web"), [OLD_IMAGE; 3]);
 }
+
+#[test]
+fn a_machine_that_never_starts_gets_408_from_wait_and_is_restored() {
+    let fly = sandbox(2, 0);
+    fly.behaviour(
+        BROKEN,
+        Behaviour {
+            starts_after: None,
+            healthy_after: None,
+            crashes: false,
+        },
+    );
+    let run = deploy(&fly, BROKEN).input("wait-timeout", "2s").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "restored");
+    assert!(
+        run.stderr.contains("did not start within wait-timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fly.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/wait") && r.status == 408),
+        "the wait timed out on the server side"
+    );
+    assert_eq!(images(&fly, "web"), [OLD_IMAGE; 2]);
+}
