@@ -59,6 +59,8 @@ pub struct ExitEvent {
     pub exit_code: i64,
     #[serde(default)]
     pub restarting: bool,
+    #[serde(default)]
+    pub requested_stop: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -172,18 +174,26 @@ impl Machine {
         !real.is_empty() && real.iter().all(|c| c.status == "passing")
     }
 
-    /// The app keeps crashing: an exit event that restarts, after more than one restart,
-    /// with a non-zero code (flyctl leasable_machine.go:293-312 `isConstantlyRestarting`).
+    /// The app keeps crashing: the newest exit event (events come newest first) restarts,
+    /// was not asked for, after more than one restart, with a non-zero code (flyctl
+    /// internal/machine/leasable_machine.go:293-312 `isConstantlyRestarting`). An exit older
+    /// than the newest `update` or `launch` event belongs to the version before: ignored.
     pub fn crash_looping(&self) -> bool {
-        self.events.iter().any(|e| {
-            e.kind == "exit"
-                && e.request.as_ref().is_some_and(|r| {
-                    r.restart_count > 1
-                        && r.exit_event
-                            .as_ref()
-                            .is_some_and(|x| x.restarting && x.exit_code != 0)
-                })
-        })
+        for event in &self.events {
+            match event.kind.as_str() {
+                "update" | "launch" => return false,
+                "exit" => {
+                    return event.request.as_ref().is_some_and(|r| {
+                        r.restart_count > 1
+                            && r.exit_event.as_ref().is_some_and(|x| {
+                                x.restarting && !x.requested_stop && x.exit_code != 0
+                            })
+                    });
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// What runs: the image reference when the server reports one, else the config's.
@@ -248,6 +258,22 @@ mod tests {
         assert!(!with(1, 1, true).crash_looping());
         assert!(!with(2, 0, true).crash_looping());
         assert!(!with(2, 1, false).crash_looping());
+        // Only the newest exit counts, and only after the newest update.
+        let m = machine(json!({"events": [
+            {"type": "exit", "request": {"restart_count": 0, "exit_event": {"exit_code": 0}}},
+            {"type": "exit", "request": {"restart_count": 3, "exit_event": {"exit_code": 1, "restarting": true}}}
+        ]}));
+        assert!(!m.crash_looping());
+        let m = machine(json!({"events": [
+            {"type": "update"},
+            {"type": "exit", "request": {"restart_count": 3, "exit_event": {"exit_code": 1, "restarting": true}}}
+        ]}));
+        assert!(!m.crash_looping());
+        let m = machine(
+            json!({"events": [{"type": "exit", "request": {"restart_count": 3,
+            "exit_event": {"exit_code": 1, "restarting": true, "requested_stop": true}}}]}),
+        );
+        assert!(!m.crash_looping());
     }
 
     #[test]
