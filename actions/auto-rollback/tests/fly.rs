@@ -149,3 +149,34 @@ fn platform_fly_needs_its_inputs() {
         run.stderr
     );
 }
+
+#[test]
+fn a_signal_during_the_fly_redeploy_restores_and_marks_the_record_error() {
+    let w = world();
+    // The good image takes long to pass its checks: the signal comes while it is waited for.
+    w.fly.behaviour(
+        &image(GOOD),
+        Behaviour::healthy_after(std::time::Duration::from_secs(30)),
+    );
+    let mut running = rollback(&w).input("deploy-timeout", "5m").spawn();
+    assert!(
+        running.wait_for(|| w.fly.updates().len() == 1),
+        "the canary was updated"
+    );
+    running.signal("TERM");
+    let run = running.finish();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "interrupted");
+    for (_, now) in w.fly.images("web") {
+        assert_eq!(now, image(BAD), "the canary went back to what ran");
+    }
+    assert!(!w.fly.leased("web"));
+    let records: Vec<_> = w
+        .github
+        .deployments()
+        .into_iter()
+        .filter(|d| d.2["kind"] == "rollback")
+        .collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].3.last().map(String::as_str), Some("error"));
+}
