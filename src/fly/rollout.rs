@@ -353,7 +353,8 @@ async fn deploy_app(
                     runs[j].step = Step::Failed;
                     runs[j].note = Some(s.reason.clone());
                     changed_at[j] = s.changed;
-                    log(&format!("{}: machine {id}: {}", shown(app), s.reason));
+                    // Every reason names the machine already.
+                    log(&format!("{}: {}", shown(app), s.reason));
                     if stop.is_none() {
                         stop = Some(s);
                     }
