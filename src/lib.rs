@@ -11,6 +11,7 @@ pub mod coolify;
 pub mod duration;
 pub mod env;
 pub mod exit;
+pub mod fly;
 pub mod gha;
 #[cfg(feature = "github")]
 pub mod github;

@@ -100,6 +100,18 @@ pub struct Cli {
     /// SLACK_WEBHOOK_URL).
     #[arg(long, value_name = "PATH")]
     pub slack_webhook_url_file: Option<String>,
+    /// Where the app runs: coolify (default) or fly.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// platform fly: file holding the Fly API token (default INPUT_FLY_TOKEN or FLY_API_TOKEN).
+    #[arg(long, value_name = "PATH")]
+    pub fly_token_file: Option<String>,
+    /// platform fly: Machines API address. Default https://api.machines.dev.
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// platform fly: the image of a commit, e.g. registry.fly.io/{app}:{sha}.
+    #[arg(long)]
+    pub image_template: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -7,7 +7,9 @@
 mod alert;
 mod cli;
 mod decide;
+mod fly;
 mod history;
+mod image_template;
 mod report;
 mod rollback;
 mod settings;
@@ -92,7 +94,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     };
     // An interrupted run alerts only when it had started to change something.
     let interrupted_midway = report.reason == Reason::Interrupted
-        && (report.github_deployment_id.is_some() || report.deploy.is_some());
+        && (report.github_deployment_id.is_some()
+            || report.deploy.is_some()
+            || report.fly_deploy.is_some());
     let alert_worthy = report.rolled_back || report.reason.still_unhealthy() || interrupted_midway;
     if alert_worthy
         && !settings.dry_run

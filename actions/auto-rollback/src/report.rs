@@ -104,6 +104,9 @@ pub struct Report {
     pub analysis: Vec<UrlReport>,
     pub verification: Vec<UrlReport>,
     pub deploy: Option<Rollout>,
+    /// platform fly: the redeploy, machine by machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fly_deploy: Option<shipguard::fly::Rollout>,
     pub github_deployment_id: Option<u64>,
     /// (phase, start s, end s) from the start of the run.
     pub phases: Vec<(String, f64, f64)>,
@@ -135,6 +138,7 @@ impl Report {
             analysis: Vec::new(),
             verification: Vec::new(),
             deploy: None,
+            fly_deploy: None,
             github_deployment_id: None,
             phases: Vec::new(),
             not_reverted: NOT_REVERTED,

@@ -21,7 +21,7 @@ use url::Url;
 use crate::decide;
 use crate::history::{self, ROLLBACK_KIND};
 use crate::report::{Reason, Report};
-use crate::settings::{Settings, Source};
+use crate::settings::{Platform, Settings, Source};
 
 pub async fn run(
     settings: &Settings,
@@ -61,11 +61,15 @@ pub async fn run(
     }
 
     // 2. What runs now: a valid image tag, and the commit the template says it was built from.
+    let (coolify_url, coolify_token) = match &settings.platform {
+        Platform::Coolify { url, token } => (url, token),
+        Platform::Fly(fly) => return crate::fly::run(settings, fly, ctx, report, deadline).await,
+    };
     report.phase = "reading Coolify";
     let mut client = Client::new(
         settings.http.clone(),
-        &settings.coolify_url,
-        settings.coolify_token.clone(),
+        coolify_url,
+        coolify_token.clone(),
         RetryPolicy {
             // A full deploy queue answers `Retry-After: 60`: wait within the deploy budget.
             deadline: std::time::Instant::now() + settings.deploy_timeout.min(left()),
@@ -480,7 +484,7 @@ pub async fn run(
 const RUNNING_LOOKBACK: u32 = 20;
 
 /// Ends the report when a signal came; true then. `after` says what the run got to.
-fn interrupted(report: &mut Report, after: &str) -> bool {
+pub(crate) fn interrupted(report: &mut Report, after: &str) -> bool {
     let Some(received) = shipguard::interrupt::received() else {
         return false;
     };
@@ -492,10 +496,10 @@ fn interrupted(report: &mut Report, after: &str) -> bool {
 }
 
 /// What will be deployed, and the commit it is.
-struct Chosen {
-    commit: CommitRef,
-    tag: ImageTag,
-    evidence: String,
+pub(crate) struct Chosen {
+    pub(crate) commit: CommitRef,
+    pub(crate) tag: ImageTag,
+    pub(crate) evidence: String,
 }
 
 /// What the template makes of an example commit, for the fix hint.
@@ -508,7 +512,7 @@ fn sample_tag(settings: &Settings) -> String {
 }
 
 /// The first seven digits of a commit named in a record, or `?`.
-fn short(sha: Option<&str>) -> String {
+pub(crate) fn short(sha: Option<&str>) -> String {
     sha.map_or_else(|| "?".to_owned(), |s| s.chars().take(7).collect())
 }
 
@@ -533,7 +537,7 @@ pub async fn abandon(settings: &Settings, ctx: &Context, id: u64) {
 
 /// The rollback's GitHub Deployment, for the target commit, marked in_progress; its payload
 /// names from and to, which is how later runs see it.
-async fn record(
+pub(crate) async fn record(
     github: &GitHub,
     settings: &Settings,
     report: &Report,
@@ -572,7 +576,7 @@ async fn record(
     Ok(deployment.id)
 }
 
-async fn finish_record(
+pub(crate) async fn finish_record(
     github: &Option<GitHub>,
     id: Option<u64>,
     state: &str,
@@ -592,7 +596,12 @@ async fn finish_record(
 }
 
 /// Runs a probe phase inside a group, logging every attempt.
-async fn probe(ctx: &Context, probe: &Probe, urls: &[Url], phase: &str) -> Vec<UrlResult> {
+pub(crate) async fn probe(
+    ctx: &Context,
+    probe: &Probe,
+    urls: &[Url],
+    phase: &str,
+) -> Vec<UrlResult> {
     let _group = ctx
         .actions
         .group(&format!("{phase}: probing {} URL(s)", urls.len()));

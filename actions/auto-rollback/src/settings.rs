@@ -18,7 +18,21 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::cli::Cli;
+use crate::image_template::ImageTemplate;
 use crate::template::TagTemplate;
+
+/// Where the app runs.
+pub enum Platform {
+    Coolify { url: Url, token: Secret<String> },
+    Fly(FlyTarget),
+}
+
+/// platform fly: the Machines API and how commits map to images.
+pub struct FlyTarget {
+    pub api: Url,
+    pub token: shipguard::fly::Token,
+    pub template: ImageTemplate,
+}
 
 /// Where good versions come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +58,7 @@ pub struct Settings {
     pub analysis: Probe,
     /// Probes until `success-threshold` consecutive passes, or `verify-timeout`.
     pub verification: Probe,
-    pub coolify_url: Url,
-    pub coolify_token: Secret<String>,
+    pub platform: Platform,
     pub apps: Vec<String>,
     pub http: reqwest::Client,
     pub template: TagTemplate,
@@ -145,19 +158,71 @@ impl Settings {
             .count(1)?
             .unwrap_or(2);
 
-        let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
-        let coolify_url = http::parse_url("coolify-url", &coolify_url)?;
-        ctx.actions.mask_url(&coolify_url);
-        let coolify_token = coolify_token.ok_or_else(|| {
-            shipguard::cli::missing_secret(
-                env,
-                "missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)",
-                &format!(
-                    "missing Coolify API token: {} (abilities deploy, read, write)",
-                    shipguard::cli::secret_hint("COOLIFY_TOKEN", "coolify-token")
-                ),
-            )
-        })?;
+        let platform = match env
+            .setting("platform", cli.platform)
+            .choice(&["coolify", "fly"])?
+        {
+            Some("fly") => {
+                let secret = env.secret_from(
+                    "fly-token",
+                    Some("FLY_API_TOKEN"),
+                    cli.fly_token_file.as_deref(),
+                )?;
+                let Some(secret) = secret else {
+                    return Err(shipguard::cli::missing_secret(
+                        env,
+                        "missing input `fly-token`: `platform: fly` needs a Fly token (`fly tokens create deploy -a <app>`), e.g. `fly-token: ${{ secrets.FLY_API_TOKEN }}`",
+                        &format!(
+                            "missing Fly token (`fly tokens create deploy -a <app>`): {}",
+                            shipguard::cli::secret_hint("FLY_API_TOKEN", "fly-token")
+                        ),
+                    ));
+                };
+                ctx.actions.mask(secret.expose());
+                let token = shipguard::fly::Token::parse(&secret)
+                    .map_err(|why| invalid("fly-token", &why))?;
+                ctx.actions.mask(token.header().expose());
+                let env = &ctx.env;
+                let Some(template) = env
+                    .setting("image-template", cli.image_template)
+                    .parse(ImageTemplate::parse)?
+                else {
+                    return Err(usage(
+                        "missing input `image-template`: `platform: fly` needs how a commit becomes an image, e.g. `image-template: registry.fly.io/{app}:{sha}`",
+                    ));
+                };
+                let api = env
+                    .setting("api-url", cli.api_url)
+                    .optional()
+                    .unwrap_or_else(|| "https://api.machines.dev".to_owned());
+                let api = http::parse_url("api-url", &api)?;
+                Platform::Fly(FlyTarget {
+                    api,
+                    token,
+                    template,
+                })
+            }
+            _ => {
+                let coolify_url = env.setting("coolify-url", cli.coolify_url).required()?;
+                let coolify_url = http::parse_url("coolify-url", &coolify_url)?;
+                ctx.actions.mask_url(&coolify_url);
+                let coolify_token = coolify_token.ok_or_else(|| {
+                    shipguard::cli::missing_secret(
+                        env,
+                        "missing input `coolify-token`: pass `coolify-token: ${{ secrets.COOLIFY_TOKEN }}` (abilities deploy, read, write)",
+                        &format!(
+                            "missing Coolify API token: {} (abilities deploy, read, write)",
+                            shipguard::cli::secret_hint("COOLIFY_TOKEN", "coolify-token")
+                        ),
+                    )
+                })?;
+                Platform::Coolify {
+                    url: coolify_url,
+                    token: coolify_token,
+                }
+            }
+        };
+        let env = &ctx.env;
         let apps = env.list("app", cli.apps, Split::LinesOrCommas);
         if apps.is_empty() {
             return Err(usage(
@@ -286,8 +351,7 @@ impl Settings {
             urls,
             analysis,
             verification,
-            coolify_url,
-            coolify_token,
+            platform,
             apps,
             http,
             template,

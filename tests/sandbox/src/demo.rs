@@ -365,26 +365,26 @@ pub fn tag(sha: &str) -> String {
 }
 
 /// A tool run with `INPUT_*` variables, as a workflow step makes it.
-struct Run {
-    tool: &'static str,
-    bin: PathBuf,
-    env: BTreeMap<String, String>,
-    narrate: bool,
+pub(crate) struct Run {
+    pub(crate) tool: &'static str,
+    pub(crate) bin: PathBuf,
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) narrate: bool,
 }
 
 impl Run {
-    fn input(self, name: &str, value: &str) -> Self {
+    pub(crate) fn input(self, name: &str, value: &str) -> Self {
         let var = format!("INPUT_{}", name.replace('-', "_").to_uppercase());
         self.env(&var, value)
     }
 
-    fn env(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_owned(), value.to_owned());
         self
     }
 
     /// Runs the tool and fails unless it exits with `code`.
-    fn expect(self, code: i32) -> anyhow::Result<Step> {
+    pub(crate) fn expect(self, code: i32) -> anyhow::Result<Step> {
         let started = Instant::now();
         let summary = tempfile::NamedTempFile::new().context("cannot create a summary file")?;
         let output = Command::new(&self.bin)
@@ -421,7 +421,7 @@ impl Run {
 }
 
 /// Builds the tools with the cargo that runs us (`cargo run`), or finds them beside us.
-fn build_tools(tools: &[&str]) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_tools(tools: &[&str]) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot locate the sandbox binary")?;
     let dir = exe
         .parent()
@@ -482,11 +482,11 @@ fn build_tools(tools: &[&str]) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     eprintln!("\n==> {line}");
 }
 
-fn say_if(narrate: bool, line: &str) {
+pub(crate) fn say_if(narrate: bool, line: &str) {
     if narrate {
         say(line);
     }

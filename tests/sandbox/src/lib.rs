@@ -5,6 +5,8 @@ pub mod app;
 pub mod cli_checks;
 pub mod coolify;
 pub mod demo;
+pub mod demo_fly;
+pub mod fly;
 pub mod github;
 pub mod harness;
 pub mod hostile;

@@ -1,7 +1,9 @@
 //! `sandbox`: local stand-ins for the servers shipguard talks to.
 //!
-//!   sandbox demo
-//!       The suite's main job against local stand-ins, with the real binaries, narrated.
+//!   sandbox demo [--platform coolify|fly]
+//!       The suite's main job against local stand-ins, with the real binaries, narrated;
+//!       `--platform fly`: fly-deploy, health-wait and auto-rollback on the Machines API
+//!       stand-in.
 //!
 //!   sandbox serve [--bind ADDR] [--deploy-time DURATION] [--unhealthy-tag TAG]... [--good-run SHA]...
 //!       A Coolify v4 stand-in whose deployments take DURATION (default 2s), whose apps'
@@ -10,7 +12,10 @@
 //!       subset and a Slack webhook sink that prints what it receives. Prints
 //!       `coolify_url=`, `coolify_token=`, the app UUIDs, `github_api_url=`, `github_token=` and
 //!       `slack_webhook_url=`, then serves until stdin closes. Deployments of an image tag
-//!       containing `broken` fail; `stuck` never ends.
+//!       containing `broken` fail; `stuck` never ends. Also a Fly Machines API stand-in
+//!       (`fly_api_url=`, `fly_token=`, app `web` with three machines, `fly_health_url=`):
+//!       images containing `broken` never pass their checks, `crash` crash-loops, `unhealthy`
+//!       passes Fly's checks but fails the health URL.
 //!
 //!   sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]
 //!       A demo app whose every path answers 503 until DURATION after its first request,
@@ -38,11 +43,20 @@ fn main() -> std::process::ExitCode {
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     let mut args = args.into_iter();
     match args.next().as_deref() {
-        Some("demo") => sandbox::demo::run(),
+        Some("demo") => match args.collect::<Vec<_>>().as_slice() {
+            [] => sandbox::demo::run(),
+            [flag, platform] if flag == "--platform" && platform == "fly" => {
+                sandbox::demo_fly::run()
+            }
+            [flag, platform] if flag == "--platform" && platform == "coolify" => {
+                sandbox::demo::run()
+            }
+            _ => anyhow::bail!("usage: sandbox demo [--platform coolify|fly]"),
+        },
         Some("app") => app(args.collect()),
         Some("serve") => serve(args.collect()),
         _ => anyhow::bail!(
-            "usage: sandbox demo | {SERVE_USAGE} | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
+            "usage: sandbox demo [--platform coolify|fly] | {SERVE_USAGE} | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
         ),
     }
 }
@@ -91,6 +105,14 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     }
     let slack = Slack::start()?;
     slack.echo();
+    // The Fly Machines API stand-in: app `web` with three started machines; an image whose
+    // reference contains `broken` never passes its checks, `crash` crash-loops, `unhealthy`
+    // passes Fly's checks but its health URL answers 503.
+    let fly = sandbox::fly::Fly::start_on("127.0.0.1:0".parse()?)?;
+    fly.add_app("web", 3, 0)
+        .behaviour_when("broken", sandbox::fly::Behaviour::broken())
+        .behaviour_when("crash", sandbox::fly::Behaviour::crash_loop())
+        .unhealthy_image("unhealthy");
     println!("coolify_url={}", coolify.url());
     println!("coolify_token={}", sandbox::coolify::TOKEN);
     println!("web_app={WEB_APP}");
@@ -102,6 +124,10 @@ fn serve(args: Vec<String>) -> anyhow::Result<()> {
     println!("github_token={}", sandbox::github::TOKEN);
     println!("github_repository={}", sandbox::github::REPOSITORY);
     println!("slack_webhook_url={}", slack.webhook_url());
+    println!("fly_api_url={}", fly.url());
+    println!("fly_token={}", sandbox::fly::TOKEN);
+    println!("fly_app=web");
+    println!("fly_health_url={}", fly.health_url("web"));
     wait_for_stdin_to_close();
     Ok(())
 }

@@ -1,0 +1,198 @@
+//! The evidence of one run: the `report` JSON, the step outputs, the summary (one row per
+//! machine and a Mermaid timeline) and the verdict line.
+
+use serde::Serialize;
+use shipguard::fly::rollout::{Outcome, Rollout, Step};
+use shipguard::gha::Summary;
+use shipguard::gha::summary::{Span, cell, code, timeline};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub platform: &'static str,
+    pub api_url: String,
+    pub github_deployment_id: Option<u64>,
+    #[serde(flatten)]
+    pub rollout: Rollout,
+}
+
+impl Report {
+    pub fn new(version: &'static str, api_url: String, rollout: Rollout) -> Self {
+        Self {
+            tool: "fly-deploy",
+            version,
+            kind: "deploy",
+            platform: "fly",
+            api_url,
+            github_deployment_id: None,
+            rollout,
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.rollout.status == Outcome::Finished
+    }
+
+    /// app → the canary's image before the run.
+    pub fn previous_images(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .rollout
+            .apps
+            .iter()
+            .filter_map(|a| {
+                a.previous_image
+                    .as_ref()
+                    .map(|i| (a.app.clone(), serde_json::Value::String(i.clone())))
+            })
+            .collect();
+        serde_json::Value::Object(map)
+    }
+
+    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("status", self.rollout.status.as_str().to_owned()),
+            ("previous-images", self.previous_images().to_string()),
+            ("machines", self.rollout.updated.to_string()),
+            (
+                "duration-seconds",
+                format!("{:.0}", self.rollout.seconds.ceil()),
+            ),
+            ("report", json.to_owned()),
+        ]
+    }
+
+    pub fn failure_code(&self) -> &'static str {
+        match self.rollout.status {
+            Outcome::Timeout => "deploy-timeout",
+            Outcome::Interrupted => "interrupted",
+            _ if self.rollout.mixed => "restore-failed",
+            _ => "deploy-failed",
+        }
+    }
+
+    pub fn verdict_line(&self) -> String {
+        let r = &self.rollout;
+        let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
+        match r.status {
+            Outcome::Finished => format!(
+                "{} machine(s) of {} app(s) run {} and pass their checks",
+                r.updated,
+                r.apps.len(),
+                r.image
+            ),
+            status => {
+                let mut line = format!(
+                    "fly deploy {}: {}",
+                    status.as_str(),
+                    r.reason.as_deref().unwrap_or("no reason recorded")
+                );
+                if r.mixed {
+                    let images: Vec<String> = r
+                        .apps
+                        .iter()
+                        .flat_map(|a| &a.machines)
+                        .map(|m| {
+                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
+                        })
+                        .collect();
+                    line.push_str(&format!(
+                        " — MIXED STATE, machines now run: {}",
+                        images.join(", ")
+                    ));
+                } else if machines == 0 {
+                    line.push_str(" (no machine was changed)");
+                }
+                line
+            }
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let r = &self.rollout;
+        let mut summary = Summary::new();
+        let icon = match r.status {
+            Outcome::Finished => "✅",
+            Outcome::Restored => "↩️",
+            _ => "❌",
+        };
+        summary.heading(
+            3,
+            &format!(
+                "{icon} fly-deploy {}: {}",
+                r.status.as_str(),
+                cell(&r.image)
+            ),
+        );
+        if let Some(reason) = &r.reason {
+            summary.paragraph(&cell(reason));
+        }
+        let rows: Vec<Vec<String>> = r
+            .apps
+            .iter()
+            .flat_map(|a| &a.machines)
+            .map(|m| {
+                vec![
+                    cell(&m.app),
+                    code(&m.id),
+                    cell(&m.region),
+                    cell(&m.state_before),
+                    cell(&m.image_before),
+                    cell(&m.image_now),
+                    step_word(m.step).to_owned(),
+                    cell(m.note.as_deref().unwrap_or("")),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            summary.table(
+                &[
+                    "App",
+                    "Machine",
+                    "Region",
+                    "Before",
+                    "Image before",
+                    "Image now",
+                    "Result",
+                    "Note",
+                ],
+                rows,
+            );
+        }
+        let mut spans = Vec::new();
+        for m in r.apps.iter().flat_map(|a| &a.machines) {
+            let section = format!("{} {}", m.app, m.id);
+            if let Some((from, to)) = m.update_ms {
+                spans.push(Span {
+                    section: section.clone(),
+                    label: "update".into(),
+                    start: from as f64 / 1000.0,
+                    end: to as f64 / 1000.0,
+                });
+            }
+            if let Some((from, to)) = m.restore_ms {
+                spans.push(Span {
+                    section,
+                    label: "restore".into(),
+                    start: from as f64 / 1000.0,
+                    end: to as f64 / 1000.0,
+                });
+            }
+        }
+        if !spans.is_empty() {
+            summary.mermaid(&timeline("fly-deploy", &spans));
+        }
+        summary
+    }
+}
+
+fn step_word(step: Step) -> &'static str {
+    match step {
+        Step::Unchanged => "unchanged",
+        Step::Updated => "updated",
+        Step::Failed => "failed",
+        Step::Restored => "restored",
+        Step::RestoreFailed => "**restore failed**",
+    }
+}
