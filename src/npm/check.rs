@@ -90,12 +90,12 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
         findings,
         warnings,
         notes,
-        lockfile: project.lock.file.path.clone(),
+        lockfile: project.lock.file().path.clone(),
         lockfile_version: project.lock.version,
         workspaces: project.workspaces.keys().cloned().collect(),
         packages: project
             .lock
-            .entries
+            .entries()
             .iter()
             .filter(|(location, entry)| !location.is_empty() && !entry.link)
             .count(),

@@ -16,13 +16,13 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
             Vec::new(),
             Some(format!(
                 "{} is lockfileVersion 1, which records no specifiers for the root and workspaces: strict drift needs version 2 or 3 (`npm install --package-lock-only` with npm 7+ upgrades it)",
-                project.lock.file.path
+                project.lock.file().path
             )),
         );
     }
     let mut findings = Vec::new();
     for package in std::iter::once(&project.package).chain(project.workspaces.values()) {
-        match project.lock.entries.get(package.dir.as_str()) {
+        match project.lock.entries().get(package.dir.as_str()) {
             Some(entry) => compare(project, package, entry, &mut findings),
             None => findings.push(drift(
                 project,
@@ -49,8 +49,8 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
                 message: format!("workspace {location} is in the lock but no longer on disk"),
                 why: "a workspace removed (or no longer matched by `workspaces`) after the lock was written".to_owned(),
                 fix: regenerate(project),
-                file: project.lock.file.path.clone(),
-                line: project.lock.file.line_of(&["packages", location]),
+                file: project.lock.file().path.clone(),
+                line: project.lock.file().line_of(&["packages", location]),
             });
         }
     }
@@ -62,7 +62,7 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
 fn locked_workspaces(project: &Project) -> Vec<&str> {
     project
         .lock
-        .entries
+        .entries()
         .iter()
         .filter(|(location, entry)| entry.link && location.matches("node_modules/").count() == 1)
         .filter_map(|(_, entry)| entry.resolved.as_deref())
@@ -100,7 +100,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
             if !declared.contains_key(name) {
                 let line = project
                     .lock
-                    .file
+                    .file()
                     .line_of(&["packages", &package.dir, section, name]);
                 findings.push(drift(
                     project,
@@ -108,7 +108,7 @@ fn compare(project: &Project, package: &Package, entry: &Entry, findings: &mut V
                     name,
                     format!("{name}@{old} removed from {section} but still in the lock"),
                     "package.json no longer asks for it".to_owned(),
-                    project.lock.file.path.clone(),
+                    project.lock.file().path.clone(),
                     line,
                 ));
             }
@@ -160,6 +160,6 @@ fn drift(
 fn regenerate(project: &Project) -> String {
     format!(
         "run `npm install --package-lock-only` and commit {}",
-        project.lock.file.path
+        project.lock.file().path
     )
 }

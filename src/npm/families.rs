@@ -72,8 +72,8 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
         let (odd_name, odd_location) = &odd_places[0];
         let (file, line) = declared_at(project, odd_name).unwrap_or_else(|| {
             (
-                project.lock.file.path.clone(),
-                project.lock.file.line_of(&["packages", odd_location]),
+                project.lock.file().path.clone(),
+                project.lock.file().line_of(&["packages", odd_location]),
             )
         });
         findings.push(Finding {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::json::{Source, type_name};
 use super::overrides::{self, Rule};
+use super::text::Text;
 
 /// The four dependency maps, named as in package.json.
 pub const SECTIONS: [&str; 4] = [
@@ -18,20 +19,23 @@ pub const SECTIONS: [&str; 4] = [
     "peerDependencies",
 ];
 
-/// Dependency maps of a package.json or a lock entry.
+/// Names to specifiers, as written.
+pub type Specs<'a> = BTreeMap<Text<'a>, Text<'a>>;
+
+/// Dependency maps of a package.json or a lock entry, borrowing from the file's text.
 #[derive(Debug, Clone, Default)]
-pub struct Deps {
-    pub prod: BTreeMap<String, String>,
-    pub dev: BTreeMap<String, String>,
-    pub optional: BTreeMap<String, String>,
-    pub peer: BTreeMap<String, String>,
+pub struct Deps<'a> {
+    pub prod: Specs<'a>,
+    pub dev: Specs<'a>,
+    pub optional: Specs<'a>,
+    pub peer: Specs<'a>,
     /// Peers marked `peerDependenciesMeta.<name>.optional`.
-    pub peer_optional: BTreeSet<String>,
+    pub peer_optional: BTreeSet<Text<'a>>,
 }
 
-impl Deps {
+impl<'a> Deps<'a> {
     /// The map behind a package.json section name.
-    pub fn section(&self, name: &str) -> &BTreeMap<String, String> {
+    pub fn section(&self, name: &str) -> &Specs<'a> {
         match name {
             "devDependencies" => &self.dev,
             "optionalDependencies" => &self.optional,
@@ -39,22 +43,53 @@ impl Deps {
             _ => &self.prod,
         }
     }
+
+    /// The same maps, owning their strings (a package.json's outlive its text).
+    pub fn into_owned(self) -> Deps<'static> {
+        let owned = |specs: Specs<'a>| -> Specs<'static> {
+            specs
+                .into_iter()
+                .map(|(name, spec)| (name.into_owned(), spec.into_owned()))
+                .collect()
+        };
+        Deps {
+            prod: owned(self.prod),
+            dev: owned(self.dev),
+            optional: owned(self.optional),
+            peer: owned(self.peer),
+            peer_optional: self
+                .peer_optional
+                .into_iter()
+                .map(Text::into_owned)
+                .collect(),
+        }
+    }
 }
 
 /// One package record as package.json and lock entries (versions 2 and 3) spell it.
+/// Strings are borrowed from the text unless written with escapes.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Fields {
-    pub name: Option<String>,
-    pub version: Option<String>,
-    pub resolved: Option<String>,
-    pub integrity: Option<String>,
+pub struct Fields<'a> {
+    #[serde(borrow)]
+    pub name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub version: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub resolved: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub integrity: Option<Text<'a>>,
     pub link: bool,
-    dependencies: BTreeMap<String, String>,
-    dev_dependencies: BTreeMap<String, String>,
-    optional_dependencies: BTreeMap<String, String>,
-    peer_dependencies: BTreeMap<String, String>,
-    peer_dependencies_meta: BTreeMap<String, PeerMeta>,
+    #[serde(borrow)]
+    dependencies: Specs<'a>,
+    #[serde(borrow)]
+    dev_dependencies: Specs<'a>,
+    #[serde(borrow)]
+    optional_dependencies: Specs<'a>,
+    #[serde(borrow)]
+    peer_dependencies: Specs<'a>,
+    #[serde(borrow)]
+    peer_dependencies_meta: BTreeMap<Text<'a>, PeerMeta>,
     #[serde(deserialize_with = "workspace_globs")]
     pub workspaces: Vec<String>,
     pub overrides: Option<Value>,
@@ -67,9 +102,9 @@ struct PeerMeta {
     optional: bool,
 }
 
-impl Fields {
+impl<'a> Fields<'a> {
     /// Moves the dependency maps out.
-    pub fn take_deps(&mut self) -> Deps {
+    pub fn take_deps(&mut self) -> Deps<'a> {
         Deps {
             prod: std::mem::take(&mut self.dependencies),
             dev: std::mem::take(&mut self.dev_dependencies),
@@ -125,7 +160,7 @@ fn workspace_globs<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::E
 pub struct Manifest {
     pub name: Option<String>,
     pub version: Option<String>,
-    pub deps: Deps,
+    pub deps: Deps<'static>,
     pub workspaces: Vec<String>,
     /// The root's `overrides` (npm ignores them elsewhere).
     pub overrides: Vec<Rule>,
@@ -139,10 +174,10 @@ impl Manifest {
         let mut fields: Fields =
             serde_json::from_str(&source.text).map_err(|e| source.error(&e))?;
         Ok(Self {
-            deps: fields.take_deps(),
+            deps: fields.take_deps().into_owned(),
             overrides: overrides::parse(fields.overrides.as_ref(), &source.path)?,
-            name: fields.name,
-            version: fields.version,
+            name: fields.name.map(|name| name.0.into_owned()),
+            version: fields.version.map(|version| version.0.into_owned()),
             workspaces: fields.workspaces,
             package_manager: fields.package_manager,
         })

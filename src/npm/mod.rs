@@ -14,6 +14,7 @@ pub mod overrides;
 pub mod policy;
 pub mod project;
 pub mod spec;
+pub mod text;
 pub mod tree;
 pub mod verdict;
 pub mod workspaces;

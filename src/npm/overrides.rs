@@ -82,7 +82,7 @@ impl Rule {
     }
 
     /// The spec an overridden edge asks for (`$name` resolved against the root's deps).
-    pub fn replacement(&self, root: &Deps) -> Option<String> {
+    pub fn replacement(&self, root: &Deps<'_>) -> Option<String> {
         let value = self
             .value
             .as_deref()
@@ -90,7 +90,7 @@ impl Rule {
         match value.strip_prefix('$') {
             Some(reference) => [&root.dev, &root.optional, &root.prod, &root.peer]
                 .iter()
-                .find_map(|map| map.get(reference).cloned()),
+                .find_map(|map| map.get(reference).map(|spec| spec.to_string())),
             None => Some(value.to_owned()),
         }
     }

@@ -37,7 +37,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
     if !policy.is_active() {
         return findings;
     }
-    let lock = &project.lock.file;
+    let lock = &project.lock.file();
     for (location, entry, name) in project.lock.installed() {
         let version = entry.version.as_deref().unwrap_or("?");
         let line = lock.line_of(&["packages", location]);

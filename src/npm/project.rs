@@ -93,7 +93,7 @@ impl Project {
         }
         let lock = Lock::find(root)?;
         let mut linked = BTreeMap::new();
-        for entry in lock.entries.values().filter(|e| e.link) {
+        for entry in lock.entries().values().filter(|e| e.link) {
             let Some(target) = entry.resolved.as_deref() else {
                 continue;
             };

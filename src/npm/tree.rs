@@ -30,10 +30,10 @@ pub struct Node<'p> {
     pub link_target: Option<&'p str>,
     /// The root and linked folders: their devDependencies are edges too.
     pub top: bool,
-    pub deps: Option<&'p Deps>,
+    pub deps: Option<&'p Deps<'p>>,
     /// The dependency specs the lock recorded for this location (arborist reads the
     /// committish a git dependency was locked at from here, dep-valid.js:14).
-    pub locked_deps: Option<&'p Deps>,
+    pub locked_deps: Option<&'p Deps<'p>>,
     pub origin: Origin<'p>,
 }
 
@@ -60,10 +60,10 @@ impl<'p> Tree<'p> {
             link_target: None,
             top: true,
             deps: Some(&project.package.manifest.deps),
-            locked_deps: project.lock.entries.get("").map(|e| &e.deps),
+            locked_deps: project.lock.entries().get("").map(|e| &e.deps),
             origin: Origin::Manifest(""),
         }];
-        for (location, entry) in &project.lock.entries {
+        for (location, entry) in project.lock.entries() {
             if location.is_empty() {
                 continue;
             }
@@ -101,7 +101,7 @@ impl<'p> Tree<'p> {
         }
         // Workspaces on disk that the lock has never seen still have edges of their own.
         for (dir, ws) in &project.workspaces {
-            if !project.lock.entries.contains_key(dir.as_str()) {
+            if !project.lock.entries().contains_key(dir.as_str()) {
                 nodes.push(Node {
                     location: dir,
                     name: &ws.name,

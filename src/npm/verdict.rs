@@ -5,11 +5,12 @@
 //! dep-valid.js): optional edges may be absent, peers are shared, overrides replace specs.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use foldhash::HashMap;
 
 use super::finding::Finding;
+use super::manifest;
 use super::overrides::{Rule, Scope};
 use super::project::Project;
 use super::spec::{self, Spec};
@@ -297,7 +298,7 @@ fn edges<'p>(project: &'p Project, node: &Node<'p>) -> Vec<Edge<'p>> {
             });
         }
     }
-    let mut add = |map: &'p BTreeMap<String, String>, kind: &dyn Fn(&str) -> Kind, section| {
+    let mut add = |map: &'p manifest::Specs<'p>, kind: &dyn Fn(&str) -> Kind, section| {
         edges.extend(map.iter().map(|(name, spec)| Edge {
             name,
             spec: Cow::Borrowed(spec),
@@ -605,7 +606,7 @@ fn finding(
             )
         }
         Origin::Lock => {
-            let lock = &project.lock.file;
+            let lock = &project.lock.file();
             // `line_of` indexes each object once, so a finding costs a lookup, not a scan.
             let line = lock
                 .line_of(&["packages", from.location, edge.section, edge.name])
@@ -622,7 +623,7 @@ fn finding(
             )
         }
     };
-    let lock_name = &project.lock.file.path;
+    let lock_name = &project.lock.file().path;
     let regenerate = format!("run `npm install --package-lock-only` and commit {lock_name}");
     let unsupported = matches!(problem, Problem::Unsupported { .. });
     let (code, message, why, fix) = match problem {
