@@ -8,6 +8,8 @@ pub mod bounded;
 pub mod cli;
 pub mod commit;
 pub mod coolify;
+#[cfg(feature = "github")]
+pub mod deployment_record;
 pub mod duration;
 pub mod env;
 pub mod exit;

@@ -4,7 +4,6 @@
 
 mod cli;
 mod kind;
-mod record;
 mod report;
 mod settings;
 mod webhook;
@@ -20,9 +19,9 @@ use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
 use crate::cli::Cli;
-use crate::record::Recorder;
 use crate::report::Report;
 use crate::settings::{Mode, Settings};
+use shipguard::deployment_record::Recorder;
 
 fn main() -> ExitCode {
     tool::main("coolify-deploy", env!("CARGO_PKG_VERSION"), run)

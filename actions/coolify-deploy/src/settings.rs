@@ -6,9 +6,9 @@ use std::time::Duration;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::ImageTag;
 use shipguard::coolify::{Plan, Target};
+use shipguard::deployment_record::{Record, RecordInputs};
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
-use shipguard::github::Access;
 use shipguard::http::{self, ClientOptions};
 use shipguard::redact::Secret;
 use shipguard::tool::Context;
@@ -30,16 +30,6 @@ pub enum Mode {
         tag: Option<String>,
         force: bool,
     },
-}
-
-/// Where and how to record a GitHub Deployment.
-pub struct Record {
-    pub access: Access,
-    pub sha: shipguard::commit::CommitSha,
-    pub environment: String,
-    pub environment_url: Option<String>,
-    /// The workflow run, linked from the deployment status.
-    pub log_url: Option<String>,
 }
 
 /// Which commit a git-based app gets, before the apps' kinds are known.
@@ -104,12 +94,14 @@ impl Settings {
             .count(0)?
             .unwrap_or(40) as usize;
         let coolify_url = env.setting("coolify-url", cli.coolify_url).optional();
-        let record = record(
+        let record = Record::resolve(
             commits.explicit.as_ref(),
-            &cli.github_deployment,
-            &cli.environment,
-            &cli.environment_url,
-            cli.github_token_file.as_deref(),
+            RecordInputs {
+                enabled: cli.github_deployment.clone(),
+                environment: cli.environment.clone(),
+                environment_url: cli.environment_url.clone(),
+                token_file: cli.github_token_file.clone(),
+            },
             ctx,
         )?;
         let env = &ctx.env;
@@ -234,69 +226,6 @@ impl Settings {
             log_lines,
         })
     }
-}
-
-/// The GitHub Deployment record, when `github-deployment: true`; its token is masked.
-fn record(
-    commit: Option<&CommitSha>,
-    enabled: &Option<String>,
-    environment: &Option<String>,
-    environment_url: &Option<String>,
-    token_file: Option<&str>,
-    ctx: &mut Context,
-) -> anyhow::Result<Option<Record>> {
-    let env = &ctx.env;
-    if !env
-        .setting("github-deployment", enabled.clone())
-        .bool()?
-        .unwrap_or(false)
-    {
-        return Ok(None);
-    }
-    let Some(token) = env.secret_from("github-token", Some(vars::GITHUB_TOKEN), token_file)? else {
-        return Err(shipguard::cli::missing_secret(
-            env,
-            "`github-deployment: true` needs `github-token` (e.g. `github-token: ${{ github.token }}`, with `permissions: deployments: write`)",
-            &format!(
-                "--github-deployment needs a GitHub token (deployments: write): {}",
-                shipguard::cli::secret_hint("GITHUB_TOKEN", "github-token")
-            ),
-        ));
-    };
-    ctx.actions.mask(token.expose());
-    let env = &ctx.env;
-    let access = Access::from_env(env, token, "`github-deployment: true`")?;
-    // The record names the commit deployed: `commit` when given (main.rs sets it again once
-    // it knows the app is git-based), else GITHUB_SHA.
-    let sha = match commit {
-        Some(commit) => commit.clone(),
-        None => {
-            let sha = env
-                .var(vars::GITHUB_SHA)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
-                })?;
-            CommitSha::parse(sha.trim()).map_err(|why| {
-                usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}"))
-            })?
-        }
-    };
-    let environment_url = env
-        .setting("environment-url", environment_url.clone())
-        .optional()
-        .map(|raw| http::parse_url("environment-url", &raw).map(String::from))
-        .transpose()?;
-    Ok(Some(Record {
-        access,
-        sha,
-        environment: env
-            .setting("environment", environment.clone())
-            .optional()
-            .unwrap_or_else(|| "production".to_owned()),
-        environment_url,
-        log_url: env.run_url(),
-    }))
 }
 
 /// The same UUID twice would deploy twice.

@@ -3,7 +3,6 @@
 //! evidence: report.rs
 
 mod cli;
-mod record;
 mod report;
 mod settings;
 
@@ -17,9 +16,9 @@ use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
 use crate::cli::Cli;
-use crate::record::Recorder;
 use crate::report::Report;
 use crate::settings::Settings;
+use shipguard::deployment_record::Recorder;
 
 fn main() -> ExitCode {
     tool::main("fly-deploy", env!("CARGO_PKG_VERSION"), run)

@@ -12,7 +12,7 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::cli::Cli;
-use crate::record::Record;
+use shipguard::deployment_record::{Record, RecordInputs};
 
 pub const DEFAULT_API: &str = "https://api.machines.dev";
 
@@ -71,10 +71,13 @@ impl Settings {
         let token = Token::parse(&secret).map_err(|why| invalid("fly-token", &why))?;
         ctx.actions.mask(token.header().expose());
         let record = Record::resolve(
-            cli.github_deployment,
-            cli.environment,
-            cli.environment_url,
-            cli.github_token_file.as_deref(),
+            None,
+            RecordInputs {
+                enabled: cli.github_deployment,
+                environment: cli.environment,
+                environment_url: cli.environment_url,
+                token_file: cli.github_token_file,
+            },
             ctx,
         )?;
         let env = &ctx.env;

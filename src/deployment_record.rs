@@ -1,17 +1,18 @@
-//! The optional GitHub Deployment record (`github-deployment: true`): created for GITHUB_SHA
-//! with the image in its payload, marked in_progress, then success, failure or error.
-//! GitHub being unreachable never fails a deploy that worked: it becomes a warning. Same
-//! behaviour as coolify-deploy's record.rs (a shared home in the core library is follow-up
-//! work: both files would move together).
+//! The optional GitHub Deployment record of a deploy (`github-deployment: true`): created for
+//! the commit deployed, with the tool's payload, marked `in_progress`, then `success`,
+//! `failure` or `error`. GitHub being unreachable never fails a deploy that worked: it becomes
+//! a warning. coolify-deploy and fly-deploy share it; auto-rollback's rollback records are
+//! its cooldown state as well, and stay its own.
 
 use serde_json::Value;
-use shipguard::commit::CommitSha;
-use shipguard::env::vars;
-use shipguard::exit::usage;
-use shipguard::gha::{Actions, Annotation, Level};
-use shipguard::github::{Access, GitHub, NewDeployment};
-use shipguard::http::{self, RetryPolicy};
-use shipguard::tool::Context;
+
+use crate::commit::CommitSha;
+use crate::env::vars;
+use crate::exit::usage;
+use crate::gha::{Actions, Annotation, Level};
+use crate::github::{Access, GitHub, NewDeployment};
+use crate::http::{self, RetryPolicy};
+use crate::tool::Context;
 
 /// Where and how to record a GitHub Deployment.
 pub struct Record {
@@ -19,18 +20,34 @@ pub struct Record {
     pub sha: CommitSha,
     pub environment: String,
     pub environment_url: Option<String>,
+    /// The workflow run, linked from the deployment status.
     pub log_url: Option<String>,
 }
 
+/// The record's inputs as flags or `INPUT_*` give them (`github-deployment`, `environment`,
+/// `environment-url`, `--github-token-file`).
+#[derive(Debug, Clone, Default)]
+pub struct RecordInputs {
+    pub enabled: Option<String>,
+    pub environment: Option<String>,
+    pub environment_url: Option<String>,
+    pub token_file: Option<String>,
+}
+
 impl Record {
-    /// The record when `github-deployment: true`; its token is masked.
+    /// The record when `github-deployment: true` (else `None`); its token is masked. It names
+    /// `commit` when given (the commit deployed), else GITHUB_SHA.
     pub fn resolve(
-        enabled: Option<String>,
-        environment: Option<String>,
-        environment_url: Option<String>,
-        token_file: Option<&str>,
+        commit: Option<&CommitSha>,
+        inputs: RecordInputs,
         ctx: &mut Context,
     ) -> anyhow::Result<Option<Self>> {
+        let RecordInputs {
+            enabled,
+            environment,
+            environment_url,
+            token_file,
+        } = inputs;
         let env = &ctx.env;
         if !env
             .setting("github-deployment", enabled)
@@ -39,20 +56,38 @@ impl Record {
         {
             return Ok(None);
         }
-        let Some(token) = env.secret_from("github-token", Some(vars::GITHUB_TOKEN), token_file)?
+        let Some(token) = env.secret_from(
+            "github-token",
+            Some(vars::GITHUB_TOKEN),
+            token_file.as_deref(),
+        )?
         else {
-            return Err(usage(
+            return Err(crate::cli::missing_secret(
+                env,
                 "`github-deployment: true` needs `github-token` (e.g. `github-token: ${{ github.token }}`, with `permissions: deployments: write`)",
+                &format!(
+                    "--github-deployment needs a GitHub token (deployments: write): {}",
+                    crate::cli::secret_hint("GITHUB_TOKEN", "github-token")
+                ),
             ));
         };
         ctx.actions.mask(token.expose());
         let env = &ctx.env;
         let access = Access::from_env(env, token, "`github-deployment: true`")?;
-        let sha = env.var(vars::GITHUB_SHA).ok_or_else(|| {
-            usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
-        })?;
-        let sha = CommitSha::parse(sha.trim())
-            .map_err(|why| usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}")))?;
+        let sha = match commit {
+            Some(commit) => commit.clone(),
+            None => {
+                let sha = env
+                    .var(vars::GITHUB_SHA)
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| {
+                        usage("`github-deployment: true` needs GITHUB_SHA, which the runner sets")
+                    })?;
+                CommitSha::parse(sha.trim()).map_err(|why| {
+                    usage(format!("`github-deployment: true` needs GITHUB_SHA: {why}"))
+                })?
+            }
+        };
         let environment_url = env
             .setting("environment-url", environment_url)
             .optional()
