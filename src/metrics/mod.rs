@@ -2,10 +2,16 @@
 //! (check.rs), measured against a Prometheus HTTP API (prometheus.rs) at every interval, and
 //! judged with Argo Rollouts' analysis semantics (analysis.rs).
 
+mod alongside;
 pub mod analysis;
 pub mod check;
 pub mod prometheus;
+pub mod run;
+pub mod settings;
+pub mod summary;
 
-pub use analysis::{Analysis, AnalysisReport, Limits, Measurement, Outcome};
+pub use alongside::alongside;
+pub use analysis::{Analysis, AnalysisReport, CheckReport, Limits, Measurement, Outcome, Verdict};
 pub use check::{Check, Op};
 pub use prometheus::PrometheusSource;
+pub use run::MetricRun;

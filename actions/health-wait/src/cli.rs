@@ -64,6 +64,22 @@ pub struct Cli {
     /// the answer the conditions see. A redirect to another origin is never followed.
     #[arg(long)]
     pub follow_redirects: Option<String>,
+    /// Metric check `NAME: QUERY OP NUMBER`, measured at every interval during the hold;
+    /// repeat for several. Input: metrics (one per line).
+    #[arg(long = "metrics", value_name = "CHECK")]
+    pub metrics: Vec<String>,
+    /// Prometheus HTTP API base URL (a path prefix is kept) the metric checks query.
+    #[arg(long)]
+    pub prometheus_url: Option<String>,
+    /// File of `Name: value` headers for Prometheus (values are secrets). Input: prometheus-headers.
+    #[arg(long, value_name = "PATH")]
+    pub prometheus_headers_file: Option<String>,
+    /// Failed measurements of a check tolerated over the whole hold. Default 0.
+    #[arg(long)]
+    pub failure_limit: Option<String>,
+    /// Inconclusive measurements of a check tolerated (no value, NaN, error). Default 0.
+    #[arg(long)]
+    pub inconclusive_limit: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

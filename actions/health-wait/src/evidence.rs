@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use shipguard::duration::human;
 use shipguard::gha::summary::{self, Summary};
+use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
 use shipguard::probe::stats::Latency;
 use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
@@ -23,6 +24,8 @@ pub struct Report {
     pub conditions: Vec<String>,
     pub settings: SettingsReport,
     pub urls: Vec<UrlReport>,
+    /// The metric analysis during the hold, when `metrics` are given.
+    pub metrics: Option<AnalysisReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,11 +44,21 @@ impl Report {
         timing: &Timing,
         conditions: Vec<String>,
         results: &[UrlResult],
+        metrics: Option<AnalysisReport>,
         elapsed: Duration,
     ) -> Self {
         let urls: Vec<UrlReport> = results.iter().map(UrlReport::of).collect();
-        let healthy = results.iter().all(UrlResult::healthy);
-        let reason = first_unhealthy(results).map(|r| {
+        let probes_healthy = results.iter().all(UrlResult::healthy);
+        let metrics_passed = metrics.as_ref().is_none_or(AnalysisReport::passed);
+        let healthy = probes_healthy && metrics_passed;
+        let metric_reason = metrics.as_ref().filter(|_| probes_healthy).and_then(|m| {
+            let why = m.reason.clone()?;
+            Some(match m.verdict {
+                MetricVerdict::Inconclusive => format!("inconclusive: {why}; a person must look"),
+                _ => format!("metrics: {why}"),
+            })
+        });
+        let reason = metric_reason.or_else(|| first_unhealthy(results).map(|r| {
             let url = safe_url(&r.url);
             let why = match &r.verdict {
                 Verdict::Timeout => format!(
@@ -62,7 +75,7 @@ impl Report {
                 Verdict::Healthy => String::new(),
             };
             format!("{url}: {why}")
-        });
+        }));
         let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
         let ms = |d: Duration| d.as_millis() as u64;
         Self {
@@ -83,11 +96,21 @@ impl Report {
                 hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
             },
             urls,
+            metrics,
         }
     }
 
     /// The annotation code for an unhealthy verdict.
-    pub fn failure_code(results: &[UrlResult]) -> &'static str {
+    pub fn failure_code(&self, results: &[UrlResult]) -> &'static str {
+        if results.iter().all(UrlResult::healthy)
+            && let Some(m) = &self.metrics
+        {
+            return match m.verdict {
+                MetricVerdict::Inconclusive => "health-metrics-inconclusive",
+                MetricVerdict::Interrupted => "health-interrupted",
+                _ => "health-metrics-failed",
+            };
+        }
         match first_unhealthy(results).map(|r| &r.verdict) {
             Some(Verdict::FailedFast(_)) => "health-failed-fast",
             Some(Verdict::HoldFailed(_)) => "health-hold-failed",
@@ -198,6 +221,9 @@ impl Report {
             ],
             &rows,
         );
+        if let Some(metrics) = &self.metrics {
+            shipguard::metrics::summary::render(metrics, &mut s);
+        }
         for result in results.iter().take(5) {
             let points: Vec<f64> = latest(&result.attempts)
                 .map(|a| a.latency.as_secs_f64() * 1000.0)

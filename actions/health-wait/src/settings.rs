@@ -9,6 +9,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use shipguard::env::invalid;
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions, Redirects};
+use shipguard::metrics::MetricRun;
+use shipguard::metrics::settings::MetricFlags;
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
 use shipguard::tool::Context;
 use url::Url;
@@ -20,10 +22,19 @@ pub struct Settings {
     pub urls: Vec<Url>,
     pub conditions: Vec<Condition>,
     pub probe: Probe,
+    /// Metric checks measured during the hold.
+    pub metrics: Option<MetricRun>,
 }
 
 impl Settings {
-    pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+    pub fn resolve(mut cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+        let metric_flags = MetricFlags {
+            metrics: std::mem::take(&mut cli.metrics),
+            prometheus_url: cli.prometheus_url.take(),
+            prometheus_headers_file: cli.prometheus_headers_file.take(),
+            failure_limit: cli.failure_limit.take(),
+            inconclusive_limit: cli.inconclusive_limit.take(),
+        };
         let env = &ctx.env;
         let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
 
@@ -118,6 +129,14 @@ impl Settings {
             options.ca_certs = http::load_ca_certs("ca-cert", path)?;
         }
         let client = http::client(&options)?;
+        let metrics =
+            shipguard::metrics::settings::resolve(metric_flags, ctx, interval, request_timeout)?;
+        if metrics.is_some() && hold_for.is_zero() {
+            return Err(invalid(
+                "hold",
+                "metric checks are measured during the hold: set `hold` (e.g. 2m) with `metrics`",
+            ));
+        }
         let hold = (!hold_for.is_zero()).then_some(Hold {
             duration: hold_for,
             max_error_rate,
@@ -146,6 +165,7 @@ impl Settings {
                 request,
                 timing,
             },
+            metrics,
         })
     }
 }

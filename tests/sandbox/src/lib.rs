@@ -12,3 +12,4 @@ pub mod proxy;
 pub mod server;
 pub mod slack;
 pub mod tls;
+pub mod traffic;
