@@ -8,6 +8,7 @@ pub mod github;
 pub mod harness;
 pub mod hostile;
 pub mod monorepo;
+pub mod prometheus;
 pub mod proxy;
 pub mod server;
 pub mod slack;
