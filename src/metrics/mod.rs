@@ -5,8 +5,10 @@
 mod alongside;
 pub mod analysis;
 pub mod check;
+pub mod evaluate;
 pub mod prometheus;
 pub mod run;
+pub mod scrape;
 pub mod settings;
 pub mod summary;
 
@@ -14,4 +16,4 @@ pub use alongside::alongside;
 pub use analysis::{Analysis, AnalysisReport, CheckReport, Limits, Measurement, Outcome, Verdict};
 pub use check::{Check, Op};
 pub use prometheus::PrometheusSource;
-pub use run::MetricRun;
+pub use run::{MetricRun, Source};

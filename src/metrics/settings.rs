@@ -9,7 +9,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::analysis::{Analysis, Limits};
 use super::check::parse_checks;
 use super::prometheus::PrometheusSource;
-use super::run::MetricRun;
+use super::run::{MetricRun, Source};
+use super::scrape::ScrapeSource;
 use crate::env::{Split, invalid};
 use crate::exit::usage;
 use crate::http::{self, ClientOptions};
@@ -20,6 +21,7 @@ use crate::tool::Context;
 pub struct MetricFlags {
     pub metrics: Vec<String>,
     pub prometheus_url: Option<String>,
+    pub metrics_url: Option<String>,
     pub prometheus_headers_file: Option<String>,
     pub failure_limit: Option<String>,
     pub inconclusive_limit: Option<String>,
@@ -36,6 +38,7 @@ pub fn resolve(
     let lines = env.list("metrics", flags.metrics, Split::Lines);
     let checks = parse_checks(&lines).map_err(|why| invalid("metrics", &why))?;
     let url = env.setting("prometheus-url", flags.prometheus_url).optional();
+    let scrape_url = env.setting("metrics-url", flags.metrics_url).optional();
     let header_text = match &flags.prometheus_headers_file {
         Some(path) => std::fs::read_to_string(path).map_err(|err| {
             usage(format!(
@@ -59,30 +62,59 @@ pub fn resolve(
         .count(0)?
         .unwrap_or(0);
     if checks.is_empty() {
-        if url.is_some() || !header_text.trim().is_empty() {
+        if url.is_some() || scrape_url.is_some() || !header_text.trim().is_empty() {
             return Err(invalid(
                 "metrics",
-                "`prometheus-url` is set but no check is: add `metrics`, one `NAME: QUERY OP NUMBER` per line",
+                "a metric source is set but no check is: add `metrics`, one `NAME: QUERY OP NUMBER` per line",
             ));
         }
         return Ok(None);
     }
-    let Some(raw) = url else {
-        return Err(invalid(
-            "prometheus-url",
-            "`metrics` need a source: set `prometheus-url` (e.g. http://prometheus:9090)",
-        ));
-    };
-    let base = http::parse_url("prometheus-url", &raw)?;
-    ctx.actions.mask_url(&base);
-    let headers = parse_header_lines("prometheus-headers", &header_text)?;
     let mut options = ClientOptions::new(ctx.user_agent());
     options.request_timeout = None;
     options.connect_timeout = request_timeout;
-    options.json_api = true;
-    let client = http::client(&options)?;
+    let source = match (url, scrape_url) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "metrics-url",
+                "set one metric source: `prometheus-url` or `metrics-url`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(invalid(
+                "prometheus-url",
+                "`metrics` need a source: set `prometheus-url` (e.g. http://prometheus:9090) or `metrics-url` (the app's /metrics)",
+            ));
+        }
+        (Some(raw), None) => {
+            let base = http::parse_url("prometheus-url", &raw)?;
+            ctx.actions.mask_url(&base);
+            let headers = parse_header_lines("prometheus-headers", &header_text)?;
+            options.json_api = true;
+            Source::Prometheus(PrometheusSource::new(http::client(&options)?, &base, headers))
+        }
+        (None, Some(raw)) => {
+            if !header_text.trim().is_empty() {
+                return Err(invalid(
+                    "prometheus-headers",
+                    "headers go to `prometheus-url`; with `metrics-url` none are sent",
+                ));
+            }
+            let page = http::parse_url("metrics-url", &raw)?;
+            ctx.actions.mask_url(&page);
+            let exprs = checks
+                .iter()
+                .map(|c| {
+                    super::evaluate::prepare(&c.query).map_err(|why| {
+                        invalid("metrics", &format!("check `{}`: {why}", c.name))
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Source::Scrape(ScrapeSource::new(http::client(&options)?, page), exprs)
+        }
+    };
     Ok(Some(MetricRun {
-        source: PrometheusSource::new(client, &base, headers),
+        source,
         analysis: Analysis::new(
             checks,
             Limits {

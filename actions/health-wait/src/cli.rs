@@ -71,6 +71,10 @@ pub struct Cli {
     /// Prometheus HTTP API base URL (a path prefix is kept) the metric checks query.
     #[arg(long)]
     pub prometheus_url: Option<String>,
+    /// The app's own Prometheus-format /metrics, scraped at every interval (instead of a
+    /// Prometheus server): rate, increase, sum, sum by, histogram_quantile, + - * /.
+    #[arg(long)]
+    pub metrics_url: Option<String>,
     /// File of `Name: value` headers for Prometheus (values are secrets). Input: prometheus-headers.
     #[arg(long, value_name = "PATH")]
     pub prometheus_headers_file: Option<String>,

@@ -31,6 +31,7 @@ impl Settings {
         let metric_flags = MetricFlags {
             metrics: std::mem::take(&mut cli.metrics),
             prometheus_url: cli.prometheus_url.take(),
+            metrics_url: cli.metrics_url.take(),
             prometheus_headers_file: cli.prometheus_headers_file.take(),
             failure_limit: cli.failure_limit.take(),
             inconclusive_limit: cli.inconclusive_limit.take(),
