@@ -40,6 +40,8 @@ struct Counters {
     /// Per bucket of [`BUCKETS`], cumulative as exposed; the last is `+Inf`.
     buckets: [u64; BUCKETS.len() + 1],
     sum: f64,
+    /// `/metrics` requests answered.
+    scrapes: u64,
 }
 
 /// The traffic app, running until dropped.
@@ -57,6 +59,7 @@ impl TrafficApp {
             errors: 0,
             buckets: [0; BUCKETS.len() + 1],
             sum: 0.0,
+            scrapes: 0,
         }));
         let router = Router::new()
             .route("/work", get(work))
@@ -75,6 +78,11 @@ impl TrafficApp {
     pub fn served(&self) -> (u64, u64) {
         let c = lock(&self.counters);
         (c.served, c.errors)
+    }
+
+    /// `/metrics` requests answered so far.
+    pub fn scrapes(&self) -> u64 {
+        lock(&self.counters).scrapes
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,7 +135,8 @@ async fn work(State(counters): State<Arc<Mutex<Counters>>>) -> axum::response::R
 }
 
 async fn metrics(State(counters): State<Arc<Mutex<Counters>>>) -> String {
-    let c = lock(&counters);
+    let mut c = lock(&counters);
+    c.scrapes += 1;
     exposition(&c)
 }
 
