@@ -4,6 +4,7 @@
 
 mod alongside;
 pub mod analysis;
+pub mod baseline;
 pub mod check;
 pub mod evaluate;
 pub mod prometheus;

@@ -84,6 +84,16 @@ pub struct Cli {
     /// Inconclusive measurements of a check tolerated (no value, NaN, error). Default 0.
     #[arg(long)]
     pub inconclusive_limit: Option<String>,
+    /// The `report` of an earlier health-wait run (JSON, or a path to a file holding it):
+    /// the baseline for max-p95-ratio and max-error-rate-increase.
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// p95 may be at most this many times the baseline's (e.g. 2).
+    #[arg(long)]
+    pub max_p95_ratio: Option<String>,
+    /// The error rate may rise at most this much over the baseline's (`1%` or `0.01`).
+    #[arg(long)]
+    pub max_error_rate_increase: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

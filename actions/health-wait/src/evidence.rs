@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use shipguard::duration::human;
 use shipguard::gha::summary::{self, Summary};
+use shipguard::metrics::baseline::{Comparison, Figures, Relative, compare};
 use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
 use shipguard::probe::stats::Latency;
@@ -26,6 +27,16 @@ pub struct Report {
     pub urls: Vec<UrlReport>,
     /// The metric analysis during the hold, when `metrics` are given.
     pub metrics: Option<AnalysisReport>,
+    /// Comparisons with the baseline report, when `baseline` is given.
+    pub baseline: Option<Vec<BaselineCheck>>,
+}
+
+/// One comparison with the baseline, or why it could not be made.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum BaselineCheck {
+    Compared(Comparison),
+    Inconclusive { inconclusive: String },
 }
 
 #[derive(Debug, Serialize)]
@@ -97,11 +108,49 @@ impl Report {
             },
             urls,
             metrics,
+            baseline: None,
         }
+    }
+
+    /// Judges this run against an earlier one: a limit broken, or nothing to compare (never
+    /// a pass), makes a healthy run unhealthy.
+    pub fn judge_baseline(&mut self, baseline: &Figures, limits: Relative) {
+        let now = serde_json::to_value(&*self)
+            .ok()
+            .and_then(|v| serde_json::from_value::<Figures>(v).ok())
+            .unwrap_or_default();
+        let checks: Vec<BaselineCheck> = compare(baseline, &now, limits)
+            .into_iter()
+            .map(|c| match c {
+                Ok(c) => BaselineCheck::Compared(c),
+                Err(why) => BaselineCheck::Inconclusive { inconclusive: why },
+            })
+            .collect();
+        let problem = checks.iter().find_map(|c| match c {
+            BaselineCheck::Compared(c) if !c.passed => Some(format!("baseline: {}", c.description)),
+            BaselineCheck::Inconclusive { inconclusive } => {
+                Some(format!("inconclusive: baseline: {inconclusive}"))
+            }
+            BaselineCheck::Compared(_) => None,
+        });
+        if self.healthy
+            && let Some(problem) = problem
+        {
+            self.healthy = false;
+            self.reason = Some(problem);
+        }
+        self.baseline = Some(checks);
     }
 
     /// The annotation code for an unhealthy verdict.
     pub fn failure_code(&self, results: &[UrlResult]) -> &'static str {
+        if self
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("baseline: ") || r.starts_with("inconclusive: baseline"))
+        {
+            return "health-baseline-failed";
+        }
         if results.iter().all(UrlResult::healthy)
             && let Some(m) = &self.metrics
         {

@@ -48,7 +48,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         .iter()
         .map(|c| c.source().to_owned())
         .collect();
-    let report = Report::new(
+    let mut report = Report::new(
         ctx.version,
         &settings.probe.timing,
         conditions,
@@ -56,6 +56,9 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         metrics,
         started.elapsed(),
     );
+    if let Some((baseline, limits)) = &settings.baseline {
+        report.judge_baseline(baseline, *limits);
+    }
     let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary(&results))?;

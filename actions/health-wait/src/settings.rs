@@ -10,6 +10,7 @@ use shipguard::env::invalid;
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions, Redirects};
 use shipguard::metrics::MetricRun;
+use shipguard::metrics::baseline::{Figures, Relative};
 use shipguard::metrics::settings::MetricFlags;
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
 use shipguard::tool::Context;
@@ -24,6 +25,8 @@ pub struct Settings {
     pub probe: Probe,
     /// Metric checks measured during the hold.
     pub metrics: Option<MetricRun>,
+    /// An earlier run's figures and the relative limits against them.
+    pub baseline: Option<(Figures, Relative)>,
 }
 
 impl Settings {
@@ -138,6 +141,12 @@ impl Settings {
                 "metric checks are measured during the hold: set `hold` (e.g. 2m) with `metrics`",
             ));
         }
+        let baseline = resolve_baseline(
+            ctx,
+            cli.baseline,
+            cli.max_p95_ratio,
+            cli.max_error_rate_increase,
+        )?;
         let hold = (!hold_for.is_zero()).then_some(Hold {
             duration: hold_for,
             max_error_rate,
@@ -167,8 +176,57 @@ impl Settings {
                 timing,
             },
             metrics,
+            baseline,
         })
     }
+}
+
+/// `baseline` (the JSON report, or a path to a file holding it) and its relative limits.
+fn resolve_baseline(
+    ctx: &Context,
+    raw: Option<String>,
+    ratio: Option<String>,
+    increase: Option<String>,
+) -> anyhow::Result<Option<(Figures, Relative)>> {
+    let env = &ctx.env;
+    let limits = Relative {
+        max_p95_ratio: env.setting("max-p95-ratio", ratio).parse(|raw| {
+            match raw.parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+                _ => Err(format!("{raw:?} is not a ratio above 0, e.g. 2")),
+            }
+        })?,
+        max_error_rate_increase: env
+            .setting("max-error-rate-increase", increase)
+            .parse(parse_rate)?,
+    };
+    let Some(raw) = env.setting("baseline", raw).optional() else {
+        if limits != Relative::default() {
+            return Err(invalid(
+                "baseline",
+                "max-p95-ratio and max-error-rate-increase compare with a baseline: set `baseline` to an earlier run's `report` output",
+            ));
+        }
+        return Ok(None);
+    };
+    if limits == Relative::default() {
+        return Err(invalid(
+            "baseline",
+            "a baseline needs a limit to judge: set max-p95-ratio or max-error-rate-increase",
+        ));
+    }
+    let text = if raw.trim_start().starts_with('{') {
+        raw
+    } else {
+        std::fs::read_to_string(&raw).map_err(|err| {
+            invalid(
+                "baseline",
+                &format!("not a JSON report, and `{raw}` cannot be read as a file: {err}"),
+            )
+        })?
+    };
+    let figures = Figures::parse(&text).map_err(|why| invalid("baseline", &why))?;
+    Ok(Some((figures, limits)))
 }
 
 /// `Name: value` per line. Errors name the line, never its value (values are secrets).

@@ -113,3 +113,62 @@ fn an_unsupported_query_is_named_at_start() {
         run.stderr
     );
 }
+
+#[test]
+fn a_p95_regression_against_a_baseline_fails_max_p95_ratio() {
+    // Loose absolute limits: only the comparison with the baseline can fail this run.
+    let loose = r#"error-rate: sum(rate(app_requests_total{code=~"5.."}[1m])) / sum(rate(app_requests_total[1m])) < 0.5
+p95: histogram_quantile(0.95, sum by (le) (rate(app_request_duration_seconds_bucket[1m]))) < 10"#;
+    let (app, _load) = traffic(Scenario::Healthy);
+    let before = health_wait(&app).input("metrics", loose).run();
+    before.assert_exit(0);
+    let baseline = before.output("report").to_owned();
+
+    // The same app, as fast as before: within 2× of its own baseline (given as a file).
+    let same = health_wait(&app).input("metrics", loose);
+    let path = same.file("baseline.json", &baseline);
+    let run = same
+        .input("baseline", &path)
+        .input("max-p95-ratio", "2")
+        .input("max-error-rate-increase", "1%")
+        .run();
+    run.assert_exit(0);
+    assert_eq!(run.report()["baseline"][0]["passed"], json!(true), "{}", run.report()["baseline"]);
+
+    app.set_scenario(Scenario::LatencyRegression);
+    let run = health_wait(&app)
+        .input("metrics", loose)
+        .input("baseline", &baseline)
+        .input("max-p95-ratio", "2")
+        .run();
+    run.assert_exit(1);
+    let report = run.report();
+    assert_eq!(report["metrics"]["verdict"], json!("passed"));
+    let comparison = &report["baseline"][0];
+    assert_eq!(comparison["check"], json!("p95"));
+    assert_eq!(comparison["basis"], json!("metric"));
+    assert_eq!(comparison["passed"], json!(false));
+    let reason = report["reason"].as_str().unwrap();
+    assert!(reason.starts_with("baseline: p95 (metric) 0."), "{reason}");
+    assert!(run.stderr.contains("title=health-baseline-failed"), "{}", run.stderr);
+}
+
+#[test]
+fn baseline_inputs_are_checked_at_start() {
+    let (app, _load) = traffic(Scenario::Healthy);
+    let run = health_wait(&app).input("max-p95-ratio", "2").run();
+    run.assert_exit(2);
+    assert!(run.stderr.contains("set `baseline`"), "{}", run.stderr);
+    let run = health_wait(&app)
+        .input("baseline", "{not json")
+        .input("max-p95-ratio", "2")
+        .run();
+    run.assert_exit(2);
+    assert!(run.stderr.contains("not a health-wait report"), "{}", run.stderr);
+    let run = health_wait(&app)
+        .input("baseline", "{}")
+        .input("max-p95-ratio", "-1")
+        .run();
+    run.assert_exit(2);
+    assert!(run.stderr.contains("max-p95-ratio"), "{}", run.stderr);
+}
