@@ -42,9 +42,7 @@ pub async fn alongside(
         Arc::new(move |index, attempt: &Attempt, passes, in_hold| {
             logger(index, attempt, passes, in_hold);
             // A URL reaches its threshold once: then its probe loop ends.
-            if !in_hold
-                && passes >= threshold
-                && healthy.fetch_add(1, Ordering::SeqCst) + 1 == urls
+            if !in_hold && passes >= threshold && healthy.fetch_add(1, Ordering::SeqCst) + 1 == urls
             {
                 phase_tx.send_replace(Phase::Healthy);
             }
@@ -74,4 +72,3 @@ pub async fn alongside(
     };
     tokio::join!(probes, measured)
 }
-

@@ -269,9 +269,15 @@ impl Analysis {
         } else if let Some(r) = inconclusive {
             (Verdict::Inconclusive, Some(r.describe()))
         } else if interrupted {
-            (Verdict::Interrupted, Some("interrupted before the analysis ended".to_owned()))
+            (
+                Verdict::Interrupted,
+                Some("interrupted before the analysis ended".to_owned()),
+            )
         } else if self.started.is_none() {
-            (Verdict::NotRun, Some("not run: the probes never became healthy".to_owned()))
+            (
+                Verdict::NotRun,
+                Some("not run: the probes never became healthy".to_owned()),
+            )
         } else if let Some(r) = unmeasured {
             // Started, but the hold ended before a first measurement: unknown is not a pass.
             (Verdict::Inconclusive, Some(r.describe()))

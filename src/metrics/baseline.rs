@@ -77,7 +77,12 @@ impl Figures {
 
     /// The median of a metric check's measured values.
     fn metric(&self, name: &str) -> Option<f64> {
-        let check = self.metrics.as_ref()?.checks.iter().find(|c| c.name == name)?;
+        let check = self
+            .metrics
+            .as_ref()?
+            .checks
+            .iter()
+            .find(|c| c.name == name)?;
         let mut values: Vec<f64> = check
             .measurements
             .iter()
@@ -224,9 +229,17 @@ mod tests {
         let result = compare(&baseline, &regressed, limits);
         let c = result[0].as_ref().unwrap();
         assert_eq!((c.basis, c.passed), ("metric", false));
-        assert_eq!(c.description, "p95 (metric) 0.46 is 4.6× the baseline's 0.1 (at most 2×)");
+        assert_eq!(
+            c.description,
+            "p95 (metric) 0.46 is 4.6× the baseline's 0.1 (at most 2×)"
+        );
         let fine = report(&[0.15], 20.0);
-        assert!(compare(&baseline, &fine, limits)[0].as_ref().unwrap().passed);
+        assert!(
+            compare(&baseline, &fine, limits)[0]
+                .as_ref()
+                .unwrap()
+                .passed
+        );
         // Without the check on one side: the probes' p95.
         let probes_only = Figures::parse(r#"{"latency":{"p95_ms":50}}"#).unwrap();
         let c = compare(&baseline, &probes_only, limits);
@@ -235,7 +248,11 @@ mod tests {
         // Nothing on either side: inconclusive, never a pass.
         let nothing = Figures::parse("{}").unwrap();
         assert!(compare(&nothing, &nothing, limits)[0].is_err());
-        assert!(Figures::parse("[1,2").unwrap_err().contains("not a health-wait report"));
+        assert!(
+            Figures::parse("[1,2")
+                .unwrap_err()
+                .contains("not a health-wait report")
+        );
     }
 
     #[test]
@@ -245,9 +262,22 @@ mod tests {
             max_error_rate_increase: Some(0.01),
         };
         let at = |rate: f64| {
-            Figures::parse(&format!(r#"{{"urls":[{{"hold":{{"error_rate":{rate}}}}}]}}"#)).unwrap()
+            Figures::parse(&format!(
+                r#"{{"urls":[{{"hold":{{"error_rate":{rate}}}}}]}}"#
+            ))
+            .unwrap()
         };
-        assert!(compare(&at(0.02), &at(0.029), limits)[0].as_ref().unwrap().passed);
-        assert!(!compare(&at(0.02), &at(0.031), limits)[0].as_ref().unwrap().passed);
+        assert!(
+            compare(&at(0.02), &at(0.029), limits)[0]
+                .as_ref()
+                .unwrap()
+                .passed
+        );
+        assert!(
+            !compare(&at(0.02), &at(0.031), limits)[0]
+                .as_ref()
+                .unwrap()
+                .passed
+        );
     }
 }

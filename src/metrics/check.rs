@@ -82,9 +82,9 @@ impl Check {
     /// Parses one line. The error names what to fix and never echoes more than the name.
     pub fn parse(line: &str) -> Result<Self, String> {
         let line = line.trim();
-        let (name, rest) = line.split_once(':').ok_or_else(|| {
-            format!("`{}` is not `NAME: QUERY OP NUMBER`", preview(line))
-        })?;
+        let (name, rest) = line
+            .split_once(':')
+            .ok_or_else(|| format!("`{}` is not `NAME: QUERY OP NUMBER`", preview(line)))?;
         let name = name.trim();
         if name.is_empty()
             || name.len() > 64
@@ -184,11 +184,17 @@ mod tests {
         assert_eq!((c.name.as_str(), c.op, c.threshold), ("p95", Op::Le, 1.0));
         // The last comparison wins: one inside the query stays in the query.
         let c = Check::parse("up: sum(up > 0) >= 2").unwrap();
-        assert_eq!((c.query.as_str(), c.op, c.threshold), ("sum(up > 0)", Op::Ge, 2.0));
+        assert_eq!(
+            (c.query.as_str(), c.op, c.threshold),
+            ("sum(up > 0)", Op::Ge, 2.0)
+        );
         let c = Check::parse("x: rate(a[1m]) != -1.5e3").unwrap();
         assert_eq!((c.op, c.threshold), (Op::Ne, -1500.0));
         let c = Check::parse("x: rate(a[1m])==0").unwrap();
-        assert_eq!((c.query.as_str(), c.op, c.threshold), ("rate(a[1m])", Op::Eq, 0.0));
+        assert_eq!(
+            (c.query.as_str(), c.op, c.threshold),
+            ("rate(a[1m])", Op::Eq, 0.0)
+        );
     }
 
     #[test]

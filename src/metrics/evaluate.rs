@@ -75,9 +75,7 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
         Expr::VectorSelector(vs) => {
             plain(vs)?;
             Ok(Value::Vector(
-                select(cur, vs)
-                    .map(|(l, v)| (l.clone(), v))
-                    .collect(),
+                select(cur, vs).map(|(l, v)| (l.clone(), v)).collect(),
             ))
         }
         Expr::Call(call) => match call.func.name {
@@ -93,7 +91,9 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
                 };
                 plain(&ms.vs)?;
                 let per_second = call.func.name == "rate";
-                Ok(Value::Vector(increases(prev, cur, &ms.vs, seconds, per_second)))
+                Ok(Value::Vector(increases(
+                    prev, cur, &ms.vs, seconds, per_second,
+                )))
             }
             "histogram_quantile" => {
                 let [phi, buckets] = call.args.args.as_slice() else {
@@ -167,9 +167,7 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
 /// `offset` and `@` look into a past a scrape does not have.
 fn plain(vs: &VectorSelector) -> Result<(), String> {
     if vs.offset.is_some() || vs.at.is_some() {
-        return Err(
-            "offset and @ need stored history: use prometheus-url for them".to_owned(),
-        );
+        return Err("offset and @ need stored history: use prometheus-url for them".to_owned());
     }
     if !vs.matchers.or_matchers.is_empty() {
         return Err("`or` inside label matchers is not supported with metrics-url".to_owned());
@@ -390,11 +388,19 @@ latency_seconds_count 154
     fn rate_and_increase_with_matchers() {
         let (before, after) = (page(100, 4, 50), page(190, 14, 50));
         assert_eq!(
-            value(r#"sum(increase(http_requests_total{code=~"5.."}[2m]))"#, &before, &after),
+            value(
+                r#"sum(increase(http_requests_total{code=~"5.."}[2m]))"#,
+                &before,
+                &after
+            ),
             Ok(10.0)
         );
         assert_eq!(
-            value(r#"sum(rate(http_requests_total{code!="500"}[2m]))"#, &before, &after),
+            value(
+                r#"sum(rate(http_requests_total{code!="500"}[2m]))"#,
+                &before,
+                &after
+            ),
             Ok(9.0)
         );
         let error_rate = value(
@@ -405,11 +411,19 @@ latency_seconds_count 154
         .unwrap();
         assert!((error_rate - 0.1).abs() < 1e-12, "{error_rate}");
         assert_eq!(
-            value(r#"sum(rate(http_requests_total{path!~"/a"}[1m])) * 100"#, &before, &after),
+            value(
+                r#"sum(rate(http_requests_total{path!~"/a"}[1m])) * 100"#,
+                &before,
+                &after
+            ),
             Ok(0.0)
         );
         // sum by keeps one series per group: two here, so not a single number.
-        let by = value("sum by (path) (rate(http_requests_total[1m]))", &before, &after);
+        let by = value(
+            "sum by (path) (rate(http_requests_total[1m]))",
+            &before,
+            &after,
+        );
         assert!(by.unwrap_err().contains("2 series"));
     }
 
@@ -419,7 +433,11 @@ latency_seconds_count 154
         // the reset, so the increase is 3 - 4 + 4 = 3, not -1.
         let (before, after) = (page(100, 4, 50), page(100, 3, 50));
         assert_eq!(
-            value(r#"sum(increase(http_requests_total{code="500"}[1m]))"#, &before, &after),
+            value(
+                r#"sum(increase(http_requests_total{code="500"}[1m]))"#,
+                &before,
+                &after
+            ),
             Ok(3.0)
         );
     }
@@ -435,7 +453,9 @@ latency_seconds_count 154
         // p95 → rank 95: 0.1 + 0.4 · (45 / 50).
         let q = |phi: &str| {
             value(
-                &format!("histogram_quantile({phi}, sum by (le) (rate(latency_seconds_bucket[1m])))"),
+                &format!(
+                    "histogram_quantile({phi}, sum by (le) (rate(latency_seconds_bucket[1m])))"
+                ),
                 &before,
                 &after,
             )
@@ -443,7 +463,10 @@ latency_seconds_count 154
         };
         assert!((q("0.5") - 0.1).abs() < 1e-12, "{}", q("0.5"));
         assert!((q("0.95") - 0.46).abs() < 1e-12, "{}", q("0.95"));
-        assert_eq!(bucket_quantile(0.99, vec![(1.0, 0.0), (f64::INFINITY, 10.0)]), 1.0);
+        assert_eq!(
+            bucket_quantile(0.99, vec![(1.0, 0.0), (f64::INFINITY, 10.0)]),
+            1.0
+        );
         assert!(bucket_quantile(0.5, vec![(1.0, 0.0), (f64::INFINITY, 0.0)]).is_nan());
         assert!(bucket_quantile(0.5, vec![(1.0, 1.0), (2.0, 2.0)]).is_nan());
     }

@@ -147,7 +147,11 @@ pub fn interpret(status: u16, body: &[u8]) -> Result<f64, String> {
         other => {
             return Err(format!(
                 "the query returned a {}, not one number; use an instant vector or scalar",
-                if other == "matrix" { "range vector" } else { "string" }
+                if other == "matrix" {
+                    "range vector"
+                } else {
+                    "string"
+                }
             ));
         }
     };
@@ -183,7 +187,10 @@ mod tests {
     #[test]
     fn one_sample_is_the_value() {
         assert_eq!(interpret(200, vector(&["0.081"]).as_bytes()), Ok(0.081));
-        assert_eq!(interpret(200, vector(&["+Inf"]).as_bytes()), Ok(f64::INFINITY));
+        assert_eq!(
+            interpret(200, vector(&["+Inf"]).as_bytes()),
+            Ok(f64::INFINITY)
+        );
         let scalar = r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"2"]}}"#;
         assert_eq!(interpret(200, scalar.as_bytes()), Ok(2.0));
     }
@@ -198,11 +205,18 @@ mod tests {
         assert!(nan.contains("NaN"), "{nan}");
         let error = r#"{"status":"error","errorType":"bad_data","error":"parse error at char 5"}"#;
         let err = interpret(400, error.as_bytes()).unwrap_err();
-        assert!(err.contains("bad_data") && err.contains("parse error"), "{err}");
+        assert!(
+            err.contains("bad_data") && err.contains("parse error"),
+            "{err}"
+        );
         let html = interpret(502, b"<html>bad gateway</html>").unwrap_err();
         assert_eq!(html, "the server answered HTTP 502");
         let matrix = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
-        assert!(interpret(200, matrix.as_bytes()).unwrap_err().contains("range vector"));
+        assert!(
+            interpret(200, matrix.as_bytes())
+                .unwrap_err()
+                .contains("range vector")
+        );
     }
 
     #[test]

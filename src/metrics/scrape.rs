@@ -154,7 +154,11 @@ impl ScrapeSource {
 
     /// Scrapes now and evaluates every query over the window since the scrape before; the
     /// new scrape becomes the start of the next window.
-    pub async fn measure(&mut self, queries: &[&Expr], timeout: Duration) -> Vec<Result<f64, String>> {
+    pub async fn measure(
+        &mut self,
+        queries: &[&Expr],
+        timeout: Duration,
+    ) -> Vec<Result<f64, String>> {
         let now = match self.scrape(timeout).await {
             Ok(now) => now,
             Err(why) => return queries.iter().map(|_| Err(why.clone())).collect(),

@@ -37,7 +37,9 @@ pub fn resolve(
     let env = &ctx.env;
     let lines = env.list("metrics", flags.metrics, Split::Lines);
     let checks = parse_checks(&lines).map_err(|why| invalid("metrics", &why))?;
-    let url = env.setting("prometheus-url", flags.prometheus_url).optional();
+    let url = env
+        .setting("prometheus-url", flags.prometheus_url)
+        .optional();
     let scrape_url = env.setting("metrics-url", flags.metrics_url).optional();
     let header_text = match &flags.prometheus_headers_file {
         Some(path) => std::fs::read_to_string(path).map_err(|err| {
@@ -45,7 +47,10 @@ pub fn resolve(
                 "invalid flag --prometheus-headers-file: cannot read `{path}`: {err}"
             ))
         })?,
-        None => env.input("prometheus-headers").unwrap_or_default().to_owned(),
+        None => env
+            .input("prometheus-headers")
+            .unwrap_or_default()
+            .to_owned(),
     };
     // Masked before parsing, so that not even a malformed line can show a secret.
     for line in header_text.lines() {
@@ -91,7 +96,11 @@ pub fn resolve(
             ctx.actions.mask_url(&base);
             let headers = parse_header_lines("prometheus-headers", &header_text)?;
             options.json_api = true;
-            Source::Prometheus(PrometheusSource::new(http::client(&options)?, &base, headers))
+            Source::Prometheus(PrometheusSource::new(
+                http::client(&options)?,
+                &base,
+                headers,
+            ))
         }
         (None, Some(raw)) => {
             if !header_text.trim().is_empty() {
@@ -105,9 +114,8 @@ pub fn resolve(
             let exprs = checks
                 .iter()
                 .map(|c| {
-                    super::evaluate::prepare(&c.query).map_err(|why| {
-                        invalid("metrics", &format!("check `{}`: {why}", c.name))
-                    })
+                    super::evaluate::prepare(&c.query)
+                        .map_err(|why| invalid("metrics", &format!("check `{}`: {why}", c.name)))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             Source::Scrape(ScrapeSource::new(http::client(&options)?, page), exprs)

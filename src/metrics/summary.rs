@@ -85,7 +85,11 @@ pub fn chart(check: &CheckReport) -> Option<String> {
         .copied()
         .fold(check.threshold, f64::max)
         .max(f64::MIN_POSITIVE);
-    let bottom = values.iter().copied().fold(check.threshold, f64::min).min(0.0);
+    let bottom = values
+        .iter()
+        .copied()
+        .fold(check.threshold, f64::min)
+        .min(0.0);
     let points = |v: &[f64]| {
         v.iter()
             .map(|x| format!("{x:.6}"))

@@ -82,7 +82,10 @@ fn metric_lines(metrics: &Value) -> String {
             .rev()
             .filter(|m| m["outcome"] == "failed")
             .find_map(|m| m["value"].as_f64())
-            .map_or_else(|| "no value".to_owned(), crate::metrics::analysis::format_value);
+            .map_or_else(
+                || "no value".to_owned(),
+                crate::metrics::analysis::format_value,
+            );
         let count = if verdict == "inconclusive" {
             &check["inconclusive"]
         } else {

@@ -148,7 +148,11 @@ fn an_inconclusive_analysis_rolls_nothing_back_and_asks_a_person() {
     assert_eq!(run.output("rolled-back"), "false");
     assert_eq!(run.output("healthy-before"), "unknown");
     assert_eq!(deploys(&w), 0);
-    assert!(run.stderr.contains("title=rollback-inconclusive"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("title=rollback-inconclusive"),
+        "{}",
+        run.stderr
+    );
     let texts = slack_texts(&w);
     assert!(texts.contains("a person must look"), "{texts}");
     assert!(texts.contains("no sample"), "{texts}");

@@ -69,24 +69,26 @@ impl Report {
                 _ => format!("metrics: {why}"),
             })
         });
-        let reason = metric_reason.or_else(|| first_unhealthy(results).map(|r| {
-            let url = safe_url(&r.url);
-            let why = match &r.verdict {
-                Verdict::Timeout => format!(
-                    "not healthy within {}: {}",
-                    human(timing.timeout),
-                    r.last_failure()
-                        .unwrap_or_else(|| "no attempt passed".to_owned())
-                ),
-                Verdict::FailedFast(why)
-                | Verdict::HoldFailed(why)
-                | Verdict::Unhealthy(why)
-                | Verdict::Interrupted(why) => why.clone(),
-                Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
-                Verdict::Healthy => String::new(),
-            };
-            format!("{url}: {why}")
-        }));
+        let reason = metric_reason.or_else(|| {
+            first_unhealthy(results).map(|r| {
+                let url = safe_url(&r.url);
+                let why = match &r.verdict {
+                    Verdict::Timeout => format!(
+                        "not healthy within {}: {}",
+                        human(timing.timeout),
+                        r.last_failure()
+                            .unwrap_or_else(|| "no attempt passed".to_owned())
+                    ),
+                    Verdict::FailedFast(why)
+                    | Verdict::HoldFailed(why)
+                    | Verdict::Unhealthy(why)
+                    | Verdict::Interrupted(why) => why.clone(),
+                    Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
+                    Verdict::Healthy => String::new(),
+                };
+                format!("{url}: {why}")
+            })
+        });
         let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
         let ms = |d: Duration| d.as_millis() as u64;
         Self {

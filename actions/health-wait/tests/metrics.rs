@@ -45,7 +45,10 @@ fn health_wait(app: &App) -> ToolRun {
 fn a_bad_check_is_a_usage_error_at_start() {
     let app = app(vec![vector(&["0"])]);
     for (metrics, expected) in [
-        ("error-rate: sum(rate(x[1m]))", "does not end with a comparison"),
+        (
+            "error-rate: sum(rate(x[1m]))",
+            "does not end with a comparison",
+        ),
         ("error-rate: sum(rate(x[1m]) < 1", "not valid PromQL"),
         ("no name here < 1", "is not `NAME: QUERY OP NUMBER`"),
     ] {
@@ -112,7 +115,11 @@ fn a_flapping_app_fails_the_failure_limit() {
         reason.starts_with("metrics: error-rate 0.08 breaks `< 0.01` in 2 of 3 measurements"),
         "{reason}"
     );
-    assert!(run.stderr.contains("title=health-metrics-failed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("title=health-metrics-failed"),
+        "{}",
+        run.stderr
+    );
     // Decided after the second failure: not measured to the end of the 3 s hold.
     assert_eq!(app.hits("/prom/api/v1/query"), 3);
 }
@@ -171,7 +178,10 @@ fn prometheus_headers_are_sent_and_never_shown() {
         "{:?}",
         query.headers
     );
-    assert!(run.stderr.contains(&format!("::add-mask::Bearer {SENTINEL}")));
+    assert!(
+        run.stderr
+            .contains(&format!("::add-mask::Bearer {SENTINEL}"))
+    );
     assert!(!unmasked(&run.everything()).contains(SENTINEL));
     // A malformed line is named by number, its value never printed.
     let run = health_wait(&app)
@@ -192,7 +202,11 @@ fn no_measurement_when_the_probes_never_become_healthy() {
     let report = run.report();
     assert_eq!(report["metrics"]["verdict"], json!("not-run"));
     assert_eq!(app.hits("/prom/api/v1/query"), 0);
-    assert!(run.stderr.contains("title=health-timeout"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("title=health-timeout"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Everything shown except the `::add-mask::` commands themselves.

@@ -37,26 +37,34 @@ fn real_prometheus_judges_real_traffic() {
     let app = TrafficApp::start(Scenario::Healthy).unwrap();
     let _load = Load::start(app.server.addr, 4, Duration::from_millis(10));
     let Some(prometheus) = RealPrometheus::start(app.server.addr).unwrap() else {
-        eprintln!("SKIPPED real_prometheus_judges_real_traffic: `prometheus` is not installed (apt-get install prometheus; CI installs it)");
+        eprintln!(
+            "SKIPPED real_prometheus_judges_real_traffic: `prometheus` is not installed (apt-get install prometheus; CI installs it)"
+        );
         return;
     };
     let window = Duration::from_secs(30);
     // Wait for the window to hold samples: a rate needs two scrapes.
-    assert!(prometheus.wait_until(window, |p| p
-        .query(ERROR_RATE_QUERY)
-        .is_some_and(|v| v == 0.0)));
+    assert!(prometheus.wait_until(window, |p| {
+        p.query(ERROR_RATE_QUERY).is_some_and(|v| v == 0.0)
+    }));
 
     let run = health_wait(&app, &prometheus, &checks()).run();
     run.assert_exit(0);
     let metrics = &run.report()["metrics"];
     assert_eq!(metrics["verdict"], json!("passed"), "{metrics}");
-    assert!(metrics["checks"][0]["measurements"].as_array().unwrap().len() >= 3);
+    assert!(
+        metrics["checks"][0]["measurements"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
 
     // One request in 20 fails: 5 % over a 1 % limit.
     app.set_scenario(Scenario::ErrorBurst);
-    assert!(prometheus.wait_until(window, |p| p
-        .query(ERROR_RATE_QUERY)
-        .is_some_and(|v| v > 0.03)));
+    assert!(prometheus.wait_until(window, |p| {
+        p.query(ERROR_RATE_QUERY).is_some_and(|v| v > 0.03)
+    }));
     let run = health_wait(&app, &prometheus, &checks())
         .input("failure-limit", "1")
         .run();
@@ -78,10 +86,10 @@ fn real_prometheus_judges_real_traffic() {
 
     // Every request takes 300 ms: p95 lands in the (0.25, 0.5] bucket.
     app.set_scenario(Scenario::LatencyRegression);
-    assert!(prometheus.wait_until(window, |p| p
-        .query(P95_QUERY)
-        .is_some_and(|v| v > 0.25)
-        && p.query(ERROR_RATE_QUERY).is_some_and(|v| v == 0.0)));
+    assert!(
+        prometheus.wait_until(window, |p| p.query(P95_QUERY).is_some_and(|v| v > 0.25)
+            && p.query(ERROR_RATE_QUERY).is_some_and(|v| v == 0.0))
+    );
     let run = health_wait(&app, &prometheus, &checks()).run();
     run.assert_exit(1);
     let report = run.report();

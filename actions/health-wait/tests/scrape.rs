@@ -37,7 +37,12 @@ fn healthy_traffic_passes() {
     run.assert_exit(0);
     let metrics = &run.report()["metrics"];
     assert_eq!(metrics["verdict"], json!("passed"), "{metrics}");
-    assert!(metrics["source"].as_str().unwrap().starts_with("scrape http://127.0.0.1:"));
+    assert!(
+        metrics["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("scrape http://127.0.0.1:")
+    );
     let measurements = metrics["checks"][0]["measurements"].as_array().unwrap();
     assert!(measurements.len() >= 2, "{measurements:?}");
     assert_eq!(measurements[0]["value"], json!(0.0));
@@ -82,7 +87,10 @@ fn a_latency_regression_fails_p95() {
 fn a_counter_reset_during_the_hold_is_not_a_negative_rate() {
     let (app, _load) = traffic(Scenario::Healthy);
     let mut running = health_wait(&app)
-        .input("metrics", "requests: sum(increase(app_requests_total[1m])) > 0")
+        .input(
+            "metrics",
+            "requests: sum(increase(app_requests_total[1m])) > 0",
+        )
         .spawn();
     // Reset once the first window is measured (the app restarted: its counters from 0), so
     // that a later window spans the reset.
@@ -103,12 +111,16 @@ fn a_counter_reset_during_the_hold_is_not_a_negative_rate() {
 fn an_unsupported_query_is_named_at_start() {
     let (app, _load) = traffic(Scenario::Healthy);
     let run = health_wait(&app)
-        .input("metrics", "p99: quantile(0.99, rate(app_requests_total[1m])) < 1")
+        .input(
+            "metrics",
+            "p99: quantile(0.99, rate(app_requests_total[1m])) < 1",
+        )
         .run();
     run.assert_exit(2);
     run.assert_one_error_line();
     assert!(
-        run.stderr.contains("check `p99`: the aggregation quantile is not supported with metrics-url"),
+        run.stderr
+            .contains("check `p99`: the aggregation quantile is not supported with metrics-url"),
         "{}",
         run.stderr
     );
@@ -133,7 +145,12 @@ p95: histogram_quantile(0.95, sum by (le) (rate(app_request_duration_seconds_buc
         .input("max-error-rate-increase", "1%")
         .run();
     run.assert_exit(0);
-    assert_eq!(run.report()["baseline"][0]["passed"], json!(true), "{}", run.report()["baseline"]);
+    assert_eq!(
+        run.report()["baseline"][0]["passed"],
+        json!(true),
+        "{}",
+        run.report()["baseline"]
+    );
 
     app.set_scenario(Scenario::LatencyRegression);
     let run = health_wait(&app)
@@ -150,7 +167,11 @@ p95: histogram_quantile(0.95, sum by (le) (rate(app_request_duration_seconds_buc
     assert_eq!(comparison["passed"], json!(false));
     let reason = report["reason"].as_str().unwrap();
     assert!(reason.starts_with("baseline: p95 (metric) 0."), "{reason}");
-    assert!(run.stderr.contains("title=health-baseline-failed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("title=health-baseline-failed"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -164,7 +185,11 @@ fn baseline_inputs_are_checked_at_start() {
         .input("max-p95-ratio", "2")
         .run();
     run.assert_exit(2);
-    assert!(run.stderr.contains("not a health-wait report"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a health-wait report"),
+        "{}",
+        run.stderr
+    );
     let run = health_wait(&app)
         .input("baseline", "{}")
         .input("max-p95-ratio", "-1")

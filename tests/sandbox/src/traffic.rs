@@ -227,7 +227,13 @@ mod tests {
         }
         assert_eq!(app.served(), (40, 2));
         let page = exposition(&lock(&app.counters));
-        assert!(page.contains("app_requests_total{code=\"500\",path=\"/work\"} 2\n"), "{page}");
-        assert!(page.contains("app_request_duration_seconds_bucket{le=\"+Inf\"} 40\n"), "{page}");
+        assert!(
+            page.contains("app_requests_total{code=\"500\",path=\"/work\"} 2\n"),
+            "{page}"
+        );
+        assert!(
+            page.contains("app_request_duration_seconds_bucket{le=\"+Inf\"} 40\n"),
+            "{page}"
+        );
     }
 }
