@@ -95,8 +95,9 @@ impl Drop for RealPrometheus {
 }
 
 fn find_binary() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    let env = shipguard::env::Env::from_process();
+    let path = env.var("PATH")?;
+    std::env::split_paths(path)
         .map(|dir| dir.join("prometheus"))
         .find(|candidate| candidate.is_file())
 }
