@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use shipguard::env::invalid;
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions, Redirects};
@@ -229,35 +229,9 @@ fn resolve_baseline(
     Ok(Some((figures, limits)))
 }
 
-/// `Name: value` per line. Errors name the line, never its value (values are secrets).
+/// `Name: value` per line (the one parser for header inputs, shared with `prometheus-headers`).
 fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
-    let mut headers = HeaderMap::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let number = index + 1;
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid("headers", &format!("line {number} is not `Name: value`")))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            invalid(
-                "headers",
-                &format!("line {number} does not start with a header name (`Name: value`)"),
-            )
-        })?;
-        let value = HeaderValue::from_str(value.trim()).map_err(|_| {
-            invalid(
-                "headers",
-                &format!(
-                    "line {number}: the value of `{name}` has characters a header cannot carry"
-                ),
-            )
-        })?;
-        headers.append(name, value);
-    }
-    Ok(headers)
+    shipguard::metrics::settings::parse_header_lines("headers", text)
 }
 
 /// `1%`, `0.5%` or a fraction `0.01`.
