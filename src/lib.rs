@@ -20,6 +20,7 @@ pub mod github;
 pub mod http;
 pub mod interrupt;
 pub mod logging;
+pub mod metrics;
 pub mod npm;
 pub mod probe;
 pub mod redact;

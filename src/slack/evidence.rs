@@ -56,7 +56,52 @@ fn health(report: &Value) -> Vec<Value> {
     if urls.len() > MAX_URLS {
         text.push_str(&format!("\n… and {} more URLs", urls.len() - MAX_URLS));
     }
+    text.push_str(&metric_lines(&report["metrics"]));
     vec![mrkdwn_section(&text)]
+}
+
+/// One line per metric check that did not pass: its name, last value, condition, counts.
+fn metric_lines(metrics: &Value) -> String {
+    let checks = metrics["checks"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut out = String::new();
+    for check in checks.iter().take(MAX_URLS) {
+        let verdict = check["verdict"].as_str().unwrap_or("?");
+        if verdict == "passed" {
+            continue;
+        }
+        let measurements = check["measurements"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        // The last value that broke the condition (not a passing one after it).
+        let last = measurements
+            .iter()
+            .rev()
+            .filter(|m| m["outcome"] == "failed")
+            .find_map(|m| m["value"].as_f64())
+            .map_or_else(
+                || "no value".to_owned(),
+                crate::metrics::analysis::format_value,
+            );
+        let count = if verdict == "inconclusive" {
+            &check["inconclusive"]
+        } else {
+            &check["failed"]
+        };
+        out.push_str(&format!(
+            "\n• metric `{}` {}: {} {} for {} of {} measurements",
+            escape(check["name"].as_str().unwrap_or("?")).replace('`', "'"),
+            escape(verdict),
+            last,
+            escape(check["condition"].as_str().unwrap_or("")),
+            number(count),
+            measurements.len()
+        ));
+    }
+    out
 }
 
 /// The report's top-level scalar facts, in key order.
@@ -123,6 +168,32 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn health_reports_name_the_failed_metric_check_and_its_value() {
+        let report = json!({
+            "tool": "health-wait", "healthy": false, "attempts": 9, "elapsed_ms": 5000,
+            "urls": [],
+            "metrics": {"checks": [
+                {"name": "error-rate", "condition": "< 0.01", "verdict": "failed", "failed": 3,
+                 "inconclusive": 0, "measurements": [
+                    {"value": 0.0, "outcome": "passed"}, {"value": 0.09, "outcome": "failed"},
+                    {"value": 0.07, "outcome": "failed"}, {"value": 0.081, "outcome": "failed"},
+                    {"value": 0.0, "outcome": "passed"}]},
+                {"name": "p95", "condition": "< 1", "verdict": "passed", "failed": 0,
+                 "inconclusive": 0, "measurements": [{"value": 0.2}]}
+            ]}
+        });
+        let text = blocks(&report)[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            text.contains("metric `error-rate` failed: 0.081 &lt; 0.01 for 3 of 5 measurements"),
+            "{text}"
+        );
+        assert!(!text.contains("p95"), "{text}");
     }
 
     #[test]

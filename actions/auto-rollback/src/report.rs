@@ -30,6 +30,9 @@ pub enum Reason {
     /// A signal (a cancelled run, a job timeout) stopped the run; what it had started was
     /// cancelled and its record marked `error`.
     Interrupted,
+    /// The metric checks gave no usable answer past `inconclusive-limit`: nothing is rolled
+    /// back, a person must look (Argo Rollouts pauses on an inconclusive analysis).
+    Inconclusive,
 }
 
 impl Reason {
@@ -47,6 +50,7 @@ impl Reason {
             Self::Timeout => "timeout",
             Self::Error => "error",
             Self::Interrupted => "interrupted",
+            Self::Inconclusive => "inconclusive",
         }
     }
 
@@ -62,6 +66,8 @@ impl Reason {
                 | Self::UnknownRunningVersion
                 | Self::Timeout
                 | Self::Error
+                // Not known to be healthy: alert, exit 1, deploy nothing.
+                | Self::Inconclusive
         )
     }
 }
@@ -102,6 +108,8 @@ pub struct Report {
     /// The phase running now (or when the run ended).
     pub phase: &'static str,
     pub analysis: Vec<UrlReport>,
+    /// The metric checks measured with the analysis, when `metrics` are given.
+    pub metrics: Option<shipguard::metrics::AnalysisReport>,
     pub verification: Vec<UrlReport>,
     pub deploy: Option<Rollout>,
     /// platform fly: the redeploy, machine by machine.
@@ -136,6 +144,7 @@ impl Report {
             not_candidates_total: 0,
             phase: "start",
             analysis: Vec::new(),
+            metrics: None,
             verification: Vec::new(),
             deploy: None,
             fly_deploy: None,
@@ -148,6 +157,21 @@ impl Report {
     pub fn set_analysis(&mut self, results: &[UrlResult]) {
         self.analysis = results.iter().map(UrlReport::of).collect();
         self.healthy_before = Some(results.iter().all(UrlResult::healthy));
+    }
+
+    /// The metric verdict joins the probes': a failed check makes the service unhealthy.
+    pub fn set_metrics(&mut self, metrics: shipguard::metrics::AnalysisReport) {
+        if !metrics.passed() && self.healthy_before == Some(true) {
+            self.healthy_before = Some(false);
+        }
+        self.metrics = Some(metrics);
+    }
+
+    /// The metric analysis was inconclusive (and decided nothing else).
+    pub fn metrics_inconclusive(&self) -> bool {
+        self.metrics
+            .as_ref()
+            .is_some_and(|m| m.verdict == shipguard::metrics::Verdict::Inconclusive)
     }
 
     pub fn set_verification(&mut self, results: &[UrlResult]) {
@@ -207,6 +231,12 @@ impl Report {
                     .unwrap_or_default();
                 format!("{}: {why}", u.url)
             })
+            .chain(
+                self.metrics
+                    .iter()
+                    .filter(|m| !m.passed())
+                    .filter_map(|m| m.reason.clone().map(|why| format!("metrics: {why}"))),
+            )
             .collect()
     }
 

@@ -42,9 +42,36 @@ pub async fn run(
     if manual.is_none() {
         report.phase = "analysis";
         let t0 = at();
-        let results = probe(ctx, &settings.analysis, &settings.urls, "Analysis").await;
-        report.set_analysis(&results);
+        let probed = probe(ctx, &settings.analysis, &settings.urls, "Analysis");
+        match settings.metrics.clone() {
+            None => report.set_analysis(&probed.await),
+            Some(run) => {
+                // The checks are measured `failure-threshold` times at `interval`, next to the
+                // probes (which may settle sooner).
+                let timing = &settings.analysis.timing;
+                let measurements = timing.failure_threshold.unwrap_or(1);
+                let end = Instant::now()
+                    + timing.interval.saturating_mul(measurements)
+                    + timing.interval / 2;
+                let (results, metrics) = tokio::join!(probed, run.measure_until(end.min(deadline)));
+                report.set_analysis(&results);
+                report.set_metrics(metrics);
+            }
+        }
         report.phases.push(("analysis".into(), t0, at()));
+        if report.metrics_inconclusive() && shipguard::interrupt::received().is_none() {
+            let why = report
+                .metrics
+                .as_ref()
+                .and_then(|m| m.reason.clone())
+                .unwrap_or_default();
+            report.healthy_before = None;
+            report.end(
+                Reason::Inconclusive,
+                format!("inconclusive: {why}; nothing was rolled back, a person must look"),
+            );
+            return Ok(());
+        }
         if report.healthy_before == Some(true) {
             report.end(Reason::Healthy, "healthy: nothing to do");
             return Ok(());

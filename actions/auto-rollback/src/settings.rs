@@ -59,6 +59,8 @@ pub struct Settings {
     /// Probes until `success-threshold` consecutive passes, or `verify-timeout`.
     pub verification: Probe,
     pub platform: Platform,
+    /// Metric checks measured next to the analysis probes.
+    pub metrics: Option<shipguard::metrics::MetricRun>,
     pub apps: Vec<String>,
     pub http: reqwest::Client,
     pub template: TagTemplate,
@@ -83,7 +85,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+    pub fn resolve(mut cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+        let metric_flags = shipguard::metrics::settings::MetricFlags {
+            metrics: std::mem::take(&mut cli.metrics),
+            prometheus_url: cli.prometheus_url.take(),
+            metrics_url: cli.metrics_url.take(),
+            prometheus_headers_file: cli.prometheus_headers_file.take(),
+            failure_limit: cli.failure_limit.take(),
+            inconclusive_limit: cli.inconclusive_limit.take(),
+        };
         let env = &ctx.env;
         let coolify_token = env.secret_from(
             "coolify-token",
@@ -318,6 +328,8 @@ impl Settings {
             body: None,
             conditions: conditions.clone(),
         });
+        let metrics =
+            shipguard::metrics::settings::resolve(metric_flags, ctx, interval, request_timeout)?;
         let attempts = failure_threshold;
         let analysis = Probe {
             client: probe_client.clone(),
@@ -352,6 +364,7 @@ impl Settings {
             analysis,
             verification,
             platform,
+            metrics,
             apps,
             http,
             template,
@@ -366,9 +379,10 @@ impl Settings {
             fail_on_rollback,
             github,
             slack_webhook,
-            run_url: env.run_url(),
+            run_url: ctx.env.run_url(),
             deploy_workflow,
-            run_id: env
+            run_id: ctx
+                .env
                 .var(shipguard::env::vars::GITHUB_RUN_ID)
                 .and_then(|id| id.parse().ok()),
         })

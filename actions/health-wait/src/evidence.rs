@@ -5,6 +5,8 @@ use std::time::Duration;
 use serde::Serialize;
 use shipguard::duration::human;
 use shipguard::gha::summary::{self, Summary};
+use shipguard::metrics::baseline::{Comparison, Figures, Relative, compare};
+use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
 use shipguard::probe::stats::Latency;
 use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
@@ -23,6 +25,18 @@ pub struct Report {
     pub conditions: Vec<String>,
     pub settings: SettingsReport,
     pub urls: Vec<UrlReport>,
+    /// The metric analysis during the hold, when `metrics` are given.
+    pub metrics: Option<AnalysisReport>,
+    /// Comparisons with the baseline report, when `baseline` is given.
+    pub baseline: Option<Vec<BaselineCheck>>,
+}
+
+/// One comparison with the baseline, or why it could not be made.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum BaselineCheck {
+    Compared(Comparison),
+    Inconclusive { inconclusive: String },
 }
 
 #[derive(Debug, Serialize)]
@@ -41,27 +55,39 @@ impl Report {
         timing: &Timing,
         conditions: Vec<String>,
         results: &[UrlResult],
+        metrics: Option<AnalysisReport>,
         elapsed: Duration,
     ) -> Self {
         let urls: Vec<UrlReport> = results.iter().map(UrlReport::of).collect();
-        let healthy = results.iter().all(UrlResult::healthy);
-        let reason = first_unhealthy(results).map(|r| {
-            let url = safe_url(&r.url);
-            let why = match &r.verdict {
-                Verdict::Timeout => format!(
-                    "not healthy within {}: {}",
-                    human(timing.timeout),
-                    r.last_failure()
-                        .unwrap_or_else(|| "no attempt passed".to_owned())
-                ),
-                Verdict::FailedFast(why)
-                | Verdict::HoldFailed(why)
-                | Verdict::Unhealthy(why)
-                | Verdict::Interrupted(why) => why.clone(),
-                Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
-                Verdict::Healthy => String::new(),
-            };
-            format!("{url}: {why}")
+        let probes_healthy = results.iter().all(UrlResult::healthy);
+        let metrics_passed = metrics.as_ref().is_none_or(AnalysisReport::passed);
+        let healthy = probes_healthy && metrics_passed;
+        let metric_reason = metrics.as_ref().filter(|_| probes_healthy).and_then(|m| {
+            let why = m.reason.clone()?;
+            Some(match m.verdict {
+                MetricVerdict::Inconclusive => format!("inconclusive: {why}; a person must look"),
+                _ => format!("metrics: {why}"),
+            })
+        });
+        let reason = metric_reason.or_else(|| {
+            first_unhealthy(results).map(|r| {
+                let url = safe_url(&r.url);
+                let why = match &r.verdict {
+                    Verdict::Timeout => format!(
+                        "not healthy within {}: {}",
+                        human(timing.timeout),
+                        r.last_failure()
+                            .unwrap_or_else(|| "no attempt passed".to_owned())
+                    ),
+                    Verdict::FailedFast(why)
+                    | Verdict::HoldFailed(why)
+                    | Verdict::Unhealthy(why)
+                    | Verdict::Interrupted(why) => why.clone(),
+                    Verdict::Cancelled => "stopped: another URL failed fast".to_owned(),
+                    Verdict::Healthy => String::new(),
+                };
+                format!("{url}: {why}")
+            })
         });
         let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
         let ms = |d: Duration| d.as_millis() as u64;
@@ -83,11 +109,59 @@ impl Report {
                 hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
             },
             urls,
+            metrics,
+            baseline: None,
         }
     }
 
+    /// Judges this run against an earlier one: a limit broken, or nothing to compare (never
+    /// a pass), makes a healthy run unhealthy.
+    pub fn judge_baseline(&mut self, baseline: &Figures, limits: Relative) {
+        let now = serde_json::to_value(&*self)
+            .ok()
+            .and_then(|v| serde_json::from_value::<Figures>(v).ok())
+            .unwrap_or_default();
+        let checks: Vec<BaselineCheck> = compare(baseline, &now, limits)
+            .into_iter()
+            .map(|c| match c {
+                Ok(c) => BaselineCheck::Compared(c),
+                Err(why) => BaselineCheck::Inconclusive { inconclusive: why },
+            })
+            .collect();
+        let problem = checks.iter().find_map(|c| match c {
+            BaselineCheck::Compared(c) if !c.passed => Some(format!("baseline: {}", c.description)),
+            BaselineCheck::Inconclusive { inconclusive } => {
+                Some(format!("inconclusive: baseline: {inconclusive}"))
+            }
+            BaselineCheck::Compared(_) => None,
+        });
+        if self.healthy
+            && let Some(problem) = problem
+        {
+            self.healthy = false;
+            self.reason = Some(problem);
+        }
+        self.baseline = Some(checks);
+    }
+
     /// The annotation code for an unhealthy verdict.
-    pub fn failure_code(results: &[UrlResult]) -> &'static str {
+    pub fn failure_code(&self, results: &[UrlResult]) -> &'static str {
+        if self
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("baseline: ") || r.starts_with("inconclusive: baseline"))
+        {
+            return "health-baseline-failed";
+        }
+        if results.iter().all(UrlResult::healthy)
+            && let Some(m) = &self.metrics
+        {
+            return match m.verdict {
+                MetricVerdict::Inconclusive => "health-metrics-inconclusive",
+                MetricVerdict::Interrupted => "health-interrupted",
+                _ => "health-metrics-failed",
+            };
+        }
         match first_unhealthy(results).map(|r| &r.verdict) {
             Some(Verdict::FailedFast(_)) => "health-failed-fast",
             Some(Verdict::HoldFailed(_)) => "health-hold-failed",
@@ -198,6 +272,9 @@ impl Report {
             ],
             &rows,
         );
+        if let Some(metrics) = &self.metrics {
+            shipguard::metrics::summary::render(metrics, &mut s);
+        }
         for result in results.iter().take(5) {
             let points: Vec<f64> = latest(&result.attempts)
                 .map(|a| a.latency.as_secs_f64() * 1000.0)

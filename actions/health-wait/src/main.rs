@@ -26,34 +26,44 @@ fn main() -> ExitCode {
 async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
     let started = Instant::now();
-    let results = {
+    let (results, metrics) = {
         let what = match settings.urls.as_slice() {
             [one] => safe_url(one),
             many => format!("{} URLs", many.len()),
         };
         let _group = ctx.actions.group(&format!("Probing {what}"));
-        settings
-            .probe
-            .run(&settings.urls, progress_logger(ctx, &settings))
-            .await
+        let logger = progress_logger(ctx, &settings);
+        match settings.metrics.clone() {
+            None => (settings.probe.run(&settings.urls, logger).await, None),
+            Some(run) => {
+                let (results, report) =
+                    shipguard::metrics::alongside(&settings.probe, &settings.urls, run, logger)
+                        .await;
+                (results, Some(report))
+            }
+        }
     };
     let conditions = settings
         .conditions
         .iter()
         .map(|c| c.source().to_owned())
         .collect();
-    let report = Report::new(
+    let mut report = Report::new(
         ctx.version,
         &settings.probe.timing,
         conditions,
         &results,
+        metrics,
         started.elapsed(),
     );
+    if let Some((baseline, limits)) = &settings.baseline {
+        report.judge_baseline(baseline, *limits);
+    }
     let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
     ctx.actions.set_outputs(&report.outputs(&json))?;
     ctx.actions.write_summary(&report.summary(&results))?;
     if !report.healthy {
-        let code = Report::failure_code(&results);
+        let code = report.failure_code(&results);
         let message = report.verdict_line();
         ctx.actions
             .annotate(Annotation::new(Level::Error, code, message));

@@ -5,10 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use shipguard::env::invalid;
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions, Redirects};
+use shipguard::metrics::MetricRun;
+use shipguard::metrics::baseline::{Figures, Relative};
+use shipguard::metrics::settings::MetricFlags;
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
 use shipguard::tool::Context;
 use url::Url;
@@ -20,10 +23,22 @@ pub struct Settings {
     pub urls: Vec<Url>,
     pub conditions: Vec<Condition>,
     pub probe: Probe,
+    /// Metric checks measured during the hold.
+    pub metrics: Option<MetricRun>,
+    /// An earlier run's figures and the relative limits against them.
+    pub baseline: Option<(Figures, Relative)>,
 }
 
 impl Settings {
-    pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+    pub fn resolve(mut cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
+        let metric_flags = MetricFlags {
+            metrics: std::mem::take(&mut cli.metrics),
+            prometheus_url: cli.prometheus_url.take(),
+            metrics_url: cli.metrics_url.take(),
+            prometheus_headers_file: cli.prometheus_headers_file.take(),
+            failure_limit: cli.failure_limit.take(),
+            inconclusive_limit: cli.inconclusive_limit.take(),
+        };
         let env = &ctx.env;
         let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
 
@@ -118,6 +133,20 @@ impl Settings {
             options.ca_certs = http::load_ca_certs("ca-cert", path)?;
         }
         let client = http::client(&options)?;
+        let metrics =
+            shipguard::metrics::settings::resolve(metric_flags, ctx, interval, request_timeout)?;
+        if metrics.is_some() && hold_for.is_zero() {
+            return Err(invalid(
+                "hold",
+                "metric checks are measured during the hold: set `hold` (e.g. 2m) with `metrics`",
+            ));
+        }
+        let baseline = resolve_baseline(
+            ctx,
+            cli.baseline,
+            cli.max_p95_ratio,
+            cli.max_error_rate_increase,
+        )?;
         let hold = (!hold_for.is_zero()).then_some(Hold {
             duration: hold_for,
             max_error_rate,
@@ -146,39 +175,63 @@ impl Settings {
                 request,
                 timing,
             },
+            metrics,
+            baseline,
         })
     }
 }
 
-/// `Name: value` per line. Errors name the line, never its value (values are secrets).
-fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
-    let mut headers = HeaderMap::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+/// `baseline` (the JSON report, or a path to a file holding it) and its relative limits.
+fn resolve_baseline(
+    ctx: &Context,
+    raw: Option<String>,
+    ratio: Option<String>,
+    increase: Option<String>,
+) -> anyhow::Result<Option<(Figures, Relative)>> {
+    let env = &ctx.env;
+    let limits = Relative {
+        max_p95_ratio: env.setting("max-p95-ratio", ratio).parse(|raw| {
+            match raw.parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+                _ => Err(format!("{raw:?} is not a ratio above 0, e.g. 2")),
+            }
+        })?,
+        max_error_rate_increase: env
+            .setting("max-error-rate-increase", increase)
+            .parse(parse_rate)?,
+    };
+    let Some(raw) = env.setting("baseline", raw).optional() else {
+        if limits != Relative::default() {
+            return Err(invalid(
+                "baseline",
+                "max-p95-ratio and max-error-rate-increase compare with a baseline: set `baseline` to an earlier run's `report` output",
+            ));
         }
-        let number = index + 1;
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid("headers", &format!("line {number} is not `Name: value`")))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            invalid(
-                "headers",
-                &format!("line {number} does not start with a header name (`Name: value`)"),
-            )
-        })?;
-        let value = HeaderValue::from_str(value.trim()).map_err(|_| {
-            invalid(
-                "headers",
-                &format!(
-                    "line {number}: the value of `{name}` has characters a header cannot carry"
-                ),
-            )
-        })?;
-        headers.append(name, value);
+        return Ok(None);
+    };
+    if limits == Relative::default() {
+        return Err(invalid(
+            "baseline",
+            "a baseline needs a limit to judge: set max-p95-ratio or max-error-rate-increase",
+        ));
     }
-    Ok(headers)
+    let text = if raw.trim_start().starts_with('{') {
+        raw
+    } else {
+        std::fs::read_to_string(&raw).map_err(|err| {
+            invalid(
+                "baseline",
+                &format!("not a JSON report, and `{raw}` cannot be read as a file: {err}"),
+            )
+        })?
+    };
+    let figures = Figures::parse(&text).map_err(|why| invalid("baseline", &why))?;
+    Ok(Some((figures, limits)))
+}
+
+/// `Name: value` per line (the one parser for header inputs, shared with `prometheus-headers`).
+fn parse_headers(text: &str) -> anyhow::Result<HeaderMap> {
+    shipguard::metrics::settings::parse_header_lines("headers", text)
 }
 
 /// `1%`, `0.5%` or a fraction `0.01`.

@@ -1,0 +1,489 @@
+//! PromQL evaluated by us on two scrapes of an app's `/metrics` (the `metrics-url` source),
+//! for teams without a Prometheus server. What the checks need and no more: `rate` and
+//! `increase` of counters with label matchers (`=`, `!=`, `=~`, `!~`), instant selectors,
+//! `sum` / `sum by (…)` / `sum without (…)`, `histogram_quantile`, numbers, unary minus,
+//! parentheses and `+ - * /` between them (vectors matched one-to-one on equal label sets).
+//! Anything else is named as unsupported when the inputs are read.
+//!
+//! The window of `rate(x[2m])` is the time between the two scrapes, not `2m`: there are only
+//! two samples. Counter resets are handled as Prometheus handles them in
+//! promql/functions.go `extrapolatedRate` (prometheus/prometheus, v2.54.1 l. 71-173): when a
+//! sample is lower than the one before, the one before is added to the increase
+//! (`resultValue += lastValue`); with two samples the increase after a reset is the new
+//! value. Prometheus also extrapolates to the window's edges; with both samples at the
+//! window's edges there is nothing to extrapolate. `histogram_quantile` follows
+//! promql/quantile.go `bucketQuantile`: linear interpolation inside the bucket that holds
+//! the rank, the lowest bucket starting at 0, the `+Inf` bucket answered with the upper
+//! bound of the bucket below it, NaN without observations or without a `+Inf` bucket.
+
+use std::collections::BTreeMap;
+
+use promql_parser::label::Matchers;
+use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
+
+use super::scrape::{Labels, Snapshot};
+
+/// A value during evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(f64),
+    /// Series: labels (without the metric name once a function or operator touched them)
+    /// and value.
+    Vector(Vec<(Labels, f64)>),
+}
+
+/// Parses and checks that every construct is supported (an empty evaluation visits them all).
+pub fn prepare(query: &str) -> Result<Expr, String> {
+    let expr = parser::parse(query).map_err(|why| format!("not valid PromQL: {why}"))?;
+    let empty = Snapshot::default();
+    eval(&expr, &empty, &empty, 1.0)?;
+    Ok(expr)
+}
+
+/// The single number a check compares: one series or a scalar; anything else says why not.
+pub fn single(value: Value) -> Result<f64, String> {
+    match value {
+        Value::Scalar(v) => Ok(v),
+        Value::Vector(series) => match series.as_slice() {
+            [] => Err("the query returned no sample".to_owned()),
+            [(_, v)] => Ok(*v),
+            many => Err(format!(
+                "the query returned {} series, not one; aggregate it (e.g. sum(…))",
+                many.len()
+            )),
+        },
+    }
+}
+
+/// Evaluates `expr` at `cur`, with `prev` as the start of every range; `seconds` between them.
+pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Result<Value, String> {
+    match expr {
+        Expr::Paren(p) => eval(&p.expr, prev, cur, seconds),
+        Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+        Expr::Unary(u) => Ok(match eval(&u.expr, prev, cur, seconds)? {
+            Value::Scalar(v) => Value::Scalar(-v),
+            Value::Vector(series) => Value::Vector(
+                series
+                    .into_iter()
+                    .map(|(mut l, v)| {
+                        l.remove("__name__");
+                        (l, -v)
+                    })
+                    .collect(),
+            ),
+        }),
+        Expr::VectorSelector(vs) => {
+            plain(vs)?;
+            Ok(Value::Vector(
+                select(cur, vs).map(|(l, v)| (l.clone(), v)).collect(),
+            ))
+        }
+        Expr::Call(call) => match call.func.name {
+            "rate" | "increase" => {
+                let [arg] = call.args.args.as_slice() else {
+                    return Err(format!("{} takes one range selector", call.func.name));
+                };
+                let Expr::MatrixSelector(ms) = arg.as_ref() else {
+                    return Err(format!(
+                        "{}(…) is supported on a range selector such as x[2m] only",
+                        call.func.name
+                    ));
+                };
+                plain(&ms.vs)?;
+                let per_second = call.func.name == "rate";
+                Ok(Value::Vector(increases(
+                    prev, cur, &ms.vs, seconds, per_second,
+                )))
+            }
+            "histogram_quantile" => {
+                let [phi, buckets] = call.args.args.as_slice() else {
+                    return Err("histogram_quantile takes a quantile and a vector".to_owned());
+                };
+                let Value::Scalar(phi) = eval(phi, prev, cur, seconds)? else {
+                    return Err("histogram_quantile's first argument must be a number".to_owned());
+                };
+                let Value::Vector(series) = eval(buckets, prev, cur, seconds)? else {
+                    return Err("histogram_quantile's second argument must be a vector".to_owned());
+                };
+                Ok(Value::Vector(quantiles(phi, series)))
+            }
+            other => Err(format!(
+                "the function {other}(…) is not supported with metrics-url (supported: rate, increase, histogram_quantile); use prometheus-url for it"
+            )),
+        },
+        Expr::Aggregate(agg) => {
+            let op = agg.op.to_string();
+            if op != "sum" {
+                return Err(format!(
+                    "the aggregation {op} is not supported with metrics-url (supported: sum, sum by, sum without); use prometheus-url for it"
+                ));
+            }
+            let Value::Vector(series) = eval(&agg.expr, prev, cur, seconds)? else {
+                return Err("sum(…) needs a vector".to_owned());
+            };
+            let mut groups: BTreeMap<Labels, f64> = BTreeMap::new();
+            for (labels, value) in series {
+                let key = match &agg.modifier {
+                    None => Labels::new(),
+                    Some(LabelModifier::Include(by)) => labels
+                        .into_iter()
+                        .filter(|(k, _)| by.labels.contains(k))
+                        .collect(),
+                    Some(LabelModifier::Exclude(without)) => labels
+                        .into_iter()
+                        .filter(|(k, _)| k != "__name__" && !without.labels.contains(k))
+                        .collect(),
+                };
+                *groups.entry(key).or_insert(0.0) += value;
+            }
+            Ok(Value::Vector(groups.into_iter().collect()))
+        }
+        Expr::Binary(bin) => {
+            let op = bin.op.to_string();
+            if !matches!(op.as_str(), "+" | "-" | "*" | "/") {
+                return Err(format!(
+                    "the operator {op} is not supported with metrics-url (supported: + - * /); use prometheus-url for it"
+                ));
+            }
+            if bin.modifier.as_ref().is_some_and(|m| m.matching.is_some()) {
+                return Err(
+                    "on(…) / ignoring(…) matching is not supported with metrics-url; use prometheus-url for it"
+                        .to_owned(),
+                );
+            }
+            let lhs = eval(&bin.lhs, prev, cur, seconds)?;
+            let rhs = eval(&bin.rhs, prev, cur, seconds)?;
+            Ok(arithmetic(&op, lhs, rhs))
+        }
+        Expr::MatrixSelector(_) => {
+            Err("a range selector x[2m] needs rate(…) or increase(…) around it".to_owned())
+        }
+        Expr::Subquery(_) => Err("subqueries are not supported with metrics-url".to_owned()),
+        Expr::StringLiteral(_) => Err("strings are not supported with metrics-url".to_owned()),
+        Expr::Extension(_) => Err("this expression is not supported with metrics-url".to_owned()),
+    }
+}
+
+/// `offset` and `@` look into a past a scrape does not have.
+fn plain(vs: &VectorSelector) -> Result<(), String> {
+    if vs.offset.is_some() || vs.at.is_some() {
+        return Err("offset and @ need stored history: use prometheus-url for them".to_owned());
+    }
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err("`or` inside label matchers is not supported with metrics-url".to_owned());
+    }
+    Ok(())
+}
+
+fn matches(name: &str, labels: &Labels, vs: &VectorSelector) -> bool {
+    if vs.name.as_deref().is_some_and(|n| n != name) {
+        return false;
+    }
+    let Matchers { matchers, .. } = &vs.matchers;
+    matchers.iter().all(|m| {
+        let value = if m.name == "__name__" {
+            name
+        } else {
+            labels.get(&m.name).map_or("", String::as_str)
+        };
+        m.is_match(value)
+    })
+}
+
+fn select<'a>(
+    snapshot: &'a Snapshot,
+    vs: &'a VectorSelector,
+) -> impl Iterator<Item = (&'a Labels, f64)> + 'a {
+    snapshot
+        .series
+        .iter()
+        .filter(move |s| matches(&s.name, &s.labels, vs))
+        .map(|s| (&s.labels, s.value))
+}
+
+/// Per matching series in both scrapes: the increase, reset-corrected, per second if asked.
+fn increases(
+    prev: &Snapshot,
+    cur: &Snapshot,
+    vs: &VectorSelector,
+    seconds: f64,
+    per_second: bool,
+) -> Vec<(Labels, f64)> {
+    let before: BTreeMap<(&str, &Labels), f64> = prev
+        .series
+        .iter()
+        .filter(|s| matches(&s.name, &s.labels, vs))
+        .map(|s| ((s.name.as_str(), &s.labels), s.value))
+        .collect();
+    cur.series
+        .iter()
+        .filter(|s| matches(&s.name, &s.labels, vs))
+        .filter_map(|s| {
+            let first = *before.get(&(s.name.as_str(), &s.labels))?;
+            let mut increase = s.value - first;
+            if s.value < first {
+                // A counter reset: Prometheus adds the value before the reset.
+                increase += first;
+            }
+            let value = if per_second {
+                increase / seconds
+            } else {
+                increase
+            };
+            Some((s.labels.clone(), value))
+        })
+        .collect()
+}
+
+/// histogram_quantile per group of buckets (the labels without `le`).
+fn quantiles(phi: f64, series: Vec<(Labels, f64)>) -> Vec<(Labels, f64)> {
+    let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+    for (mut labels, count) in series {
+        let Some(le) = labels.remove("le") else {
+            continue;
+        };
+        labels.remove("__name__");
+        let upper = match le.as_str() {
+            "+Inf" | "Inf" | "+inf" | "inf" => f64::INFINITY,
+            other => match other.parse::<f64>() {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
+        };
+        groups.entry(labels).or_default().push((upper, count));
+    }
+    groups
+        .into_iter()
+        .map(|(labels, buckets)| (labels, bucket_quantile(phi, buckets)))
+        .collect()
+}
+
+/// Prometheus's bucketQuantile (promql/quantile.go) on (upper bound, cumulative count).
+pub fn bucket_quantile(phi: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+    if phi.is_nan() {
+        return f64::NAN;
+    }
+    if phi < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if phi > 1.0 {
+        return f64::INFINITY;
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if buckets.len() < 2 || buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+        return f64::NAN;
+    }
+    // Counts must not fall from one bucket to the next (rounding in the app): as Prometheus's
+    // ensureMonotonic, carry the highest count so far forward.
+    let mut max = f64::NEG_INFINITY;
+    for bucket in &mut buckets {
+        max = max.max(bucket.1);
+        bucket.1 = max;
+    }
+    let observations = buckets[buckets.len() - 1].1;
+    if observations == 0.0 {
+        return f64::NAN;
+    }
+    let rank = phi * observations;
+    let b = buckets
+        .iter()
+        .position(|bucket| bucket.1 >= rank)
+        .unwrap_or(buckets.len() - 1);
+    if b == buckets.len() - 1 {
+        return buckets[buckets.len() - 2].0;
+    }
+    if b == 0 && buckets[0].0 <= 0.0 {
+        return buckets[0].0;
+    }
+    let (mut start, end) = (0.0, buckets[b].0);
+    let mut count = buckets[b].1;
+    let mut rank = rank;
+    if b > 0 {
+        start = buckets[b - 1].0;
+        count -= buckets[b - 1].1;
+        rank -= buckets[b - 1].1;
+    }
+    start + (end - start) * (rank / count)
+}
+
+fn arithmetic(op: &str, lhs: Value, rhs: Value) -> Value {
+    let apply = |a: f64, b: f64| match op {
+        "+" => a + b,
+        "-" => a - b,
+        "*" => a * b,
+        _ => a / b,
+    };
+    let drop_name = |mut l: Labels| {
+        l.remove("__name__");
+        l
+    };
+    match (lhs, rhs) {
+        (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(apply(a, b)),
+        (Value::Vector(v), Value::Scalar(b)) => Value::Vector(
+            v.into_iter()
+                .map(|(l, a)| (drop_name(l), apply(a, b)))
+                .collect(),
+        ),
+        (Value::Scalar(a), Value::Vector(v)) => Value::Vector(
+            v.into_iter()
+                .map(|(l, b)| (drop_name(l), apply(a, b)))
+                .collect(),
+        ),
+        (Value::Vector(left), Value::Vector(right)) => {
+            // One-to-one on equal label sets, the metric name aside.
+            let right: BTreeMap<Labels, f64> =
+                right.into_iter().map(|(l, v)| (drop_name(l), v)).collect();
+            Value::Vector(
+                left.into_iter()
+                    .filter_map(|(l, a)| {
+                        let l = drop_name(l);
+                        let b = *right.get(&l)?;
+                        Some((l, apply(a, b)))
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    const PAGE: &str = r#"# TYPE http_requests_total counter
+http_requests_total{code="200",path="/a"} 100
+http_requests_total{code="500",path="/a"} 4
+http_requests_total{code="200",path="/b"} 50
+# TYPE latency_seconds histogram
+latency_seconds_bucket{le="0.1"} 80
+latency_seconds_bucket{le="0.5"} 150
+latency_seconds_bucket{le="+Inf"} 154
+latency_seconds_sum 20
+latency_seconds_count 154
+"#;
+
+    fn snapshots(before: &str, after: &str) -> (Snapshot, Snapshot) {
+        let t0 = Instant::now();
+        (
+            Snapshot::parse(before, t0),
+            Snapshot::parse(after, t0 + Duration::from_secs(10)),
+        )
+    }
+
+    fn value(query: &str, before: &str, after: &str) -> Result<f64, String> {
+        let expr = prepare(query)?;
+        let (prev, cur) = snapshots(before, after);
+        eval(&expr, &prev, &cur, 10.0).and_then(single)
+    }
+
+    fn page(ok_a: u64, err_a: u64, ok_b: u64) -> String {
+        PAGE.replace("} 100", &format!("}} {ok_a}"))
+            .replace("} 4\n", &format!("}} {err_a}\n"))
+            .replace("} 50", &format!("}} {ok_b}"))
+    }
+
+    #[test]
+    fn rate_and_increase_with_matchers() {
+        let (before, after) = (page(100, 4, 50), page(190, 14, 50));
+        assert_eq!(
+            value(
+                r#"sum(increase(http_requests_total{code=~"5.."}[2m]))"#,
+                &before,
+                &after
+            ),
+            Ok(10.0)
+        );
+        assert_eq!(
+            value(
+                r#"sum(rate(http_requests_total{code!="500"}[2m]))"#,
+                &before,
+                &after
+            ),
+            Ok(9.0)
+        );
+        let error_rate = value(
+            r#"sum(rate(http_requests_total{code=~"5.."}[2m])) / sum(rate(http_requests_total[2m]))"#,
+            &before,
+            &after,
+        )
+        .unwrap();
+        assert!((error_rate - 0.1).abs() < 1e-12, "{error_rate}");
+        assert_eq!(
+            value(
+                r#"sum(rate(http_requests_total{path!~"/a"}[1m])) * 100"#,
+                &before,
+                &after
+            ),
+            Ok(0.0)
+        );
+        // sum by keeps one series per group: two here, so not a single number.
+        let by = value(
+            "sum by (path) (rate(http_requests_total[1m]))",
+            &before,
+            &after,
+        );
+        assert!(by.unwrap_err().contains("2 series"));
+    }
+
+    #[test]
+    fn a_counter_reset_counts_as_prometheus_counts_it() {
+        // The 500 counter restarted from 0 and reached 3: Prometheus adds the value before
+        // the reset, so the increase is 3 - 4 + 4 = 3, not -1.
+        let (before, after) = (page(100, 4, 50), page(100, 3, 50));
+        assert_eq!(
+            value(
+                r#"sum(increase(http_requests_total{code="500"}[1m]))"#,
+                &before,
+                &after
+            ),
+            Ok(3.0)
+        );
+    }
+
+    #[test]
+    fn histogram_quantile_interpolates_in_the_bucket() {
+        let before = PAGE.to_owned();
+        let after = PAGE
+            .replace("le=\"0.1\"} 80", "le=\"0.1\"} 130")
+            .replace("le=\"0.5\"} 150", "le=\"0.5\"} 250")
+            .replace("le=\"+Inf\"} 154", "le=\"+Inf\"} 254");
+        // Increases: 50 in ≤0.1, 100 in ≤0.5, 100 in total: p50 is the rank 50 → 0.1;
+        // p95 → rank 95: 0.1 + 0.4 · (45 / 50).
+        let q = |phi: &str| {
+            value(
+                &format!(
+                    "histogram_quantile({phi}, sum by (le) (rate(latency_seconds_bucket[1m])))"
+                ),
+                &before,
+                &after,
+            )
+            .unwrap()
+        };
+        assert!((q("0.5") - 0.1).abs() < 1e-12, "{}", q("0.5"));
+        assert!((q("0.95") - 0.46).abs() < 1e-12, "{}", q("0.95"));
+        assert_eq!(
+            bucket_quantile(0.99, vec![(1.0, 0.0), (f64::INFINITY, 10.0)]),
+            1.0
+        );
+        assert!(bucket_quantile(0.5, vec![(1.0, 0.0), (f64::INFINITY, 0.0)]).is_nan());
+        assert!(bucket_quantile(0.5, vec![(1.0, 1.0), (2.0, 2.0)]).is_nan());
+    }
+
+    #[test]
+    fn unsupported_constructs_are_named() {
+        for (query, named) in [
+            ("avg(rate(x[1m]))", "aggregation avg"),
+            ("irate(x[1m])", "function irate"),
+            ("rate(x[1m] offset 1h)", "offset"),
+            ("sum(rate(x[1m])) > 1", "operator >"),
+            ("x[1m]", "range selector"),
+            ("a / on(b) c", "on(…)"),
+        ] {
+            let err = prepare(query).unwrap_err();
+            assert!(err.contains(named), "{query}: {err}");
+        }
+        assert!(prepare("sum(rate(x{a=\"b\"}[1m])) / 2 - -1").is_ok());
+    }
+}
