@@ -273,3 +273,23 @@ fn deploys_and_rollbacks_have_their_own_concurrency_groups() {
         "{rollback}"
     );
 }
+
+/// The README's first command, `cargo run --release -p sandbox -- demo`, needs cargo to know
+/// which of the sandbox crate's binaries to run once the crate has more than one.
+#[test]
+fn the_readme_demo_command_names_one_binary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("cargo run --release -p sandbox -- demo"),
+        "the README's first command changed"
+    );
+    let extra_bins = std::fs::read_dir(root.join("tests/sandbox/src/bin"))
+        .map(|dir| dir.count())
+        .unwrap_or(0);
+    let manifest = std::fs::read_to_string(root.join("tests/sandbox/Cargo.toml")).unwrap();
+    assert!(
+        extra_bins == 0 || manifest.contains("default-run = \"sandbox\""),
+        "tests/sandbox has {extra_bins} more binaries: set `default-run = \"sandbox\"` so the README's demo command runs"
+    );
+}
