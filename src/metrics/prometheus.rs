@@ -107,7 +107,7 @@ struct Series {
 }
 
 /// Reads an answer. Every message is short and from us, with at most 200 characters of the
-/// server's error text (which the caller prints as untrusted text).
+/// server's error text (every log, print and summary line goes through `gha::untrusted::safe_line`).
 pub fn interpret(status: u16, body: &[u8]) -> Result<f64, String> {
     let reply: Reply = match serde_json::from_slice(body) {
         Ok(reply) => reply,

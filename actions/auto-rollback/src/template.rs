@@ -8,8 +8,13 @@ use shipguard::coolify::ImageTag;
 #[derive(Debug, Clone)]
 pub struct TagTemplate {
     raw: String,
-    parts: Vec<Part>,
+    parts: Pattern,
 }
+
+/// The placeholders of a template, shared with `image-template` (platform fly), which also
+/// allows `{app}`: parsed once, rendered for a commit, and matched back to one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pattern(Vec<Part>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -17,20 +22,14 @@ enum Part {
     Sha,
     ShortSha,
     Branch,
+    App,
 }
 
-impl TagTemplate {
-    /// `{sha}`: the default, the image tag is the full commit SHA.
-    pub fn full_sha() -> Self {
-        Self {
-            raw: "{sha}".to_owned(),
-            parts: vec![Part::Sha],
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
+impl Pattern {
+    /// Reads `raw`; `{app}` only when `with_app`. Exactly one `{sha}` or `{short_sha}`.
+    pub(crate) fn parse(raw: &str, with_app: bool) -> Result<Self, String> {
         let mut parts = Vec::new();
-        let mut rest = raw.trim();
+        let mut rest = raw;
         while let Some(open) = rest.find('{') {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_owned()));
@@ -42,9 +41,11 @@ impl TagTemplate {
                 "sha" => Part::Sha,
                 "short_sha" => Part::ShortSha,
                 "branch" => Part::Branch,
+                "app" if with_app => Part::App,
                 other => {
+                    let app = if with_app { "{app}, " } else { "" };
                     return Err(format!(
-                        "unknown placeholder {{{other}}}; use {{sha}}, {{short_sha}} or {{branch}}"
+                        "unknown placeholder {{{other}}}; use {app}{{sha}}, {{short_sha}} or {{branch}}"
                     ));
                 }
             });
@@ -62,6 +63,58 @@ impl TagTemplate {
                 "{raw:?} must contain exactly one {{sha}} or {{short_sha}}"
             ));
         }
+        Ok(Self(parts))
+    }
+
+    /// The text for `sha` built on `branch` (for `app`, where the pattern names it).
+    pub(crate) fn render(&self, sha: &CommitSha, branch: &str, app: &str) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Part::Literal(text) => text.clone(),
+                Part::Sha => sha.as_str().to_owned(),
+                Part::ShortSha => sha.short().to_owned(),
+                Part::Branch => branch_tag(branch),
+                Part::App => app.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The commit (full, or the 7+ hex digits of `{short_sha}`) `text` stands for.
+    pub(crate) fn commit_of(&self, text: &str, branch: &str, app: &str) -> Option<String> {
+        let mut rest = text;
+        let mut found = None;
+        for part in &self.0 {
+            match part {
+                Part::Literal(literal) => rest = rest.strip_prefix(literal.as_str())?,
+                Part::Branch => rest = rest.strip_prefix(branch_tag(branch).as_str())?,
+                Part::App => rest = rest.strip_prefix(app)?,
+                Part::Sha | Part::ShortSha => {
+                    let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+                    let want = if *part == Part::Sha { 40..=40 } else { 7..=40 };
+                    if !want.contains(&hex) {
+                        return None;
+                    }
+                    found = Some(rest[..hex].to_ascii_lowercase());
+                    rest = &rest[hex..];
+                }
+            }
+        }
+        rest.is_empty().then_some(found).flatten()
+    }
+}
+
+impl TagTemplate {
+    /// `{sha}`: the default, the image tag is the full commit SHA.
+    pub fn full_sha() -> Self {
+        Self {
+            raw: "{sha}".to_owned(),
+            parts: Pattern(vec![Part::Sha]),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let parts = Pattern::parse(raw.trim(), false)?;
         let template = Self {
             raw: raw.trim().to_owned(),
             parts,
@@ -78,16 +131,7 @@ impl TagTemplate {
 
     /// The image tag of `sha` built on `branch`, checked against Docker's tag grammar.
     pub fn render(&self, sha: &CommitSha, branch: &str) -> Result<ImageTag, String> {
-        let text: String = self
-            .parts
-            .iter()
-            .map(|p| match p {
-                Part::Literal(text) => text.clone(),
-                Part::Sha => sha.as_str().to_owned(),
-                Part::ShortSha => sha.short().to_owned(),
-                Part::Branch => branch_tag(branch),
-            })
-            .collect();
+        let text = self.parts.render(sha, branch, "");
         ImageTag::parse(&text)
     }
 
@@ -98,24 +142,7 @@ impl TagTemplate {
 
     /// The commit (full, or the 7+ hex digits of `{short_sha}`) an image tag stands for.
     pub fn commit_of(&self, tag: &str, branch: &str) -> Option<String> {
-        let mut rest = tag;
-        let mut found = None;
-        for part in &self.parts {
-            match part {
-                Part::Literal(text) => rest = rest.strip_prefix(text.as_str())?,
-                Part::Branch => rest = rest.strip_prefix(branch_tag(branch).as_str())?,
-                Part::Sha | Part::ShortSha => {
-                    let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
-                    let want = if *part == Part::Sha { 40..=40 } else { 7..=40 };
-                    if !want.contains(&hex) {
-                        return None;
-                    }
-                    found = Some(rest[..hex].to_ascii_lowercase());
-                    rest = &rest[hex..];
-                }
-            }
-        }
-        rest.is_empty().then_some(found).flatten()
+        self.parts.commit_of(tag, branch, "")
     }
 }
 
