@@ -16,14 +16,30 @@ use crate::exit::usage;
 use crate::http::{self, ClientOptions};
 use crate::tool::Context;
 
-/// The metric flags, as each tool's cli.rs gives them (strings: validated here).
-#[derive(Debug, Default)]
+/// The metric flags, flattened into each analysing tool's command line (strings: validated
+/// in [`resolve`], flags and `INPUT_*` alike).
+#[derive(Debug, Default, Clone, clap::Args)]
 pub struct MetricFlags {
+    /// Metric check `NAME: QUERY OP NUMBER`, measured at every interval (health-wait: during
+    /// the hold; auto-rollback: next to the analysis probes); repeat for several. Input:
+    /// metrics (one per line).
+    #[arg(long = "metrics", value_name = "CHECK")]
     pub metrics: Vec<String>,
+    /// Prometheus HTTP API base URL (a path prefix is kept) the metric checks query.
+    #[arg(long)]
     pub prometheus_url: Option<String>,
+    /// The app's own Prometheus-format /metrics, scraped at every interval (instead of a
+    /// Prometheus server): rate, increase, sum, sum by, histogram_quantile, + - * /.
+    #[arg(long)]
     pub metrics_url: Option<String>,
+    /// File of `Name: value` headers for Prometheus (values are secrets). Input: prometheus-headers.
+    #[arg(long, value_name = "PATH")]
     pub prometheus_headers_file: Option<String>,
+    /// Failed measurements of a check tolerated over the whole hold or analysis. Default 0.
+    #[arg(long)]
     pub failure_limit: Option<String>,
+    /// Inconclusive measurements of a check tolerated (no value, NaN, error). Default 0.
+    #[arg(long)]
     pub inconclusive_limit: Option<String>,
 }
 

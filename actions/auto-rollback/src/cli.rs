@@ -112,25 +112,8 @@ pub struct Cli {
     /// platform fly: the image of a commit, e.g. registry.fly.io/{app}:{sha}.
     #[arg(long)]
     pub image_template: Option<String>,
-    /// Metric check `NAME: QUERY OP NUMBER`, measured failure-threshold times at interval
-    /// next to the probes; repeat for several. Input: metrics (one per line).
-    #[arg(long = "metrics", value_name = "CHECK")]
-    pub metrics: Vec<String>,
-    /// Prometheus HTTP API base URL for the metric checks (a path prefix is kept).
-    #[arg(long)]
-    pub prometheus_url: Option<String>,
-    /// The app's own /metrics, scraped instead of a Prometheus server.
-    #[arg(long)]
-    pub metrics_url: Option<String>,
-    /// File of `Name: value` headers for Prometheus (values are secrets). Input: prometheus-headers.
-    #[arg(long, value_name = "PATH")]
-    pub prometheus_headers_file: Option<String>,
-    /// Failed measurements of a check tolerated over the analysis. Default 0.
-    #[arg(long)]
-    pub failure_limit: Option<String>,
-    /// Inconclusive measurements of a check tolerated. Default 0.
-    #[arg(long)]
-    pub inconclusive_limit: Option<String>,
+    #[command(flatten)]
+    pub metric: shipguard::metrics::settings::MetricFlags,
     #[command(flatten)]
     pub common: CommonArgs,
 }

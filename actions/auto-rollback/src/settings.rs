@@ -86,14 +86,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn resolve(mut cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
-        let metric_flags = shipguard::metrics::settings::MetricFlags {
-            metrics: std::mem::take(&mut cli.metrics),
-            prometheus_url: cli.prometheus_url.take(),
-            metrics_url: cli.metrics_url.take(),
-            prometheus_headers_file: cli.prometheus_headers_file.take(),
-            failure_limit: cli.failure_limit.take(),
-            inconclusive_limit: cli.inconclusive_limit.take(),
-        };
+        let metric_flags = std::mem::take(&mut cli.metric);
         let env = &ctx.env;
         let coolify_token = env.secret_from(
             "coolify-token",

@@ -65,26 +65,8 @@ pub struct Cli {
     /// never followed.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub follow_redirects: Option<String>,
-    /// Metric check `NAME: QUERY OP NUMBER`, measured at every interval during the hold;
-    /// repeat for several. Input: metrics (one per line).
-    #[arg(long = "metrics", value_name = "CHECK")]
-    pub metrics: Vec<String>,
-    /// Prometheus HTTP API base URL (a path prefix is kept) the metric checks query.
-    #[arg(long)]
-    pub prometheus_url: Option<String>,
-    /// The app's own Prometheus-format /metrics, scraped at every interval (instead of a
-    /// Prometheus server): rate, increase, sum, sum by, histogram_quantile, + - * /.
-    #[arg(long)]
-    pub metrics_url: Option<String>,
-    /// File of `Name: value` headers for Prometheus (values are secrets). Input: prometheus-headers.
-    #[arg(long, value_name = "PATH")]
-    pub prometheus_headers_file: Option<String>,
-    /// Failed measurements of a check tolerated over the whole hold. Default 0.
-    #[arg(long)]
-    pub failure_limit: Option<String>,
-    /// Inconclusive measurements of a check tolerated (no value, NaN, error). Default 0.
-    #[arg(long)]
-    pub inconclusive_limit: Option<String>,
+    #[command(flatten)]
+    pub metric: shipguard::metrics::settings::MetricFlags,
     /// The `report` of an earlier health-wait run (JSON, or a path to a file holding it):
     /// the baseline for max-p95-ratio and max-error-rate-increase.
     #[arg(long)]

@@ -11,7 +11,6 @@ use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions, Redirects};
 use shipguard::metrics::MetricRun;
 use shipguard::metrics::baseline::{Figures, Relative};
-use shipguard::metrics::settings::MetricFlags;
 use shipguard::probe::{self, Condition, Hold, Probe, Request, Timing};
 use shipguard::tool::Context;
 use url::Url;
@@ -31,14 +30,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn resolve(mut cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
-        let metric_flags = MetricFlags {
-            metrics: std::mem::take(&mut cli.metrics),
-            prometheus_url: cli.prometheus_url.take(),
-            metrics_url: cli.metrics_url.take(),
-            prometheus_headers_file: cli.prometheus_headers_file.take(),
-            failure_limit: cli.failure_limit.take(),
-            inconclusive_limit: cli.inconclusive_limit.take(),
-        };
+        let metric_flags = std::mem::take(&mut cli.metric);
         let env = &ctx.env;
         let (urls, conditions) = probe::targets(env, cli.urls, cli.expect)?;
 
