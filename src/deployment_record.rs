@@ -24,13 +24,22 @@ pub struct Record {
     pub log_url: Option<String>,
 }
 
-/// The record's inputs as flags or `INPUT_*` give them (`github-deployment`, `environment`,
-/// `environment-url`, `--github-token-file`).
-#[derive(Debug, Clone, Default)]
+/// The record's flags, flattened into each deploying tool's command line (strings:
+/// validated in [`Record::resolve`], flags and `INPUT_*` alike).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RecordInputs {
+    /// Record a GitHub Deployment for the commit deployed with in_progress and final
+    /// statuses (a switch; input github-deployment: true).
+    #[arg(long = "github-deployment", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub enabled: Option<String>,
+    /// GitHub environment of the record. Default production.
+    #[arg(long)]
     pub environment: Option<String>,
+    /// URL shown on the GitHub Deployment (the app's address).
+    #[arg(long)]
     pub environment_url: Option<String>,
+    /// File holding the GitHub token (default: INPUT_GITHUB_TOKEN or GITHUB_TOKEN).
+    #[arg(long = "github-token-file", value_name = "PATH")]
     pub token_file: Option<String>,
 }
 

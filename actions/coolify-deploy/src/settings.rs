@@ -6,7 +6,7 @@ use std::time::Duration;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::ImageTag;
 use shipguard::coolify::{Plan, Target};
-use shipguard::deployment_record::{Record, RecordInputs};
+use shipguard::deployment_record::Record;
 use shipguard::env::{Split, invalid, vars};
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions};
@@ -94,16 +94,7 @@ impl Settings {
             .count(0)?
             .unwrap_or(40) as usize;
         let coolify_url = env.setting("coolify-url", cli.coolify_url).optional();
-        let record = Record::resolve(
-            commits.explicit.as_ref(),
-            RecordInputs {
-                enabled: cli.github_deployment.clone(),
-                environment: cli.environment.clone(),
-                environment_url: cli.environment_url.clone(),
-                token_file: cli.github_token_file.clone(),
-            },
-            ctx,
-        )?;
+        let record = Record::resolve(commits.explicit.as_ref(), cli.record.clone(), ctx)?;
         let env = &ctx.env;
 
         if let Some(webhook) = webhook {

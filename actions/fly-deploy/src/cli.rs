@@ -51,19 +51,8 @@ pub struct Cli {
     /// Machines API address. Default https://api.machines.dev (the client adds /v1).
     #[arg(long)]
     pub api_url: Option<String>,
-    /// Record a GitHub Deployment for GITHUB_SHA with in_progress and final statuses (a
-    /// switch; input github-deployment: true).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
-    pub github_deployment: Option<String>,
-    /// GitHub environment of the record. Default production.
-    #[arg(long)]
-    pub environment: Option<String>,
-    /// URL shown on the GitHub Deployment (the app's address).
-    #[arg(long)]
-    pub environment_url: Option<String>,
-    /// File holding the GitHub token (default: INPUT_GITHUB_TOKEN or GITHUB_TOKEN).
-    #[arg(long, value_name = "PATH")]
-    pub github_token_file: Option<String>,
+    #[command(flatten)]
+    pub record: shipguard::deployment_record::RecordInputs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -12,7 +12,7 @@ use shipguard::tool::Context;
 use url::Url;
 
 use crate::cli::Cli;
-use shipguard::deployment_record::{Record, RecordInputs};
+use shipguard::deployment_record::Record;
 
 pub const DEFAULT_API: &str = "https://api.machines.dev";
 
@@ -70,16 +70,7 @@ impl Settings {
         ctx.actions.mask(secret.expose());
         let token = Token::parse(&secret).map_err(|why| invalid("fly-token", &why))?;
         ctx.actions.mask(token.header().expose());
-        let record = Record::resolve(
-            None,
-            RecordInputs {
-                enabled: cli.github_deployment,
-                environment: cli.environment,
-                environment_url: cli.environment_url,
-                token_file: cli.github_token_file,
-            },
-            ctx,
-        )?;
+        let record = Record::resolve(None, cli.record, ctx)?;
         let env = &ctx.env;
         let apps = env.list("app", cli.apps, Split::LinesOrCommas);
         if apps.is_empty() {
