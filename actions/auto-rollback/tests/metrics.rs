@@ -1,5 +1,7 @@
 //! auto-rollback with metric checks: the probes see a healthy `/health`, the traffic tells
-//! another story. A stand-in Prometheus HTTP API gives scripted answers; the sandbox's
+//! another story. A stand-in Prometheus HTTP API gives scripted answers (the instant-query
+//! reply `{"status","data":{"resultType","result"}}` of Prometheus's `/api/v1/query`; the same
+//! client is held against a real Prometheus 2.42 in tests/prometheus.rs); the sandbox's
 //! Coolify and GitHub play the rest.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
