@@ -11,6 +11,7 @@ pub mod coolify;
 #[cfg(feature = "github")]
 pub mod deployment_record;
 pub mod duration;
+pub mod ending;
 pub mod env;
 pub mod exit;
 pub mod fly;

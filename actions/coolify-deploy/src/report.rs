@@ -9,8 +9,9 @@ use shipguard::coolify::git::Pin;
 use shipguard::coolify::restore::RestoreFailure;
 use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout, Tracked};
+use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, inline, timeline};
-use shipguard::gha::{Annotation, Summary, Untrusted};
+use shipguard::gha::{Actions, Annotation, Level, Summary, Untrusted};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -116,7 +117,7 @@ impl Report {
     }
 
     /// The action's outputs, `report` included.
-    pub fn outputs(&self, json: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+    pub fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         let uuids: Vec<&str> = self
             .deployments
             .iter()
@@ -138,7 +139,6 @@ impl Report {
                 "duration-seconds",
                 format!("{:.0}", self.duration_seconds.ceil()),
             ),
-            ("report", json.to_owned()),
         ])
     }
 
@@ -329,4 +329,140 @@ impl Report {
 
 fn round(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
+}
+
+impl Report {
+    fn ok(&self) -> bool {
+        matches!(self.status, Outcome::Finished | Outcome::Queued)
+    }
+
+    /// The last build log lines of every deployment that did not finish, each in its own
+    /// group; build logs are untrusted, printed between stop-commands markers.
+    pub fn print_log_tails(&self, actions: &Actions) {
+        for t in &self.deployments {
+            if !matches!(
+                t.outcome,
+                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
+            ) {
+                continue;
+            }
+            let name = t.name();
+            match self.log_tails.get(&t.app) {
+                Some(lines) => {
+                    let _group =
+                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
+                    actions.untrusted(&Untrusted::joined(lines, "\n"));
+                }
+                None => actions.log(&format!(
+                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
+                )),
+            }
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(self)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Report::outputs(self)
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    /// The rollout's warnings, then the failure's error.
+    fn annotations(&self) -> Vec<Annotation> {
+        let mut annotations = self.annotations.clone();
+        if !self.ok() {
+            annotations.push(Annotation::new(
+                Level::Error,
+                self.failure_code(),
+                Report::verdict_line(self),
+            ));
+        }
+        annotations
+    }
+
+    fn code(&self) -> Code {
+        if self.ok() {
+            Code::Success
+        } else {
+            Code::Negative
+        }
+    }
+}
+
+/// A deploy webhook's answer: the deploy is queued, nothing more is known.
+#[derive(Debug, Serialize)]
+pub struct Queued {
+    pub tool: &'static str,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub target: &'static str,
+    pub image: Option<String>,
+    pub image_tag: Option<String>,
+    #[serde(skip)]
+    pub http_status: u16,
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+impl Queued {
+    pub fn new(
+        image: Option<String>,
+        image_tag: Option<String>,
+        http_status: u16,
+        seconds: f64,
+    ) -> Self {
+        Self {
+            tool: "coolify-deploy",
+            kind: "deploy",
+            status: "queued",
+            target: "webhook",
+            image,
+            image_tag,
+            http_status,
+            seconds,
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Queued {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(self)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            ("deployment-uuids", String::new()),
+            ("status", self.status.to_owned()),
+            ("previous-image-tags", "{}".to_owned()),
+            ("duration-seconds", format!("{:.0}", self.seconds.ceil())),
+        ])
+    }
+
+    fn summary(&self) -> Summary {
+        let mut summary = Summary::new();
+        summary.heading(3, &format!("✅ coolify-deploy: {}", self.verdict_line()));
+        summary
+    }
+
+    fn verdict_line(&self) -> String {
+        format!(
+            "deploy webhook accepted the deploy (HTTP {})",
+            self.http_status
+        )
+    }
+
+    fn code(&self) -> Code {
+        Code::Success
+    }
 }

@@ -50,7 +50,7 @@ impl Report {
         serde_json::Value::Object(map)
     }
 
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
             ("status", self.rollout.status.as_str().to_owned()),
             ("previous-images", self.previous_images().to_string()),
@@ -59,7 +59,6 @@ impl Report {
                 "duration-seconds",
                 format!("{:.0}", self.rollout.seconds.ceil()),
             ),
-            ("report", json.to_owned()),
         ]
     }
 
@@ -194,5 +193,42 @@ fn step_word(step: Step) -> &'static str {
         Step::Failed => "failed",
         Step::Restored => "restored",
         Step::RestoreFailed => "**restore failed**",
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(self)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    fn annotations(&self) -> Vec<shipguard::gha::Annotation> {
+        if self.ok() {
+            return Vec::new();
+        }
+        vec![shipguard::gha::Annotation::new(
+            shipguard::gha::Level::Error,
+            self.failure_code(),
+            Report::verdict_line(self),
+        )]
+    }
+
+    fn code(&self) -> shipguard::exit::Code {
+        if self.ok() {
+            shipguard::exit::Code::Success
+        } else {
+            shipguard::exit::Code::Negative
+        }
     }
 }

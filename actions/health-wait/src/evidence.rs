@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use shipguard::duration::human;
+use shipguard::exit::Code;
 use shipguard::gha::summary::{self, Summary};
+use shipguard::gha::{Annotation, Level};
 use shipguard::metrics::baseline::{Comparison, Figures, Relative, compare};
 use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
@@ -171,7 +173,7 @@ impl Report {
     }
 
     /// The step outputs, in the order the action declares them.
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let decisive = self.urls.iter().find(|u| !u.healthy).or(self.urls.last());
         let latency = self.latency.unwrap_or_default();
         let failed = decisive.and_then(|u| u.failed_condition.clone().or_else(|| u.reason.clone()));
@@ -199,7 +201,6 @@ impl Report {
                     failed.unwrap_or_default()
                 },
             ),
-            ("report", json.to_owned()),
         ]
     }
 
@@ -302,4 +303,47 @@ fn first_unhealthy(results: &[UrlResult]) -> Option<&UrlResult> {
         .iter()
         .find(|r| !r.healthy() && r.verdict != Verdict::Cancelled)
         .or_else(|| results.iter().find(|r| !r.healthy()))
+}
+
+/// The end of a run: the report and the results its summary and failure code read.
+pub struct Ending<'a> {
+    pub report: &'a Report,
+    pub results: &'a [UrlResult],
+}
+
+impl shipguard::ending::Ending for Ending<'_> {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(self.report)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(self.report.outputs())
+    }
+
+    fn summary(&self) -> Summary {
+        self.report.summary(self.results)
+    }
+
+    fn verdict_line(&self) -> String {
+        self.report.verdict_line()
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        if self.report.healthy {
+            return Vec::new();
+        }
+        vec![Annotation::new(
+            Level::Error,
+            self.report.failure_code(self.results),
+            self.report.verdict_line(),
+        )]
+    }
+
+    fn code(&self) -> Code {
+        if self.report.healthy {
+            Code::Success
+        } else {
+            Code::Negative
+        }
+    }
 }
