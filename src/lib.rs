@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod npm;
 pub mod probe;
 pub mod redact;
+pub mod report;
 pub mod slack;
 pub mod timestamp;
 pub mod tool;

@@ -34,6 +34,7 @@ pub struct Plan {
 
 /// How one deployment ended, as the tools report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Finished,
@@ -86,6 +87,7 @@ impl Outcome {
 
 /// One deployment followed to its end.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Tracked {
     /// The application (resource) UUID, as Coolify named it.
     pub app: Untrusted,
@@ -124,6 +126,7 @@ impl Tracked {
 
 /// What a rollout did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rollout {
     pub deployments: Vec<Tracked>,
     /// App → the image tag it had before (empty string for none), when a tag was set.

@@ -53,6 +53,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every machine of every app runs the image and passes its checks.
@@ -80,6 +81,7 @@ impl Outcome {
 
 /// What became of one machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Never touched.
@@ -95,6 +97,7 @@ pub enum Step {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct MachineRun {
     pub app: String,
     pub id: String,
@@ -111,6 +114,7 @@ pub struct MachineRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct AppRun {
     pub app: String,
     /// The canary's image before the run.
@@ -125,6 +129,7 @@ pub struct AppRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rollout {
     pub status: Outcome,
     pub reason: Option<String>,

@@ -50,7 +50,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 force,
             )
             .await?;
-            let queued = report::Queued::new(image, tag, hit.status, hit.seconds);
+            let queued = report::Queued {
+                report: shipguard::report::coolify_deploy::Queued::new(ctx.version, image, tag),
+                http_status: hit.status,
+                seconds: hit.seconds,
+            };
             shipguard::ending::end(&ctx.actions, &queued)
         }
         Mode::Coolify {

@@ -6,42 +6,34 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
-use shipguard::coolify::restore::RestoreFailure;
 use shipguard::coolify::rollout::log_tail;
-use shipguard::coolify::{Outcome, Rollout, Tracked};
+use shipguard::coolify::{Outcome, Rollout};
 use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, inline, timeline};
 use shipguard::gha::{Actions, Annotation, Level, Summary, Untrusted};
+use shipguard::report::coolify_deploy;
 
+/// The core report ([`shipguard::report::coolify_deploy`]) with this tool's rendering, and
+/// the rollout's warnings to annotate.
 #[derive(Debug, Serialize)]
+#[serde(transparent)]
 pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub status: Outcome,
-    /// The Coolify base URL (or `webhook`), never a token.
-    pub target: String,
-    pub coolify_version: Option<String>,
-    pub image_tag: Option<String>,
-    pub duration_seconds: f64,
-    pub previous_image_tags: BTreeMap<String, String>,
-    /// App → the previous tag put back after its deployment did not finish.
-    pub restored_image_tags: BTreeMap<String, String>,
-    /// Tags that could not be put back (error annotations name the tag to set by hand).
-    pub restore_failures: Vec<RestoreFailure>,
-    pub deployments: Vec<Tracked>,
-    /// App → the last log lines of a deployment that did not finish.
-    pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
-    /// The GitHub Deployment recorded for this run.
-    pub github_deployment_id: Option<u64>,
-    /// Git-based apps: the commit asked for.
-    pub commit: Option<String>,
-    /// App → the commit Coolify says it built (git-based apps).
-    pub commits: BTreeMap<String, String>,
-    /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
-    pub commit_pins: Vec<Pin>,
+    pub report: coolify_deploy::Report,
     #[serde(skip)]
     pub annotations: Vec<Annotation>,
+}
+
+impl std::ops::Deref for Report {
+    type Target = coolify_deploy::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.report
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.report
+    }
 }
 
 impl Report {
@@ -65,9 +57,10 @@ impl Report {
             .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
             .collect();
         let annotations = shipguard::coolify::warnings::annotations(&rollout);
-        Self {
-            tool: "coolify-deploy",
-            version,
+        let report = coolify_deploy::Report {
+            schema: shipguard::report::schema_id(coolify_deploy::TOOL),
+            tool: coolify_deploy::TOOL,
+            version: version.to_owned(),
             kind: "deploy",
             status: rollout.status,
             target,
@@ -83,6 +76,9 @@ impl Report {
             commit: None,
             commits: BTreeMap::new(),
             commit_pins: Vec::new(),
+        };
+        Self {
+            report,
             annotations,
         }
     }
@@ -90,9 +86,10 @@ impl Report {
     /// A commit deploy: what was asked for, what each deployment says it built, and the pins.
     pub fn set_commit(&mut self, commit: Option<&CommitSha>, pins: Vec<Pin>) {
         let Some(commit) = commit else { return };
-        self.commit = Some(commit.to_string());
-        self.commit_pins = pins;
-        for t in &mut self.deployments {
+        let report = &mut self.report;
+        report.commit = Some(commit.to_string());
+        report.commit_pins = pins;
+        for t in &mut report.deployments {
             let built = t
                 .commit
                 .as_ref()
@@ -105,11 +102,12 @@ impl Report {
                             commit.short()
                         ));
                     }
-                    self.commits.insert(t.app.as_raw().to_owned(), built);
+                    report.commits.insert(t.app.as_raw().to_owned(), built);
                 }
                 // Not waited for, or not resolved yet: the commit asked for.
                 _ => {
-                    self.commits
+                    report
+                        .commits
                         .insert(t.app.as_raw().to_owned(), commit.to_string());
                 }
             }
@@ -363,7 +361,7 @@ impl Report {
 
 impl shipguard::ending::Ending for Report {
     fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(self)?)
+        Ok(serde_json::to_value(&self.report)?)
     }
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
@@ -401,49 +399,21 @@ impl shipguard::ending::Ending for Report {
 }
 
 /// A deploy webhook's answer: the deploy is queued, nothing more is known.
-#[derive(Debug, Serialize)]
 pub struct Queued {
-    pub tool: &'static str,
-    pub kind: &'static str,
-    pub status: &'static str,
-    pub target: &'static str,
-    pub image: Option<String>,
-    pub image_tag: Option<String>,
-    #[serde(skip)]
+    pub report: coolify_deploy::Queued,
     pub http_status: u16,
-    #[serde(skip)]
     pub seconds: f64,
-}
-
-impl Queued {
-    pub fn new(
-        image: Option<String>,
-        image_tag: Option<String>,
-        http_status: u16,
-        seconds: f64,
-    ) -> Self {
-        Self {
-            tool: "coolify-deploy",
-            kind: "deploy",
-            status: "queued",
-            target: "webhook",
-            image,
-            image_tag,
-            http_status,
-            seconds,
-        }
-    }
 }
 
 impl shipguard::ending::Ending for Queued {
     fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(self)?)
+        Ok(serde_json::to_value(&self.report)?)
     }
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         Ok(vec![
             ("deployment-uuids", String::new()),
-            ("status", self.status.to_owned()),
+            ("status", self.report.status.to_owned()),
             ("previous-image-tags", "{}".to_owned()),
             ("duration-seconds", format!("{:.0}", self.seconds.ceil())),
         ])

@@ -5,30 +5,29 @@ use serde::Serialize;
 use shipguard::fly::rollout::{Outcome, Rollout, Step};
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, cell, code, timeline};
+use shipguard::report::fly_deploy;
 
+/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub platform: &'static str,
-    pub api_url: String,
-    pub github_deployment_id: Option<u64>,
-    #[serde(flatten)]
-    pub rollout: Rollout,
+#[serde(transparent)]
+pub struct Report(pub fly_deploy::Report);
+
+impl std::ops::Deref for Report {
+    type Target = fly_deploy::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
-    pub fn new(version: &'static str, api_url: String, rollout: Rollout) -> Self {
-        Self {
-            tool: "fly-deploy",
-            version,
-            kind: "deploy",
-            platform: "fly",
-            api_url,
-            github_deployment_id: None,
-            rollout,
-        }
+    pub fn new(version: &str, api_url: String, rollout: Rollout) -> Self {
+        Self(fly_deploy::Report::new(version, api_url, rollout))
     }
 
     pub fn ok(&self) -> bool {
@@ -198,7 +197,7 @@ fn step_word(step: Step) -> &'static str {
 
 impl shipguard::ending::Ending for Report {
     fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(self)?)
+        Ok(serde_json::to_value(&self.0)?)
     }
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {

@@ -7,48 +7,30 @@ use shipguard::duration::human;
 use shipguard::exit::Code;
 use shipguard::gha::summary::{self, Summary};
 use shipguard::gha::{Annotation, Level};
-use shipguard::metrics::baseline::{Comparison, Figures, Relative, compare};
+use shipguard::metrics::baseline::{Figures, Relative, compare};
 use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
 use shipguard::probe::stats::Latency;
 use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
 use shipguard::redact::safe_url;
+use shipguard::report::health_wait::{self, BaselineCheck};
 
+/// The core report ([`shipguard::report::health_wait`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub healthy: bool,
-    /// Why it is not healthy; `None` when healthy.
-    pub reason: Option<String>,
-    pub elapsed_ms: u64,
-    pub attempts: usize,
-    pub latency: Option<Latency>,
-    pub conditions: Vec<String>,
-    pub settings: SettingsReport,
-    pub urls: Vec<UrlReport>,
-    /// The metric analysis during the hold, when `metrics` are given.
-    pub metrics: Option<AnalysisReport>,
-    /// Comparisons with the baseline report, when `baseline` is given.
-    pub baseline: Option<Vec<BaselineCheck>>,
+#[serde(transparent)]
+pub struct Report(pub health_wait::Report);
+
+impl std::ops::Deref for Report {
+    type Target = health_wait::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// One comparison with the baseline, or why it could not be made.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum BaselineCheck {
-    Compared(Comparison),
-    Inconclusive { inconclusive: String },
-}
-
-#[derive(Debug, Serialize)]
-pub struct SettingsReport {
-    pub initial_delay_ms: u64,
-    pub interval_ms: u64,
-    pub request_timeout_ms: u64,
-    pub timeout_ms: u64,
-    pub success_threshold: u32,
-    pub hold_ms: u64,
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
@@ -93,27 +75,25 @@ impl Report {
         });
         let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
         let ms = |d: Duration| d.as_millis() as u64;
-        Self {
-            tool: "health-wait",
-            version,
+        let settings = health_wait::Settings {
+            initial_delay_ms: ms(timing.initial_delay),
+            interval_ms: ms(timing.interval),
+            request_timeout_ms: ms(timing.request_timeout),
+            timeout_ms: ms(timing.timeout),
+            success_threshold: timing.success_threshold,
+            hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
+        };
+        Self(health_wait::Report {
             healthy,
             reason,
             elapsed_ms: ms(elapsed),
             attempts: results.iter().map(|r| r.attempts.len()).sum(),
             latency: Latency::of(&latencies),
             conditions,
-            settings: SettingsReport {
-                initial_delay_ms: ms(timing.initial_delay),
-                interval_ms: ms(timing.interval),
-                request_timeout_ms: ms(timing.request_timeout),
-                timeout_ms: ms(timing.timeout),
-                success_threshold: timing.success_threshold,
-                hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
-            },
             urls,
             metrics,
-            baseline: None,
-        }
+            ..health_wait::Report::new(version, settings)
+        })
     }
 
     /// Judges this run against an earlier one: a limit broken, or nothing to compare (never
@@ -313,7 +293,7 @@ pub struct Ending<'a> {
 
 impl shipguard::ending::Ending for Ending<'_> {
     fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(self.report)?)
+        Ok(serde_json::to_value(&self.report.0)?)
     }
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {

@@ -9,43 +9,23 @@ use shipguard::gha::summary::{code, inline};
 use shipguard::gha::{Actions, Annotation, Level, Summary};
 use shipguard::npm::Finding;
 use shipguard::npm::check::{Mode, Outcome};
+use shipguard::report::lockfile_check;
 
+/// The core report ([`shipguard::report::lockfile_check`]) with this tool's rendering.
 #[derive(Serialize)]
-pub struct Report<'a> {
-    pub tool: &'static str,
-    pub version: &'a str,
-    pub in_sync: bool,
-    pub mode: &'static str,
-    /// The checked folder, as given.
-    pub path: String,
-    pub lockfile: String,
-    pub lockfile_version: u64,
-    pub package_manager: Option<String>,
-    pub workspaces: Vec<String>,
-    pub packages: usize,
-    pub problems: Vec<Finding>,
-    /// `mode: ci`: what only `npm ls` calls missing or invalid; reported, not failing.
-    pub warnings: Vec<Finding>,
-    pub notes: Vec<String>,
+#[serde(transparent)]
+pub struct Report(pub lockfile_check::Report);
+
+impl std::ops::Deref for Report {
+    type Target = lockfile_check::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-impl<'a> Report<'a> {
-    pub fn new(version: &'a str, mode: Mode, path: String, outcome: Outcome) -> Self {
-        Self {
-            tool: "lockfile-check",
-            version,
-            in_sync: outcome.findings.is_empty(),
-            mode: mode.name(),
-            path,
-            lockfile: outcome.lockfile,
-            lockfile_version: outcome.lockfile_version,
-            package_manager: outcome.package_manager,
-            workspaces: outcome.workspaces,
-            packages: outcome.packages,
-            problems: outcome.findings,
-            warnings: outcome.warnings,
-            notes: outcome.notes,
-        }
+impl Report {
+    pub fn new(version: &str, mode: Mode, path: String, outcome: Outcome) -> Self {
+        Self(lockfile_check::Report::new(version, mode, path, outcome))
     }
 
     /// The one line that ends the log.
@@ -112,7 +92,7 @@ impl<'a> Report<'a> {
 /// noise (a hostile lock can hold 100,000); `--format json` prints every one.
 const MAX_ANNOTATIONS: usize = 1000;
 
-impl Report<'_> {
+impl Report {
     /// One annotation per finding at its file and line (relative to the workspace), up to
     /// [`MAX_ANNOTATIONS`], then one notice for the rest.
     pub fn annotate_findings(&self, actions: &Actions, root: &Path) {
@@ -147,9 +127,9 @@ impl Report<'_> {
     }
 }
 
-impl shipguard::ending::Ending for Report<'_> {
+impl shipguard::ending::Ending for Report {
     fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(self)?)
+        Ok(serde_json::to_value(&self.0)?)
     }
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
