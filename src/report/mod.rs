@@ -8,6 +8,7 @@
 //! (exit 2). The JSON Schema of each report is generated from these types into `schemas/`
 //! (README "Report schemas"; `schemas::tests` fails when the committed files drift).
 
+pub mod auto_rollback;
 pub mod coolify_deploy;
 pub mod fly_deploy;
 pub mod health_wait;
