@@ -6,6 +6,7 @@
 
 pub mod bounded;
 pub mod cli;
+pub mod codes;
 pub mod commit;
 pub mod coolify;
 #[cfg(feature = "github")]

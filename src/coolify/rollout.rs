@@ -128,7 +128,7 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
         Err(err) if crate::http::is_deadline(&err) && tracked.is_empty() => {
             let restored = restore_untracked(client, &previous, &tracked).await;
             Err(crate::exit::check_failed(
-                "deploy-timeout",
+                crate::codes::Deploy::DeployTimeout.as_str(),
                 format!(
                     "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify{restored}",
                     crate::duration::human(plan.timeout)

@@ -9,50 +9,43 @@ use crate::probe::report::UrlReport;
 
 pub const TOOL: &str = "auto-rollback";
 
-/// Why the run ended as it did; the `reason` output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum Reason {
-    Healthy,
-    RolledBack,
-    DryRun,
-    NoTarget,
-    Cooldown,
-    DeploymentInProgress,
-    DeployFailed,
-    VerificationFailed,
-    /// What runs now does not map to a commit: nothing is guessed.
-    UnknownRunningVersion,
-    /// The overall `timeout` passed.
-    Timeout,
-    /// GitHub or Coolify failed after the service was judged unhealthy.
-    Error,
-    /// A signal (a cancelled run, a job timeout) stopped the run; what it had started was
-    /// cancelled and its record marked `error`.
-    Interrupted,
-    /// The metric checks gave no usable answer past `inconclusive-limit`: nothing is rolled
-    /// back, a person must look (Argo Rollouts pauses on an inconclusive analysis).
-    Inconclusive,
+crate::codes::codes! {
+    /// Why the run ended as it did; the `reason` output.
+    #[cfg_attr(test, derive(schemars::JsonSchema))]
+    pub enum Reason {
+        Healthy => "healthy",
+        RolledBack => "rolled-back",
+        DryRun => "dry-run",
+        NoTarget => "no-target",
+        Cooldown => "cooldown",
+        DeploymentInProgress => "deployment-in-progress",
+        DeployFailed => "deploy-failed",
+        VerificationFailed => "verification-failed",
+        /// What runs now does not map to a commit: nothing is guessed.
+        UnknownRunningVersion => "unknown-running-version",
+        /// The overall `timeout` passed.
+        Timeout => "timeout",
+        /// GitHub or Coolify failed after the service was judged unhealthy.
+        Error => "error",
+        /// A signal (a cancelled run, a job timeout) stopped the run; what it had started was
+        /// cancelled and its record marked `error`.
+        Interrupted => "interrupted",
+        /// The metric checks gave no usable answer past `inconclusive-limit`: nothing is rolled
+        /// back, a person must look (Argo Rollouts pauses on an inconclusive analysis).
+        Inconclusive => "inconclusive",
+    }
 }
 
 impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Healthy => "healthy",
-            Self::RolledBack => "rolled-back",
-            Self::DryRun => "dry-run",
-            Self::NoTarget => "no-target",
-            Self::Cooldown => "cooldown",
-            Self::DeploymentInProgress => "deployment-in-progress",
-            Self::DeployFailed => "deploy-failed",
-            Self::VerificationFailed => "verification-failed",
-            Self::UnknownRunningVersion => "unknown-running-version",
-            Self::Timeout => "timeout",
-            Self::Error => "error",
-            Self::Interrupted => "interrupted",
-            Self::Inconclusive => "inconclusive",
-        }
+    /// The run ends with an error annotation: the service is still unhealthy, or the run
+    /// was interrupted.
+    pub fn annotated(self) -> bool {
+        self.still_unhealthy() || self == Self::Interrupted
+    }
+
+    /// The annotation title: `rollback-<reason>`.
+    pub fn title(self) -> String {
+        format!("rollback-{}", self.as_str())
     }
 
     /// The service is still unhealthy after this run.

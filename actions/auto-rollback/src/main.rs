@@ -128,7 +128,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         if !matches!(sent.await, Some(Ok(()))) {
             ctx.actions.annotate(Annotation::new(
                 Level::Warning,
-                "slack-failed",
+                shipguard::codes::Slack::SlackFailed,
                 format!(
                     "the Slack alert was not sent within {}",
                     shipguard::duration::human(ALERT_GRACE)

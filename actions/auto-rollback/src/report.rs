@@ -225,21 +225,19 @@ impl shipguard::ending::Ending for Ending<'_> {
 
     fn annotations(&self) -> Vec<Annotation> {
         let reason = self.report.reason;
-        if !(reason.still_unhealthy() || reason == Reason::Interrupted) {
+        if !reason.annotated() {
             return Vec::new();
         }
         vec![Annotation::new(
             Level::Error,
-            format!("rollback-{}", reason.as_str()),
+            reason.title(),
             self.report.message.clone(),
         )]
     }
 
     fn code(&self) -> Code {
         let reason = self.report.reason;
-        let failed = reason.still_unhealthy()
-            || reason == Reason::Interrupted
-            || (reason == Reason::RolledBack && self.fail_on_rollback);
+        let failed = reason.annotated() || (reason == Reason::RolledBack && self.fail_on_rollback);
         if failed {
             Code::Negative
         } else {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shipguard::codes::Deploy;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
 use shipguard::coolify::rollout::log_tail;
@@ -195,10 +196,10 @@ impl Report {
     /// The annotation title for a negative verdict.
     pub fn failure_code(&self) -> &'static str {
         match self.status {
-            Outcome::Timeout => "deploy-timeout",
-            Outcome::Cancelled => "deploy-cancelled",
-            Outcome::Interrupted => "deploy-interrupted",
-            _ => "deploy-failed",
+            Outcome::Timeout => Deploy::DeployTimeout.as_str(),
+            Outcome::Cancelled => Deploy::DeployCancelled.as_str(),
+            Outcome::Interrupted => Deploy::DeployInterrupted.as_str(),
+            _ => Deploy::DeployFailed.as_str(),
         }
     }
 

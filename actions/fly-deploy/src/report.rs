@@ -2,6 +2,7 @@
 //! machine and a Mermaid timeline) and the verdict line.
 
 use serde::Serialize;
+use shipguard::codes::Deploy;
 use shipguard::fly::rollout::{Outcome, Rollout, Step};
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, cell, code, timeline};
@@ -63,10 +64,10 @@ impl Report {
 
     pub fn failure_code(&self) -> &'static str {
         match self.rollout.status {
-            Outcome::Timeout => "deploy-timeout",
-            Outcome::Interrupted => "interrupted",
-            _ if self.rollout.mixed => "restore-failed",
-            _ => "deploy-failed",
+            Outcome::Timeout => Deploy::DeployTimeout.as_str(),
+            Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
+            _ if self.rollout.mixed => Deploy::RestoreFailed.as_str(),
+            _ => Deploy::DeployFailed.as_str(),
         }
     }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use shipguard::codes::Health;
 use shipguard::duration::human;
 use shipguard::exit::Code;
 use shipguard::gha::summary::{self, Summary};
@@ -133,22 +134,22 @@ impl Report {
             .as_deref()
             .is_some_and(|r| r.starts_with("baseline: ") || r.starts_with("inconclusive: baseline"))
         {
-            return "health-baseline-failed";
+            return Health::HealthBaselineFailed.as_str();
         }
         if results.iter().all(UrlResult::healthy)
             && let Some(m) = &self.metrics
         {
             return match m.verdict {
-                MetricVerdict::Inconclusive => "health-metrics-inconclusive",
-                MetricVerdict::Interrupted => "health-interrupted",
-                _ => "health-metrics-failed",
+                MetricVerdict::Inconclusive => Health::HealthMetricsInconclusive.as_str(),
+                MetricVerdict::Interrupted => Health::HealthInterrupted.as_str(),
+                _ => Health::HealthMetricsFailed.as_str(),
             };
         }
         match first_unhealthy(results).map(|r| &r.verdict) {
-            Some(Verdict::FailedFast(_)) => "health-failed-fast",
-            Some(Verdict::HoldFailed(_)) => "health-hold-failed",
-            Some(Verdict::Interrupted(_)) => "health-interrupted",
-            _ => "health-timeout",
+            Some(Verdict::FailedFast(_)) => Health::HealthFailedFast.as_str(),
+            Some(Verdict::HoldFailed(_)) => Health::HealthHoldFailed.as_str(),
+            Some(Verdict::Interrupted(_)) => Health::HealthInterrupted.as_str(),
+            _ => Health::HealthTimeout.as_str(),
         }
     }
 

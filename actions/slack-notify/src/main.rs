@@ -65,7 +65,10 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 received.describe()
             );
             ending::record(&ctx.actions, &notice(None, Some(message.clone())))?;
-            return Err(shipguard::exit::check_failed("slack-interrupted", message));
+            return Err(shipguard::exit::check_failed(
+                shipguard::codes::Slack::SlackInterrupted.as_str(),
+                message,
+            ));
         }
     };
     match sent {

@@ -103,7 +103,7 @@ impl shipguard::ending::Ending for Notice<'_> {
         match (&self.error, self.warned) {
             (Some(error), true) => vec![Annotation::new(
                 Level::Warning,
-                "slack-failed",
+                shipguard::codes::Slack::SlackFailed,
                 error.clone(),
             )],
             _ => Vec::new(),
