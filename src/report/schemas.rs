@@ -11,7 +11,7 @@ use super::{auto_rollback, coolify_deploy, fly_deploy, health_wait, lockfile_che
 /// coolify-deploy reports either a followed deploy or a webhook's queued one.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)] // never built: only its schema
 enum CoolifyDeploy {
     Deploy(coolify_deploy::Report),
     Webhook(coolify_deploy::Queued),
