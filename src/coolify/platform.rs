@@ -97,7 +97,11 @@ impl platform::Platform for Coolify {
     }
 
     /// One rollout of every app (Coolify deploys one version to all of them), forced, waited
-    /// for; by commit through [`git::run`].
+    /// for; by commit through [`git::run`]. Restore is always on: a tag set for a deploy
+    /// that did not finish is put back (the old container still runs, `restore.rs`), and a
+    /// commit pin on every path (`git.rs`), each within its grace period of
+    /// `platform::grace` (so `restore_until` is not needed); `cancel_on_timeout` is
+    /// Coolify's cancel.
     async fn deploy(
         &self,
         request: &Request,

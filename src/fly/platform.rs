@@ -131,7 +131,10 @@ impl platform::Platform for Fly {
     }
 
     /// fly-deploy's algorithm, one app after the other; the first that does not finish
-    /// stops the rest (apps before it stay on their new image).
+    /// stops the rest (apps before it stay on their new image). Each app's machines share
+    /// the request's deadline. Fly cannot cancel: whatever ends the wait (a failure, the
+    /// deadline, a signal), the changed machines are restored when `restore_on_failure`
+    /// asks for it, by `restore_until`.
     async fn deploy(
         &self,
         request: &Request,
