@@ -127,7 +127,7 @@ pub struct Recorder {
 fn warn(actions: &Actions, err: &anyhow::Error) {
     actions.annotate(Annotation::new(
         Level::Warning,
-        "github-deployment-failed",
+        crate::codes::Github::GithubDeploymentFailed,
         format!("{err:#}"),
     ));
 }

@@ -84,7 +84,7 @@ pub fn title_of<'a>(err: &'a anyhow::Error, tool: &'a str) -> &'a str {
             return failed.code;
         }
         if cause.is::<UsageError>() {
-            return "usage-error";
+            return crate::codes::Run::UsageError.as_str();
         }
     }
     tool

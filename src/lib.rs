@@ -6,11 +6,13 @@
 
 pub mod bounded;
 pub mod cli;
+pub mod codes;
 pub mod commit;
 pub mod coolify;
 #[cfg(feature = "github")]
 pub mod deployment_record;
 pub mod duration;
+pub mod ending;
 pub mod env;
 pub mod exit;
 pub mod fly;
@@ -25,6 +27,7 @@ pub mod npm;
 pub mod platform;
 pub mod probe;
 pub mod redact;
+pub mod report;
 pub mod slack;
 pub mod timestamp;
 pub mod tool;

@@ -1,6 +1,9 @@
 //! How long ago a timestamp from GitHub was, failing closed: GitHub writes RFC 3339 in UTC
 //! (`2026-11-23T08:00:00Z`); anything else is "unknown", and a guard that asks "was this
-//! recent?" must treat unknown as recent. Parsing is the `time` crate's RFC 3339 parser.
+//! recent?" must treat unknown as recent. Parsing is the `time` crate's RFC 3339 parser:
+//! `time` (with `parsing` and `formatting`) is compiled in anyway for x509-parser (asn1-rs),
+//! and chrono for promql-parser, so either costs nothing; `jiff` would add a crate and make
+//! nothing here smaller (`cargo tree -p shipguard -e features -i time`).
 
 use std::time::Duration;
 

@@ -117,7 +117,11 @@ fn interrupted_code(actions: &Actions, tool: &str, code: Code) -> Code {
             let message = format!("{tool} was {}", received.describe());
             crate::gha::write_stderr(&format!("error: {message}"));
             if actions.format() == Format::Github {
-                actions.annotate(Annotation::new(Level::Error, "interrupted", message));
+                actions.annotate(Annotation::new(
+                    Level::Error,
+                    crate::codes::Run::Interrupted,
+                    message,
+                ));
             }
             Code::Negative
         }

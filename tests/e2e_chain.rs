@@ -21,6 +21,7 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
     }
     let steps = demo::chain(&bin_dir, false).unwrap();
     assert_artifacts(&steps);
+    assert_reports_match_their_schemas(&steps);
     let tools: Vec<&str> = steps.iter().map(|s| s.tool).collect();
     assert_eq!(
         tools,
@@ -67,6 +68,30 @@ fn the_whole_chain_rolls_a_broken_deploy_back() {
     // The rollback alert, then the deploy result.
     assert_eq!(steps[4].slack_messages, 1);
     assert_eq!(steps[5].slack_messages, 2);
+}
+
+/// Every `report` a tool wrote is valid against its committed JSON Schema (schemas/) and
+/// names its schema version.
+fn assert_reports_match_their_schemas(steps: &[demo::Step]) {
+    for step in steps.iter().filter(|s| s.tool != "slack-notify") {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas")
+            .join(format!("{}.schema.json", step.tool));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&step.report)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", step.tool);
+        assert_eq!(
+            step.report["schema"],
+            format!("shipguard.{}/1", step.tool),
+            "{}",
+            step.tool
+        );
+    }
 }
 
 /// What the demo shows and keeps: every step's job summary, and the Slack payloads of the

@@ -61,6 +61,7 @@ impl AppKind {
 
 /// One app whose `git_commit_sha` this run changed, and what became of it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Pin {
     pub app: String,
     /// The value put back: what the app had before (`HEAD` when it had nothing).

@@ -17,6 +17,7 @@ use super::client::Client;
 
 /// A tag that could not be put back: the user has to set it by hand.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RestoreFailure {
     pub app: String,
     /// The tag to set (empty: none).

@@ -47,6 +47,7 @@ fn outcome_of(status: &DeploymentStatus) -> Option<Outcome> {
 
 /// One deployment followed to its end.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Tracked {
     /// The application (resource) UUID, as Coolify named it.
     pub app: Untrusted,
@@ -85,6 +86,7 @@ impl Tracked {
 
 /// What a rollout did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rollout {
     pub deployments: Vec<Tracked>,
     /// App → the image tag it had before (empty string for none), when a tag was set.
@@ -126,7 +128,7 @@ pub async fn run(client: &Client, plan: &Plan, observe: Observer<'_>) -> anyhow:
         Err(err) if crate::http::is_deadline(&err) && tracked.is_empty() => {
             let restored = restore_untracked(client, &previous, &tracked).await;
             Err(crate::exit::check_failed(
-                "deploy-timeout",
+                crate::codes::Deploy::DeployTimeout.as_str(),
                 format!(
                     "{err}: the timeout of {} passed before any deployment was known, so nothing could be cancelled; check Coolify{restored}",
                     crate::duration::human(plan.timeout)

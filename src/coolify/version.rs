@@ -242,14 +242,14 @@ impl ServerVersion {
         match self {
             Self::Unreadable(text) => Some(Annotation::new(
                 Level::Warning,
-                "coolify-version-unknown",
+                crate::codes::Coolify::CoolifyVersionUnknown,
                 format!(
                     "GET /version answered \"{text}\", which is not a Coolify version this tool can read; going on as if it were the newest Coolify (check that `coolify-url` points at Coolify)"
                 ),
             )),
             Self::Known(v) if *v < MINIMUM => Some(Annotation::new(
                 Level::Warning,
-                "coolify-too-old",
+                crate::codes::Coolify::CoolifyTooOld,
                 format!(
                     "Coolify {v} is older than {MINIMUM}: cancelling and following deduplicated deployments may not work; upgrade Coolify"
                 ),

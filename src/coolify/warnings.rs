@@ -11,7 +11,7 @@ pub fn annotations(rollout: &Rollout) -> Vec<Annotation> {
     for failure in &rollout.restore_failures {
         out.push(Annotation::new(
             Level::Error,
-            "image-tag-not-restored",
+            crate::codes::Coolify::ImageTagNotRestored,
             failure.message(),
         ));
     }
@@ -19,7 +19,7 @@ pub fn annotations(rollout: &Rollout) -> Vec<Annotation> {
         let tag = crate::gha::Untrusted::from(tag.as_str());
         out.push(Annotation::new(
             Level::Notice,
-            "image-tag-restored",
+            crate::codes::Coolify::ImageTagRestored,
             format!(
                 "the deployment of app {app} did not finish; its image tag was set back to \"{tag}\", the version still running"
             ),
@@ -29,7 +29,7 @@ pub fn annotations(rollout: &Rollout) -> Vec<Annotation> {
         if let (Some(line), Outcome::Finished) = (&t.skipped_health_check, t.outcome) {
             out.push(Annotation::new(
                 Level::Warning,
-                "health-check-skipped",
+                crate::codes::Coolify::HealthCheckSkipped,
                 format!(
                     "Coolify did not health-check {}: its log says \"{line}\", so `finished` only means the container started; a health-wait step is what proves it healthy",
                     t.name()
@@ -39,7 +39,7 @@ pub fn annotations(rollout: &Rollout) -> Vec<Annotation> {
         if t.note.as_deref() == Some(RESTART_NOTE) {
             out.push(Annotation::new(
                 Level::Warning,
-                "coolify-restarted",
+                crate::codes::Coolify::CoolifyRestarted,
                 format!("deployment of {} {RESTART_NOTE}", t.name()),
             ));
         }

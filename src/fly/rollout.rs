@@ -55,6 +55,7 @@ pub struct Plan {
 
 /// What became of one machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Never touched.
@@ -70,6 +71,7 @@ pub enum Step {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct MachineRun {
     pub app: String,
     pub id: String,
@@ -86,6 +88,7 @@ pub struct MachineRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct AppRun {
     pub app: String,
     /// The canary's image before the run.
@@ -100,6 +103,7 @@ pub struct AppRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rollout {
     pub status: Outcome,
     pub reason: Option<String>,

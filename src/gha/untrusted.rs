@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 /// Text that came from outside. Prints neutralised; see the module documentation.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Untrusted(String);
 

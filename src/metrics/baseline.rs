@@ -114,6 +114,7 @@ pub struct Relative {
 
 /// One comparison with the baseline.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Comparison {
     /// `p95` or `error-rate`.
     pub check: &'static str,

@@ -43,7 +43,7 @@ pub fn check(project: &Project) -> (Vec<Finding>, Option<String>) {
     for location in locked_workspaces(project) {
         if !on_disk.contains(location) {
             findings.push(Finding {
-                code: "lockfile-drift",
+                code: crate::codes::Finding::LockfileDrift.as_str(),
                 scope: format!("workspace {location}"),
                 package: location.to_owned(),
                 message: format!("workspace {location} is in the lock but no longer on disk"),
@@ -146,7 +146,7 @@ fn drift(
     line: Option<u32>,
 ) -> Finding {
     Finding {
-        code: "lockfile-drift",
+        code: crate::codes::Finding::LockfileDrift.as_str(),
         scope: package.describe(),
         package: name.to_owned(),
         message,

@@ -77,7 +77,7 @@ pub fn check(project: &Project, families: &[Family]) -> Vec<Finding> {
             )
         });
         findings.push(Finding {
-            code: "family-split",
+            code: crate::codes::Finding::FamilySplit.as_str(),
             scope: format!("family {}", family.pattern),
             package: family.pattern.clone(),
             message: format!(

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Finding {
     /// Stable kebab-case code: `lockfile-missing`, `lockfile-invalid`, `lockfile-drift`,
     /// `family-split`, `lockfile-host`, `lockfile-https`, `lockfile-integrity`.

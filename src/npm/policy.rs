@@ -60,7 +60,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
             let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
             if !policy.allowed_hosts.is_empty() && !policy.allowed_hosts.contains(&host) {
                 add(
-                    "lockfile-host",
+                    crate::codes::Finding::LockfileHost.as_str(),
                     format!(
                         "{name}@{version} is resolved from {host}, which is not an allowed host"
                     ),
@@ -72,7 +72,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
             }
             if policy.require_https && url.scheme() != "https" && !raw.starts_with("git+ssh:") {
                 add(
-                    "lockfile-https",
+                    crate::codes::Finding::LockfileHttps.as_str(),
                     format!(
                         "{name}@{version} is downloaded over {}, not https",
                         url.scheme()
@@ -94,7 +94,7 @@ pub fn check(project: &Project, policy: &Policy) -> Vec<Finding> {
                     Some(i) => format!("its only hash is {}", i.split('-').next().unwrap_or("?")),
                 };
                 add(
-                    "lockfile-integrity",
+                    crate::codes::Finding::LockfileIntegrity.as_str(),
                     format!("{name}@{version} has no sha512 integrity in the lock"),
                     why,
                     "run `npm install --package-lock-only` against a registry that serves sha512 hashes".to_owned(),

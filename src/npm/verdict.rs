@@ -628,7 +628,7 @@ fn finding(
     let unsupported = matches!(problem, Problem::Unsupported { .. });
     let (code, message, why, fix) = match problem {
         Problem::Missing => (
-            "lockfile-missing",
+            crate::codes::Finding::LockfileMissing.as_str(),
             format!("Missing: {}@{spec_shown} from lock file", edge.name),
             format!(
                 "{} needs it ({}) but no {} is locked where {} can find it{}",
@@ -671,7 +671,7 @@ fn finding(
                 ),
             };
             (
-                "lockfile-invalid",
+                crate::codes::Finding::LockfileInvalid.as_str(),
                 format!(
                     "Invalid: lock file's {locked} does not satisfy {}@{spec_shown}",
                     edge.name

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// How one deployment (or a whole deploy: see [`Outcome::overall`]) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Runs the new version (and passes its checks, where the platform has them).

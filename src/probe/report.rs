@@ -1,6 +1,6 @@
 //! The probe evidence as JSON: the `report` output that slack-notify and auto-rollback read.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::engine::{UrlResult, Verdict};
 use super::stats::Latency;
@@ -10,12 +10,13 @@ use crate::redact::safe_url;
 /// Attempts kept per URL in the report; the summary chart uses the same window.
 pub const MAX_SAMPLES: usize = 200;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct UrlReport {
     pub url: String,
     pub healthy: bool,
     /// `healthy`, `timeout`, `failed-fast`, `hold-failed`, `cancelled`.
-    pub verdict: &'static str,
+    pub verdict: String,
     pub reason: Option<String>,
     pub attempts: usize,
     pub passes: usize,
@@ -33,7 +34,8 @@ pub struct UrlReport {
     pub samples: Vec<Sample>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct HoldReport {
     pub attempts: u32,
     pub errors: u32,
@@ -41,7 +43,8 @@ pub struct HoldReport {
     pub p95_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Sample {
     pub at_ms: u64,
     pub latency_ms: u64,
@@ -94,7 +97,7 @@ impl UrlReport {
         Self {
             url: safe_url(&result.url),
             healthy: result.healthy(),
-            verdict,
+            verdict: verdict.to_owned(),
             reason,
             attempts: result.attempts.len(),
             passes: result.attempts.iter().filter(|a| a.passed()).count(),

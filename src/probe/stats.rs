@@ -14,7 +14,8 @@ pub fn percentile(samples: &[Duration], p: f64) -> Option<Duration> {
 }
 
 /// p50, p95 and max in milliseconds, for outputs and the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Latency {
     pub p50_ms: u64,
     pub p95_ms: u64,

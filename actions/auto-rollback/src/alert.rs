@@ -63,7 +63,7 @@ pub async fn send(
         Ok(_) => actions.log("Slack alert sent"),
         Err(err) => actions.annotate(Annotation::new(
             Level::Warning,
-            "slack-failed",
+            shipguard::codes::Slack::SlackFailed,
             format!("the Slack alert was not sent: {err:#}"),
         )),
     }

@@ -28,7 +28,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use shipguard::exit::Code;
-use shipguard::gha::{Annotation, Format, Level};
+use shipguard::gha::{Annotation, Level};
 use shipguard::http::RetryPolicy;
 use shipguard::tool::{self, Context};
 
@@ -128,7 +128,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         if !matches!(sent.await, Some(Ok(()))) {
             ctx.actions.annotate(Annotation::new(
                 Level::Warning,
-                "slack-failed",
+                shipguard::codes::Slack::SlackFailed,
                 format!(
                     "the Slack alert was not sent within {}",
                     shipguard::duration::human(ALERT_GRACE)
@@ -136,30 +136,15 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             ));
         }
     }
-    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
-    ctx.actions.set_outputs(&report.outputs(&json))?;
-    ctx.actions.write_summary(&report.summary())?;
+    let ending = report::Ending {
+        report: &report,
+        fail_on_rollback: settings.fail_on_rollback,
+    };
     if let Some(err) = error {
-        // tool::main prints the one `error:` line and its annotation, and exits 2 or 3.
+        // The evidence is written; tool::main prints the one `error:` line and its
+        // annotation, and exits 2 or 3.
+        shipguard::ending::record(&ctx.actions, &ending)?;
         return Err(err);
     }
-    if report.reason.still_unhealthy() || report.reason == Reason::Interrupted {
-        ctx.actions.annotate(Annotation::new(
-            Level::Error,
-            format!("rollback-{}", report.reason.as_str()),
-            report.message.clone(),
-        ));
-    }
-    match ctx.actions.format() {
-        Format::Json => ctx.actions.print_json(&json)?,
-        Format::Human | Format::Github => ctx.actions.print(&report.message)?,
-    }
-    let failed = report.reason.still_unhealthy()
-        || report.reason == Reason::Interrupted
-        || (report.reason == Reason::RolledBack && settings.fail_on_rollback);
-    Ok(if failed {
-        Code::Negative
-    } else {
-        Code::Success
-    })
+    shipguard::ending::end(&ctx.actions, &ending)
 }

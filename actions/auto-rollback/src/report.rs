@@ -3,185 +3,40 @@
 //! step summary (with a Mermaid timeline and what a rollback does not revert).
 
 use serde::Serialize;
-use shipguard::coolify::Rollout;
-use shipguard::gha::Summary;
+use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, timeline};
-use shipguard::probe::UrlResult;
-use shipguard::probe::report::UrlReport;
+use shipguard::gha::{Annotation, Level, Summary};
+use shipguard::report::auto_rollback;
 
-/// Why the run ended as it did; the `reason` output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Reason {
-    Healthy,
-    RolledBack,
-    DryRun,
-    NoTarget,
-    Cooldown,
-    DeploymentInProgress,
-    DeployFailed,
-    VerificationFailed,
-    /// What runs now does not map to a commit: nothing is guessed.
-    UnknownRunningVersion,
-    /// The overall `timeout` passed.
-    Timeout,
-    /// GitHub or Coolify failed after the service was judged unhealthy.
-    Error,
-    /// A signal (a cancelled run, a job timeout) stopped the run; what it had started was
-    /// cancelled and its record marked `error`.
-    Interrupted,
-    /// The metric checks gave no usable answer past `inconclusive-limit`: nothing is rolled
-    /// back, a person must look (Argo Rollouts pauses on an inconclusive analysis).
-    Inconclusive,
-}
+pub use shipguard::report::auto_rollback::{NOT_REVERTED, Reason};
 
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Healthy => "healthy",
-            Self::RolledBack => "rolled-back",
-            Self::DryRun => "dry-run",
-            Self::NoTarget => "no-target",
-            Self::Cooldown => "cooldown",
-            Self::DeploymentInProgress => "deployment-in-progress",
-            Self::DeployFailed => "deploy-failed",
-            Self::VerificationFailed => "verification-failed",
-            Self::UnknownRunningVersion => "unknown-running-version",
-            Self::Timeout => "timeout",
-            Self::Error => "error",
-            Self::Interrupted => "interrupted",
-            Self::Inconclusive => "inconclusive",
-        }
-    }
-
-    /// The service is still unhealthy after this run.
-    pub fn still_unhealthy(self) -> bool {
-        matches!(
-            self,
-            Self::NoTarget
-                | Self::Cooldown
-                | Self::DeploymentInProgress
-                | Self::DeployFailed
-                | Self::VerificationFailed
-                | Self::UnknownRunningVersion
-                | Self::Timeout
-                | Self::Error
-                // Not known to be healthy: alert, exit 1, deploy nothing.
-                | Self::Inconclusive
-        )
-    }
-}
-
-/// What a rollback leaves as it is (Fly documents it; no tool reports it).
-pub const NOT_REVERTED: &[&str] = &[
-    "environment variables and secrets (Coolify keeps the current ones)",
-    "database migrations the newer version ran",
-    "Coolify settings other than the image tag (domains, health checks, resources)",
-    "data written by the newer version",
-];
-
+/// The core report ([`shipguard::report::auto_rollback`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub reason: Reason,
-    /// One line for people.
-    pub message: String,
-    /// `None` when the analysis was skipped (a manual `to`).
-    pub healthy_before: Option<bool>,
-    pub rolled_back: bool,
-    pub verified: Option<bool>,
-    pub dry_run: bool,
-    pub environment: String,
-    pub from_sha: Option<String>,
-    pub from_tag: Option<String>,
-    pub to_sha: Option<String>,
-    pub to_tag: Option<String>,
-    /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
-    pub commit_pins: Vec<shipguard::coolify::git::Pin>,
-    /// Why the target qualified.
-    pub target_evidence: Option<String>,
-    /// History entries that were not candidates, with why (the first 20).
-    pub not_candidates: Vec<String>,
-    pub not_candidates_total: usize,
-    /// The phase running now (or when the run ended).
-    pub phase: &'static str,
-    pub analysis: Vec<UrlReport>,
-    /// The metric checks measured with the analysis, when `metrics` are given.
-    pub metrics: Option<shipguard::metrics::AnalysisReport>,
-    pub verification: Vec<UrlReport>,
-    pub deploy: Option<Rollout>,
-    /// platform fly: the redeploy, machine by machine.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fly_deploy: Option<shipguard::fly::Rollout>,
-    pub github_deployment_id: Option<u64>,
-    /// (phase, start s, end s) from the start of the run.
-    pub phases: Vec<(String, f64, f64)>,
-    pub not_reverted: &'static [&'static str],
+#[serde(transparent)]
+pub struct Report(pub auto_rollback::Report);
+
+impl std::ops::Deref for Report {
+    type Target = auto_rollback::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
-    pub fn new(version: &'static str, environment: &str, dry_run: bool) -> Self {
-        Self {
-            tool: "auto-rollback",
-            version,
-            kind: "rollback",
-            reason: Reason::Healthy,
-            message: String::new(),
-            healthy_before: None,
-            rolled_back: false,
-            verified: None,
-            dry_run,
-            environment: environment.to_owned(),
-            from_sha: None,
-            from_tag: None,
-            to_sha: None,
-            to_tag: None,
-            commit_pins: Vec::new(),
-            target_evidence: None,
-            not_candidates: Vec::new(),
-            not_candidates_total: 0,
-            phase: "start",
-            analysis: Vec::new(),
-            metrics: None,
-            verification: Vec::new(),
-            deploy: None,
-            fly_deploy: None,
-            github_deployment_id: None,
-            phases: Vec::new(),
-            not_reverted: NOT_REVERTED,
-        }
+    pub fn new(version: &str, environment: &str, dry_run: bool) -> Self {
+        Self(auto_rollback::Report::new(version, environment, dry_run))
     }
 
-    pub fn set_analysis(&mut self, results: &[UrlResult]) {
-        self.analysis = results.iter().map(UrlReport::of).collect();
-        self.healthy_before = Some(results.iter().all(UrlResult::healthy));
-    }
-
-    /// The metric verdict joins the probes': a failed check makes the service unhealthy.
-    pub fn set_metrics(&mut self, metrics: shipguard::metrics::AnalysisReport) {
-        if !metrics.passed() && self.healthy_before == Some(true) {
-            self.healthy_before = Some(false);
-        }
-        self.metrics = Some(metrics);
-    }
-
-    /// The metric analysis was inconclusive (and decided nothing else).
-    pub fn metrics_inconclusive(&self) -> bool {
-        self.metrics
-            .as_ref()
-            .is_some_and(|m| m.verdict == shipguard::metrics::Verdict::Inconclusive)
-    }
-
-    pub fn set_verification(&mut self, results: &[UrlResult]) {
-        self.verification = results.iter().map(UrlReport::of).collect();
-        self.verified = Some(results.iter().all(UrlResult::healthy));
-    }
-
+    /// Ends the run with a reason and a line for people (a method of its own, so that the
+    /// line may read the report: `report.end(.., report.from())`).
     pub fn end(&mut self, reason: Reason, message: impl Into<String>) {
-        self.reason = reason;
-        self.message = message.into();
+        self.0.end(reason, message);
     }
 
     /// Short commit or tag for lines and outputs.
@@ -193,7 +48,7 @@ impl Report {
         label(self.to_sha.as_deref(), self.to_tag.as_deref())
     }
 
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let flag = |b: Option<bool>| b.map_or_else(|| "unknown".to_owned(), |b| b.to_string());
         vec![
             ("healthy-before", flag(self.healthy_before)),
@@ -214,7 +69,6 @@ impl Report {
             ),
             ("verified", flag(self.verified)),
             ("reason", self.reason.as_str().to_owned()),
-            ("report", json.to_owned()),
         ]
     }
 
@@ -343,5 +197,51 @@ fn label(sha: Option<&str>, tag: Option<&str>) -> String {
         (Some(sha), None) => sha.chars().take(12).collect(),
         (None, Some(tag)) => tag.to_owned(),
         (None, None) => "unknown".to_owned(),
+    }
+}
+
+/// The end of a run: the report, and whether a rollback fails the step.
+pub struct Ending<'a> {
+    pub report: &'a Report,
+    pub fail_on_rollback: bool,
+}
+
+impl shipguard::ending::Ending for Ending<'_> {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report.0)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(self.report.outputs())
+    }
+
+    fn summary(&self) -> Summary {
+        self.report.summary()
+    }
+
+    fn verdict_line(&self) -> String {
+        self.report.message.clone()
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        let reason = self.report.reason;
+        if !reason.annotated() {
+            return Vec::new();
+        }
+        vec![Annotation::new(
+            Level::Error,
+            reason.title(),
+            self.report.message.clone(),
+        )]
+    }
+
+    fn code(&self) -> Code {
+        let reason = self.report.reason;
+        let failed = reason.annotated() || (reason == Reason::RolledBack && self.fail_on_rollback);
+        if failed {
+            Code::Negative
+        } else {
+            Code::Success
+        }
     }
 }

@@ -12,8 +12,6 @@ use std::process::ExitCode;
 
 use shipguard::coolify::{self, Client, Outcome, Tracked};
 use shipguard::exit::Code;
-use shipguard::gha::Untrusted;
-use shipguard::gha::{Annotation, Format, Level, Summary};
 use shipguard::http::RetryPolicy;
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
@@ -52,22 +50,12 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 force,
             )
             .await?;
-            let line = format!("deploy webhook accepted the deploy (HTTP {})", hit.status);
-            ctx.actions.set_outputs(&[
-                ("deployment-uuids", String::new()),
-                ("status", "queued".to_owned()),
-                ("previous-image-tags", "{}".to_owned()),
-                ("duration-seconds", format!("{:.0}", hit.seconds.ceil())),
-                (
-                    "report",
-                    serde_json::json!({"tool": "coolify-deploy", "kind": "deploy", "status": "queued", "target": "webhook", "image": image, "image_tag": tag}).to_string(),
-                ),
-            ])?;
-            let mut summary = Summary::new();
-            summary.heading(3, &format!("✅ coolify-deploy: {line}"));
-            ctx.actions.write_summary(&summary)?;
-            ctx.actions.print(&line)?;
-            Ok(Code::Success)
+            let queued = report::Queued {
+                report: shipguard::report::coolify_deploy::Queued::new(ctx.version, image, tag),
+                http_status: hit.status,
+                seconds: hit.seconds,
+            };
+            shipguard::ending::end(&ctx.actions, &queued)
         }
         Mode::Coolify {
             url,
@@ -181,7 +169,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             );
             report.github_deployment_id = recorder.as_ref().map(Recorder::id);
             report.set_commit(plan.commit.as_ref(), pins);
-            let code = finish(ctx, &report)?;
+            report.print_log_tails(&ctx.actions);
+            let code = shipguard::ending::end(&ctx.actions, &report)?;
             let left: Vec<String> = report
                 .commit_pins
                 .iter()
@@ -199,48 +188,4 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             Ok(code)
         }
     }
-}
-
-/// Logs, outputs, summary and the exit code of a Coolify run.
-fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
-    for annotation in &report.annotations {
-        ctx.actions.annotate(annotation.clone());
-    }
-    for t in &report.deployments {
-        if !matches!(
-            t.outcome,
-            Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
-        ) {
-            continue;
-        }
-        let name = t.name();
-        match report.log_tails.get(&t.app) {
-            Some(lines) => {
-                let _group = ctx
-                    .actions
-                    .group(&format!("Last {} log lines of {name}", lines.len()));
-                // Build logs are untrusted: printed between stop-commands markers.
-                ctx.actions.untrusted(&Untrusted::joined(lines, "\n"));
-            }
-            None => ctx.actions.log(&format!(
-                "{name}: no deployment log (the token needs read:sensitive to read logs)"
-            )),
-        }
-    }
-    let json = shipguard::bounded::to_json(report, shipguard::bounded::REPORT_BUDGET)?;
-    ctx.actions.set_outputs(&report.outputs(&json)?)?;
-    ctx.actions.write_summary(&report.summary())?;
-    let ok = matches!(report.status, Outcome::Finished | Outcome::Queued);
-    if !ok {
-        ctx.actions.annotate(Annotation::new(
-            Level::Error,
-            report.failure_code(),
-            report.verdict_line(),
-        ));
-    }
-    match ctx.actions.format() {
-        Format::Json => ctx.actions.print_json(&json)?,
-        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
-    }
-    Ok(if ok { Code::Success } else { Code::Negative })
 }

@@ -4,43 +4,37 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shipguard::codes::Deploy;
 use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
-use shipguard::coolify::restore::RestoreFailure;
 use shipguard::coolify::rollout::log_tail;
-use shipguard::coolify::{Outcome, Rollout, Tracked};
+use shipguard::coolify::{Outcome, Rollout};
+use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, inline, timeline};
-use shipguard::gha::{Annotation, Summary, Untrusted};
+use shipguard::gha::{Actions, Annotation, Level, Summary, Untrusted};
+use shipguard::report::coolify_deploy;
 
+/// The core report ([`shipguard::report::coolify_deploy`]) with this tool's rendering, and
+/// the rollout's warnings to annotate.
 #[derive(Debug, Serialize)]
+#[serde(transparent)]
 pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub status: Outcome,
-    /// The Coolify base URL (or `webhook`), never a token.
-    pub target: String,
-    pub coolify_version: Option<String>,
-    pub image_tag: Option<String>,
-    pub duration_seconds: f64,
-    pub previous_image_tags: BTreeMap<String, String>,
-    /// App → the previous tag put back after its deployment did not finish.
-    pub restored_image_tags: BTreeMap<String, String>,
-    /// Tags that could not be put back (error annotations name the tag to set by hand).
-    pub restore_failures: Vec<RestoreFailure>,
-    pub deployments: Vec<Tracked>,
-    /// App → the last log lines of a deployment that did not finish.
-    pub log_tails: BTreeMap<Untrusted, Vec<Untrusted>>,
-    /// The GitHub Deployment recorded for this run.
-    pub github_deployment_id: Option<u64>,
-    /// Git-based apps: the commit asked for.
-    pub commit: Option<String>,
-    /// App → the commit Coolify says it built (git-based apps).
-    pub commits: BTreeMap<String, String>,
-    /// Git-based apps on Coolify 4.2.x: each `git_commit_sha` pin set and put back.
-    pub commit_pins: Vec<Pin>,
+    pub report: coolify_deploy::Report,
     #[serde(skip)]
     pub annotations: Vec<Annotation>,
+}
+
+impl std::ops::Deref for Report {
+    type Target = coolify_deploy::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.report
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.report
+    }
 }
 
 impl Report {
@@ -64,9 +58,10 @@ impl Report {
             .filter_map(|t| Some((t.app.clone(), log_tail(t.logs.as_deref()?, log_lines))))
             .collect();
         let annotations = shipguard::coolify::warnings::annotations(&rollout);
-        Self {
-            tool: "coolify-deploy",
-            version,
+        let report = coolify_deploy::Report {
+            schema: shipguard::report::schema_id(coolify_deploy::TOOL),
+            tool: coolify_deploy::TOOL,
+            version: version.to_owned(),
             kind: "deploy",
             status: rollout.status,
             target,
@@ -82,6 +77,9 @@ impl Report {
             commit: None,
             commits: BTreeMap::new(),
             commit_pins: Vec::new(),
+        };
+        Self {
+            report,
             annotations,
         }
     }
@@ -89,9 +87,10 @@ impl Report {
     /// A commit deploy: what was asked for, what each deployment says it built, and the pins.
     pub fn set_commit(&mut self, commit: Option<&CommitSha>, pins: Vec<Pin>) {
         let Some(commit) = commit else { return };
-        self.commit = Some(commit.to_string());
-        self.commit_pins = pins;
-        for t in &mut self.deployments {
+        let report = &mut self.report;
+        report.commit = Some(commit.to_string());
+        report.commit_pins = pins;
+        for t in &mut report.deployments {
             let built = t
                 .commit
                 .as_ref()
@@ -104,11 +103,12 @@ impl Report {
                             commit.short()
                         ));
                     }
-                    self.commits.insert(t.app.as_raw().to_owned(), built);
+                    report.commits.insert(t.app.as_raw().to_owned(), built);
                 }
                 // Not waited for, or not resolved yet: the commit asked for.
                 _ => {
-                    self.commits
+                    report
+                        .commits
                         .insert(t.app.as_raw().to_owned(), commit.to_string());
                 }
             }
@@ -116,7 +116,7 @@ impl Report {
     }
 
     /// The action's outputs, `report` included.
-    pub fn outputs(&self, json: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+    pub fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         let uuids: Vec<&str> = self
             .deployments
             .iter()
@@ -138,7 +138,6 @@ impl Report {
                 "duration-seconds",
                 format!("{:.0}", self.duration_seconds.ceil()),
             ),
-            ("report", json.to_owned()),
         ])
     }
 
@@ -197,10 +196,10 @@ impl Report {
     /// The annotation title for a negative verdict.
     pub fn failure_code(&self) -> &'static str {
         match self.status {
-            Outcome::Timeout => "deploy-timeout",
-            Outcome::Cancelled => "deploy-cancelled",
-            Outcome::Interrupted => "deploy-interrupted",
-            _ => "deploy-failed",
+            Outcome::Timeout => Deploy::DeployTimeout.as_str(),
+            Outcome::Cancelled => Deploy::DeployCancelled.as_str(),
+            Outcome::Interrupted => Deploy::DeployInterrupted.as_str(),
+            _ => Deploy::DeployFailed.as_str(),
         }
     }
 
@@ -334,4 +333,112 @@ impl Report {
 
 fn round(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
+}
+
+impl Report {
+    fn ok(&self) -> bool {
+        matches!(self.status, Outcome::Finished | Outcome::Queued)
+    }
+
+    /// The last build log lines of every deployment that did not finish, each in its own
+    /// group; build logs are untrusted, printed between stop-commands markers.
+    pub fn print_log_tails(&self, actions: &Actions) {
+        for t in &self.deployments {
+            if !matches!(
+                t.outcome,
+                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
+            ) {
+                continue;
+            }
+            let name = t.name();
+            match self.log_tails.get(&t.app) {
+                Some(lines) => {
+                    let _group =
+                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
+                    actions.untrusted(&Untrusted::joined(lines, "\n"));
+                }
+                None => actions.log(&format!(
+                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
+                )),
+            }
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Report::outputs(self)
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    /// The rollout's warnings, then the failure's error.
+    fn annotations(&self) -> Vec<Annotation> {
+        let mut annotations = self.annotations.clone();
+        if !self.ok() {
+            annotations.push(Annotation::new(
+                Level::Error,
+                self.failure_code(),
+                Report::verdict_line(self),
+            ));
+        }
+        annotations
+    }
+
+    fn code(&self) -> Code {
+        if self.ok() {
+            Code::Success
+        } else {
+            Code::Negative
+        }
+    }
+}
+
+/// A deploy webhook's answer: the deploy is queued, nothing more is known.
+pub struct Queued {
+    pub report: coolify_deploy::Queued,
+    pub http_status: u16,
+    pub seconds: f64,
+}
+
+impl shipguard::ending::Ending for Queued {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            ("deployment-uuids", String::new()),
+            ("status", self.report.status.to_owned()),
+            ("previous-image-tags", "{}".to_owned()),
+            ("duration-seconds", format!("{:.0}", self.seconds.ceil())),
+        ])
+    }
+
+    fn summary(&self) -> Summary {
+        let mut summary = Summary::new();
+        summary.heading(3, &format!("✅ coolify-deploy: {}", self.verdict_line()));
+        summary
+    }
+
+    fn verdict_line(&self) -> String {
+        format!(
+            "deploy webhook accepted the deploy (HTTP {})",
+            self.http_status
+        )
+    }
+
+    fn code(&self) -> Code {
+        Code::Success
+    }
 }

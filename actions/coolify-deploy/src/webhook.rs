@@ -33,7 +33,7 @@ pub async fn trigger(
     .map_err(|err| {
         if shipguard::http::is_deadline(&err) {
             shipguard::exit::check_failed(
-                "deploy-timeout",
+                shipguard::codes::Deploy::DeployTimeout.as_str(),
                 format!("{err}: the deploy webhook did not answer in time"),
             )
         } else {

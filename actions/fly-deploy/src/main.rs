@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use shipguard::exit::Code;
 use shipguard::fly::{self, Client, Outcome};
-use shipguard::gha::{Annotation, Format, Level};
 use shipguard::http::RetryPolicy;
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
@@ -84,27 +83,5 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     }
     let mut report = Report::new(ctx.version, safe_url(client.api()), rollout);
     report.github_deployment_id = recorder.as_ref().map(Recorder::id);
-    finish(ctx, &report)
-}
-
-fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
-    let json = shipguard::bounded::to_json(report, shipguard::bounded::REPORT_BUDGET)?;
-    ctx.actions.set_outputs(&report.outputs(&json))?;
-    ctx.actions.write_summary(&report.summary())?;
-    if !report.ok() {
-        ctx.actions.annotate(Annotation::new(
-            Level::Error,
-            report.failure_code(),
-            report.verdict_line(),
-        ));
-    }
-    match ctx.actions.format() {
-        Format::Json => ctx.actions.print_json(&json)?,
-        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
-    }
-    Ok(if report.ok() {
-        Code::Success
-    } else {
-        Code::Negative
-    })
+    shipguard::ending::end(&ctx.actions, &report)
 }

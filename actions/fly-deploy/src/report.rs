@@ -2,33 +2,33 @@
 //! machine and a Mermaid timeline) and the verdict line.
 
 use serde::Serialize;
+use shipguard::codes::Deploy;
 use shipguard::fly::rollout::{Outcome, Rollout, Step};
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, cell, code, timeline};
+use shipguard::report::fly_deploy;
 
+/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub platform: &'static str,
-    pub api_url: String,
-    pub github_deployment_id: Option<u64>,
-    #[serde(flatten)]
-    pub rollout: Rollout,
+#[serde(transparent)]
+pub struct Report(pub fly_deploy::Report);
+
+impl std::ops::Deref for Report {
+    type Target = fly_deploy::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
-    pub fn new(version: &'static str, api_url: String, rollout: Rollout) -> Self {
-        Self {
-            tool: "fly-deploy",
-            version,
-            kind: "deploy",
-            platform: "fly",
-            api_url,
-            github_deployment_id: None,
-            rollout,
-        }
+    pub fn new(version: &str, api_url: String, rollout: Rollout) -> Self {
+        Self(fly_deploy::Report::new(version, api_url, rollout))
     }
 
     pub fn ok(&self) -> bool {
@@ -50,7 +50,7 @@ impl Report {
         serde_json::Value::Object(map)
     }
 
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
             ("status", self.rollout.status.as_str().to_owned()),
             ("previous-images", self.previous_images().to_string()),
@@ -59,16 +59,15 @@ impl Report {
                 "duration-seconds",
                 format!("{:.0}", self.rollout.seconds.ceil()),
             ),
-            ("report", json.to_owned()),
         ]
     }
 
     pub fn failure_code(&self) -> &'static str {
         match self.rollout.status {
-            Outcome::Timeout => "deploy-timeout",
-            Outcome::Interrupted => "interrupted",
-            _ if self.rollout.mixed => "restore-failed",
-            _ => "deploy-failed",
+            Outcome::Timeout => Deploy::DeployTimeout.as_str(),
+            Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
+            _ if self.rollout.mixed => Deploy::RestoreFailed.as_str(),
+            _ => Deploy::DeployFailed.as_str(),
         }
     }
 
@@ -194,5 +193,42 @@ fn step_word(step: Step) -> &'static str {
         Step::Failed => "failed",
         Step::Restored => "restored",
         Step::RestoreFailed => "**restore failed**",
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.0)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    fn annotations(&self) -> Vec<shipguard::gha::Annotation> {
+        if self.ok() {
+            return Vec::new();
+        }
+        vec![shipguard::gha::Annotation::new(
+            shipguard::gha::Level::Error,
+            self.failure_code(),
+            Report::verdict_line(self),
+        )]
+    }
+
+    fn code(&self) -> shipguard::exit::Code {
+        if self.ok() {
+            shipguard::exit::Code::Success
+        } else {
+            shipguard::exit::Code::Negative
+        }
     }
 }

@@ -3,50 +3,35 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use shipguard::codes::Health;
 use shipguard::duration::human;
+use shipguard::exit::Code;
 use shipguard::gha::summary::{self, Summary};
-use shipguard::metrics::baseline::{Comparison, Figures, Relative, compare};
+use shipguard::gha::{Annotation, Level};
+use shipguard::metrics::baseline::{Figures, Relative, compare};
 use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
 use shipguard::probe::stats::Latency;
 use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
 use shipguard::redact::safe_url;
+use shipguard::report::health_wait::{self, BaselineCheck};
 
+/// The core report ([`shipguard::report::health_wait`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub healthy: bool,
-    /// Why it is not healthy; `None` when healthy.
-    pub reason: Option<String>,
-    pub elapsed_ms: u64,
-    pub attempts: usize,
-    pub latency: Option<Latency>,
-    pub conditions: Vec<String>,
-    pub settings: SettingsReport,
-    pub urls: Vec<UrlReport>,
-    /// The metric analysis during the hold, when `metrics` are given.
-    pub metrics: Option<AnalysisReport>,
-    /// Comparisons with the baseline report, when `baseline` is given.
-    pub baseline: Option<Vec<BaselineCheck>>,
+#[serde(transparent)]
+pub struct Report(pub health_wait::Report);
+
+impl std::ops::Deref for Report {
+    type Target = health_wait::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// One comparison with the baseline, or why it could not be made.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum BaselineCheck {
-    Compared(Comparison),
-    Inconclusive { inconclusive: String },
-}
-
-#[derive(Debug, Serialize)]
-pub struct SettingsReport {
-    pub initial_delay_ms: u64,
-    pub interval_ms: u64,
-    pub request_timeout_ms: u64,
-    pub timeout_ms: u64,
-    pub success_threshold: u32,
-    pub hold_ms: u64,
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
@@ -91,27 +76,25 @@ impl Report {
         });
         let latencies: Vec<Duration> = results.iter().flat_map(UrlResult::latencies).collect();
         let ms = |d: Duration| d.as_millis() as u64;
-        Self {
-            tool: "health-wait",
-            version,
+        let settings = health_wait::Settings {
+            initial_delay_ms: ms(timing.initial_delay),
+            interval_ms: ms(timing.interval),
+            request_timeout_ms: ms(timing.request_timeout),
+            timeout_ms: ms(timing.timeout),
+            success_threshold: timing.success_threshold,
+            hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
+        };
+        Self(health_wait::Report {
             healthy,
             reason,
             elapsed_ms: ms(elapsed),
             attempts: results.iter().map(|r| r.attempts.len()).sum(),
             latency: Latency::of(&latencies),
             conditions,
-            settings: SettingsReport {
-                initial_delay_ms: ms(timing.initial_delay),
-                interval_ms: ms(timing.interval),
-                request_timeout_ms: ms(timing.request_timeout),
-                timeout_ms: ms(timing.timeout),
-                success_threshold: timing.success_threshold,
-                hold_ms: timing.hold.as_ref().map_or(0, |h| ms(h.duration)),
-            },
             urls,
             metrics,
-            baseline: None,
-        }
+            ..health_wait::Report::new(version, settings)
+        })
     }
 
     /// Judges this run against an earlier one: a limit broken, or nothing to compare (never
@@ -151,27 +134,27 @@ impl Report {
             .as_deref()
             .is_some_and(|r| r.starts_with("baseline: ") || r.starts_with("inconclusive: baseline"))
         {
-            return "health-baseline-failed";
+            return Health::HealthBaselineFailed.as_str();
         }
         if results.iter().all(UrlResult::healthy)
             && let Some(m) = &self.metrics
         {
             return match m.verdict {
-                MetricVerdict::Inconclusive => "health-metrics-inconclusive",
-                MetricVerdict::Interrupted => "health-interrupted",
-                _ => "health-metrics-failed",
+                MetricVerdict::Inconclusive => Health::HealthMetricsInconclusive.as_str(),
+                MetricVerdict::Interrupted => Health::HealthInterrupted.as_str(),
+                _ => Health::HealthMetricsFailed.as_str(),
             };
         }
         match first_unhealthy(results).map(|r| &r.verdict) {
-            Some(Verdict::FailedFast(_)) => "health-failed-fast",
-            Some(Verdict::HoldFailed(_)) => "health-hold-failed",
-            Some(Verdict::Interrupted(_)) => "health-interrupted",
-            _ => "health-timeout",
+            Some(Verdict::FailedFast(_)) => Health::HealthFailedFast.as_str(),
+            Some(Verdict::HoldFailed(_)) => Health::HealthHoldFailed.as_str(),
+            Some(Verdict::Interrupted(_)) => Health::HealthInterrupted.as_str(),
+            _ => Health::HealthTimeout.as_str(),
         }
     }
 
     /// The step outputs, in the order the action declares them.
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let decisive = self.urls.iter().find(|u| !u.healthy).or(self.urls.last());
         let latency = self.latency.unwrap_or_default();
         let failed = decisive.and_then(|u| u.failed_condition.clone().or_else(|| u.reason.clone()));
@@ -199,7 +182,6 @@ impl Report {
                     failed.unwrap_or_default()
                 },
             ),
-            ("report", json.to_owned()),
         ]
     }
 
@@ -302,4 +284,47 @@ fn first_unhealthy(results: &[UrlResult]) -> Option<&UrlResult> {
         .iter()
         .find(|r| !r.healthy() && r.verdict != Verdict::Cancelled)
         .or_else(|| results.iter().find(|r| !r.healthy()))
+}
+
+/// The end of a run: the report and the results its summary and failure code read.
+pub struct Ending<'a> {
+    pub report: &'a Report,
+    pub results: &'a [UrlResult],
+}
+
+impl shipguard::ending::Ending for Ending<'_> {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report.0)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(self.report.outputs())
+    }
+
+    fn summary(&self) -> Summary {
+        self.report.summary(self.results)
+    }
+
+    fn verdict_line(&self) -> String {
+        self.report.verdict_line()
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        if self.report.healthy {
+            return Vec::new();
+        }
+        vec![Annotation::new(
+            Level::Error,
+            self.report.failure_code(self.results),
+            self.report.verdict_line(),
+        )]
+    }
+
+    fn code(&self) -> Code {
+        if self.report.healthy {
+            Code::Success
+        } else {
+            Code::Negative
+        }
+    }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shipguard::exit::Code;
-use shipguard::gha::{Annotation, Format, Level};
 use shipguard::probe::{Attempt, Observer};
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
@@ -59,24 +58,11 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     if let Some((baseline, limits)) = &settings.baseline {
         report.judge_baseline(baseline, *limits);
     }
-    let json = shipguard::bounded::to_json(&report, shipguard::bounded::REPORT_BUDGET)?;
-    ctx.actions.set_outputs(&report.outputs(&json))?;
-    ctx.actions.write_summary(&report.summary(&results))?;
-    if !report.healthy {
-        let code = report.failure_code(&results);
-        let message = report.verdict_line();
-        ctx.actions
-            .annotate(Annotation::new(Level::Error, code, message));
-    }
-    match ctx.actions.format() {
-        Format::Json => ctx.actions.print_json(&json)?,
-        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
-    }
-    Ok(if report.healthy {
-        Code::Success
-    } else {
-        Code::Negative
-    })
+    let ending = evidence::Ending {
+        report: &report,
+        results: &results,
+    };
+    shipguard::ending::end(&ctx.actions, &ending)
 }
 
 /// One line per attempt: which URL, what came back, and how far along the threshold it is.

@@ -218,6 +218,10 @@ fn resolve_baseline(
         })?
     };
     let figures = Figures::parse(&text).map_err(|why| invalid("baseline", &why))?;
+    // Parsed above within its size limit: a report of another schema version is refused.
+    if let Ok(report) = serde_json::from_str(&text) {
+        shipguard::report::header(&report, "baseline")?;
+    }
     Ok(Some((figures, limits)))
 }
 

@@ -1,48 +1,31 @@
 //! What lockfile-check tells: the JSON report (output `report`), one annotation per
 //! finding at its file and line, and the step summary table.
 
+use std::path::Path;
+
 use serde::Serialize;
-use shipguard::gha::Summary;
+use shipguard::exit::Code;
 use shipguard::gha::summary::{code, inline};
+use shipguard::gha::{Actions, Annotation, Level, Summary};
 use shipguard::npm::Finding;
 use shipguard::npm::check::{Mode, Outcome};
+use shipguard::report::lockfile_check;
 
+/// The core report ([`shipguard::report::lockfile_check`]) with this tool's rendering.
 #[derive(Serialize)]
-pub struct Report<'a> {
-    pub tool: &'static str,
-    pub version: &'a str,
-    pub in_sync: bool,
-    pub mode: &'static str,
-    /// The checked folder, as given.
-    pub path: String,
-    pub lockfile: String,
-    pub lockfile_version: u64,
-    pub package_manager: Option<String>,
-    pub workspaces: Vec<String>,
-    pub packages: usize,
-    pub problems: Vec<Finding>,
-    /// `mode: ci`: what only `npm ls` calls missing or invalid; reported, not failing.
-    pub warnings: Vec<Finding>,
-    pub notes: Vec<String>,
+#[serde(transparent)]
+pub struct Report(pub lockfile_check::Report);
+
+impl std::ops::Deref for Report {
+    type Target = lockfile_check::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-impl<'a> Report<'a> {
-    pub fn new(version: &'a str, mode: Mode, path: String, outcome: Outcome) -> Self {
-        Self {
-            tool: "lockfile-check",
-            version,
-            in_sync: outcome.findings.is_empty(),
-            mode: mode.name(),
-            path,
-            lockfile: outcome.lockfile,
-            lockfile_version: outcome.lockfile_version,
-            package_manager: outcome.package_manager,
-            workspaces: outcome.workspaces,
-            packages: outcome.packages,
-            problems: outcome.findings,
-            warnings: outcome.warnings,
-            notes: outcome.notes,
-        }
+impl Report {
+    pub fn new(version: &str, mode: Mode, path: String, outcome: Outcome) -> Self {
+        Self(lockfile_check::Report::new(version, mode, path, outcome))
     }
 
     /// The one line that ends the log.
@@ -102,6 +85,81 @@ impl<'a> Report<'a> {
             summary.paragraph(&format!("ℹ️ {}", inline(note)));
         }
         summary
+    }
+}
+
+/// GitHub shows 10 error annotations per step; past this many a log line per problem is
+/// noise (a hostile lock can hold 100,000); `--format json` prints every one.
+const MAX_ANNOTATIONS: usize = 1000;
+
+impl Report {
+    /// One annotation per finding at its file and line (relative to the workspace), up to
+    /// [`MAX_ANNOTATIONS`], then one notice for the rest.
+    pub fn annotate_findings(&self, actions: &Actions, root: &Path) {
+        let levels = [
+            (Level::Error, &self.problems),
+            (Level::Warning, &self.warnings),
+        ];
+        let mut room = MAX_ANNOTATIONS;
+        let mut unannotated = 0;
+        for (level, findings) in levels {
+            let shown = findings.len().min(room);
+            room -= shown;
+            unannotated += findings.len() - shown;
+            for finding in &findings[..shown] {
+                let file = actions.workspace_path(&root.join(&finding.file));
+                let mut annotation = Annotation::new(level, finding.code, finding.line_text());
+                if let Some(line) = finding.line {
+                    annotation = annotation.at(file, line, None);
+                }
+                actions.annotate(annotation);
+            }
+        }
+        if unannotated > 0 {
+            actions.annotate(Annotation::new(
+                Level::Notice,
+                "lockfile-check",
+                format!(
+                    "{unannotated} more findings are not annotated one by one; `lockfile-check --format json` lists them all"
+                ),
+            ));
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.0)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            ("in-sync", self.in_sync.to_string()),
+            ("problems", self.problems.len().to_string()),
+        ])
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        self.notes
+            .iter()
+            .map(|note| Annotation::new(Level::Notice, "lockfile-check", note.clone()))
+            .collect()
+    }
+
+    fn code(&self) -> Code {
+        if self.in_sync {
+            Code::Success
+        } else {
+            Code::Negative
+        }
     }
 }
 

@@ -8,14 +8,15 @@ mod summary;
 
 use std::process::ExitCode;
 
+use shipguard::ending;
 use shipguard::exit::Code;
-use shipguard::gha::{Annotation, Format, Level};
 use shipguard::http::{self, ClientOptions, RetryPolicy};
-use shipguard::slack::{self, Delivered};
+use shipguard::slack;
 use shipguard::tool::{self, Context};
 
 use crate::cli::Cli;
 use crate::settings::Settings;
+use crate::summary::Notice;
 
 fn main() -> ExitCode {
     tool::main("slack-notify", env!("CARGO_PKG_VERSION"), run)
@@ -23,14 +24,14 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let settings = Settings::resolve(cli, ctx)?;
-    let payload = serde_json::to_string(&settings.payload)?;
+    let notice = |delivered, error| Notice {
+        settings: &settings,
+        delivered,
+        error,
+        warned: settings.warn_on_error,
+    };
     if settings.dry_run {
-        set_outputs(ctx, &Delivered::default(), payload)?;
-        ctx.actions
-            .write_summary(&summary::render(&settings, None, None))?;
-        ctx.actions
-            .print_json(&serde_json::to_string_pretty(&settings.payload)?)?;
-        return Ok(Code::Success);
+        return ending::end(&ctx.actions, &notice(None, None));
     }
     let Some(transport) = &settings.transport else {
         // Settings leave the transport empty only for a dry run.
@@ -63,40 +64,20 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 "{}: the message was not confirmed as sent (a request already on its way may still reach Slack)",
                 received.describe()
             );
-            set_outputs(ctx, &Delivered::default(), payload)?;
-            ctx.actions
-                .write_summary(&summary::render(&settings, None, Some(&message)))?;
-            return Err(shipguard::exit::check_failed("slack-interrupted", message));
+            ending::record(&ctx.actions, &notice(None, Some(message.clone())))?;
+            return Err(shipguard::exit::check_failed(
+                shipguard::codes::Slack::SlackInterrupted.as_str(),
+                message,
+            ));
         }
     };
     match sent {
-        Ok(delivered) => {
-            let Delivered { ts, channel } = &delivered;
-            set_outputs(ctx, &delivered, payload)?;
-            ctx.actions
-                .write_summary(&summary::render(&settings, Some(&delivered), None))?;
-            let line = format!("sent: {}", settings.headline);
-            match ctx.actions.format() {
-                Format::Json => ctx.actions.print_json(
-                    &serde_json::json!({"sent": true, "ts": ts, "channel": channel}).to_string(),
-                )?,
-                _ => ctx.actions.print(&line)?,
-            }
-            Ok(Code::Success)
-        }
+        Ok(delivered) => ending::end(&ctx.actions, &notice(Some(&delivered), None)),
         Err(err) if settings.warn_on_error => {
-            let message = format!("{err:#}");
-            ctx.actions.annotate(Annotation::new(
-                Level::Warning,
-                "slack-failed",
-                message.clone(),
-            ));
-            set_outputs(ctx, &Delivered::default(), payload)?;
-            ctx.actions
-                .write_summary(&summary::render(&settings, None, Some(&message)))?;
-            Ok(Code::Success)
+            ending::end(&ctx.actions, &notice(None, Some(format!("{err:#}"))))
         }
         Err(err) => {
+            // Only the summary: the outputs stay unset and `tool::main` prints the error.
             ctx.actions.write_summary(&summary::render(
                 &settings,
                 None,
@@ -105,13 +86,4 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
             Err(err)
         }
     }
-}
-
-/// The three outputs, the same whether the message was sent, previewed or not sent.
-fn set_outputs(ctx: &Context, delivered: &Delivered, payload: String) -> anyhow::Result<()> {
-    ctx.actions.set_outputs(&[
-        ("ts", delivered.ts.clone().unwrap_or_default()),
-        ("channel", delivered.channel.clone().unwrap_or_default()),
-        ("payload", payload),
-    ])
 }

@@ -78,7 +78,7 @@ impl Settings {
             cli.run_url,
         )?;
         if let Some(report) = report(env, cli.report_file)? {
-            message.evidence = evidence::blocks(&report);
+            message.evidence = evidence::blocks(&report, "report")?;
         }
         let raw = raw_payload(env, cli.payload, cli.payload_file)?;
         let payload = match raw {

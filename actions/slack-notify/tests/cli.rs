@@ -289,10 +289,16 @@ fn mention_only_on_failure_by_default() {
 #[test]
 fn health_report_becomes_evidence() {
     let slack = Slack::start().unwrap();
-    let report = json!({"tool": "health-wait", "healthy": false, "attempts": 3, "elapsed_ms": 1500,
-        "reason": "http://app/health: not healthy within 1s",
-        "urls": [{"url": "http://app/health", "verdict": "timeout", "attempts": 3, "last_status": 503,
-                  "latency": {"p95_ms": 12}, "failed_condition": "[STATUS] == 200 (got \"503\")"}]});
+    // A whole health-wait report of schema version 1 (slack-notify reads it as its type).
+    let report = json!({"schema": "shipguard.health-wait/1", "tool": "health-wait", "version": "0.1.0",
+        "healthy": false, "attempts": 3, "elapsed_ms": 1500,
+        "reason": "http://app/health: not healthy within 1s", "conditions": ["[STATUS] == 200"],
+        "settings": {"initial_delay_ms": 0, "interval_ms": 500, "request_timeout_ms": 500,
+                     "timeout_ms": 1000, "success_threshold": 1, "hold_ms": 0},
+        "urls": [{"url": "http://app/health", "healthy": false, "verdict": "timeout", "attempts": 3,
+                  "passes": 0, "last_status": 503, "body_truncated": false, "samples": [],
+                  "latency": {"p50_ms": 10, "p95_ms": 12, "max_ms": 12},
+                  "failed_condition": "[STATUS] == 200 (got \"503\")"}]});
     let run = notify(&slack)
         .input("kind", "incident")
         .input("status", "failure")
@@ -305,6 +311,21 @@ fn health_report_becomes_evidence() {
         "{all}"
     );
     assert!(all.contains("[STATUS] == 200 (got \"503\")"), "{all}");
+}
+
+#[test]
+fn a_report_of_another_schema_version_is_bad_input() {
+    let slack = Slack::start().unwrap();
+    let report = json!({"schema": "shipguard.health-wait/2", "tool": "health-wait"});
+    let run = notify(&slack).input("report", &report.to_string()).run();
+    run.assert_exit(2);
+    assert!(
+        run.stderr
+            .contains("error: invalid input `report`: it is a shipguard.health-wait/2 report"),
+        "{}",
+        run.stderr
+    );
+    assert!(slack.received().is_empty());
 }
 
 #[test]
