@@ -187,3 +187,167 @@ impl ScrapeSource {
         results
     }
 }
+
+/// Real exposition pages, each checked against what Prometheus's own parser reads
+/// (prometheus/prometheus model/textparse/promlex.l, promparse.go; prometheus/common
+/// expfmt/text_parse.go): the value a check would see, or that the page is refused.
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::metrics::evaluate::{eval, prepare, single};
+
+    fn snap(text: &str) -> Result<Snapshot, String> {
+        Ok(Snapshot::parse(text, Instant::now()))
+    }
+
+    /// The instant value of `query` on one page.
+    fn value(page: &str, query: &str) -> Result<f64, String> {
+        let expr = prepare(query)?;
+        let snapshot = snap(page)?;
+        eval(&expr, &snapshot, &snapshot, 10.0).and_then(single)
+    }
+
+    fn refused(page: &str) -> String {
+        match snap(page) {
+            Err(why) => why,
+            Ok(s) => panic!(
+                "accepted a malformed page: {:?}… → {} series",
+                page.chars().take(80).collect::<String>(),
+                s.series.len()
+            ),
+        }
+    }
+
+    #[test]
+    fn label_values_may_hold_commas_and_equals_signs() {
+        let page = "# TYPE http_requests_total counter\n\
+            http_requests_total{path=\"/search?q=a,b\",code=\"500\"} 7\n\
+            http_requests_total{path=\"/x\",code=\"200\"} 90\n";
+        assert_eq!(
+            value(page, r#"sum(http_requests_total{path="/search?q=a,b"})"#),
+            Ok(7.0)
+        );
+        assert_eq!(
+            value(page, r#"sum(http_requests_total{code="500"})"#),
+            Ok(7.0)
+        );
+    }
+
+    #[test]
+    fn escapes_in_label_values_are_read_as_prometheus_reads_them() {
+        // promparse.go lvalReplacer: \" → ", \\ → \, \n → line feed.
+        let page = "a{q=\"say \\\"hi\\\"\"} 1\n\
+            a{q=\"C:\\\\dir\"} 2\n\
+            a{q=\"two\\nlines\"} 3\n";
+        assert_eq!(value(page, r#"sum(a{q="say \"hi\""})"#), Ok(1.0));
+        assert_eq!(value(page, r#"sum(a{q="C:\\dir"})"#), Ok(2.0));
+        assert_eq!(value(page, "sum(a{q=\"two\\nlines\"})"), Ok(3.0));
+        assert_eq!(value(page, "sum(a)"), Ok(6.0));
+    }
+
+    #[test]
+    fn help_and_type_lines_with_odd_text() {
+        let page = "# HELP a Help with \"quotes\", {braces}, a=b and \\\\ escapes\n\
+            # \tTYPE a counter\n\
+            # HELP b\n\
+            # some comment # with { and }\n\
+            #no space is a comment too\n\
+            a 4\n";
+        assert_eq!(value(page, "sum(a)"), Ok(4.0));
+        assert!(refused("# TYPE a countr\na 1\n").contains("line 1"));
+        assert!(refused("# HELP\na 1\n").contains("line 1"));
+    }
+
+    #[test]
+    fn nan_and_infinities() {
+        let page = "g{k=\"nan\"} NaN\ng{k=\"inf\"} +Inf\ng{k=\"ninf\"} -Inf\n";
+        assert_eq!(value(page, r#"sum(g{k="inf"})"#), Ok(f64::INFINITY));
+        assert_eq!(value(page, r#"sum(g{k="ninf"})"#), Ok(f64::NEG_INFINITY));
+        assert!(value(page, r#"sum(g{k="nan"})"#).unwrap().is_nan());
+        assert_eq!(value(page, "count_values").map_err(|_| ()), Err(()));
+    }
+
+    #[test]
+    fn timestamps_after_the_value() {
+        let page = "a 5 1700000000000\nb{x=\"y\"} 6\t  1700000000000\n";
+        assert_eq!(value(page, "sum(a)"), Ok(5.0));
+        assert_eq!(value(page, "sum(b)"), Ok(6.0));
+        assert!(refused("a 5 1.5\n").contains("line 1"));
+        assert!(refused("a 5 17x\n").contains("line 1"));
+        assert!(refused("a 5 1 2\n").contains("line 1"));
+    }
+
+    #[test]
+    fn openmetrics_exemplars_and_eof() {
+        let page = "# TYPE a counter\n\
+            a_total{x=\"1\"} 5 # {trace_id=\"abc,d=e\"} 1.0 1700000000.000\n\
+            a_total{x=\"2\"} 6\n\
+            # EOF\n";
+        assert_eq!(value(page, "sum(a_total)"), Ok(11.0));
+        assert!(refused("a_total 5 # trace\n").contains("line 1"));
+    }
+
+    #[test]
+    fn a_histogram_with_an_inf_bucket() {
+        let page = "# TYPE h histogram\n\
+            h_bucket{le=\"0.1\"} 0\n\
+            h_bucket{le=\"1\"} 10\n\
+            h_bucket{le=\"+Inf\"} 10\n\
+            h_sum 5\n\
+            h_count 10\n";
+        assert_eq!(value(page, "sum(h_bucket{le=\"+Inf\"})"), Ok(10.0));
+        let p50 = value(page, "histogram_quantile(0.5, sum by (le) (h_bucket))").unwrap();
+        assert!((p50 - 0.55).abs() < 1e-12, "{p50}");
+    }
+
+    #[test]
+    fn empty_label_sets() {
+        assert_eq!(value("a{} 3\n", "sum(a)"), Ok(3.0));
+        assert_eq!(value("a{ } 3\n", "sum(a)"), Ok(3.0));
+        // An empty label value is a missing label: the series is `a`.
+        assert_eq!(value("a{x=\"\"} 3\n", "sum(a{x=\"\"})"), Ok(3.0));
+        assert!(refused("{} 3\n").contains("line 1"));
+    }
+
+    #[test]
+    fn a_series_twice_is_refused() {
+        let why = refused("a{x=\"1\",y=\"2\"} 1\nb 1\na{y=\"2\",x=\"1\"} 2\n");
+        assert!(why.contains("twice"), "{why}");
+    }
+
+    #[test]
+    fn malformed_lines_are_refused_never_skipped() {
+        for page in [
+            "a{b='c'} 1\n",
+            "a true\n",
+            "a\n",
+            "a{b=\"c\" 1\n",
+            "a{b=\"open} 1\n",
+            "foo 1_2\n",
+            "foo 0x1p-3\n",
+            "{a=\"ok\"} 1\n",
+            "a{b=\"1\",b=\"2\"} 1\n",
+            "a{=\"x\"} 1\n",
+            "a{b=c} 1\n",
+            "a{b=\"c\"} 1 {\n",
+            "a 1\r\n",
+            "ok 1\nbad{ 1\nok2 2\n",
+        ] {
+            let why = refused(page);
+            assert!(why.contains("malformed"), "{page:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn hostile_pages_are_bounded() {
+        let many: String = (0..100_001).map(|i| format!("a{{i=\"{i}\"}} 1\n")).collect();
+        assert!(refused(&many).contains("more than 100000 series"));
+        let labels: Vec<String> = (0..65).map(|i| format!("l{i}=\"v\"")).collect();
+        let wide = format!("a{{{}}} 1\n", labels.join(","));
+        assert!(refused(&wide).contains("more than 64 labels"));
+        let long = format!("a{{x=\"{}\"}} 1\n", "v".repeat(16 * 1024 + 1));
+        assert!(refused(&long).contains("longer than"));
+    }
+}
