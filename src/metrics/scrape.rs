@@ -2,14 +2,10 @@
 //! at every interval; each check is evaluated (evaluate.rs) between the scrape before and
 //! the scrape now.
 //!
-//! The text format is parsed by the `prometheus-parse` crate (Apache-2.0; the crate the Rust
-//! ecosystem uses for it; `openmetrics-parser` is LGPL-3.0, which a static binary cannot
-//! take). It groups a histogram's `_bucket` lines into one value; [`Snapshot::parse`] turns
-//! them back into `_bucket` series with an `le` label, as Prometheus stores them. Known
-//! limit of that crate: a label value holding `,` or `=` is split wrongly, and lines it
-//! cannot read are skipped.
+//! The text format is read by exposition.rs (our own strict reader, following Prometheus's
+//! parser; why not a crate is said there): a malformed page is an inconclusive
+//! measurement with the line and the reason, never a different number.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use promql_parser::parser::Expr;
@@ -17,90 +13,12 @@ use reqwest::Client;
 use url::Url;
 
 use super::evaluate::{eval, single};
+pub use super::exposition::{Series, Snapshot};
 use crate::http::{describe_reqwest, read_body_capped};
 use crate::redact::safe_url;
 
-/// Label name → value, the metric name aside.
-pub type Labels = BTreeMap<String, String>;
-
-/// One series in a scrape.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    pub name: String,
-    pub labels: Labels,
-    pub value: f64,
-}
-
-/// Everything one scrape returned.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub series: Vec<Series>,
-    pub at: Option<Instant>,
-}
-
 /// A `/metrics` page is read up to this size; a bigger one is inconclusive.
 pub const PAGE_LIMIT: usize = 32 << 20;
-
-impl Snapshot {
-    /// Parses a text-format page.
-    pub fn parse(text: &str, at: Instant) -> Self {
-        use prometheus_parse::{Scrape, Value};
-        let lines = text.lines().map(|l| Ok(l.to_owned()));
-        let Ok(scrape) = Scrape::parse(lines) else {
-            return Self::default();
-        };
-        let mut series = Vec::with_capacity(scrape.samples.len());
-        for sample in scrape.samples {
-            let labels: Labels = sample
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            match sample.value {
-                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => series.push(Series {
-                    name: sample.metric,
-                    labels,
-                    value: v,
-                }),
-                Value::Histogram(buckets) => {
-                    let name = format!("{}_bucket", sample.metric);
-                    for bucket in buckets {
-                        let mut labels = labels.clone();
-                        labels.insert("le".to_owned(), le(bucket.less_than));
-                        series.push(Series {
-                            name: name.clone(),
-                            labels,
-                            value: bucket.count,
-                        });
-                    }
-                }
-                Value::Summary(quantiles) => {
-                    for q in quantiles {
-                        let mut labels = labels.clone();
-                        labels.insert("quantile".to_owned(), le(q.quantile));
-                        series.push(Series {
-                            name: sample.metric.clone(),
-                            labels,
-                            value: q.count,
-                        });
-                    }
-                }
-            }
-        }
-        Self {
-            series,
-            at: Some(at),
-        }
-    }
-}
-
-fn le(bound: f64) -> String {
-    if bound == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        bound.to_string()
-    }
-}
 
 /// A configured `/metrics` URL and the scrape before.
 #[derive(Clone)]
@@ -143,7 +61,9 @@ impl ScrapeSource {
         if body.truncated {
             return Err(format!("the page is larger than {} MiB", PAGE_LIMIT >> 20));
         }
-        Ok(Snapshot::parse(&body.text(), Instant::now()))
+        let text = std::str::from_utf8(&body.bytes)
+            .map_err(|_| "the page is not UTF-8 text".to_owned())?;
+        Snapshot::parse(text, Instant::now())
     }
 
     /// The first scrape: the start of every window.
@@ -199,7 +119,7 @@ mod tests {
     use crate::metrics::evaluate::{eval, prepare, single};
 
     fn snap(text: &str) -> Result<Snapshot, String> {
-        Ok(Snapshot::parse(text, Instant::now()))
+        Snapshot::parse(text, Instant::now())
     }
 
     /// The instant value of `query` on one page.
@@ -215,7 +135,7 @@ mod tests {
             Ok(s) => panic!(
                 "accepted a malformed page: {:?}… → {} series",
                 page.chars().take(80).collect::<String>(),
-                s.series.len()
+                s.len()
             ),
         }
     }
@@ -257,7 +177,10 @@ mod tests {
             a 4\n";
         assert_eq!(value(page, "sum(a)"), Ok(4.0));
         assert!(refused("# TYPE a countr\na 1\n").contains("line 1"));
-        assert!(refused("# HELP\na 1\n").contains("line 1"));
+        // `HELP` must be followed by a space to be HELP (promlex.l:67); alone it is a comment.
+        assert!(refused("# HELP \na 1\n").contains("line 1"));
+        assert_eq!(value("# HELP\na 1\n", "sum(a)"), Ok(1.0));
+        assert!(refused("a 1\n# TYPE {\n").contains("line 2"));
     }
 
     #[test]
@@ -342,7 +265,9 @@ mod tests {
 
     #[test]
     fn hostile_pages_are_bounded() {
-        let many: String = (0..100_001).map(|i| format!("a{{i=\"{i}\"}} 1\n")).collect();
+        let many: String = (0..100_001)
+            .map(|i| format!("a{{i=\"{i}\"}} 1\n"))
+            .collect();
         assert!(refused(&many).contains("more than 100000 series"));
         let labels: Vec<String> = (0..65).map(|i| format!("l{i}=\"v\"")).collect();
         let wide = format!("a{{{}}} 1\n", labels.join(","));

@@ -75,8 +75,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|q| prepare(q))
                 .collect::<Result<Vec<_>, _>>()?;
             let t0 = Instant::now();
-            let prev = Snapshot::parse(&before, t0);
-            let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10));
+            let prev = Snapshot::parse(&before, t0)?;
+            let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10))?;
             let parsed = started.elapsed();
             for (query, expr) in CHECKS.iter().zip(&exprs) {
                 let value = eval(expr, &prev, &cur, 10.0).and_then(single);
@@ -84,8 +84,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             eprintln!(
                 "series {} + {}; prepare+parse {:?}; total {:?}",
-                prev.series.len(),
-                cur.series.len(),
+                prev.len(),
+                cur.len(),
                 parsed,
                 started.elapsed()
             );
