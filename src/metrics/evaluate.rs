@@ -217,7 +217,8 @@ fn select<'s>(
 }
 
 /// Per matching series in both scrapes: the increase, reset-corrected, per second if asked.
-/// Both scrapes are sorted alike, so their selections are joined by one merge.
+/// Both scrapes are sorted alike (name, then label-set hash), so their selections are
+/// joined by one merge; series whose keys collide are told apart by their labels.
 fn increases<'a>(
     prev: &'a Snapshot,
     cur: &'a Snapshot,
@@ -225,21 +226,17 @@ fn increases<'a>(
     seconds: f64,
     per_second: bool,
 ) -> Vec<(Labels<'a>, f64)> {
-    let mut before = select(prev, vs).peekable();
+    let before: Vec<&Series> = select(prev, vs).collect();
+    let mut at = 0;
     let mut out = Vec::new();
     for now in select(cur, vs) {
-        let first = loop {
-            match before.peek() {
-                None => break None,
-                Some(b) => match prev.compare(b, cur, now) {
-                    Ordering::Less => {
-                        before.next();
-                    }
-                    Ordering::Equal => break before.next(),
-                    Ordering::Greater => break None,
-                },
-            }
-        };
+        while at < before.len() && prev.order(before[at], cur, now) == Ordering::Less {
+            at += 1;
+        }
+        let first = before[at..]
+            .iter()
+            .take_while(|b| prev.order(b, cur, now) == Ordering::Equal)
+            .find(|b| prev.same(b, cur, now));
         let Some(first) = first else { continue };
         let mut increase = now.value - first.value;
         if now.value < first.value {

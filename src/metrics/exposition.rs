@@ -1,6 +1,7 @@
 //! The Prometheus text exposition format (version 0.0.4), read strictly: one scrape of an
-//! app's `/metrics` becomes a [`Snapshot`], its series sorted by name and labels so a
-//! selector finds its metric by binary search and two scrapes are joined by a merge.
+//! app's `/metrics` becomes a [`Snapshot`], its series sorted by name, then by a hash of
+//! their label set, so a selector finds its metric by binary search and two scrapes are
+//! joined by one merge that compares hashes, not label strings.
 //!
 //! Our own small lexer, on purpose (bench/README.md, "metrics-url evaluation"): the crates
 //! checked were either wrong or slow. `prometheus-parse` 0.2.5 (the newest) splits label
@@ -41,6 +42,10 @@ struct Span {
 #[derive(Debug, Clone, Copy)]
 pub struct Series {
     name: Span,
+    /// The series as written (`name{…}`): equal text is an equal series, one `memcmp`.
+    raw: Span,
+    /// FNV-1a of the name and the sorted label pairs: the sort key after the name.
+    hash: u64,
     /// Index range into [`Snapshot::pairs`], sorted by label name.
     labels: (u32, u32),
     pub value: f64,
@@ -119,11 +124,18 @@ impl Snapshot {
         }
     }
 
-    /// The sort order of series: name, then the sorted label pairs.
-    pub fn compare(&self, a: &Series, other: &Snapshot, b: &Series) -> Ordering {
-        self.name(a)
-            .cmp(other.name(b))
-            .then_with(|| self.labels(a).iter().cmp(other.labels(b).iter()))
+    /// The sort order of series: name, then label-set hash (the same in every snapshot).
+    pub fn order(&self, a: &Series, other: &Snapshot, b: &Series) -> Ordering {
+        self.name(a).cmp(other.name(b)).then(a.hash.cmp(&b.hash))
+    }
+
+    /// Whether two series (of this snapshot and another) are the same series: the same
+    /// text as written, or else the same name and label pairs.
+    pub fn same(&self, a: &Series, other: &Snapshot, b: &Series) -> bool {
+        a.hash == b.hash
+            && (resolve(&self.strings, a.raw) == resolve(&other.strings, b.raw)
+                || (self.name(a) == other.name(b)
+                    && self.labels(a).iter().eq(other.labels(b).iter())))
     }
 }
 
@@ -366,6 +378,7 @@ impl<'t> Parser<'t> {
             return Err(format!("the page has more than {MAX_SERIES} series"));
         }
         let first = self.pairs.len();
+        let raw_from = self.i;
         let mut name = None;
         match self.peek() {
             Some(b'{') => {}
@@ -380,6 +393,7 @@ impl<'t> Parser<'t> {
         let Some(name) = name else {
             return self.fail("the metric name is missing");
         };
+        let written = self.span_here(raw_from, self.i);
         self.skip_space();
         // The value: `[^{ \t\n]+` (promlex.l:82), read as Go reads floats.
         let from = self.i;
@@ -405,8 +419,16 @@ impl<'t> Parser<'t> {
             // expfmt text_parse.go:431-441.
             return self.fail("a label name appears twice");
         }
+        let mut hash = Fnv::default();
+        hash.write(resolve_pair(self.text, &self.extra, name));
+        for (k, v) in &self.pairs[first..] {
+            hash.write(resolve_pair(self.text, &self.extra, *k));
+            hash.write(resolve_pair(self.text, &self.extra, *v));
+        }
         self.series.push(Series {
             name,
+            raw: written,
+            hash: hash.0,
             labels: (first as u32, self.pairs.len() as u32),
             value,
         });
@@ -559,18 +581,48 @@ impl<'t> Parser<'t> {
             at: None,
         };
         let mut series = std::mem::take(&mut self.series);
-        series.sort_unstable_by(|a, b| snapshot.compare(a, &snapshot, b));
-        if let Some(w) = series
-            .windows(2)
-            .find(|w| snapshot.compare(&w[0], &snapshot, &w[1]) == Ordering::Equal)
-        {
-            let name: String = snapshot.name(&w[0]).chars().take(100).collect();
+        // Stable: a page lists a metric's series together, so runs are long and few.
+        series.sort_by(|a, b| snapshot.order(a, &snapshot, b));
+        // Equal keys are adjacent; a hash collision of two different series is told apart
+        // by `same`, which compares the labels themselves.
+        let mut twice = None;
+        let mut run = 0;
+        for i in 1..series.len() {
+            if snapshot.order(&series[run], &snapshot, &series[i]) != Ordering::Equal {
+                run = i;
+                continue;
+            }
+            if let Some(j) = (run..i).find(|&j| snapshot.same(&series[j], &snapshot, &series[i])) {
+                twice = Some(j);
+                break;
+            }
+        }
+        if let Some(j) = twice {
+            let name: String = snapshot.name(&series[j]).chars().take(100).collect();
             return Err(format!(
                 "the page is malformed: a series of {name} appears twice with the same labels"
             ));
         }
         snapshot.series = series;
         Ok(snapshot)
+    }
+}
+
+/// FNV-1a, 64 bits, each string followed by a 0xff byte (never in UTF-8) as a separator.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, text: &str) {
+        for &b in text.as_bytes().iter().chain([0xff].iter()) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
 }
 

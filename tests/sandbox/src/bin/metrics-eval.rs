@@ -74,6 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|q| prepare(q))
                 .collect::<Result<Vec<_>, _>>()?;
+            let prepared = started.elapsed();
             let t0 = Instant::now();
             let prev = Snapshot::parse(&before, t0)?;
             let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10))?;
@@ -83,9 +84,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("{value:?}\t{query}");
             }
             eprintln!(
-                "series {} + {}; prepare+parse {:?}; total {:?}",
+                "series {} + {}; PromQL prepared {:?}; + both pages parsed {:?}; total {:?}",
                 prev.len(),
                 cur.len(),
+                prepared,
                 parsed,
                 started.elapsed()
             );
