@@ -70,7 +70,15 @@ pub struct LabelsRef<'a> {
 impl<'a> LabelsRef<'a> {
     /// The value of a label; `""` when absent (PromQL treats both alike).
     pub fn get(&self, name: &str) -> &'a str {
-        self.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v)
+        // The hot path of every matcher: lengths first, then bytes (no UTF-8 boundary checks).
+        let bytes = self.strings.as_bytes();
+        self.pairs
+            .iter()
+            .find(|(n, _)| {
+                (n.end - n.start) as usize == name.len()
+                    && bytes.get(n.start as usize..n.end as usize) == Some(name.as_bytes())
+            })
+            .map_or("", |(_, v)| resolve(self.strings, *v))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
