@@ -16,20 +16,25 @@
 //! the rank, the lowest bucket starting at 0, the `+Inf` bucket answered with the upper
 //! bound of the bucket below it, NaN without observations or without a `+Inf` bucket.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use promql_parser::label::Matchers;
+use promql_parser::label::{MatchOp, Matchers};
 use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
 
-use super::scrape::{Labels, Snapshot};
+use super::exposition::{Series, parse_float};
+use super::scrape::Snapshot;
+
+/// A series' labels during evaluation (the metric name aside), sorted by name, borrowed
+/// from the scrape.
+pub type Labels<'a> = Vec<(&'a str, &'a str)>;
 
 /// A value during evaluation.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Scalar(f64),
-    /// Series: labels (without the metric name once a function or operator touched them)
-    /// and value.
-    Vector(Vec<(Labels, f64)>),
+    /// Series: labels (without the metric name) and value.
+    Vector(Vec<(Labels<'a>, f64)>),
 }
 
 /// Parses and checks that every construct is supported (an empty evaluation visits them all).
@@ -41,7 +46,7 @@ pub fn prepare(query: &str) -> Result<Expr, String> {
 }
 
 /// The single number a check compares: one series or a scalar; anything else says why not.
-pub fn single(value: Value) -> Result<f64, String> {
+pub fn single(value: Value<'_>) -> Result<f64, String> {
     match value {
         Value::Scalar(v) => Ok(v),
         Value::Vector(series) => match series.as_slice() {
@@ -56,26 +61,27 @@ pub fn single(value: Value) -> Result<f64, String> {
 }
 
 /// Evaluates `expr` at `cur`, with `prev` as the start of every range; `seconds` between them.
-pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Result<Value, String> {
+pub fn eval<'a>(
+    expr: &Expr,
+    prev: &'a Snapshot,
+    cur: &'a Snapshot,
+    seconds: f64,
+) -> Result<Value<'a>, String> {
     match expr {
         Expr::Paren(p) => eval(&p.expr, prev, cur, seconds),
         Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
         Expr::Unary(u) => Ok(match eval(&u.expr, prev, cur, seconds)? {
             Value::Scalar(v) => Value::Scalar(-v),
-            Value::Vector(series) => Value::Vector(
-                series
-                    .into_iter()
-                    .map(|(mut l, v)| {
-                        l.remove("__name__");
-                        (l, -v)
-                    })
-                    .collect(),
-            ),
+            Value::Vector(series) => {
+                Value::Vector(series.into_iter().map(|(l, v)| (l, -v)).collect())
+            }
         }),
         Expr::VectorSelector(vs) => {
             plain(vs)?;
             Ok(Value::Vector(
-                select(cur, vs).map(|(l, v)| (l.clone(), v)).collect(),
+                select(cur, vs)
+                    .map(|s| (cur.labels(s).iter().collect(), s.value))
+                    .collect(),
             ))
         }
         Expr::Call(call) => match call.func.name {
@@ -91,9 +97,8 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
                 };
                 plain(&ms.vs)?;
                 let per_second = call.func.name == "rate";
-                Ok(Value::Vector(increases(
-                    prev, cur, &ms.vs, seconds, per_second,
-                )))
+                let series = distinct(increases(prev, cur, &ms.vs, seconds, per_second))?;
+                Ok(Value::Vector(series))
             }
             "histogram_quantile" => {
                 let [phi, buckets] = call.args.args.as_slice() else {
@@ -121,20 +126,18 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
             let Value::Vector(series) = eval(&agg.expr, prev, cur, seconds)? else {
                 return Err("sum(…) needs a vector".to_owned());
             };
-            let mut groups: BTreeMap<Labels, f64> = BTreeMap::new();
-            for (labels, value) in series {
-                let key = match &agg.modifier {
-                    None => Labels::new(),
-                    Some(LabelModifier::Include(by)) => labels
-                        .into_iter()
-                        .filter(|(k, _)| by.labels.contains(k))
-                        .collect(),
-                    Some(LabelModifier::Exclude(without)) => labels
-                        .into_iter()
-                        .filter(|(k, _)| k != "__name__" && !without.labels.contains(k))
-                        .collect(),
-                };
-                *groups.entry(key).or_insert(0.0) += value;
+            let mut groups: BTreeMap<Labels<'a>, f64> = BTreeMap::new();
+            for (mut labels, value) in series {
+                match &agg.modifier {
+                    None => labels.clear(),
+                    Some(LabelModifier::Include(by)) => {
+                        labels.retain(|(k, _)| by.labels.iter().any(|l| l == k));
+                    }
+                    Some(LabelModifier::Exclude(without)) => {
+                        labels.retain(|(k, _)| !without.labels.iter().any(|l| l == k));
+                    }
+                }
+                *groups.entry(labels).or_insert(0.0) += value;
             }
             Ok(Value::Vector(groups.into_iter().collect()))
         }
@@ -153,7 +156,7 @@ pub fn eval(expr: &Expr, prev: &Snapshot, cur: &Snapshot, seconds: f64) -> Resul
             }
             let lhs = eval(&bin.lhs, prev, cur, seconds)?;
             let rhs = eval(&bin.rhs, prev, cur, seconds)?;
-            Ok(arithmetic(&op, lhs, rhs))
+            arithmetic(&op, lhs, rhs)
         }
         Expr::MatrixSelector(_) => {
             Err("a range selector x[2m] needs rate(…) or increase(…) around it".to_owned())
@@ -175,80 +178,105 @@ fn plain(vs: &VectorSelector) -> Result<(), String> {
     Ok(())
 }
 
-fn matches(name: &str, labels: &Labels, vs: &VectorSelector) -> bool {
-    if vs.name.as_deref().is_some_and(|n| n != name) {
-        return false;
-    }
+/// The metric name a selector fixes, if any: `x{…}` or `{__name__="x"}`.
+fn fixed_name(vs: &VectorSelector) -> Option<&str> {
+    vs.name.as_deref().or_else(|| {
+        vs.matchers
+            .matchers
+            .iter()
+            .find(|m| m.name == "__name__" && matches!(m.op, MatchOp::Equal))
+            .map(|m| m.value.as_str())
+    })
+}
+
+/// Does a series match every matcher? No allocation: names and values are borrowed.
+fn matches(snapshot: &Snapshot, series: &Series, vs: &VectorSelector) -> bool {
     let Matchers { matchers, .. } = &vs.matchers;
+    let labels = snapshot.labels(series);
     matchers.iter().all(|m| {
         let value = if m.name == "__name__" {
-            name
+            snapshot.name(series)
         } else {
-            labels.get(&m.name).map_or("", String::as_str)
+            labels.get(&m.name)
         };
         m.is_match(value)
     })
 }
 
-fn select<'a>(
-    snapshot: &'a Snapshot,
-    vs: &'a VectorSelector,
-) -> impl Iterator<Item = (&'a Labels, f64)> + 'a {
-    snapshot
-        .series
-        .iter()
-        .filter(move |s| matches(&s.name, &s.labels, vs))
-        .map(|s| (&s.labels, s.value))
+/// The series a selector picks, in the snapshot's order: only those of its metric name
+/// (found by binary search) when it names one.
+fn select<'s>(
+    snapshot: &'s Snapshot,
+    vs: &'s VectorSelector,
+) -> impl Iterator<Item = &'s Series> + 's {
+    let candidates = match fixed_name(vs) {
+        Some(name) => snapshot.named(name),
+        None => snapshot.all(),
+    };
+    candidates.iter().filter(move |s| matches(snapshot, s, vs))
 }
 
 /// Per matching series in both scrapes: the increase, reset-corrected, per second if asked.
-fn increases(
-    prev: &Snapshot,
-    cur: &Snapshot,
+/// Both scrapes are sorted alike (name, then label-set hash), so their selections are
+/// joined by one merge; series whose keys collide are told apart by their labels.
+fn increases<'a>(
+    prev: &'a Snapshot,
+    cur: &'a Snapshot,
     vs: &VectorSelector,
     seconds: f64,
     per_second: bool,
-) -> Vec<(Labels, f64)> {
-    let before: BTreeMap<(&str, &Labels), f64> = prev
-        .series
-        .iter()
-        .filter(|s| matches(&s.name, &s.labels, vs))
-        .map(|s| ((s.name.as_str(), &s.labels), s.value))
-        .collect();
-    cur.series
-        .iter()
-        .filter(|s| matches(&s.name, &s.labels, vs))
-        .filter_map(|s| {
-            let first = *before.get(&(s.name.as_str(), &s.labels))?;
-            let mut increase = s.value - first;
-            if s.value < first {
-                // A counter reset: Prometheus adds the value before the reset.
-                increase += first;
-            }
-            let value = if per_second {
-                increase / seconds
-            } else {
-                increase
-            };
-            Some((s.labels.clone(), value))
-        })
-        .collect()
+) -> Vec<(Labels<'a>, f64)> {
+    let before: Vec<&Series> = select(prev, vs).collect();
+    let mut at = 0;
+    let mut out = Vec::new();
+    for now in select(cur, vs) {
+        while at < before.len() && prev.order(before[at], cur, now) == Ordering::Less {
+            at += 1;
+        }
+        let first = before[at..]
+            .iter()
+            .take_while(|b| prev.order(b, cur, now) == Ordering::Equal)
+            .find(|b| prev.same(b, cur, now));
+        let Some(first) = first else { continue };
+        let mut increase = now.value - first.value;
+        if now.value < first.value {
+            // A counter reset: Prometheus adds the value before the reset.
+            increase += first.value;
+        }
+        let value = if per_second {
+            increase / seconds
+        } else {
+            increase
+        };
+        out.push((cur.labels(now).iter().collect(), value));
+    }
+    out
 }
 
-/// histogram_quantile per group of buckets (the labels without `le`).
-fn quantiles(phi: f64, series: Vec<(Labels, f64)>) -> Vec<(Labels, f64)> {
-    let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+/// A function's result drops the metric name; two series that then share their labels
+/// cannot be told apart (Prometheus: "vector cannot contain metrics with the same labelset").
+fn distinct(mut series: Vec<(Labels<'_>, f64)>) -> Result<Vec<(Labels<'_>, f64)>, String> {
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    if series.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(
+            "two series of different metrics have the same labels once the name is dropped"
+                .to_owned(),
+        );
+    }
+    Ok(series)
+}
+
+/// histogram_quantile per group of buckets (the labels without `le`). A series without a
+/// readable `le` is skipped, as promql/functions.go does.
+fn quantiles<'a>(phi: f64, series: Vec<(Labels<'a>, f64)>) -> Vec<(Labels<'a>, f64)> {
+    let mut groups: BTreeMap<Labels<'a>, Vec<(f64, f64)>> = BTreeMap::new();
     for (mut labels, count) in series {
-        let Some(le) = labels.remove("le") else {
+        let Some(at) = labels.iter().position(|(k, _)| *k == "le") else {
             continue;
         };
-        labels.remove("__name__");
-        let upper = match le.as_str() {
-            "+Inf" | "Inf" | "+inf" | "inf" => f64::INFINITY,
-            other => match other.parse::<f64>() {
-                Ok(v) => v,
-                Err(_) => continue,
-            },
+        let (_, le) = labels.remove(at);
+        let Some(upper) = parse_float(le) else {
+            continue;
         };
         groups.entry(labels).or_default().push((upper, count));
     }
@@ -270,6 +298,15 @@ pub fn bucket_quantile(phi: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
         return f64::INFINITY;
     }
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Buckets with the same upper bound (`le="1"` and `le="1.0"`) are one bucket: their
+    // counts are added, as coalesceBuckets does (promql/quantile.go:617-634, read at d15adb9).
+    buckets.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
     if buckets.len() < 2 || buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
         return f64::NAN;
     }
@@ -306,44 +343,40 @@ pub fn bucket_quantile(phi: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
-fn arithmetic(op: &str, lhs: Value, rhs: Value) -> Value {
+fn arithmetic<'a>(op: &str, lhs: Value<'a>, rhs: Value<'a>) -> Result<Value<'a>, String> {
     let apply = |a: f64, b: f64| match op {
         "+" => a + b,
         "-" => a - b,
         "*" => a * b,
         _ => a / b,
     };
-    let drop_name = |mut l: Labels| {
-        l.remove("__name__");
-        l
-    };
-    match (lhs, rhs) {
+    Ok(match (lhs, rhs) {
         (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(apply(a, b)),
-        (Value::Vector(v), Value::Scalar(b)) => Value::Vector(
-            v.into_iter()
-                .map(|(l, a)| (drop_name(l), apply(a, b)))
-                .collect(),
-        ),
-        (Value::Scalar(a), Value::Vector(v)) => Value::Vector(
-            v.into_iter()
-                .map(|(l, b)| (drop_name(l), apply(a, b)))
-                .collect(),
-        ),
+        (Value::Vector(v), Value::Scalar(b)) => {
+            Value::Vector(v.into_iter().map(|(l, a)| (l, apply(a, b))).collect())
+        }
+        (Value::Scalar(a), Value::Vector(v)) => {
+            Value::Vector(v.into_iter().map(|(l, b)| (l, apply(a, b))).collect())
+        }
         (Value::Vector(left), Value::Vector(right)) => {
-            // One-to-one on equal label sets, the metric name aside.
-            let right: BTreeMap<Labels, f64> =
-                right.into_iter().map(|(l, v)| (drop_name(l), v)).collect();
+            // One-to-one on equal label sets, the metric name aside; a label set twice on
+            // either side is many-to-one, which Prometheus refuses without group_left/right.
+            let left = distinct(left).map_err(|_| many_to_one())?;
+            let right = distinct(right).map_err(|_| many_to_one())?;
             Value::Vector(
                 left.into_iter()
                     .filter_map(|(l, a)| {
-                        let l = drop_name(l);
-                        let b = *right.get(&l)?;
-                        Some((l, apply(a, b)))
+                        let at = right.binary_search_by(|(r, _)| r.cmp(&l)).ok()?;
+                        Some((l, apply(a, right[at].1)))
                     })
                     .collect(),
             )
         }
-    }
+    })
+}
+
+fn many_to_one() -> String {
+    "a side of the operator has two series with the same labels (many-to-one matching is not supported with metrics-url)".to_owned()
 }
 
 #[cfg(test)]
@@ -367,8 +400,8 @@ latency_seconds_count 154
     fn snapshots(before: &str, after: &str) -> (Snapshot, Snapshot) {
         let t0 = Instant::now();
         (
-            Snapshot::parse(before, t0),
-            Snapshot::parse(after, t0 + Duration::from_secs(10)),
+            Snapshot::parse(before, t0).unwrap(),
+            Snapshot::parse(after, t0 + Duration::from_secs(10)).unwrap(),
         )
     }
 
@@ -469,6 +502,31 @@ latency_seconds_count 154
         );
         assert!(bucket_quantile(0.5, vec![(1.0, 0.0), (f64::INFINITY, 0.0)]).is_nan());
         assert!(bucket_quantile(0.5, vec![(1.0, 1.0), (2.0, 2.0)]).is_nan());
+    }
+
+    #[test]
+    fn buckets_with_the_same_bound_are_one_bucket() {
+        // `le="1"` and `le="1.0"` are the same bound: counts added (coalesceBuckets).
+        let page = "h_bucket{le=\"1\",a=\"x\"} 5\nh_bucket{le=\"1.0\",a=\"y\"} 5\n\
+            h_bucket{le=\"2\",a=\"x\"} 10\nh_bucket{le=\"+Inf\",a=\"x\"} 10\n\
+            h_bucket{le=\"2\",a=\"y\"} 10\nh_bucket{le=\"+Inf\",a=\"y\"} 10\n";
+        let p50 = value(
+            "histogram_quantile(0.5, sum by (le) (h_bucket))",
+            page,
+            page,
+        )
+        .unwrap();
+        assert!((p50 - 1.0).abs() < 1e-12, "{p50}");
+    }
+
+    #[test]
+    fn label_sets_that_collide_are_refused_not_guessed() {
+        let page = "a{x=\"1\"} 1\nb{x=\"1\"} 2\nc{x=\"1\"} 3\n";
+        let err = value(r#"rate({__name__=~"a|b"}[1m])"#, page, page).unwrap_err();
+        assert!(err.contains("same labels"), "{err}");
+        let err = value(r#"{__name__=~"a|b"} / c"#, page, page).unwrap_err();
+        assert!(err.contains("many-to-one"), "{err}");
+        assert_eq!(value("sum(a / c)", page, page), Ok(1.0 / 3.0));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod check;
 pub mod evaluate;
+pub mod exposition;
 pub mod prometheus;
 pub mod run;
 pub mod scrape;

@@ -2,14 +2,10 @@
 //! at every interval; each check is evaluated (evaluate.rs) between the scrape before and
 //! the scrape now.
 //!
-//! The text format is parsed by the `prometheus-parse` crate (Apache-2.0; the crate the Rust
-//! ecosystem uses for it; `openmetrics-parser` is LGPL-3.0, which a static binary cannot
-//! take). It groups a histogram's `_bucket` lines into one value; [`Snapshot::parse`] turns
-//! them back into `_bucket` series with an `le` label, as Prometheus stores them. Known
-//! limit of that crate: a label value holding `,` or `=` is split wrongly, and lines it
-//! cannot read are skipped.
+//! The text format is read by exposition.rs (our own strict reader, following Prometheus's
+//! parser; why not a crate is said there): a malformed page is an inconclusive
+//! measurement with the line and the reason, never a different number.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use promql_parser::parser::Expr;
@@ -17,90 +13,12 @@ use reqwest::Client;
 use url::Url;
 
 use super::evaluate::{eval, single};
+pub use super::exposition::{Series, Snapshot};
 use crate::http::{describe_reqwest, read_body_capped};
 use crate::redact::safe_url;
 
-/// Label name → value, the metric name aside.
-pub type Labels = BTreeMap<String, String>;
-
-/// One series in a scrape.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    pub name: String,
-    pub labels: Labels,
-    pub value: f64,
-}
-
-/// Everything one scrape returned.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub series: Vec<Series>,
-    pub at: Option<Instant>,
-}
-
 /// A `/metrics` page is read up to this size; a bigger one is inconclusive.
 pub const PAGE_LIMIT: usize = 32 << 20;
-
-impl Snapshot {
-    /// Parses a text-format page.
-    pub fn parse(text: &str, at: Instant) -> Self {
-        use prometheus_parse::{Scrape, Value};
-        let lines = text.lines().map(|l| Ok(l.to_owned()));
-        let Ok(scrape) = Scrape::parse(lines) else {
-            return Self::default();
-        };
-        let mut series = Vec::with_capacity(scrape.samples.len());
-        for sample in scrape.samples {
-            let labels: Labels = sample
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            match sample.value {
-                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => series.push(Series {
-                    name: sample.metric,
-                    labels,
-                    value: v,
-                }),
-                Value::Histogram(buckets) => {
-                    let name = format!("{}_bucket", sample.metric);
-                    for bucket in buckets {
-                        let mut labels = labels.clone();
-                        labels.insert("le".to_owned(), le(bucket.less_than));
-                        series.push(Series {
-                            name: name.clone(),
-                            labels,
-                            value: bucket.count,
-                        });
-                    }
-                }
-                Value::Summary(quantiles) => {
-                    for q in quantiles {
-                        let mut labels = labels.clone();
-                        labels.insert("quantile".to_owned(), le(q.quantile));
-                        series.push(Series {
-                            name: sample.metric.clone(),
-                            labels,
-                            value: q.count,
-                        });
-                    }
-                }
-            }
-        }
-        Self {
-            series,
-            at: Some(at),
-        }
-    }
-}
-
-fn le(bound: f64) -> String {
-    if bound == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        bound.to_string()
-    }
-}
 
 /// A configured `/metrics` URL and the scrape before.
 #[derive(Clone)]
@@ -143,7 +61,9 @@ impl ScrapeSource {
         if body.truncated {
             return Err(format!("the page is larger than {} MiB", PAGE_LIMIT >> 20));
         }
-        Ok(Snapshot::parse(&body.text(), Instant::now()))
+        let text = std::str::from_utf8(&body.bytes)
+            .map_err(|_| "the page is not UTF-8 text".to_owned())?;
+        Snapshot::parse(text, Instant::now())
     }
 
     /// The first scrape: the start of every window.
@@ -185,5 +105,174 @@ impl ScrapeSource {
             .collect();
         self.previous = Some(now);
         results
+    }
+}
+
+/// Real exposition pages, each checked against what Prometheus's own parser reads
+/// (prometheus/prometheus model/textparse/promlex.l, promparse.go; prometheus/common
+/// expfmt/text_parse.go): the value a check would see, or that the page is refused.
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::metrics::evaluate::{eval, prepare, single};
+
+    fn snap(text: &str) -> Result<Snapshot, String> {
+        Snapshot::parse(text, Instant::now())
+    }
+
+    /// The instant value of `query` on one page.
+    fn value(page: &str, query: &str) -> Result<f64, String> {
+        let expr = prepare(query)?;
+        let snapshot = snap(page)?;
+        eval(&expr, &snapshot, &snapshot, 10.0).and_then(single)
+    }
+
+    fn refused(page: &str) -> String {
+        match snap(page) {
+            Err(why) => why,
+            Ok(s) => panic!(
+                "accepted a malformed page: {:?}… → {} series",
+                page.chars().take(80).collect::<String>(),
+                s.len()
+            ),
+        }
+    }
+
+    #[test]
+    fn label_values_may_hold_commas_and_equals_signs() {
+        let page = "# TYPE http_requests_total counter\n\
+            http_requests_total{path=\"/search?q=a,b\",code=\"500\"} 7\n\
+            http_requests_total{path=\"/x\",code=\"200\"} 90\n";
+        assert_eq!(
+            value(page, r#"sum(http_requests_total{path="/search?q=a,b"})"#),
+            Ok(7.0)
+        );
+        assert_eq!(
+            value(page, r#"sum(http_requests_total{code="500"})"#),
+            Ok(7.0)
+        );
+    }
+
+    #[test]
+    fn escapes_in_label_values_are_read_as_prometheus_reads_them() {
+        // promparse.go lvalReplacer: \" → ", \\ → \, \n → line feed.
+        let page = "a{q=\"say \\\"hi\\\"\"} 1\n\
+            a{q=\"C:\\\\dir\"} 2\n\
+            a{q=\"two\\nlines\"} 3\n";
+        assert_eq!(value(page, r#"sum(a{q="say \"hi\""})"#), Ok(1.0));
+        assert_eq!(value(page, r#"sum(a{q="C:\\dir"})"#), Ok(2.0));
+        assert_eq!(value(page, "sum(a{q=\"two\\nlines\"})"), Ok(3.0));
+        assert_eq!(value(page, "sum(a)"), Ok(6.0));
+    }
+
+    #[test]
+    fn help_and_type_lines_with_odd_text() {
+        let page = "# HELP a Help with \"quotes\", {braces}, a=b and \\\\ escapes\n\
+            # \tTYPE a counter\n\
+            # HELP b\n\
+            # some comment # with { and }\n\
+            #no space is a comment too\n\
+            a 4\n";
+        assert_eq!(value(page, "sum(a)"), Ok(4.0));
+        assert!(refused("# TYPE a countr\na 1\n").contains("line 1"));
+        // `HELP` must be followed by a space to be HELP (promlex.l:67); alone it is a comment.
+        assert!(refused("# HELP \na 1\n").contains("line 1"));
+        assert_eq!(value("# HELP\na 1\n", "sum(a)"), Ok(1.0));
+        assert!(refused("a 1\n# TYPE {\n").contains("line 2"));
+    }
+
+    #[test]
+    fn nan_and_infinities() {
+        let page = "g{k=\"nan\"} NaN\ng{k=\"inf\"} +Inf\ng{k=\"ninf\"} -Inf\n";
+        assert_eq!(value(page, r#"sum(g{k="inf"})"#), Ok(f64::INFINITY));
+        assert_eq!(value(page, r#"sum(g{k="ninf"})"#), Ok(f64::NEG_INFINITY));
+        assert!(value(page, r#"sum(g{k="nan"})"#).unwrap().is_nan());
+        assert_eq!(value(page, "count_values").map_err(|_| ()), Err(()));
+    }
+
+    #[test]
+    fn timestamps_after_the_value() {
+        let page = "a 5 1700000000000\nb{x=\"y\"} 6\t  1700000000000\n";
+        assert_eq!(value(page, "sum(a)"), Ok(5.0));
+        assert_eq!(value(page, "sum(b)"), Ok(6.0));
+        assert!(refused("a 5 1.5\n").contains("line 1"));
+        assert!(refused("a 5 17x\n").contains("line 1"));
+        assert!(refused("a 5 1 2\n").contains("line 1"));
+    }
+
+    #[test]
+    fn openmetrics_exemplars_and_eof() {
+        let page = "# TYPE a counter\n\
+            a_total{x=\"1\"} 5 # {trace_id=\"abc,d=e\"} 1.0 1700000000.000\n\
+            a_total{x=\"2\"} 6\n\
+            # EOF\n";
+        assert_eq!(value(page, "sum(a_total)"), Ok(11.0));
+        assert!(refused("a_total 5 # trace\n").contains("line 1"));
+    }
+
+    #[test]
+    fn a_histogram_with_an_inf_bucket() {
+        let page = "# TYPE h histogram\n\
+            h_bucket{le=\"0.1\"} 0\n\
+            h_bucket{le=\"1\"} 10\n\
+            h_bucket{le=\"+Inf\"} 10\n\
+            h_sum 5\n\
+            h_count 10\n";
+        assert_eq!(value(page, "sum(h_bucket{le=\"+Inf\"})"), Ok(10.0));
+        let p50 = value(page, "histogram_quantile(0.5, sum by (le) (h_bucket))").unwrap();
+        assert!((p50 - 0.55).abs() < 1e-12, "{p50}");
+    }
+
+    #[test]
+    fn empty_label_sets() {
+        assert_eq!(value("a{} 3\n", "sum(a)"), Ok(3.0));
+        assert_eq!(value("a{ } 3\n", "sum(a)"), Ok(3.0));
+        // An empty label value is a missing label: the series is `a`.
+        assert_eq!(value("a{x=\"\"} 3\n", "sum(a{x=\"\"})"), Ok(3.0));
+        assert!(refused("{} 3\n").contains("line 1"));
+    }
+
+    #[test]
+    fn a_series_twice_is_refused() {
+        let why = refused("a{x=\"1\",y=\"2\"} 1\nb 1\na{y=\"2\",x=\"1\"} 2\n");
+        assert!(why.contains("twice"), "{why}");
+    }
+
+    #[test]
+    fn malformed_lines_are_refused_never_skipped() {
+        for page in [
+            "a{b='c'} 1\n",
+            "a true\n",
+            "a\n",
+            "a{b=\"c\" 1\n",
+            "a{b=\"open} 1\n",
+            "foo 1_2\n",
+            "foo 0x1p-3\n",
+            "{a=\"ok\"} 1\n",
+            "a{b=\"1\",b=\"2\"} 1\n",
+            "a{=\"x\"} 1\n",
+            "a{b=c} 1\n",
+            "a{b=\"c\"} 1 {\n",
+            "a 1\r\n",
+            "ok 1\nbad{ 1\nok2 2\n",
+        ] {
+            let why = refused(page);
+            assert!(why.contains("malformed"), "{page:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn hostile_pages_are_bounded() {
+        let many: String = (0..100_001)
+            .map(|i| format!("a{{i=\"{i}\"}} 1\n"))
+            .collect();
+        assert!(refused(&many).contains("more than 100000 series"));
+        let labels: Vec<String> = (0..65).map(|i| format!("l{i}=\"v\"")).collect();
+        let wide = format!("a{{{}}} 1\n", labels.join(","));
+        assert!(refused(&wide).contains("more than 64 labels"));
+        let long = format!("a{{x=\"{}\"}} 1\n", "v".repeat(16 * 1024 + 1));
+        assert!(refused(&long).contains("longer than"));
     }
 }

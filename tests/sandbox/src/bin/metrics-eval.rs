@@ -74,18 +74,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|q| prepare(q))
                 .collect::<Result<Vec<_>, _>>()?;
+            let prepared = started.elapsed();
             let t0 = Instant::now();
-            let prev = Snapshot::parse(&before, t0);
-            let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10));
+            let prev = Snapshot::parse(&before, t0)?;
+            let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10))?;
             let parsed = started.elapsed();
             for (query, expr) in CHECKS.iter().zip(&exprs) {
                 let value = eval(expr, &prev, &cur, 10.0).and_then(single);
                 println!("{value:?}\t{query}");
             }
             eprintln!(
-                "series {} + {}; prepare+parse {:?}; total {:?}",
-                prev.series.len(),
-                cur.series.len(),
+                "series {} + {}; PromQL prepared {:?}; + both pages parsed {:?}; total {:?}",
+                prev.len(),
+                cur.len(),
+                prepared,
                 parsed,
                 started.elapsed()
             );
