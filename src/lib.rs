@@ -14,6 +14,7 @@ pub mod duration;
 pub mod env;
 pub mod exit;
 pub mod fly;
+pub mod railway;
 pub mod gha;
 #[cfg(feature = "github")]
 pub mod github;
