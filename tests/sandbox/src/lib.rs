@@ -13,6 +13,8 @@ pub mod hostile;
 pub mod monorepo;
 pub mod prometheus;
 pub mod proxy;
+pub mod railway;
+pub mod railway_schema;
 pub mod render;
 pub mod server;
 pub mod slack;
