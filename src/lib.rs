@@ -23,6 +23,7 @@ pub mod interrupt;
 pub mod logging;
 pub mod metrics;
 pub mod npm;
+pub mod platform;
 pub mod probe;
 pub mod redact;
 pub mod slack;

@@ -11,7 +11,7 @@
 //! - older: the job overwrote any pin with the branch head (`git ls-remote`) until
 //!   7a853efa79 (first in v4.2.0), so a commit cannot be chosen at all.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -24,15 +24,13 @@ use super::rollout::{self, Observer, Plan, Rollout};
 use super::version::Feature;
 use crate::commit::CommitSha;
 use crate::gha::Untrusted;
+use crate::platform::grace::RESTORE_GRACE;
 
 /// The build pack of a Docker-image app: the only kind an image tag deploys.
 pub const DOCKER_IMAGE: &str = "dockerimage";
 
 /// The value of `git_commit_sha` that means "the branch head" (Coolify's column default).
 pub const HEAD: &str = "HEAD";
-
-/// Putting the commit pin back gets this long of its own, after the rollout's deadline.
-pub const RESTORE_GRACE: Duration = Duration::from_secs(15);
 
 /// How Coolify builds an app, from its `build_pack`.
 #[derive(Debug, Clone, PartialEq, Eq)]

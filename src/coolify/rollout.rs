@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use crate::platform::Outcome;
+use crate::platform::grace::CANCEL_GRACE;
+
 use super::client::{Client, Target, is_not_found};
 use super::dedupe::{self, Missing};
 use super::log_facts;
@@ -32,55 +35,13 @@ pub struct Plan {
     pub cancel_on_timeout: bool,
 }
 
-/// How one deployment ended, as the tools report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Finished,
-    Failed,
-    Cancelled,
-    Timeout,
-    /// Not waited for (`wait: false`), or a service/database with nothing to follow.
-    Queued,
-    /// A signal (a cancelled run, a job timeout) ended the wait; cancelled when it could be.
-    Interrupted,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Finished => "finished",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Timeout => "timeout",
-            Self::Queued => "queued",
-            Self::Interrupted => "interrupted",
-        }
-    }
-
-    fn of(status: &DeploymentStatus) -> Option<Self> {
-        match status {
-            DeploymentStatus::Finished => Some(Self::Finished),
-            DeploymentStatus::Failed => Some(Self::Failed),
-            DeploymentStatus::CancelledByUser => Some(Self::Cancelled),
-            _ => None,
-        }
-    }
-
-    /// The run's overall status: the worst of its deployments.
-    pub fn overall(outcomes: impl IntoIterator<Item = Self>) -> Self {
-        let rank = |o: &Self| match o {
-            Self::Failed => 4,
-            Self::Interrupted => 3,
-            Self::Timeout => 3,
-            Self::Cancelled => 2,
-            Self::Queued => 1,
-            Self::Finished => 0,
-        };
-        outcomes
-            .into_iter()
-            .max_by_key(rank)
-            .unwrap_or(Self::Finished)
+/// The outcome Coolify's final status words mean; `None` while it still runs.
+fn outcome_of(status: &DeploymentStatus) -> Option<Outcome> {
+    match status {
+        DeploymentStatus::Finished => Some(Outcome::Finished),
+        DeploymentStatus::Failed => Some(Outcome::Failed),
+        DeploymentStatus::CancelledByUser => Some(Outcome::Cancelled),
+        _ => None,
     }
 }
 
@@ -138,9 +99,6 @@ pub struct Rollout {
 
 /// Progress for logs: a deployment changed status.
 pub type Observer<'a> = &'a (dyn Fn(&Tracked) + Sync);
-
-/// A cancel at the timeout gets this long of its own (the deadline has passed by then).
-pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the plan. Errors are operational (auth, network, server); a failed or slow
 /// deployment is an outcome, not an error. Every call keeps the absolute deadline
@@ -349,7 +307,7 @@ impl Tracked {
             Outcome::Failed | Outcome::Cancelled => true,
             // Cancelled at the timeout or at a signal; one left running may still finish.
             Outcome::Timeout | Outcome::Interrupted => self.status.as_raw() == "cancelled-by-user",
-            Outcome::Finished | Outcome::Queued => false,
+            Outcome::Finished | Outcome::Queued | Outcome::Restored => false,
         }
     }
 }
@@ -446,7 +404,7 @@ async fn wait(
             if deployment.status == DeploymentStatus::Queued {
                 queue_place(client, t).await;
             }
-            match Outcome::of(&deployment.status) {
+            match outcome_of(&deployment.status) {
                 Some(outcome) => {
                     t.outcome = outcome;
                     t.ended_at = Some(at);
@@ -609,7 +567,7 @@ async fn time_out(
                     if after.logs.is_some() {
                         t.logs = after.logs;
                     }
-                    t.note = Some(match Outcome::of(&after.status) {
+                    t.note = Some(match outcome_of(&after.status) {
                         // It finished between the last poll and the cancel: the truth wins.
                         Some(Outcome::Finished) => {
                             t.outcome = Outcome::Finished;
@@ -658,15 +616,6 @@ pub fn log_tail(logs: &[LogEntry], lines: usize) -> Vec<Untrusted> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_worst_outcome_wins() {
-        use Outcome::*;
-        assert_eq!(Outcome::overall([Finished, Finished]), Finished);
-        assert_eq!(Outcome::overall([Finished, Cancelled, Timeout]), Timeout);
-        assert_eq!(Outcome::overall([Timeout, Failed]), Failed);
-        assert_eq!(Outcome::overall([]), Finished);
-    }
 
     #[test]
     fn log_tail_skips_hidden_and_keeps_order() {

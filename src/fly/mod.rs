@@ -12,11 +12,13 @@
 pub mod client;
 pub mod error;
 pub mod model;
+pub mod platform;
 pub mod rollout;
 pub mod token;
 
 pub use client::{Client, Lease, Waited};
 pub use error::ApiError;
 pub use model::Machine;
+pub use platform::Fly;
 pub use rollout::{MachineRun, Outcome, Plan, Rollout};
 pub use token::Token;

@@ -23,6 +23,7 @@ use super::error::ApiError;
 use super::model::Machine;
 use crate::http::{MaybeSent, is_deadline};
 use crate::interrupt;
+pub use crate::platform::Outcome;
 
 /// flyctl's smoke check: a machine without checks counts as up once it ran this long
 /// without crash-looping (leasable_machine.go:318,340).
@@ -50,32 +51,6 @@ pub struct Plan {
     pub max_unavailable: usize,
     /// Lease TTL; refreshed every third of it while a machine is waited for.
     pub lease_ttl: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Every machine of every app runs the image and passes its checks.
-    Finished,
-    /// Nothing could be deployed (no machines, a host not ok, a lease held by someone else),
-    /// or a failure whose restore failed or was not asked for.
-    Failed,
-    /// A machine failed and every changed machine was put back.
-    Restored,
-    Timeout,
-    Interrupted,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Finished => "finished",
-            Self::Failed => "failed",
-            Self::Restored => "restored",
-            Self::Timeout => "timeout",
-            Self::Interrupted => "interrupted",
-        }
-    }
 }
 
 /// What became of one machine.

@@ -282,8 +282,8 @@ pub async fn run(
                 // a restore after a failed redeploy ends before it.
                 restore_until: Some(
                     deadline
-                        + shipguard::coolify::rollout::CANCEL_GRACE
-                        + shipguard::coolify::git::RESTORE_GRACE,
+                        + shipguard::platform::grace::CANCEL_GRACE
+                        + shipguard::platform::grace::RESTORE_GRACE,
                 ),
                 max_unavailable: 1,
                 lease_ttl: Duration::from_secs(30),

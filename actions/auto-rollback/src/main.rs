@@ -45,8 +45,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     // A git-based app's commit pin (Coolify 4.2.x) is put back after that, within its own
     // grace period: the backstop waits for it too.
     let backstop = deadline
-        + shipguard::coolify::rollout::CANCEL_GRACE
-        + shipguard::coolify::git::RESTORE_GRACE
+        + shipguard::platform::grace::CANCEL_GRACE
+        + shipguard::platform::grace::RESTORE_GRACE
         + Duration::from_secs(5);
     let outcome = tokio::time::timeout_at(
         backstop.into(),

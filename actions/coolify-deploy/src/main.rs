@@ -33,7 +33,7 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     if let Mode::Coolify { plan, .. } = &settings.mode {
         // One absolute deadline for every call, from the version read to the last poll; a
         // full deploy queue's `Retry-After: 60` is waited out within it. Only the cancel at
-        // the timeout gets a short grace period of its own (coolify::rollout::CANCEL_GRACE).
+        // the timeout gets a short grace period of its own (platform::grace::CANCEL_GRACE).
         policy.deadline = std::time::Instant::now() + plan.timeout;
     }
     match settings.mode {

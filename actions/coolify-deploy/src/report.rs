@@ -169,6 +169,11 @@ impl Report {
                 "{} of {apps} {noun}{tag} cancelled",
                 self.count(Outcome::Cancelled)
             ),
+            // Coolify's rollout never ends so (it is Fly's): named for completeness.
+            Outcome::Restored => format!(
+                "{} of {apps} {noun}{tag} failed and put back",
+                self.count(Outcome::Restored)
+            ),
             Outcome::Timeout => format!(
                 "{} of {apps} {noun}{tag} still running after {:.0}s",
                 self.count(Outcome::Timeout),

@@ -1,0 +1,193 @@
+//! Fly.io as a [`Platform`]: an app runs the image of its started machines (one image, or a
+//! deploy is under way); a deploy is fly-deploy's rolling update (`rollout.rs`), app after
+//! app. Restore is the rollout's: the snapshot configs put back in reverse order and
+//! verified. Fly has no server-side cancel: at the deadline or a signal the rollout stops
+//! and restores what it changed.
+
+use std::time::{Duration, Instant};
+
+use super::client::{Client, shown};
+use super::model::Machine;
+use super::rollout::{self, Plan, Rollout};
+use crate::platform::{self, AppResult, Deployed, Kind, Outcome, Request, Running, Version};
+
+/// The Machines API, and which machines of an app a rollback deploys.
+pub struct Fly {
+    client: Client,
+    /// Only machines of this process group (fly.toml `[processes]`; fly-deploy's default `app`).
+    pub process_group: String,
+    /// Started machines updated at once after the canary.
+    pub max_unavailable: usize,
+    /// Lease TTL; refreshed while a machine is waited for.
+    pub lease_ttl: Duration,
+}
+
+impl Fly {
+    /// The `app` process group, one machine at a time, 30 s leases (fly-deploy's defaults).
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            process_group: "app".to_owned(),
+            max_unavailable: 1,
+            lease_ttl: Duration::from_secs(30),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn deployable(&self, app: &str) -> anyhow::Result<Vec<Machine>> {
+        let machines = self.client.list(app).await?;
+        Ok(machines
+            .into_iter()
+            .filter(|m| m.is_deployable(&self.process_group))
+            .collect())
+    }
+}
+
+/// The images the started machines name, each once.
+fn started_images(machines: &[Machine]) -> Vec<String> {
+    let mut images: Vec<String> = machines
+        .iter()
+        .filter(|m| m.launches())
+        .filter_map(|m| m.config_image().map(str::to_owned))
+        .collect();
+    images.sort();
+    images.dedup();
+    images
+}
+
+impl platform::Platform for Fly {
+    /// Machine by machine, every app in turn.
+    type Evidence = Rollout;
+
+    const ON_SIGNAL: &'static str = "the changed machines were restored";
+
+    fn name(&self) -> &'static str {
+        "Fly"
+    }
+
+    async fn running(&self, app: &str) -> anyhow::Result<Running> {
+        let mut images = started_images(&self.deployable(app).await?);
+        let unknown = match images.len() {
+            0 => format!(
+                "app {} has no started machine in process group {}",
+                shown(app),
+                shown(&self.process_group)
+            ),
+            _ => format!(
+                "the started machines of app {} run {} different images",
+                shown(app),
+                images.len()
+            ),
+        };
+        Ok(Running {
+            kind: Kind::Image,
+            version: (images.len() == 1)
+                .then(|| images.pop())
+                .flatten()
+                .map(Version::Image),
+            unknown,
+        })
+    }
+
+    /// A held lease, or started machines on different images.
+    async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
+        let machines = self.deployable(app).await?;
+        if let Some(leased) = machines
+            .iter()
+            .find(|m| m.nonce.as_deref().is_some_and(|n| !n.is_empty()))
+        {
+            return Ok(Some(format!(
+                "machine {} of app {} is leased (a deploy or `fly` command is under way): not rolling back over it",
+                shown(&leased.id),
+                shown(app)
+            )));
+        }
+        let images = started_images(&machines);
+        if images.len() > 1 {
+            return Ok(Some(format!(
+                "the started machines of app {} run {} different images ({}): a deploy is under way or left them mixed; not rolling back over it",
+                shown(app),
+                images.len(),
+                images
+                    .iter()
+                    .map(|i| shown(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(None)
+    }
+
+    fn can_deploy(&self, version: &Version) -> anyhow::Result<()> {
+        match version {
+            Version::Image(_) => Ok(()),
+            _ => Err(crate::exit::usage(
+                "Fly deploys a full image reference, not an image tag or a commit",
+            )),
+        }
+    }
+
+    /// fly-deploy's algorithm, one app after the other; the first that does not finish
+    /// stops the rest (apps before it stay on their new image).
+    async fn deploy(
+        &self,
+        request: &Request,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> anyhow::Result<Deployed<Rollout>> {
+        let mut total: Option<Rollout> = None;
+        for (app, version) in &request.apps {
+            self.can_deploy(version)?;
+            let budget = request.deadline.saturating_duration_since(Instant::now());
+            let plan = Plan {
+                apps: vec![app.clone()],
+                image: version.to_string(),
+                process_group: self.process_group.clone(),
+                wait_timeout: budget,
+                timeout: budget,
+                restore_on_failure: request.restore_on_failure,
+                poll_interval: request.poll_interval,
+                restore_until: request.restore_until,
+                max_unavailable: self.max_unavailable,
+                lease_ttl: self.lease_ttl,
+            };
+            let client = self.client.until(Instant::now() + budget);
+            let rollout = rollout::run(&client, &plan, log).await?;
+            let done = rollout.status == Outcome::Finished;
+            total = Some(match total.take() {
+                None => rollout,
+                Some(mut sum) => {
+                    sum.status = rollout.status;
+                    sum.reason = rollout.reason;
+                    sum.updated += rollout.updated;
+                    sum.mixed |= rollout.mixed;
+                    sum.seconds += rollout.seconds;
+                    sum.apps.extend(rollout.apps);
+                    sum
+                }
+            });
+            if !done {
+                break;
+            }
+        }
+        let Some(rollout) = total else {
+            anyhow::bail!("nothing to deploy: no app");
+        };
+        Ok(Deployed {
+            status: rollout.status,
+            apps: rollout
+                .apps
+                .iter()
+                .map(|a| AppResult {
+                    app: a.app.clone(),
+                    outcome: a.outcome,
+                })
+                .collect(),
+            warnings: Vec::new(),
+            left_changed: Vec::new(),
+            evidence: rollout,
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! What every tool needs from a platform (Coolify, Fly.io, …), whatever its API: what runs
+//! now on an app, deploy a version and wait for it, restore what ran before, cancel what is
+//! still running. A tool written against [`Platform`] (auto-rollback) works on every platform;
+//! each platform's client stays in its own module (`coolify/`, `fly/`) and implements the
+//! trait in a `platform.rs` there.
+//!
+//! The types every platform's rollout shares live here: the [`Outcome`] of a deploy, the
+//! [`Version`] an app runs, the grace periods a cleanup gets after a deadline, and the
+//! per-app result of a deploy ([`Deployed`]).
+
+pub mod deploy;
+pub mod grace;
+pub mod outcome;
+pub mod version;
+
+use std::future::Future;
+
+pub use deploy::{AppResult, Deployed, Request};
+pub use outcome::Outcome;
+pub use version::{Kind, Running, Version};
+
+/// A place apps run. Four things, kept small so a new platform is one module:
+///
+/// - [`running`](Self::running): what one app runs now, as a [`Version`] of the platform's
+///   [`Kind`] (an image tag, a commit, a full image reference). The tool maps it to a commit.
+/// - [`in_progress`](Self::in_progress): a deploy already under way on an app (a tool never
+///   deploys over one).
+/// - [`deploy`](Self::deploy): deploy a version to apps and wait until it runs, by the
+///   request's absolute deadline; a signal (`crate::interrupt`) ends the wait early, as the
+///   [`Outcome::Interrupted`] outcome.
+/// - restore and cancel are part of the deploy request, not calls of their own: both need
+///   what only the deploy holds (Coolify's deployment UUIDs and previous tags, Fly's config
+///   snapshots and leases) and must happen within the same deadline. With
+///   [`Request::restore_on_failure`] a deploy that does not finish puts back what ran before
+///   (and says so in its outcome); with [`Request::cancel_on_timeout`] whatever still runs at
+///   the deadline or at a signal is cancelled (or, where the platform cannot cancel, stopped
+///   and restored).
+///
+/// Errors are operational (auth, network, a server error after retries); a deploy that
+/// failed or timed out is an [`Outcome`], not an error.
+pub trait Platform {
+    /// The platform's own evidence of one deploy (deployments, machines…), reported as is.
+    type Evidence;
+
+    /// What [`deploy`](Self::deploy) did with what it started when a signal ended it, as
+    /// the end of a sentence: "the rollback deployment was cancelled".
+    const ON_SIGNAL: &'static str;
+
+    /// The platform's name for logs: "Coolify", "Fly".
+    fn name(&self) -> &'static str;
+
+    /// What `app` runs now.
+    fn running(&self, app: &str) -> impl Future<Output = anyhow::Result<Running>>;
+
+    /// A deploy already under way on `app`, as a sentence ending in why nothing is deployed
+    /// over it; `None` when there is none.
+    fn in_progress(&self, app: &str) -> impl Future<Output = anyhow::Result<Option<String>>>;
+
+    /// Refuses, before anything changes, a version this platform (or this server's version
+    /// of it) cannot deploy; the error is a usage error naming what to do.
+    fn can_deploy(&self, version: &Version) -> anyhow::Result<()>;
+
+    /// Deploys each app's version and waits, as the request says; `log` gets one line per
+    /// step.
+    fn deploy(
+        &self,
+        request: &Request,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> impl Future<Output = anyhow::Result<Deployed<Self::Evidence>>>;
+}
