@@ -203,7 +203,7 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
         }
     }
     if run.status == Outcome::Success {
-        wait(&client, plan, &mut run, deadline, log).await?;
+        wait(&client, plan.poll_interval, plan.timeout, &mut run, deadline, log).await?;
     }
     if matches!(run.status, Outcome::Timeout | Outcome::Interrupted) && plan.cancel_on_timeout {
         cancel_unfinished(&client, &mut run, log).await;
@@ -213,9 +213,12 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
     Ok(run)
 }
 
-async fn wait(
+/// Reads every new deployment of `run` each `poll_interval` until all are final, the
+/// `deadline` passes (`timeout` is only for the message) or a signal comes.
+pub async fn wait(
     client: &Client,
-    plan: &Plan,
+    poll_interval: Duration,
+    timeout: Duration,
     run: &mut Run,
     deadline: Instant,
     log: &dyn Fn(&str),
@@ -223,12 +226,12 @@ async fn wait(
     let mut unknown_seen: Vec<String> = Vec::new();
     loop {
         // Polls at least `poll_interval` apart (>= 5 s outside tests: 100 requests an hour).
-        let next = Instant::now() + plan.poll_interval;
+        let next = Instant::now() + poll_interval;
         if next >= deadline {
             run.status = Outcome::Timeout;
             run.reason = Some(format!(
                 "not finished within the timeout ({})",
-                crate::duration::human(plan.timeout)
+                crate::duration::human(timeout)
             ));
             return Ok(());
         }
@@ -314,7 +317,7 @@ async fn wait(
 
 /// Cancels every new deployment that has not finished: within the cleanup budget after a
 /// signal, else within 30 s of now.
-async fn cancel_unfinished(client: &Client, run: &mut Run, log: &dyn Fn(&str)) {
+pub async fn cancel_unfinished(client: &Client, run: &mut Run, log: &dyn Fn(&str)) {
     let budget = match crate::interrupt::received() {
         Some(r) => r.cleanup_deadline(),
         None => Instant::now() + Duration::from_secs(30),

@@ -17,6 +17,8 @@ pub mod deploy;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod platform;
+pub mod rollback;
 pub mod token;
 
 pub use client::Client;
