@@ -1,8 +1,9 @@
 //! The optional GitHub Deployment record of a deploy (`github-deployment: true`): created for
 //! the commit deployed, with the tool's payload, marked `in_progress`, then `success`,
 //! `failure` or `error`. GitHub being unreachable never fails a deploy that worked: it becomes
-//! a warning. coolify-deploy and fly-deploy share it; auto-rollback's rollback records are
-//! its cooldown state as well, and stay its own.
+//! a warning. coolify-deploy, fly-deploy and auto-rollback share it (auto-rollback's rollback
+//! records are its cooldown state as well: it opens them with [`Recorder::open`] and fails
+//! closed when GitHub does not answer).
 
 use serde_json::Value;
 
@@ -143,29 +144,16 @@ impl Recorder {
     ) -> Option<Self> {
         let attempt = async {
             let github = GitHub::new(&record.access, user_agent, policy)?;
-            let deployment = github
-                .create_deployment(&NewDeployment {
-                    sha: (&record.sha).into(),
-                    environment: record.environment.clone(),
-                    description: description.to_owned(),
-                    payload,
-                })
-                .await?;
-            github
-                .create_status(
-                    deployment.id,
-                    "in_progress",
-                    description,
-                    None,
-                    record.log_url.as_deref(),
-                )
-                .await?;
-            anyhow::Ok(Self {
-                github,
-                id: deployment.id,
-                environment_url: record.environment_url.clone(),
-                log_url: record.log_url.clone(),
-            })
+            let deployment = NewDeployment {
+                sha: (&record.sha).into(),
+                environment: record.environment.clone(),
+                description: description.to_owned(),
+                payload,
+            };
+            let mut recorder =
+                Self::open(github, &deployment, description, record.log_url.clone()).await?;
+            recorder.environment_url = record.environment_url.clone();
+            anyhow::Ok(recorder)
         };
         match attempt.await {
             Ok(recorder) => {
@@ -179,6 +167,32 @@ impl Recorder {
                 warn(actions, &err);
                 None
             }
+        }
+    }
+
+    /// Creates `deployment` and its in_progress status (`status` says what runs); an error
+    /// is the caller's to judge (auto-rollback's records are its cooldown state: it fails
+    /// closed). `log_url` (the workflow run) goes on every status.
+    pub async fn open(
+        github: GitHub,
+        deployment: &NewDeployment,
+        status: &str,
+        log_url: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let created = github.create_deployment(deployment).await?;
+        github
+            .create_status(created.id, "in_progress", status, None, log_url.as_deref())
+            .await?;
+        Ok(Self::resume(github, created.id, log_url))
+    }
+
+    /// A deployment created earlier (by its id), to give it its final status.
+    pub fn resume(github: GitHub, id: u64, log_url: Option<String>) -> Self {
+        Self {
+            github,
+            id,
+            environment_url: None,
+            log_url,
         }
     }
 

@@ -1,19 +1,28 @@
 //! auto-rollback: probe the app; when it is unhealthy, find the newest good version (failing
-//! closed), redeploy it through Coolify, verify it, record it on GitHub and alert.
-//! Flags: cli.rs · validation: settings.rs · image tags: template.rs · GitHub history:
-//! history.rs · choices: decide.rs · the rollback itself: rollback.rs · evidence: report.rs ·
-//! Slack: alert.rs
+//! closed), redeploy it through its platform (Coolify, Fly), verify it, record it on GitHub
+//! and alert.
+//! Flags: cli.rs · validation: settings.rs · the run, phase by phase: rollback.rs (analysis.rs,
+//! guards.rs, target.rs, record.rs, redeploy.rs, verify.rs) · platforms: platforms.rs ·
+//! versions and commits: versions.rs, template.rs, image_template.rs · GitHub history:
+//! history.rs · choices: decide.rs · evidence: report.rs · Slack: alert.rs
 
 mod alert;
+mod analysis;
 mod cli;
 mod decide;
-mod fly;
+mod guards;
 mod history;
 mod image_template;
+mod platforms;
+mod record;
+mod redeploy;
 mod report;
 mod rollback;
 mod settings;
+mod target;
 mod template;
+mod verify;
+mod versions;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

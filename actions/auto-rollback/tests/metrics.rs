@@ -104,8 +104,9 @@ fn slack_texts(w: &World) -> String {
 
 #[test]
 fn a_failing_metric_check_rolls_back_and_verifies() {
-    // 8 % of requests fail while /health answers 200.
-    let w = world(vec![vector(&["0.081"])]);
+    // 8 % of requests fail while /health answers 200; after the rollback none do (the
+    // verification measures the checks again, like the analysis).
+    let w = world(vec![vector(&["0.081"]), vector(&["0"])]);
     let run = rollback(&w).run();
     run.assert_exit(0);
     assert_eq!(run.output("healthy-before"), "false");
@@ -117,6 +118,8 @@ fn a_failing_metric_check_rolls_back_and_verifies() {
     let check = &report["metrics"]["checks"][0];
     assert_eq!(check["verdict"], json!("failed"), "{check}");
     assert_eq!(check["measurements"][0]["value"], json!(0.081));
+    // The verification queried the checks again.
+    assert!(w.prometheus.hits("/api/v1/query") >= 2);
     // Slack names the check that failed and its value.
     let texts = slack_texts(&w);
     assert!(
@@ -158,4 +161,33 @@ fn an_inconclusive_analysis_rolls_nothing_back_and_asks_a_person() {
     let texts = slack_texts(&w);
     assert!(texts.contains("a person must look"), "{texts}");
     assert!(texts.contains("no sample"), "{texts}");
+}
+
+#[test]
+fn a_metric_check_still_failing_after_the_rollback_is_not_verified() {
+    // The probes pass before and after the rollback; the error rate stays at 8 %.
+    let w = world(vec![vector(&["0.081"])]);
+    let run = rollback(&w).run();
+    run.assert_exit(1);
+    assert_eq!(run.output("rolled-back"), "true");
+    assert_eq!(run.output("verified"), "false");
+    assert_eq!(run.output("reason"), "verification-failed");
+    assert_eq!(w.coolify.running_tag(WEB), Some(tag(GOOD)));
+    let report = run.report();
+    assert!(
+        report["verification"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["healthy"] == json!(true)),
+        "the probes passed: {report}"
+    );
+    let message = report["message"].as_str().unwrap();
+    assert!(message.contains("still unhealthy (metrics: "), "{message}");
+    assert!(message.contains("error-rate 0.081"), "{message}");
+    let texts = slack_texts(&w);
+    assert!(
+        texts.contains("still unhealthy after the rollback"),
+        "{texts}"
+    );
 }

@@ -1,0 +1,114 @@
+//! The redeploy: the target through the platform's deploy-and-wait, with restore on failure
+//! and cancel at the deadline; its evidence kept in the report.
+
+use std::time::Instant;
+
+use shipguard::deployment_record::Recorder;
+use shipguard::platform::grace::{CANCEL_GRACE, RESTORE_GRACE};
+use shipguard::platform::{Outcome, Platform, Request, Version};
+
+use crate::record;
+use crate::report::{Reason, Report};
+use crate::rollback::{Run, interrupted};
+
+/// Where a platform's evidence goes in the report (its fields stay as they were).
+pub trait Keep {
+    fn keep(self, report: &mut Report);
+}
+
+impl Keep for shipguard::coolify::git::Deployed {
+    fn keep(self, report: &mut Report) {
+        report.commit_pins = self.pins;
+        report.deploy = Some(self.rollout);
+    }
+}
+
+impl Keep for shipguard::fly::Rollout {
+    fn keep(self, report: &mut Report) {
+        report.fly_deploy = Some(self);
+    }
+}
+
+/// Deploys every app's version of the target; true when it finished (verification
+/// follows), else the report says why.
+pub async fn redeploy<P: Platform>(
+    platform: &P,
+    run: &Run<'_>,
+    versions: &[(String, Version)],
+    recorder: Option<&Recorder>,
+    report: &mut Report,
+) -> anyhow::Result<bool>
+where
+    P::Evidence: Keep,
+{
+    report.phase = "redeploy";
+    let t0 = run.at();
+    let request = Request {
+        apps: versions.to_vec(),
+        deadline: Instant::now() + run.settings.deploy_timeout.min(run.left()),
+        poll_interval: run.settings.poll_interval,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        // main.rs's backstop ends the run at `deadline` plus these grace periods: a restore
+        // after a failed redeploy ends before it.
+        restore_until: Some(run.deadline + CANCEL_GRACE + RESTORE_GRACE),
+    };
+    let actions = &run.ctx.actions;
+    let log = |line: &str| actions.log(line);
+    let deployed = {
+        let _group = actions.group("Redeploying");
+        platform.deploy(&request, &log).await
+    };
+    let deployed = match deployed {
+        Ok(deployed) => deployed,
+        Err(err) => {
+            record::close(recorder, "error", "the rollback could not deploy", run.ctx).await;
+            return Err(err);
+        }
+    };
+    let status = deployed.status;
+    report.rolled_back = status == Outcome::Finished;
+    if !deployed.left_changed.is_empty() {
+        deployed.evidence.keep(report);
+        record::close(
+            recorder,
+            "error",
+            "the rollback left a change to undo by hand",
+            run.ctx,
+        )
+        .await;
+        anyhow::bail!("{}", deployed.left_changed.join("; "));
+    }
+    for annotation in deployed.warnings {
+        actions.annotate(annotation);
+    }
+    report.phases.push(("redeploy".into(), t0, run.at()));
+    deployed.evidence.keep(report);
+    if status == Outcome::Interrupted {
+        record::close(recorder, "error", "the rollback was interrupted", run.ctx).await;
+        interrupted(
+            report,
+            &format!("during the redeploy; {} (see the report)", P::ON_SIGNAL),
+        );
+        return Ok(false);
+    }
+    if status != Outcome::Finished {
+        record::close(
+            recorder,
+            "failure",
+            "the rollback deployment failed",
+            run.ctx,
+        )
+        .await;
+        report.end(
+            Reason::DeployFailed,
+            format!(
+                "the rollback to {} did not deploy ({}); the service is still unhealthy",
+                report.to(),
+                status.as_str()
+            ),
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}

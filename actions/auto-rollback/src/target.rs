@@ -1,0 +1,108 @@
+//! Choosing the target, failing closed: a person's `to`, or the newest good version from
+//! GitHub (workflow runs or Deployments) that is not what runs now and that no rollback
+//! moved away from; then each app's version of it, in the form its platform deploys.
+
+use shipguard::commit::CommitRef;
+use shipguard::coolify::ImageTag;
+use shipguard::github::GitHub;
+use shipguard::platform::{Platform, Running, Version};
+
+use crate::decide;
+use crate::history::{self, PastRollback};
+use crate::report::{Reason, Report};
+use crate::rollback::Run;
+use crate::settings::Source;
+use crate::versions::Versions;
+
+/// What will be deployed, and the commit it is.
+pub struct Chosen {
+    pub commit: CommitRef,
+    /// The image tag a person gave with `to` (Coolify Docker-image apps).
+    pub tag: Option<ImageTag>,
+    pub evidence: String,
+}
+
+/// The chosen commit, and each app's version of it.
+pub struct Target {
+    pub chosen: Chosen,
+    pub versions: Vec<(String, Version)>,
+}
+
+/// The target, in the report's `to`; `None` when there is none (the report says why).
+pub async fn choose<P: Platform>(
+    platform: &P,
+    run: &Run<'_>,
+    github: Option<&GitHub>,
+    (running, now): &(Running, Version),
+    rollbacks: &[PastRollback],
+    report: &mut Report,
+) -> anyhow::Result<Option<Target>> {
+    let settings = run.settings;
+    let found = match (&settings.source, github) {
+        (Source::WorkflowRuns { workflow }, Some(gh)) => {
+            let repository = settings
+                .github
+                .as_ref()
+                .map(|a| a.repository.as_str())
+                .unwrap_or_default();
+            history::from_runs(gh, workflow, repository, &settings.branch).await?
+        }
+        (Source::Deployments, Some(gh)) => {
+            history::from_deployments(gh, &settings.environment).await?
+        }
+        // A manual `to`; settings require GitHub for every other source.
+        _ => history::Found::default(),
+    };
+    report.not_candidates = found.rejected.clone();
+    report.not_candidates_total = found.rejected_total;
+    let chosen = match &run.manual {
+        Some(manual) => Chosen {
+            commit: manual.commit.clone(),
+            tag: Some(manual.tag.clone()),
+            evidence: "chosen by hand (`to`)".to_owned(),
+        },
+        None => match decide::choose(&found.candidates, report.from_sha.as_deref(), rollbacks) {
+            Ok(candidate) => Chosen {
+                commit: CommitRef::from(&candidate.sha),
+                tag: None,
+                evidence: candidate.evidence.clone(),
+            },
+            Err(why) => {
+                let passed_over = match found.rejected_total {
+                    0 => String::new(),
+                    n => format!(" ({n} history entries were not candidates; see the report)"),
+                };
+                report.end(
+                    Reason::NoTarget,
+                    format!(
+                        "unhealthy, and nothing to roll back to: {why}{passed_over}; nothing was deployed"
+                    ),
+                );
+                return Ok(None);
+            }
+        },
+    };
+    let map = Versions::of(settings);
+    let versions = settings
+        .apps
+        .iter()
+        .map(|app| Ok((app.clone(), map.version_of(running.kind, &chosen, app)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let first = &versions[0].1;
+    if first.same_as(now) {
+        report.end(
+            Reason::NoTarget,
+            format!("unhealthy, and the target {first} is what runs now; nothing was deployed"),
+        );
+        return Ok(None);
+    }
+    platform.can_deploy(first)?;
+    report.to_sha = Some(chosen.commit.to_string());
+    report.to_tag = match first {
+        Version::ImageTag(tag) => Some(tag.to_string()),
+        Version::Image(image) => Some(image.clone()),
+        Version::Commit(_) => None,
+    };
+    report.target_evidence = Some(chosen.evidence.clone());
+    Ok(Some(Target { chosen, versions }))
+}
