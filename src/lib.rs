@@ -14,7 +14,6 @@ pub mod duration;
 pub mod env;
 pub mod exit;
 pub mod fly;
-pub mod railway;
 pub mod gha;
 #[cfg(feature = "github")]
 pub mod github;
@@ -25,6 +24,7 @@ pub mod metrics;
 pub mod npm;
 pub mod platform;
 pub mod probe;
+pub mod railway;
 pub mod redact;
 pub mod slack;
 pub mod timestamp;

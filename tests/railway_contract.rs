@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::response::JsonMap;
-use sandbox::railway::{ACCOUNT_TOKEN, Behaviour, ENVIRONMENT, PROJECT, PROJECT_TOKEN, Railway, SERVICE};
+use sandbox::railway::{
+    ACCOUNT_TOKEN, Behaviour, ENVIRONMENT, PROJECT, PROJECT_TOKEN, Railway, SERVICE,
+};
 use sandbox::railway_schema::schema;
 use serde_json::Value;
 use shipguard::env::Env;
@@ -24,7 +26,10 @@ fn validate(document: &str, operation: Option<&str>, variables: &Value) -> Resul
     let schema = schema().unwrap();
     let doc = ExecutableDocument::parse_and_validate(schema, document, "op.graphql")
         .map_err(|e| e.errors.to_string())?;
-    let op = doc.operations.get(operation).map_err(|e| format!("{e:?}"))?;
+    let op = doc
+        .operations
+        .get(operation)
+        .map_err(|e| format!("{e:?}"))?;
     let values: JsonMap = serde_json::from_value(variables.clone()).map_err(|e| e.to_string())?;
     apollo_compiler::request::coerce_variable_values(schema, op, &values)
         .map_err(|e| format!("variables: {e:?}"))?;
@@ -52,7 +57,13 @@ fn the_vendored_schema_is_a_valid_schema_with_the_fields_we_use() {
 fn every_operation_of_the_client_validates_against_the_schema() {
     for op in ops::ALL {
         validate(op.document, Some(op.name), &serde_json::json!({}))
-            .or_else(|e| if e.starts_with("variables:") { Ok(()) } else { Err(e) })
+            .or_else(|e| {
+                if e.starts_with("variables:") {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
             .unwrap_or_else(|e| panic!("{}: {e}", op.name));
         assert_eq!(
             op.document.starts_with("mutation"),
@@ -66,7 +77,14 @@ fn every_operation_of_the_client_validates_against_the_schema() {
     let docs_version = "mutation R($id: String!) { deploymentRollback(id: $id) { id status } }";
     assert!(validate(docs_version, Some("R"), &serde_json::json!({"id": "x"})).is_err());
     // And a variable of the wrong type.
-    assert!(validate(ops::DEPLOYMENT.document, Some("Deployment"), &serde_json::json!({"id": 5})).is_err());
+    assert!(
+        validate(
+            ops::DEPLOYMENT.document,
+            Some("Deployment"),
+            &serde_json::json!({"id": 5})
+        )
+        .is_err()
+    );
 }
 
 fn client(railway: &Railway, kind: TokenKind, token: &str) -> Client {
@@ -99,29 +117,60 @@ async fn every_request_sent_in_deploys_cancel_rollback_and_redeploy_validates() 
     railway.behaviour("stuck", Behaviour::never(Duration::from_millis(10)));
     let log = |_: &str| {};
     let project = client(&railway, TokenKind::Project, PROJECT_TOKEN);
-    let run = deploy::run(&project, &plan(Source::Image("ghcr.io/acme/web:new".into()), Duration::from_secs(20)), &log)
-        .await
-        .unwrap();
+    let run = deploy::run(
+        &project,
+        &plan(
+            Source::Image("ghcr.io/acme/web:new".into()),
+            Duration::from_secs(20),
+        ),
+        &log,
+    )
+    .await
+    .unwrap();
     assert_eq!(run.status, Outcome::Success, "{run:?}");
     let account = client(&railway, TokenKind::Account, ACCOUNT_TOKEN);
-    let run = deploy::run(&account, &plan(Source::Commit("0123456789abcdef0123456789abcdef01234567".into()), Duration::from_secs(20)), &log)
-        .await
-        .unwrap();
+    let run = deploy::run(
+        &account,
+        &plan(
+            Source::Commit("0123456789abcdef0123456789abcdef01234567".into()),
+            Duration::from_secs(20),
+        ),
+        &log,
+    )
+    .await
+    .unwrap();
     assert_eq!(run.status, Outcome::Success, "{run:?}");
-    let run = deploy::run(&project, &plan(Source::Image("ghcr.io/acme/web:stuck".into()), Duration::from_millis(500)), &log)
-        .await
-        .unwrap();
+    let run = deploy::run(
+        &project,
+        &plan(
+            Source::Image("ghcr.io/acme/web:stuck".into()),
+            Duration::from_millis(500),
+        ),
+        &log,
+    )
+    .await
+    .unwrap();
     assert_eq!(run.status, Outcome::Timeout, "{run:?}");
     assert!(run.services[0].cancelled, "{run:?}");
-    let list = project.deployments(PROJECT, ENVIRONMENT, SERVICE, 20).await.unwrap();
-    let old = list.iter().find(|d| d.can_rollback && d.image().as_deref() == Some(sandbox::railway::OLD_IMAGE)).unwrap();
+    let list = project
+        .deployments(PROJECT, ENVIRONMENT, SERVICE, 20)
+        .await
+        .unwrap();
+    let old = list
+        .iter()
+        .find(|d| d.can_rollback && d.image().as_deref() == Some(sandbox::railway::OLD_IMAGE))
+        .unwrap();
     project.rollback(&old.id).await.unwrap();
     project.redeploy(&old.id, true).await.unwrap();
     let requests = railway.requests();
     let mut seen: Vec<String> = Vec::new();
     for request in &requests {
-        validate(&request.query, request.operation.as_deref(), &request.variables)
-            .unwrap_or_else(|e| panic!("{:?}: {e}", request.operation));
+        validate(
+            &request.query,
+            request.operation.as_deref(),
+            &request.variables,
+        )
+        .unwrap_or_else(|e| panic!("{:?}: {e}", request.operation));
         assert_eq!(request.status, 200, "{request:?}");
         seen.extend(request.fields.iter().cloned());
     }

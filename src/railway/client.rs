@@ -88,7 +88,12 @@ impl Client {
 
     /// Sends `op` and returns its `data`, or an error: HTTP (after retries), `errors[]`
     /// ([`GraphQlError`]), or an answer without data.
-    pub async fn call(&self, op: &Operation, variables: Value, what: &str) -> anyhow::Result<Value> {
+    pub async fn call(
+        &self,
+        op: &Operation,
+        variables: Value,
+        what: &str,
+    ) -> anyhow::Result<Value> {
         let mut variables = match variables {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -141,7 +146,9 @@ impl Client {
         }
         match reply.and_then(|r| r.data) {
             Some(data @ Value::Object(_)) => Ok(data),
-            _ => anyhow::bail!("{what}: the answer holds neither data nor errors (is `api-url` Railway's GraphQL endpoint?)"),
+            _ => anyhow::bail!(
+                "{what}: the answer holds neither data nor errors (is `api-url` Railway's GraphQL endpoint?)"
+            ),
         }
     }
 
@@ -154,15 +161,19 @@ impl Client {
     ) -> anyhow::Result<T> {
         let mut data = self.call(op, variables, what).await?;
         let value = data.get_mut(field).map(Value::take).unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|err| {
-            anyhow::anyhow!("{what}: `{field}` is not what the schema says: {err}")
-        })
+        serde_json::from_value(value)
+            .map_err(|err| anyhow::anyhow!("{what}: `{field}` is not what the schema says: {err}"))
     }
 
     /// Which project and environment a project token is for.
     pub async fn token_scope(&self) -> anyhow::Result<TokenScope> {
-        self.field(&ops::PROJECT_TOKEN, "projectToken", json!({}), "read the project token's scope")
-            .await
+        self.field(
+            &ops::PROJECT_TOKEN,
+            "projectToken",
+            json!({}),
+            "read the project token's scope",
+        )
+        .await
     }
 
     /// The service's deployments in the environment, newest first (sorted here by
@@ -204,7 +215,12 @@ impl Client {
     }
 
     /// Sets the service's source image. `false` from the server is a refusal.
-    pub async fn set_image(&self, environment: &str, service: &str, image: &str) -> anyhow::Result<()> {
+    pub async fn set_image(
+        &self,
+        environment: &str,
+        service: &str,
+        image: &str,
+    ) -> anyhow::Result<()> {
         let what = format!("set the image of service {}", shown(service));
         let done: bool = self
             .field(
@@ -222,7 +238,12 @@ impl Client {
     }
 
     /// Deploys the service (at `commit` when given); returns the new deployment's id.
-    pub async fn deploy(&self, environment: &str, service: &str, commit: Option<&str>) -> anyhow::Result<String> {
+    pub async fn deploy(
+        &self,
+        environment: &str,
+        service: &str,
+        commit: Option<&str>,
+    ) -> anyhow::Result<String> {
         let what = format!("deploy service {}", shown(service));
         let id: String = self
             .field(
@@ -232,7 +253,10 @@ impl Client {
                 &what,
             )
             .await?;
-        if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if id.is_empty()
+            || id.len() > 128
+            || id.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
             anyhow::bail!("{what}: the answer is not a deployment id");
         }
         Ok(id)
@@ -241,7 +265,12 @@ impl Client {
     pub async fn cancel(&self, id: &str) -> anyhow::Result<()> {
         let what = format!("cancel deployment {}", shown(id));
         let done: bool = self
-            .field(&ops::DEPLOYMENT_CANCEL, "deploymentCancel", json!({"id": id}), &what)
+            .field(
+                &ops::DEPLOYMENT_CANCEL,
+                "deploymentCancel",
+                json!({"id": id}),
+                &what,
+            )
             .await?;
         refused_unless(done, &what)
     }
@@ -251,7 +280,12 @@ impl Client {
     pub async fn rollback(&self, id: &str) -> anyhow::Result<()> {
         let what = format!("roll back to deployment {}", shown(id));
         let done: bool = self
-            .field(&ops::DEPLOYMENT_ROLLBACK, "deploymentRollback", json!({"id": id}), &what)
+            .field(
+                &ops::DEPLOYMENT_ROLLBACK,
+                "deploymentRollback",
+                json!({"id": id}),
+                &what,
+            )
             .await?;
         refused_unless(done, &what)
     }
@@ -274,7 +308,12 @@ fn refused_unless(done: bool, what: &str) -> anyhow::Result<()> {
     if done {
         Ok(())
     } else {
-        Err(GraphQlError::new(what, vec!["the mutation answered false".into()], TokenKind::Project).into())
+        Err(GraphQlError::new(
+            what,
+            vec!["the mutation answered false".into()],
+            TokenKind::Project,
+        )
+        .into())
     }
 }
 

@@ -178,7 +178,11 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
         };
         match crate::interrupt::unless_requested(triggered).await {
             Ok(Ok(id)) => {
-                log(&format!("service {}: deployment {} queued", shown(&service), shown(&id)));
+                log(&format!(
+                    "service {}: deployment {} queued",
+                    shown(&service),
+                    shown(&id)
+                ));
                 run.services[i].deployment_id = Some(id);
             }
             Ok(Err(err)) => match refusal(&err) {
@@ -203,7 +207,15 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
         }
     }
     if run.status == Outcome::Success {
-        wait(&client, plan.poll_interval, plan.timeout, &mut run, deadline, log).await?;
+        wait(
+            &client,
+            plan.poll_interval,
+            plan.timeout,
+            &mut run,
+            deadline,
+            log,
+        )
+        .await?;
     }
     if matches!(run.status, Outcome::Timeout | Outcome::Interrupted) && plan.cancel_on_timeout {
         cancel_unfinished(&client, &mut run, log).await;
@@ -243,7 +255,9 @@ pub async fn wait(
         }
         run.polls += 1;
         for s in run.services.iter_mut() {
-            let Some(id) = s.deployment_id.clone() else { continue };
+            let Some(id) = s.deployment_id.clone() else {
+                continue;
+            };
             if s.status.as_ref().is_some_and(Status::is_final) {
                 continue;
             }
@@ -324,18 +338,27 @@ pub async fn cancel_unfinished(client: &Client, run: &mut Run, log: &dyn Fn(&str
     };
     let client = client.until(budget);
     for s in run.services.iter_mut() {
-        let Some(id) = s.deployment_id.clone() else { continue };
+        let Some(id) = s.deployment_id.clone() else {
+            continue;
+        };
         if s.status.as_ref().is_some_and(Status::is_final) {
             continue;
         }
         match crate::interrupt::within_cleanup(client.cancel(&id)).await {
             Some(Ok(())) => {
                 s.cancelled = true;
-                log(&format!("service {}: deployment {} cancelled", shown(&s.service), shown(&id)));
+                log(&format!(
+                    "service {}: deployment {} cancelled",
+                    shown(&s.service),
+                    shown(&id)
+                ));
             }
             Some(Err(err)) => {
                 s.note = Some(format!("cancel failed: {err}"));
-                log(&format!("service {}: cancel failed: {err}", shown(&s.service)));
+                log(&format!(
+                    "service {}: cancel failed: {err}",
+                    shown(&s.service)
+                ));
             }
             None => s.note = Some("cancel not finished within the cleanup budget".into()),
         }

@@ -87,9 +87,15 @@ pub struct HttpError {
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hint = match self.status {
-            401 | 403 => "the token was refused (check `token-kind`: project tokens go in Project-Access-Token, account and workspace tokens in Authorization: Bearer)",
-            404 => "no GraphQL endpoint here: check `api-url` (https://backboard.railway.com/graphql/v2)",
-            429 => "rate limited (the Free plan allows 100 requests an hour); retried until the deadline",
+            401 | 403 => {
+                "the token was refused (check `token-kind`: project tokens go in Project-Access-Token, account and workspace tokens in Authorization: Bearer)"
+            }
+            404 => {
+                "no GraphQL endpoint here: check `api-url` (https://backboard.railway.com/graphql/v2)"
+            }
+            429 => {
+                "rate limited (the Free plan allows 100 requests an hour); retried until the deadline"
+            }
             500..=599 => "Railway's API failed; try again later (status.railway.com)",
             _ => "unexpected answer",
         };
@@ -132,7 +138,10 @@ mod tests {
         );
         let line = err.to_string();
         assert!(line.contains("token-kind: account"), "{line}");
-        assert!(!line.contains('\n') && !line.contains("::error::"), "{line}");
+        assert!(
+            !line.contains('\n') && !line.contains("::error::"),
+            "{line}"
+        );
         let err = GraphQlError::new("x", vec!["Deployment not found".into()], TokenKind::Project);
         assert!(!err.is_auth());
     }

@@ -46,7 +46,9 @@ impl Status {
             "SLEEPING" => Self::Sleeping,
             "SUCCESS" => Self::Success,
             "WAITING" => Self::Waiting,
-            other => Self::Unknown(crate::gha::Untrusted::new(other.chars().take(64).collect::<String>()).to_string()),
+            other => Self::Unknown(
+                crate::gha::Untrusted::new(other.chars().take(64).collect::<String>()).to_string(),
+            ),
         }
     }
 

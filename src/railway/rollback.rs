@@ -74,11 +74,16 @@ pub async fn to_previous(
     let deadline = started + timeout;
     let client = client.until(deadline);
     deploy::check_scope(&client, project, environment).await?;
-    let list = client.deployments(project, environment, service, HISTORY).await?;
+    let list = client
+        .deployments(project, environment, service, HISTORY)
+        .await?;
     let Some((current, target)) = current_and_target(&list) else {
         return Err(check_failed(
             "nothing-running",
-            format!("service {} has no SUCCESS deployment among its newest {HISTORY}: nothing serves, nothing to roll back from", shown(service)),
+            format!(
+                "service {} has no SUCCESS deployment among its newest {HISTORY}: nothing serves, nothing to roll back from",
+                shown(service)
+            ),
         ));
     };
     let Some(target) = target else {
@@ -125,7 +130,18 @@ pub async fn to_previous(
     };
     let started_new = match method {
         Method::DeploymentRollback => match client.rollback(&target.id).await {
-            Ok(()) => find_new(&client, project, environment, service, &known, poll_interval, deadline).await,
+            Ok(()) => {
+                find_new(
+                    &client,
+                    project,
+                    environment,
+                    service,
+                    &known,
+                    poll_interval,
+                    deadline,
+                )
+                .await
+            }
             Err(err) => Err(err),
         },
         Method::Redeploy => client
@@ -138,7 +154,11 @@ pub async fn to_previous(
             log(&format!(
                 "service {}: {} to deployment {} started deployment {}",
                 shown(service),
-                if method == Method::Redeploy { "redeploy" } else { "rollback" },
+                if method == Method::Redeploy {
+                    "redeploy"
+                } else {
+                    "rollback"
+                },
                 shown(&target.id),
                 shown(&id)
             ));
@@ -147,7 +167,10 @@ pub async fn to_previous(
         }
         Ok(None) => {
             run.status = Outcome::Timeout;
-            run.reason = Some("the rollback was accepted but no new deployment appeared before the timeout".into());
+            run.reason = Some(
+                "the rollback was accepted but no new deployment appeared before the timeout"
+                    .into(),
+            );
         }
         Err(err) => {
             let refused = err
@@ -189,7 +212,9 @@ async fn find_new(
     deadline: Instant,
 ) -> anyhow::Result<Option<String>> {
     loop {
-        let list = client.deployments(project, environment, service, HISTORY).await?;
+        let list = client
+            .deployments(project, environment, service, HISTORY)
+            .await?;
         if let Some(new) = list.iter().find(|d| !known.contains(&d.id)) {
             return Ok(Some(new.id.clone()));
         }

@@ -99,10 +99,16 @@ mod tests {
         let raw = Secret::new(" tok-123 ".to_owned());
         let project = Token::new(TokenKind::Project, &raw).unwrap();
         let (name, value) = project.header();
-        assert_eq!((name, value.expose().as_str()), ("project-access-token", "tok-123"));
+        assert_eq!(
+            (name, value.expose().as_str()),
+            ("project-access-token", "tok-123")
+        );
         let account = Token::new(TokenKind::Account, &raw).unwrap();
         let (name, value) = account.header();
-        assert_eq!((name, value.expose().as_str()), ("authorization", "Bearer tok-123"));
+        assert_eq!(
+            (name, value.expose().as_str()),
+            ("authorization", "Bearer tok-123")
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use shipguard::deployment_record::Recorder;
 use shipguard::exit::Code;
 use shipguard::gha::{Annotation, Format, Level};
 use shipguard::http::RetryPolicy;
-use shipguard::railway::deploy::{self, Outcome, Source};
 use shipguard::railway::Client;
+use shipguard::railway::deploy::{self, Outcome, Source};
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
@@ -74,7 +74,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         Ok(run) => run,
         Err(err) => {
             if let Some(recorder) = &recorder {
-                let finished = recorder.finish("error", "railway-deploy could not deploy", &ctx.actions);
+                let finished =
+                    recorder.finish("error", "railway-deploy could not deploy", &ctx.actions);
                 shipguard::interrupt::within_cleanup(finished).await;
             }
             return Err(err);

@@ -45,7 +45,11 @@ impl Report {
             .run
             .services
             .iter()
-            .filter_map(|s| s.deployment_id.as_ref().map(|id| (s.service.clone(), json!(id))))
+            .filter_map(|s| {
+                s.deployment_id
+                    .as_ref()
+                    .map(|id| (s.service.clone(), json!(id)))
+            })
             .collect();
         Value::Object(map)
     }
@@ -57,9 +61,12 @@ impl Report {
             .services
             .iter()
             .filter_map(|s| {
-                s.previous
-                    .as_ref()
-                    .map(|p| (s.service.clone(), serde_json::to_value(p).unwrap_or(Value::Null)))
+                s.previous.as_ref().map(|p| {
+                    (
+                        s.service.clone(),
+                        serde_json::to_value(p).unwrap_or(Value::Null),
+                    )
+                })
             })
             .collect();
         Value::Object(map)
@@ -70,7 +77,10 @@ impl Report {
             ("status", self.run.status.as_str().to_owned()),
             ("deployment-ids", self.deployment_ids().to_string()),
             ("previous", self.previous().to_string()),
-            ("duration-seconds", format!("{:.0}", self.run.seconds.ceil())),
+            (
+                "duration-seconds",
+                format!("{:.0}", self.run.seconds.ceil()),
+            ),
             ("report", json.to_owned()),
         ]
     }
@@ -106,7 +116,11 @@ impl Report {
         let icon = if self.ok() { "✅" } else { "❌" };
         summary.heading(
             3,
-            &format!("{icon} railway-deploy {}: {}", r.status.as_str(), cell(&r.source)),
+            &format!(
+                "{icon} railway-deploy {}: {}",
+                r.status.as_str(),
+                cell(&r.source)
+            ),
         );
         if let Some(reason) = &r.reason {
             summary.paragraph(&cell(reason));
@@ -130,13 +144,24 @@ impl Report {
                     ),
                     code(s.deployment_id.as_deref().unwrap_or("")),
                     cell(s.status.as_ref().map_or("", |st| st.as_str())),
-                    if s.cancelled { "cancelled".into() } else { String::new() },
+                    if s.cancelled {
+                        "cancelled".into()
+                    } else {
+                        String::new()
+                    },
                     cell(s.note.as_deref().unwrap_or("")),
                 ]
             })
             .collect();
         summary.table(
-            &["Service", "Before", "Deployment", "Railway status", "Cancel", "Note"],
+            &[
+                "Service",
+                "Before",
+                "Deployment",
+                "Railway status",
+                "Cancel",
+                "Note",
+            ],
             rows,
         );
         summary.paragraph(&format!(

@@ -55,9 +55,11 @@ impl Settings {
             .and_then(TokenKind::from_word)
             .unwrap_or(TokenKind::Project);
         let var = kind.fallback_var();
-        let secret = ctx
-            .env
-            .secret_from("railway-token", Some(var), cli.railway_token_file.as_deref())?;
+        let secret = ctx.env.secret_from(
+            "railway-token",
+            Some(var),
+            cli.railway_token_file.as_deref(),
+        )?;
         let Some(secret) = secret else {
             return Err(shipguard::cli::missing_secret(
                 &ctx.env,
@@ -114,14 +116,20 @@ impl Settings {
             }
         };
         let duration = |name: &'static str, flag: Option<String>, default: Duration| {
-            env.setting(name, flag).duration().map(|d| d.unwrap_or(default))
+            env.setting(name, flag)
+                .duration()
+                .map(|d| d.unwrap_or(default))
         };
         let timeout = duration("timeout", cli.timeout, Duration::from_secs(900))?;
         if timeout.is_zero() {
             return Err(invalid("timeout", "must be longer than 0"));
         }
         let floor = shipguard::railway::poll_floor(env);
-        let poll_interval = duration("poll-interval", cli.poll_interval, shipguard::railway::MIN_POLL)?;
+        let poll_interval = duration(
+            "poll-interval",
+            cli.poll_interval,
+            shipguard::railway::MIN_POLL,
+        )?;
         if poll_interval < floor {
             return Err(invalid(
                 "poll-interval",

@@ -105,7 +105,10 @@ fn a_project_token_sent_as_bearer_names_token_kind() {
     assert!(run.stderr.contains("token-kind: project"), "{}", run.stderr);
     assert!(run.stderr.contains("Not Authorized"), "{}", run.stderr);
     assert!(leaks(&run.everything(), PROJECT_TOKEN).is_empty());
-    assert!(railway.calls("serviceInstanceUpdate").is_empty(), "nothing changed");
+    assert!(
+        railway.calls("serviceInstanceUpdate").is_empty(),
+        "nothing changed"
+    );
 }
 
 #[test]
@@ -126,8 +129,15 @@ fn a_mutation_answered_with_errors_and_http_200_is_a_failure() {
     let run = deploy(&railway, "ghcr.io/acme/web:rejected").run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "failed");
-    assert!(run.stdout.contains("Invalid image source"), "{}", run.stdout);
-    assert!(railway.calls("serviceInstanceDeployV2").is_empty(), "never deployed");
+    assert!(
+        run.stdout.contains("Invalid image source"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        railway.calls("serviceInstanceDeployV2").is_empty(),
+        "never deployed"
+    );
     assert_eq!(railway.image(SERVICE).as_deref(), Some(OLD_IMAGE));
 }
 
@@ -176,7 +186,11 @@ fn unknown_statuses_are_waited_through() {
     railway.behaviour("odd", odd);
     let run = deploy(&railway, "ghcr.io/acme/web:odd").run();
     run.assert_exit(0);
-    assert!(run.everything().contains("HIBERNATING"), "{}", run.everything());
+    assert!(
+        run.everything().contains("HIBERNATING"),
+        "{}",
+        run.everything()
+    );
 }
 
 #[test]
@@ -213,7 +227,14 @@ fn a_429_is_waited_out_and_counted() {
     run.assert_exit(0);
     let sent = railway.requests().len() as u64;
     assert_eq!(run.report()["requests"].as_u64().unwrap(), sent);
-    assert_eq!(railway.requests().iter().filter(|r| r.status == 429).count(), 1);
+    assert_eq!(
+        railway
+            .requests()
+            .iter()
+            .filter(|r| r.status == 429)
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -223,7 +244,11 @@ fn bad_inputs_are_one_line_usage_errors() {
         ("poll-interval", "1s", "at least 5s"),
         ("token-kind", "workspace", "token-kind"),
         ("service", "a b", "service"),
-        ("commit", "0123456789abcdef0123456789abcdef01234567", "both given"),
+        (
+            "commit",
+            "0123456789abcdef0123456789abcdef01234567",
+            "both given",
+        ),
         ("railway-project", "", "railway-project"),
     ] {
         let run = deploy(&railway, NEW)

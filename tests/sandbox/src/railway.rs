@@ -250,7 +250,10 @@ impl Railway {
 
     /// The image the service is set to.
     pub fn image(&self, service: &str) -> Option<String> {
-        lock(&self.shared).services.get(service).and_then(|s| s.image.clone())
+        lock(&self.shared)
+            .services
+            .get(service)
+            .and_then(|s| s.image.clone())
     }
 
     /// `(id, status, image)` of every deployment of `service`, oldest first, as read now.
@@ -283,7 +286,11 @@ impl Railway {
 }
 
 fn behaviour_of<'a>(shared: &'a Shared, d: &Dep) -> &'a Behaviour {
-    let key = d.image.clone().or_else(|| d.commit.clone()).unwrap_or_default();
+    let key = d
+        .image
+        .clone()
+        .or_else(|| d.commit.clone())
+        .unwrap_or_default();
     shared
         .behaviours
         .iter()
@@ -416,7 +423,12 @@ fn str_arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// Runs one root field; `Err` is the message of a GraphQL error.
-fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> Result<Value, String> {
+fn resolve(
+    shared: &mut Shared,
+    caller: &Caller,
+    field: &str,
+    args: &Value,
+) -> Result<Value, String> {
     let now = Instant::now();
     let allowed = |environment: &str| match caller {
         Caller::Project { environment: mine } => mine == environment,
@@ -437,7 +449,11 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
                 return Err("Not Authorized".into());
             }
             let first = args["first"].as_u64().unwrap_or(100) as usize;
-            let Some(svc) = shared.services.get(service).filter(|s| s.environment == environment) else {
+            let Some(svc) = shared
+                .services
+                .get(service)
+                .filter(|s| s.environment == environment)
+            else {
                 return Ok(json!({"edges": [], "pageInfo": {"hasNextPage": false}}));
             };
             // Newest `first` by creation, returned in id order: not sorted by time.
@@ -453,12 +469,16 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
         }
         "deployment" => {
             let id = str_arg(args, "id").unwrap_or_default();
-            let found = shared
-                .services
-                .values()
-                .find_map(|svc| svc.deployments.iter().find(|d| d.id == id).map(|d| (svc, d)));
+            let found = shared.services.values().find_map(|svc| {
+                svc.deployments
+                    .iter()
+                    .find(|d| d.id == id)
+                    .map(|d| (svc, d))
+            });
             match found {
-                Some((svc, d)) if allowed(&svc.environment) => Ok(deployment_json(shared, svc, d, now)),
+                Some((svc, d)) if allowed(&svc.environment) => {
+                    Ok(deployment_json(shared, svc, d, now))
+                }
                 Some(_) => Err("Not Authorized".into()),
                 None => Err("Deployment not found".into()),
             }
@@ -467,11 +487,17 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
             let service = str_arg(args, "serviceId").unwrap_or_default();
             let image = args["input"]["source"]["image"].as_str().map(str::to_owned);
             if let Some(image) = &image
-                && shared.refused_images.iter().any(|f| image.contains(f.as_str()))
+                && shared
+                    .refused_images
+                    .iter()
+                    .any(|f| image.contains(f.as_str()))
             {
                 return Err(format!("Invalid image source: {image}"));
             }
-            let svc = shared.services.get_mut(service).ok_or("Service not found")?;
+            let svc = shared
+                .services
+                .get_mut(service)
+                .ok_or("Service not found")?;
             if !allowed(&svc.environment) {
                 return Err("Not Authorized".into());
             }
@@ -499,7 +525,11 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
                 service,
                 seq,
                 created: now,
-                image: if commit.is_some() { None } else { svc.image.clone() },
+                image: if commit.is_some() {
+                    None
+                } else {
+                    svc.image.clone()
+                },
                 commit,
                 variables: svc.variables.clone(),
                 cancelled: false,
@@ -517,7 +547,10 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
                     return Err("Not Authorized".into());
                 }
                 let s = status(shared, svc, d, now);
-                (d.service.clone(), matches!(s.as_str(), "SUCCESS" | "FAILED" | "CRASHED" | "REMOVED"))
+                (
+                    d.service.clone(),
+                    matches!(s.as_str(), "SUCCESS" | "FAILED" | "CRASHED" | "REMOVED"),
+                )
             };
             if finished {
                 return Err("Deployment is not building or queued".into());
@@ -543,7 +576,12 @@ fn resolve(shared: &mut Shared, caller: &Caller, field: &str, args: &Value) -> R
                 if rollback && full["canRollback"] != json!(true) {
                     return Err("Deployment cannot be rolled back: its image is outside the retention window".into());
                 }
-                (d.service.clone(), d.image.clone(), d.commit.clone(), d.variables.clone())
+                (
+                    d.service.clone(),
+                    d.image.clone(),
+                    d.commit.clone(),
+                    d.variables.clone(),
+                )
             };
             shared.seq += 1;
             let seq = shared.seq;
@@ -583,7 +621,12 @@ fn find<'a>(shared: &'a Shared, id: &str) -> Result<(&'a Svc, &'a Dep), String> 
     shared
         .services
         .values()
-        .find_map(|svc| svc.deployments.iter().find(|d| d.id == id).map(|d| (svc, d)))
+        .find_map(|svc| {
+            svc.deployments
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| (svc, d))
+        })
         .ok_or_else(|| "Deployment not found".to_owned())
 }
 
@@ -620,7 +663,16 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         status: 200,
         fields: Vec::new(),
     };
-    let (status, answer, retry_after) = answer(&mut shared, &path, &query, operation.as_deref(), &variables, project_token, bearer, &mut record);
+    let (status, answer, retry_after) = answer(
+        &mut shared,
+        &path,
+        &query,
+        operation.as_deref(),
+        &variables,
+        project_token,
+        bearer,
+        &mut record,
+    );
     record.status = status;
     shared.requests.push(record);
     reply(status, answer.to_string(), retry_after)
@@ -671,7 +723,11 @@ fn answer(
         Err(errors) => return (400, gql_error(&errors.errors.to_string()), None),
     };
     let Ok(op) = document.operations.get(operation) else {
-        return (400, gql_error("Unknown operation named in operationName"), None);
+        return (
+            400,
+            gql_error("Unknown operation named in operationName"),
+            None,
+        );
     };
     // Variables are coerced to the declared types (GraphQL spec CoerceVariableValues).
     let coerced = serde_json::from_value::<apollo_compiler::response::JsonMap>(variables.clone())
@@ -686,7 +742,11 @@ fn answer(
     let mut data = Map::new();
     for selection in &op.selection_set.selections {
         let Selection::Field(field) = selection else {
-            return (400, gql_error("fragments are not played by the sandbox"), None);
+            return (
+                400,
+                gql_error("fragments are not played by the sandbox"),
+                None,
+            );
         };
         let args = Value::Object(
             field

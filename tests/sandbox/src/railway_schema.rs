@@ -40,7 +40,11 @@ fn type_ref(t: &Value) -> Result<String, String> {
 fn input_values(list: &Value) -> Result<String, String> {
     let mut out = Vec::new();
     for arg in list.as_array().into_iter().flatten() {
-        let mut one = format!("{}: {}", arg["name"].as_str().unwrap_or(""), type_ref(&arg["type"])?);
+        let mut one = format!(
+            "{}: {}",
+            arg["name"].as_str().unwrap_or(""),
+            type_ref(&arg["type"])?
+        );
         if let Some(default) = arg["defaultValue"].as_str() {
             write!(one, " = {default}").map_err(|e| e.to_string())?;
         }
@@ -57,7 +61,11 @@ pub fn to_sdl(json: &Value) -> Result<String, String> {
         .get("__schema")
         .ok_or("no __schema")?;
     let mut sdl = String::from("schema {\n");
-    for (op, key) in [("query", "queryType"), ("mutation", "mutationType"), ("subscription", "subscriptionType")] {
+    for (op, key) in [
+        ("query", "queryType"),
+        ("mutation", "mutationType"),
+        ("subscription", "subscriptionType"),
+    ] {
         if let Some(name) = schema[key]["name"].as_str() {
             let _ = writeln!(sdl, "  {op}: {name}");
         }
@@ -73,7 +81,11 @@ pub fn to_sdl(json: &Value) -> Result<String, String> {
                 let _ = writeln!(sdl, "scalar {name}");
             }
             Some(kind @ ("OBJECT" | "INTERFACE")) => {
-                let keyword = if kind == "OBJECT" { "type" } else { "interface" };
+                let keyword = if kind == "OBJECT" {
+                    "type"
+                } else {
+                    "interface"
+                };
                 let interfaces: Vec<&str> = t["interfaces"]
                     .as_array()
                     .into_iter()
@@ -87,8 +99,17 @@ pub fn to_sdl(json: &Value) -> Result<String, String> {
                 sdl.push_str(" {\n");
                 for f in t["fields"].as_array().into_iter().flatten() {
                     let args = input_values(&f["args"])?;
-                    let args = if args.is_empty() { String::new() } else { format!("({args})") };
-                    let _ = writeln!(sdl, "  {}{args}: {}", f["name"].as_str().unwrap_or(""), type_ref(&f["type"])?);
+                    let args = if args.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({args})")
+                    };
+                    let _ = writeln!(
+                        sdl,
+                        "  {}{args}: {}",
+                        f["name"].as_str().unwrap_or(""),
+                        type_ref(&f["type"])?
+                    );
                 }
                 sdl.push_str("}\n");
             }
