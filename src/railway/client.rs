@@ -317,6 +317,21 @@ fn refused_unless(done: bool, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Railway ids (UUIDs) as inputs: letters, digits and dashes, at most 64.
+pub fn railway_id(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not a Railway id (a UUID such as 9f1c7a52-…; copy it from the service's settings or `railway status --json`)",
+            shown(&raw.chars().take(80).collect::<String>())
+        ))
+    }
+}
+
 /// A name from outside, safe inside a log line.
 pub fn shown(text: &str) -> String {
     crate::gha::Untrusted::new(text.chars().take(128).collect::<String>()).to_string()

@@ -8,6 +8,7 @@ use shipguard::commit::CommitSha;
 use shipguard::env::{Split, invalid};
 use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions};
+use shipguard::railway::client::railway_id;
 use shipguard::railway::deploy::{Plan, Source};
 use shipguard::railway::{DEFAULT_API, Token, TokenKind};
 use shipguard::tool::Context;
@@ -22,21 +23,6 @@ pub struct Settings {
     pub plan: Plan,
     pub http: reqwest::Client,
     pub record: Option<Record>,
-}
-
-/// Railway ids (UUIDs): letters, digits and dashes.
-pub fn railway_id(raw: &str) -> Result<String, String> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 64
-        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Ok(raw.to_owned())
-    } else {
-        Err(format!(
-            "{:?} is not a Railway id (a UUID such as 9f1c7a52-…; copy it from the service's settings or `railway status --json`)",
-            shipguard::gha::Untrusted::new(raw.chars().take(80).collect::<String>()).to_string()
-        ))
-    }
 }
 
 fn image(raw: &str) -> Result<String, String> {

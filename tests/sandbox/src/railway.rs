@@ -133,6 +133,9 @@ struct Shared {
     refused_images: Vec<String>,
     requests: Vec<Recorded>,
     seq: u64,
+    /// The demo app's `/health/{service}` answers 503 while the serving deployment's image
+    /// contains one of these.
+    unhealthy: Vec<String>,
 }
 
 pub struct Railway {
@@ -161,6 +164,7 @@ impl Railway {
             refused_images: Vec::new(),
             requests: Vec::new(),
             seq: 0,
+            unhealthy: Vec::new(),
         }));
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = server::spawn(router, bind, None)?;
@@ -175,10 +179,21 @@ impl Railway {
     /// Adds `service` in `environment` with `history` deployments of [`OLD_IMAGE`] long
     /// since finished (the newest SUCCESS, the others REMOVED), variables `VERSION=old`.
     pub fn add_service(&self, service: &str, environment: &str, history: usize) -> &Self {
+        self.add_service_on(service, environment, history, OLD_IMAGE)
+    }
+
+    /// [`Railway::add_service`] with the deployments on `image`.
+    pub fn add_service_on(
+        &self,
+        service: &str,
+        environment: &str,
+        history: usize,
+        image: &str,
+    ) -> &Self {
         let mut shared = lock(&self.shared);
         let mut svc = Svc {
             environment: environment.to_owned(),
-            image: Some(OLD_IMAGE.to_owned()),
+            image: Some(image.to_owned()),
             variables: BTreeMap::from([("VERSION".to_owned(), "old".to_owned())]),
             deployments: Vec::new(),
         };
@@ -190,7 +205,7 @@ impl Railway {
                 service: service.to_owned(),
                 seq,
                 created: Instant::now() - Duration::from_secs(3600 - i as u64),
-                image: Some(OLD_IMAGE.to_owned()),
+                image: Some(image.to_owned()),
                 commit: None,
                 variables: svc.variables.clone(),
                 cancelled: false,
@@ -198,6 +213,30 @@ impl Railway {
             });
         }
         shared.services.insert(service.to_owned(), svc);
+        self
+    }
+
+    /// A deployment of `image` with the service's variables now, finished a minute ago (it
+    /// serves, and the one before it is REMOVED).
+    pub fn add_finished(&self, service: &str, image: &str) -> &Self {
+        let mut shared = lock(&self.shared);
+        shared.seq += 1;
+        let seq = shared.seq;
+        if let Some(svc) = shared.services.get_mut(service) {
+            svc.image = Some(image.to_owned());
+            let variables = svc.variables.clone();
+            svc.deployments.push(Dep {
+                id: deployment_id(seq),
+                service: service.to_owned(),
+                seq,
+                created: Instant::now() - Duration::from_secs(60),
+                image: Some(image.to_owned()),
+                commit: None,
+                variables,
+                cancelled: false,
+                retained: true,
+            });
+        }
         self
     }
 
@@ -270,6 +309,18 @@ impl Railway {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The app's health endpoint fails while a deployment of an image containing `fragment`
+    /// serves.
+    pub fn unhealthy_image(&self, fragment: &str) -> &Self {
+        lock(&self.shared).unhealthy.push(fragment.to_owned());
+        self
+    }
+
+    /// The demo app of `service` (not part of Railway's API; not recorded).
+    pub fn health_url(&self, service: &str) -> String {
+        format!("{}/health/{service}", self.server.base_url())
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -655,6 +706,9 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         _ => "none",
     };
     let mut shared = lock(&shared);
+    if let Some(service) = path.strip_prefix("/health/") {
+        return health(&shared, service);
+    }
     let mut record = Recorded {
         operation: operation.clone(),
         query: query.clone(),
@@ -676,6 +730,32 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     record.status = status;
     shared.requests.push(record);
     reply(status, answer.to_string(), retry_after)
+}
+
+/// 200 while the serving deployment (the SUCCESS one) runs a healthy image, else 503.
+fn health(shared: &Shared, service: &str) -> Response {
+    let now = Instant::now();
+    let Some(svc) = shared.services.get(service) else {
+        return reply(404, "no such service".into(), None);
+    };
+    let serving = svc
+        .deployments
+        .iter()
+        .filter(|d| status(shared, svc, d, now) == "SUCCESS")
+        .max_by_key(|d| d.seq);
+    let sick = serving.is_none_or(|d| {
+        let key = d
+            .image
+            .clone()
+            .or_else(|| d.commit.clone())
+            .unwrap_or_default();
+        shared.unhealthy.iter().any(|f| key.contains(f.as_str()))
+    });
+    if sick {
+        reply(503, "unhealthy".into(), None)
+    } else {
+        reply(200, "ok".into(), None)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
