@@ -509,7 +509,7 @@ fn resolve(
             };
             // Newest `first` by creation, returned in id order: not sorted by time.
             let mut newest: Vec<&Dep> = svc.deployments.iter().collect();
-            newest.sort_by(|a, b| b.seq.cmp(&a.seq));
+            newest.sort_by_key(|d| std::cmp::Reverse(d.seq));
             newest.truncate(first);
             newest.sort_by(|a, b| a.id.cmp(&b.id));
             let edges: Vec<Value> = newest
