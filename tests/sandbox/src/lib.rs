@@ -6,6 +6,7 @@ pub mod cli_checks;
 pub mod coolify;
 pub mod demo;
 pub mod demo_fly;
+pub mod demo_railway;
 pub mod fly;
 pub mod github;
 pub mod harness;
