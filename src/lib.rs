@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod npm;
 pub mod platform;
 pub mod probe;
+pub mod railway;
 pub mod redact;
 pub mod report;
 pub mod slack;

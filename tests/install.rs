@@ -11,12 +11,13 @@ use sandbox::app::{App, Plan, Reply};
 const VERSION: &str = "1.2.3";
 const ASSET: &str = "health-wait-v1.2.3-x86_64-unknown-linux-gnu.tar.gz";
 
-const TOOLS: [&str; 6] = [
+const TOOLS: [&str; 7] = [
     "auto-rollback",
     "coolify-deploy",
     "fly-deploy",
     "health-wait",
     "lockfile-check",
+    "railway-deploy",
     "slack-notify",
 ];
 
@@ -544,7 +545,7 @@ fn setup_names_an_unknown_tool_and_the_known_ones() {
     let (code, stderr, output, _) = setup(dir.path(), &server, "health-wait,helth-wait");
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("unknown tool helth-wait in `tools`; use all or some of: auto-rollback coolify-deploy fly-deploy health-wait lockfile-check slack-notify"),
+        stderr.contains("unknown tool helth-wait in `tools`; use all or some of: auto-rollback coolify-deploy fly-deploy health-wait lockfile-check railway-deploy slack-notify"),
         "{stderr}"
     );
     assert_eq!(output, "", "no bin-dir output after a refusal");

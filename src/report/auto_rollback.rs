@@ -113,6 +113,9 @@ pub struct Report {
     /// platform fly: the redeploy, machine by machine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fly_deploy: Option<crate::fly::Rollout>,
+    /// platform railway: the deploys or rollbacks, as Railway reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub railway: Option<serde_json::Value>,
     pub github_deployment_id: Option<u64>,
     /// (phase, start s, end s) from the start of the run.
     pub phases: Vec<(String, f64, f64)>,
@@ -147,6 +150,7 @@ impl Report {
             verification: Vec::new(),
             deploy: None,
             fly_deploy: None,
+            railway: None,
             github_deployment_id: None,
             phases: Vec::new(),
             not_reverted: NOT_REVERTED,

@@ -112,6 +112,19 @@ pub struct Cli {
     /// platform fly: the image of a commit, e.g. registry.fly.io/{app}:{sha}.
     #[arg(long)]
     pub image_template: Option<String>,
+    /// platform railway: file holding the Railway token (default INPUT_RAILWAY_TOKEN, else
+    /// RAILWAY_TOKEN or RAILWAY_API_TOKEN by token kind).
+    #[arg(long, value_name = "PATH")]
+    pub railway_token_file: Option<String>,
+    /// platform railway: project (Project-Access-Token, the default) or account (Bearer).
+    #[arg(long)]
+    pub token_kind: Option<String>,
+    /// platform railway: the project id.
+    #[arg(long)]
+    pub railway_project: Option<String>,
+    /// platform railway: the environment id.
+    #[arg(long)]
+    pub railway_environment: Option<String>,
     #[command(flatten)]
     pub metric: shipguard::metrics::settings::MetricFlags,
     #[command(flatten)]

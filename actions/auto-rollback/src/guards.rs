@@ -46,7 +46,9 @@ pub async fn running<P: Platform>(
         );
         return Ok(None);
     };
-    if report.from_sha.is_none() && run.manual.is_none() {
+    // `source: platform` needs no commit to choose its target (the platform names it).
+    let platform_source = matches!(run.settings.source, crate::settings::Source::Platform);
+    if report.from_sha.is_none() && run.manual.is_none() && !platform_source {
         let why = Versions::of(run.settings).unmapped(&version, &apps[0]);
         report.end(
             Reason::UnknownRunningVersion,

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::report::Report;
 use crate::rollback::Run;
-use crate::settings::FlyTarget;
+use crate::settings::{FlyTarget, RailwayTarget};
 
 /// Every call keeps the deploy budget: a full deploy queue's `Retry-After: 60` (Coolify) or
 /// a 429 (Fly) is waited out within it.
@@ -58,4 +58,29 @@ pub fn fly(run: &Run<'_>, report: &mut Report, target: &FlyTarget) -> Fly {
         .actions
         .log(&format!("Fly Machines API at {}", safe_url(client.api())));
     Fly::new(client)
+}
+
+/// Railway's GraphQL API, for the project and environment of the services.
+pub fn railway(
+    run: &Run<'_>,
+    report: &mut Report,
+    target: &RailwayTarget,
+) -> shipguard::railway::platform::Railway {
+    report.phase = "reading Railway";
+    let client = shipguard::railway::Client::new(
+        run.settings.http.clone(),
+        &target.api,
+        target.token.clone(),
+        policy(run),
+    );
+    run.ctx.actions.log(&format!(
+        "Railway GraphQL API at {} (token-kind {})",
+        safe_url(client.url()),
+        target.token.kind().as_str()
+    ));
+    shipguard::railway::platform::Railway::new(
+        client,
+        target.project.clone(),
+        target.environment.clone(),
+    )
 }

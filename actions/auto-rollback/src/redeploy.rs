@@ -23,6 +23,12 @@ impl Keep for shipguard::coolify::git::Deployed {
     }
 }
 
+impl Keep for Vec<shipguard::railway::deploy::Run> {
+    fn keep(self, report: &mut Report) {
+        report.railway = serde_json::to_value(self).ok();
+    }
+}
+
 impl Keep for shipguard::fly::Rollout {
     fn keep(self, report: &mut Report) {
         report.fly_deploy = Some(self);

@@ -70,6 +70,14 @@ pub async fn run(
             let fly = platforms::fly(&run, report, fly);
             roll_back(&fly, &run, report).await
         }
+        settings::Platform::Railway(target) => {
+            let railway = platforms::railway(&run, report, target);
+            if settings.source == Source::Platform {
+                crate::native::roll_back(&railway, &run, report).await
+            } else {
+                roll_back(&railway, &run, report).await
+            }
+        }
     }
 }
 
@@ -85,17 +93,7 @@ where
     let Some(running) = guards::running(platform, run, report).await? else {
         return Ok(());
     };
-    let github = match &run.settings.github {
-        Some(access) => Some(
-            GitHub::new(
-                access,
-                &run.ctx.user_agent(),
-                RetryPolicy::new(&run.ctx.env),
-            )?
-            .with_deadline(run.deadline),
-        ),
-        None => None,
-    };
+    let github = github(run)?;
     let Some(rollbacks) = guards::history(run, github.as_ref(), report).await? else {
         return Ok(());
     };
@@ -135,6 +133,21 @@ where
     }
     verify::verify(run, recorder.as_ref(), report).await;
     Ok(())
+}
+
+/// The GitHub client of the run, when it has GitHub access.
+pub(crate) fn github(run: &Run<'_>) -> anyhow::Result<Option<GitHub>> {
+    Ok(match &run.settings.github {
+        Some(access) => Some(
+            GitHub::new(
+                access,
+                &run.ctx.user_agent(),
+                RetryPolicy::new(&run.ctx.env),
+            )?
+            .with_deadline(run.deadline),
+        ),
+        None => None,
+    })
 }
 
 /// Ends the report when a signal came; true then. `after` says what the run got to.

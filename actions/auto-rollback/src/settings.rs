@@ -25,6 +25,17 @@ use crate::template::TagTemplate;
 pub enum Platform {
     Coolify { url: Url, token: Secret<String> },
     Fly(FlyTarget),
+    Railway(RailwayTarget),
+}
+
+/// platform railway: the GraphQL endpoint, the token, and the project and environment of
+/// the services (`app`); `image-template` (optional) maps images to commits.
+pub struct RailwayTarget {
+    pub api: Url,
+    pub token: shipguard::railway::Token,
+    pub project: String,
+    pub environment: String,
+    pub template: Option<ImageTemplate>,
 }
 
 /// platform fly: the Machines API and how commits map to images.
@@ -43,6 +54,9 @@ pub enum Source {
         workflow: String,
     },
     Deployments,
+    /// `source: platform` (Railway): the deployment that served before the one running now,
+    /// brought back by the platform itself (`deploymentRollback`).
+    Platform,
 }
 
 /// A manual target: the image tag to deploy and the commit it was built from.
@@ -162,9 +176,20 @@ impl Settings {
             .unwrap_or(2);
 
         let platform = match env
-            .setting("platform", cli.platform)
-            .choice(&["coolify", "fly"])?
+            .setting("platform", cli.platform.clone())
+            .choice(&["coolify", "fly", "railway"])?
         {
+            Some("railway") => Platform::Railway(railway_target(
+                RailwayFlags {
+                    token_file: cli.railway_token_file.clone(),
+                    token_kind: cli.token_kind.clone(),
+                    project: cli.railway_project.clone(),
+                    environment: cli.railway_environment.clone(),
+                    image_template: cli.image_template.clone(),
+                    api_url: cli.api_url.clone(),
+                },
+                ctx,
+            )?),
             Some("fly") => {
                 let secret = env.secret_from(
                     "fly-token",
@@ -253,11 +278,23 @@ impl Settings {
             .transpose()?;
         let source = match (
             to,
-            env.setting("source", cli.source)
-                .choice(&["workflow-runs", "deployments"])?,
+            env.setting("source", cli.source).choice(&[
+                "workflow-runs",
+                "deployments",
+                "platform",
+            ])?,
         ) {
             (Some(to), _) => Source::Manual(to),
             (None, Some("deployments")) => Source::Deployments,
+            (None, Some("platform")) if matches!(platform, Platform::Railway(_)) => {
+                Source::Platform
+            }
+            (None, Some("platform")) => {
+                return Err(invalid(
+                    "source",
+                    "`platform` is for `platform: railway` (a rollback Railway performs itself); use workflow-runs or deployments",
+                ));
+            }
             (None, _) => Source::WorkflowRuns {
                 workflow: env
                     .setting("workflow", cli.workflow)
@@ -432,4 +469,71 @@ fn workflow_name(raw: &str) -> Result<String, String> {
             "{raw:?} is not a workflow file name such as `deploy.yml` (or a workflow id)"
         ))
     }
+}
+
+/// `platform: railway`'s inputs (token kind and header: shipguard::railway::token).
+struct RailwayFlags {
+    token_file: Option<String>,
+    token_kind: Option<String>,
+    project: Option<String>,
+    environment: Option<String>,
+    image_template: Option<String>,
+    api_url: Option<String>,
+}
+
+fn railway_target(cli: RailwayFlags, ctx: &mut Context) -> anyhow::Result<RailwayTarget> {
+    use shipguard::railway::{Token, TokenKind};
+    let kind = ctx
+        .env
+        .setting("token-kind", cli.token_kind)
+        .choice(TokenKind::CHOICES)?
+        .and_then(TokenKind::from_word)
+        .unwrap_or(TokenKind::Project);
+    let var = kind.fallback_var();
+    let secret = ctx
+        .env
+        .secret_from("railway-token", Some(var), cli.token_file.as_deref())?;
+    let Some(secret) = secret else {
+        return Err(shipguard::cli::missing_secret(
+            &ctx.env,
+            &format!(
+                "missing input `railway-token`: `platform: railway` needs a Railway token with the matching `token-kind`, e.g. `railway-token: ${{{{ secrets.{var} }}}}`"
+            ),
+            &format!(
+                "missing Railway token (token-kind {}): {}",
+                kind.as_str(),
+                shipguard::cli::secret_hint(var, "railway-token")
+            ),
+        ));
+    };
+    ctx.actions.mask(secret.expose());
+    let token = Token::new(kind, &secret).map_err(|why| invalid("railway-token", &why))?;
+    let env = &ctx.env;
+    let id = |name: &'static str, flag: Option<String>| -> anyhow::Result<String> {
+        env.setting(name, flag)
+            .parse(shipguard::railway::client::railway_id)?
+            .ok_or_else(|| {
+                usage(format!(
+                    "missing input `{name}`: `platform: railway` needs the Railway {} id",
+                    name.trim_start_matches("railway-")
+                ))
+            })
+    };
+    let project = id("railway-project", cli.project)?;
+    let environment = id("railway-environment", cli.environment)?;
+    let template = env
+        .setting("image-template", cli.image_template)
+        .parse(ImageTemplate::parse)?;
+    let api = env
+        .setting("api-url", cli.api_url)
+        .optional()
+        .unwrap_or_else(|| shipguard::railway::DEFAULT_API.to_owned());
+    let api = http::parse_url("api-url", &api)?;
+    Ok(RailwayTarget {
+        api,
+        token,
+        project,
+        environment,
+        template,
+    })
 }

@@ -23,6 +23,7 @@ impl<'a> Versions<'a> {
             tags: &settings.template,
             images: match &settings.platform {
                 Platform::Fly(fly) => Some(&fly.template),
+                Platform::Railway(railway) => railway.template.as_ref(),
                 Platform::Coolify { .. } => None,
             },
             branch: &settings.branch,

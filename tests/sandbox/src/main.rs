@@ -1,9 +1,10 @@
 //! `sandbox`: local stand-ins for the servers shipguard talks to.
 //!
-//!   sandbox demo [--platform coolify|fly]
+//!   sandbox demo [--platform coolify|fly|railway]
 //!       The suite's main job against local stand-ins, with the real binaries, narrated;
 //!       `--platform fly`: fly-deploy, health-wait and auto-rollback on the Machines API
-//!       stand-in.
+//!       stand-in; `--platform railway`: railway-deploy, health-wait and auto-rollback
+//!       (`source: platform`) on the Railway GraphQL stand-in.
 //!
 //!   sandbox serve [--bind ADDR] [--deploy-time DURATION] [--unhealthy-tag TAG]... [--good-run SHA]...
 //!       A Coolify v4 stand-in whose deployments take DURATION (default 2s), whose apps'
@@ -48,15 +49,18 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
             [flag, platform] if flag == "--platform" && platform == "fly" => {
                 sandbox::demo_fly::run()
             }
+            [flag, platform] if flag == "--platform" && platform == "railway" => {
+                sandbox::demo_railway::run()
+            }
             [flag, platform] if flag == "--platform" && platform == "coolify" => {
                 sandbox::demo::run()
             }
-            _ => anyhow::bail!("usage: sandbox demo [--platform coolify|fly]"),
+            _ => anyhow::bail!("usage: sandbox demo [--platform coolify|fly|railway]"),
         },
         Some("app") => app(args.collect()),
         Some("serve") => serve(args.collect()),
         _ => anyhow::bail!(
-            "usage: sandbox demo [--platform coolify|fly] | {SERVE_USAGE} | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
+            "usage: sandbox demo [--platform coolify|fly|railway] | {SERVE_USAGE} | sandbox app [--bind ADDR] [--healthy-after DURATION] [--delay DURATION]"
         ),
     }
 }

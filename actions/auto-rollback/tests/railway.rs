@@ -1,0 +1,139 @@
+//! auto-rollback with `platform: railway` and `source: platform` as users run it: the
+//! sandbox Railway GraphQL API (its demo app unhealthy while a bad image serves) and the
+//! GitHub REST subset for the rollback records and the cooldown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use sandbox::github::{self, GitHub};
+use sandbox::harness::ToolRun;
+use sandbox::railway::{ENVIRONMENT, PROJECT, PROJECT_TOKEN, Railway, SERVICE};
+
+const BIN: &str = env!("CARGO_BIN_EXE_auto-rollback");
+const GOOD: &str = "2222222222222222222222222222222222222222";
+const BAD: &str = "3333333333333333333333333333333333333333";
+
+fn image(sha: &str) -> String {
+    format!("ghcr.io/acme/web:{sha}")
+}
+
+struct World {
+    railway: Railway,
+    github: GitHub,
+}
+
+/// GOOD served (three deployments, the newest REMOVED once BAD replaced it); BAD serves now
+/// with VERSION=bad and is unhealthy.
+fn world() -> World {
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service_on(SERVICE, ENVIRONMENT, 3, &image(GOOD))
+        .set_variable(SERVICE, "VERSION", "bad")
+        .add_finished(SERVICE, &image(BAD))
+        .unhealthy_image(BAD);
+    let github = GitHub::start().unwrap();
+    World { railway, github }
+}
+
+fn rollback(w: &World) -> ToolRun {
+    ToolRun::new(BIN)
+        .input("platform", "railway")
+        .input("source", "platform")
+        .input("url", &w.railway.health_url(SERVICE))
+        .input("interval", "50ms")
+        .input("request-timeout", "2s")
+        .input("failure-threshold", "3")
+        .input("verify-timeout", "10s")
+        .input("railway-token", PROJECT_TOKEN)
+        .input("railway-project", PROJECT)
+        .input("railway-environment", ENVIRONMENT)
+        .input("api-url", &w.railway.url())
+        .input("app", SERVICE)
+        .input("image-template", "ghcr.io/acme/web:{sha}")
+        .input("poll-interval", "20ms")
+        .input("github-token", github::TOKEN)
+        .env("SHIPGUARD_TEST_NO_RETRY_DELAY", "1")
+        .env("GITHUB_API_URL", &w.github.api_url())
+        .env("GITHUB_REPOSITORY", github::REPOSITORY)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "77")
+}
+
+#[test]
+fn unhealthy_on_railway_rolls_back_through_deployment_rollback_and_verifies() {
+    let w = world();
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("rolled-back"), "true");
+    assert_eq!(run.output("from"), BAD);
+    assert_eq!(run.output("to"), GOOD);
+    assert_eq!(run.output("verified"), "true");
+    assert_eq!(w.railway.calls("deploymentRollback").len(), 1);
+    assert!(w.railway.calls("deploymentRedeploy").is_empty());
+    // Image and variables restored by Railway's rollback.
+    assert_eq!(w.railway.image(SERVICE), Some(image(GOOD)));
+    assert_eq!(w.railway.variables(SERVICE)["VERSION"], "old");
+    let report = run.report();
+    assert_eq!(report["railway"][0]["method"], "deployment-rollback");
+    assert_eq!(report["railway"][0]["status"], "success");
+    let records: Vec<_> = w
+        .github
+        .deployments()
+        .into_iter()
+        .filter(|d| d.2["kind"] == "rollback")
+        .collect();
+    assert_eq!(records.len(), 1);
+}
+
+#[test]
+fn outside_retention_it_redeploys_and_says_so() {
+    let w = world();
+    w.railway.expire_images(SERVICE);
+    let run = rollback(&w).run();
+    run.assert_exit(0);
+    assert_eq!(run.output("rolled-back"), "true");
+    assert!(w.railway.calls("deploymentRollback").is_empty());
+    assert_eq!(w.railway.calls("deploymentRedeploy").len(), 1);
+    assert!(
+        run.everything().contains("railway-redeploy"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.everything().contains("retention"));
+    assert_eq!(run.report()["railway"][0]["method"], "redeploy");
+    assert_eq!(
+        w.railway.deployments(SERVICE).pop().unwrap().2,
+        Some(image(GOOD))
+    );
+}
+
+#[test]
+fn a_rollback_railway_refuses_fails_the_run() {
+    let w = world();
+    w.railway.force(sandbox::railway::Forced {
+        operation: "DeploymentRollback".into(),
+        status: 200,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Problem processing request"}]}),
+        retry_after: None,
+        times: 1,
+    });
+    let run = rollback(&w).run();
+    run.assert_exit(1);
+    assert_eq!(run.output("rolled-back"), "false");
+    assert!(run.everything().contains("Problem processing request"));
+    assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+}
+
+#[test]
+fn source_platform_is_for_railway_only() {
+    let run = ToolRun::new(BIN)
+        .input("platform", "fly")
+        .input("source", "platform")
+        .input("url", "http://127.0.0.1:9/health")
+        .input("fly-token", "fm2_x")
+        .input("app", "web")
+        .input("image-template", "registry.fly.io/{app}:{sha}")
+        .input("github-token", "t")
+        .run();
+    run.assert_exit(2);
+    assert!(run.stderr.contains("source"), "{}", run.stderr);
+}

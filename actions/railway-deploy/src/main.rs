@@ -1,0 +1,118 @@
+//! railway-deploy: deploy an image or a commit to Railway services and wait for Railway's
+//! verdict. Flags: cli.rs · validation: settings.rs · Railway: shipguard::railway (client,
+//! deploy) · evidence: report.rs
+
+mod cli;
+mod report;
+mod settings;
+
+use std::process::ExitCode;
+
+use shipguard::deployment_record::Recorder;
+use shipguard::exit::Code;
+use shipguard::gha::{Annotation, Format, Level};
+use shipguard::http::RetryPolicy;
+use shipguard::railway::Client;
+use shipguard::railway::deploy::{self, Outcome, Source};
+use shipguard::redact::safe_url;
+use shipguard::tool::{self, Context};
+
+use crate::cli::Cli;
+use crate::report::Report;
+use crate::settings::Settings;
+
+fn main() -> ExitCode {
+    tool::main("railway-deploy", env!("CARGO_PKG_VERSION"), run)
+}
+
+async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
+    let settings = Settings::resolve(cli, ctx)?;
+    let kind = settings.token.kind().as_str();
+    let client = Client::new(
+        settings.http,
+        &settings.api,
+        settings.token,
+        RetryPolicy::new(&ctx.env),
+    );
+    let what = match &settings.plan.source {
+        Source::Image(image) => image.clone(),
+        Source::Commit(sha) => format!("commit {sha}"),
+    };
+    ctx.actions.log(&format!(
+        "deploying {what} to service(s) {} via {} (token-kind {kind})",
+        settings.plan.services.join(", "),
+        safe_url(client.url())
+    ));
+    let description = format!("railway-deploy of {what}");
+    let recorder = match &settings.record {
+        Some(record) => {
+            let payload = serde_json::json!({
+                "tool": "railway-deploy",
+                "platform": "railway",
+                "source": what,
+                "services": settings.plan.services,
+            });
+            Recorder::start(
+                record,
+                &ctx.user_agent(),
+                RetryPolicy::new(&ctx.env),
+                payload,
+                &description,
+                &ctx.actions,
+            )
+            .await
+        }
+        None => None,
+    };
+    let actions = ctx.actions.clone();
+    let log = move |line: &str| actions.log(line);
+    let outcome = {
+        let _group = ctx.actions.group("Deploying");
+        deploy::run(&client, &settings.plan, &log).await
+    };
+    let run = match outcome {
+        Ok(run) => run,
+        Err(err) => {
+            if let Some(recorder) = &recorder {
+                let finished =
+                    recorder.finish("error", "railway-deploy could not deploy", &ctx.actions);
+                shipguard::interrupt::within_cleanup(finished).await;
+            }
+            return Err(err);
+        }
+    };
+    if let Some(recorder) = &recorder {
+        let state = match run.status {
+            Outcome::Success => "success",
+            Outcome::Interrupted => "error",
+            _ => "failure",
+        };
+        let line = format!("{description}: {}", run.status.as_str());
+        shipguard::interrupt::within_cleanup(recorder.finish(state, &line, &ctx.actions)).await;
+    }
+    let mut report = Report::new(ctx.version, safe_url(client.url()), kind, run);
+    report.github_deployment_id = recorder.as_ref().map(Recorder::id);
+    finish(ctx, &report)
+}
+
+fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
+    let json = shipguard::bounded::to_json(report, shipguard::bounded::REPORT_BUDGET)?;
+    ctx.actions.set_outputs(&report.outputs(&json))?;
+    ctx.actions.write_summary(&report.summary())?;
+    if !report.ok() {
+        ctx.actions.annotate(Annotation::new(
+            Level::Error,
+            report.failure_code(),
+            report.verdict_line(),
+        ));
+    }
+    match ctx.actions.format() {
+        Format::Json => ctx.actions.print_json(&json)?,
+        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
+    }
+    Ok(if report.ok() {
+        Code::Success
+    } else {
+        Code::Negative
+    })
+}

@@ -1,0 +1,173 @@
+//! The evidence of one run: the `report` JSON, the step outputs, the summary (one row per
+//! service) and the verdict line.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use shipguard::gha::Summary;
+use shipguard::gha::summary::{cell, code};
+use shipguard::railway::client::shown;
+use shipguard::railway::deploy::{Outcome, Run};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub platform: &'static str,
+    pub api_url: String,
+    pub token_kind: &'static str,
+    pub github_deployment_id: Option<u64>,
+    #[serde(flatten)]
+    pub run: Run,
+}
+
+impl Report {
+    pub fn new(version: &'static str, api_url: String, token_kind: &'static str, run: Run) -> Self {
+        Self {
+            tool: "railway-deploy",
+            version,
+            kind: "deploy",
+            platform: "railway",
+            api_url,
+            token_kind,
+            github_deployment_id: None,
+            run,
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.run.status == Outcome::Success
+    }
+
+    /// service → the new deployment's id.
+    pub fn deployment_ids(&self) -> Value {
+        let map: Map<String, Value> = self
+            .run
+            .services
+            .iter()
+            .filter_map(|s| {
+                s.deployment_id
+                    .as_ref()
+                    .map(|id| (s.service.clone(), json!(id)))
+            })
+            .collect();
+        Value::Object(map)
+    }
+
+    /// service → the deployment (and its image or commit) that served before.
+    pub fn previous(&self) -> Value {
+        let map: Map<String, Value> = self
+            .run
+            .services
+            .iter()
+            .filter_map(|s| {
+                s.previous.as_ref().map(|p| {
+                    (
+                        s.service.clone(),
+                        serde_json::to_value(p).unwrap_or(Value::Null),
+                    )
+                })
+            })
+            .collect();
+        Value::Object(map)
+    }
+
+    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("status", self.run.status.as_str().to_owned()),
+            ("deployment-ids", self.deployment_ids().to_string()),
+            ("previous", self.previous().to_string()),
+            (
+                "duration-seconds",
+                format!("{:.0}", self.run.seconds.ceil()),
+            ),
+            ("report", json.to_owned()),
+        ]
+    }
+
+    pub fn failure_code(&self) -> &'static str {
+        match self.run.status {
+            Outcome::Timeout => "deploy-timeout",
+            Outcome::Interrupted => "interrupted",
+            _ => "deploy-failed",
+        }
+    }
+
+    pub fn verdict_line(&self) -> String {
+        let r = &self.run;
+        let requests = format!("{} API request(s)", r.requests);
+        match r.status {
+            Outcome::Success => format!(
+                "{} service(s) deployed {}: Railway says SUCCESS ({requests})",
+                r.services.len(),
+                shown(&r.source)
+            ),
+            status => format!(
+                "railway deploy {}: {} ({requests})",
+                status.as_str(),
+                r.reason.as_deref().unwrap_or("no reason recorded")
+            ),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let r = &self.run;
+        let mut summary = Summary::new();
+        let icon = if self.ok() { "✅" } else { "❌" };
+        summary.heading(
+            3,
+            &format!(
+                "{icon} railway-deploy {}: {}",
+                r.status.as_str(),
+                cell(&r.source)
+            ),
+        );
+        if let Some(reason) = &r.reason {
+            summary.paragraph(&cell(reason));
+        }
+        let rows: Vec<Vec<String>> = r
+            .services
+            .iter()
+            .map(|s| {
+                vec![
+                    code(&s.service),
+                    cell(
+                        &s.previous
+                            .as_ref()
+                            .map(|p| {
+                                p.image
+                                    .clone()
+                                    .or_else(|| p.commit.clone())
+                                    .unwrap_or_else(|| p.deployment.clone())
+                            })
+                            .unwrap_or_default(),
+                    ),
+                    code(s.deployment_id.as_deref().unwrap_or("")),
+                    cell(s.status.as_ref().map_or("", |st| st.as_str())),
+                    if s.cancelled {
+                        "cancelled".into()
+                    } else {
+                        String::new()
+                    },
+                    cell(s.note.as_deref().unwrap_or("")),
+                ]
+            })
+            .collect();
+        summary.table(
+            &[
+                "Service",
+                "Before",
+                "Deployment",
+                "Railway status",
+                "Cancel",
+                "Note",
+            ],
+            rows,
+        );
+        summary.paragraph(&format!(
+            "{} GraphQL request(s), {} poll(s), {:.0} s.",
+            r.requests, r.polls, r.seconds
+        ));
+        summary
+    }
+}

@@ -1,0 +1,232 @@
+//! Rolling a Railway service back to the deployment that served before the one running now
+//! (auto-rollback's `source: platform` on Railway).
+//!
+//! What runs now is the newest `SUCCESS` deployment, by `createdAt` sorted here (not
+//! `serviceInstance.latestDeployment`, which may be a failed one that never served). The
+//! target is the newest earlier deployment that served: `SUCCESS` or `REMOVED` (Railway marks
+//! a replaced deployment `REMOVED`). With `canRollback` it goes through `deploymentRollback`,
+//! which restores its image and custom variables (docs deployments/deployment-actions.md:24-25)
+//! and returns only a Boolean (schema), so the new deployment is found by listing. Without
+//! it (the image is outside the plan's retention window, guides/roll-back-bad-deploy.md:29-42)
+//! the target is redeployed (`deploymentRedeploy`, its image again when it had one), which
+//! rebuilds, and the run says so.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::client::{Client, shown};
+use super::deploy::{self, HISTORY, Outcome, Previous, Run, ServiceRun};
+use super::error::GraphQlError;
+use super::model::{Deployment, Status};
+use crate::exit::check_failed;
+
+/// How the target was brought back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// `deploymentRollback`: the retained image and the variables restored.
+    DeploymentRollback,
+    /// `deploymentRedeploy`: outside the retention window, rebuilt from its source.
+    Redeploy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rolled {
+    /// What ran when the rollback began.
+    pub from: Previous,
+    /// What it rolled back to.
+    pub to: Previous,
+    pub method: Method,
+    /// Why the fallback was taken, when it was.
+    pub note: Option<String>,
+    #[serde(flatten)]
+    pub run: Run,
+}
+
+fn previous(d: &Deployment) -> Previous {
+    Previous {
+        deployment: d.id.clone(),
+        image: d.image(),
+        commit: d.commit(),
+    }
+}
+
+/// The deployment serving now and the one that served before it, from a newest-first list.
+pub fn current_and_target(list: &[Deployment]) -> Option<(&Deployment, Option<&Deployment>)> {
+    let at = list.iter().position(|d| d.status == Status::Success)?;
+    let target = list[at + 1..].iter().find(|d| d.status.served());
+    Some((&list[at], target))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn to_previous(
+    client: &Client,
+    project: &str,
+    environment: &str,
+    service: &str,
+    poll_interval: Duration,
+    timeout: Duration,
+    cancel_on_timeout: bool,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Rolled> {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let client = client.until(deadline);
+    deploy::check_scope(&client, project, environment).await?;
+    let list = client
+        .deployments(project, environment, service, HISTORY)
+        .await?;
+    let Some((current, target)) = current_and_target(&list) else {
+        return Err(check_failed(
+            "nothing-running",
+            format!(
+                "service {} has no SUCCESS deployment among its newest {HISTORY}: nothing serves, nothing to roll back from",
+                shown(service)
+            ),
+        ));
+    };
+    let Some(target) = target else {
+        return Err(check_failed(
+            "no-previous",
+            format!(
+                "service {}: no deployment before {} served (SUCCESS or REMOVED) among the newest {HISTORY}",
+                shown(service),
+                shown(&current.id)
+            ),
+        ));
+    };
+    let known: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
+    let (method, note) = if target.can_rollback {
+        (Method::DeploymentRollback, None)
+    } else {
+        (
+            Method::Redeploy,
+            Some(format!(
+                "deployment {} is outside Railway's image retention window (canRollback false): redeployed its {} instead, which rebuilds it",
+                shown(&target.id),
+                shown(&target.source())
+            )),
+        )
+    };
+    if let Some(note) = &note {
+        log(note);
+    }
+    let mut run = Run {
+        status: Outcome::Success,
+        reason: None,
+        source: target.source(),
+        services: vec![ServiceRun {
+            service: service.to_owned(),
+            previous: Some(previous(current)),
+            deployment_id: None,
+            status: None,
+            cancelled: false,
+            note: note.clone(),
+        }],
+        requests: 0,
+        polls: 0,
+        seconds: 0.0,
+    };
+    let started_new = match method {
+        Method::DeploymentRollback => match client.rollback(&target.id).await {
+            Ok(()) => {
+                find_new(
+                    &client,
+                    project,
+                    environment,
+                    service,
+                    &known,
+                    poll_interval,
+                    deadline,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        },
+        Method::Redeploy => client
+            .redeploy(&target.id, target.image().is_some())
+            .await
+            .map(|d| Some(d.id)),
+    };
+    match started_new {
+        Ok(Some(id)) => {
+            log(&format!(
+                "service {}: {} to deployment {} started deployment {}",
+                shown(service),
+                if method == Method::Redeploy {
+                    "redeploy"
+                } else {
+                    "rollback"
+                },
+                shown(&target.id),
+                shown(&id)
+            ));
+            run.services[0].deployment_id = Some(id);
+            deploy::wait(&client, poll_interval, timeout, &mut run, deadline, log).await?;
+        }
+        Ok(None) => {
+            run.status = Outcome::Timeout;
+            run.reason = Some(
+                "the rollback was accepted but no new deployment appeared before the timeout"
+                    .into(),
+            );
+        }
+        Err(err) => {
+            let refused = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<GraphQlError>())
+                .filter(|e| !e.is_auth())
+                .map(ToString::to_string);
+            match refused {
+                Some(why) => {
+                    run.status = Outcome::Failed;
+                    run.reason = Some(why);
+                }
+                None => return Err(err),
+            }
+        }
+    }
+    if matches!(run.status, Outcome::Timeout | Outcome::Interrupted) && cancel_on_timeout {
+        deploy::cancel_unfinished(&client, &mut run, log).await;
+    }
+    run.requests = client.requests();
+    run.seconds = started.elapsed().as_secs_f64();
+    Ok(Rolled {
+        from: previous(current),
+        to: previous(target),
+        method,
+        note,
+        run,
+    })
+}
+
+/// The deployment a rollback started: the newest one not listed before it.
+async fn find_new(
+    client: &Client,
+    project: &str,
+    environment: &str,
+    service: &str,
+    known: &[String],
+    poll_interval: Duration,
+    deadline: Instant,
+) -> anyhow::Result<Option<String>> {
+    loop {
+        let list = client
+            .deployments(project, environment, service, HISTORY)
+            .await?;
+        if let Some(new) = list.iter().find(|d| !known.contains(&d.id)) {
+            return Ok(Some(new.id.clone()));
+        }
+        let next = Instant::now() + poll_interval;
+        if next >= deadline {
+            return Ok(None);
+        }
+        if crate::interrupt::unless_requested(tokio::time::sleep_until(next.into()))
+            .await
+            .is_err()
+        {
+            return Ok(None);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Railway as the third platform, and its rollback to the deployment that served before,
+//! against the sandbox Railway (tests/sandbox/src/railway.rs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::time::{Duration, Instant};
+
+use sandbox::railway::{
+    Behaviour, ENVIRONMENT, Forced, OLD_IMAGE, PROJECT, PROJECT_TOKEN, Railway, SERVICE,
+};
+use serde_json::json;
+use shipguard::env::Env;
+use shipguard::http::{self, ClientOptions, RetryPolicy};
+use shipguard::platform::{Outcome, Platform, Request, Version};
+use shipguard::railway::deploy::Outcome as RunOutcome;
+use shipguard::railway::platform::Railway as RailwayPlatform;
+use shipguard::railway::rollback::{self, Method};
+use shipguard::railway::{Client, Token, TokenKind};
+use shipguard::redact::Secret;
+
+const POLL: Duration = Duration::from_millis(20);
+
+fn client(railway: &Railway) -> Client {
+    let mut policy = RetryPolicy::new(&Env::from_pairs([("SHIPGUARD_TEST_NO_RETRY_DELAY", "1")]));
+    policy.deadline = Instant::now() + Duration::from_secs(30);
+    Client::new(
+        http::client(&ClientOptions::new("test")).unwrap(),
+        &url::Url::parse(&railway.url()).unwrap(),
+        Token::new(TokenKind::Project, &Secret::new(PROJECT_TOKEN.to_owned())).unwrap(),
+        policy,
+    )
+}
+
+fn platform(railway: &Railway) -> RailwayPlatform {
+    RailwayPlatform::new(client(railway), PROJECT.into(), ENVIRONMENT.into())
+}
+
+async fn deploy_image(p: &RailwayPlatform, image: &str) -> Outcome {
+    let request = Request {
+        apps: vec![(SERVICE.into(), Version::Image(image.into()))],
+        deadline: Instant::now() + Duration::from_secs(20),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    p.deploy(&request, &|_| {}).await.unwrap().status
+}
+
+async fn roll_back(railway: &Railway) -> rollback::Rolled {
+    rollback::to_previous(
+        &client(railway),
+        PROJECT,
+        ENVIRONMENT,
+        SERVICE,
+        POLL,
+        Duration::from_secs(20),
+        true,
+        &|_| {},
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn what_runs_is_the_newest_success_not_the_newest_deployment() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 3);
+    railway.behaviour(
+        "bad",
+        Behaviour::ending(Duration::from_millis(10), "FAILED"),
+    );
+    let p = platform(&railway);
+    assert_eq!(
+        deploy_image(&p, "ghcr.io/acme/web:v2").await,
+        Outcome::Finished
+    );
+    assert_eq!(
+        deploy_image(&p, "ghcr.io/acme/web:bad").await,
+        Outcome::Failed
+    );
+    // The newest deployment FAILED and never served: v2 still runs.
+    let running = p.running(SERVICE).await.unwrap();
+    assert_eq!(
+        running.version,
+        Some(Version::Image("ghcr.io/acme/web:v2".into()))
+    );
+    assert_eq!(p.in_progress(SERVICE).await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_deploy_under_way_is_reported() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 2);
+    railway.behaviour("stuck", Behaviour::never(Duration::from_millis(10)));
+    let c = client(&railway);
+    c.set_image(ENVIRONMENT, SERVICE, "ghcr.io/acme/web:stuck")
+        .await
+        .unwrap();
+    c.deploy(ENVIRONMENT, SERVICE, None).await.unwrap();
+    let busy = platform(&railway).in_progress(SERVICE).await.unwrap();
+    assert!(busy.is_some_and(|b| b.contains("under way")));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rollback_through_deployment_rollback_restores_image_and_variables() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 3);
+    let p = platform(&railway);
+    railway.set_variable(SERVICE, "VERSION", "new");
+    assert_eq!(
+        deploy_image(&p, "ghcr.io/acme/web:v2").await,
+        Outcome::Finished
+    );
+    assert_eq!(railway.variables(SERVICE)["VERSION"], "new");
+    let rolled = roll_back(&railway).await;
+    assert_eq!(rolled.method, Method::DeploymentRollback);
+    assert_eq!(rolled.run.status, RunOutcome::Success, "{rolled:?}");
+    assert_eq!(rolled.to.image.as_deref(), Some(OLD_IMAGE));
+    assert_eq!(rolled.from.image.as_deref(), Some("ghcr.io/acme/web:v2"));
+    assert!(rolled.note.is_none());
+    assert_eq!(railway.calls("deploymentRollback").len(), 1);
+    assert!(railway.calls("deploymentRedeploy").is_empty());
+    // The new deployment was found by listing and waited for; image and variables restored.
+    let (id, status, image) = railway.deployments(SERVICE).pop().unwrap();
+    assert_eq!(
+        rolled.run.services[0].deployment_id.as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(
+        (status.as_str(), image.as_deref()),
+        ("SUCCESS", Some(OLD_IMAGE))
+    );
+    assert_eq!(railway.variables(SERVICE)["VERSION"], "old");
+    assert_eq!(railway.image(SERVICE).as_deref(), Some(OLD_IMAGE));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn outside_retention_the_rollback_redeploys_and_says_so() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 3);
+    let p = platform(&railway);
+    assert_eq!(
+        deploy_image(&p, "ghcr.io/acme/web:v2").await,
+        Outcome::Finished
+    );
+    railway.expire_images(SERVICE);
+    let rolled = roll_back(&railway).await;
+    assert_eq!(rolled.method, Method::Redeploy);
+    assert_eq!(rolled.run.status, RunOutcome::Success, "{rolled:?}");
+    assert!(
+        rolled
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("retention")),
+        "{rolled:?}"
+    );
+    assert!(railway.calls("deploymentRollback").is_empty());
+    let redeploys = railway.calls("deploymentRedeploy");
+    assert_eq!(redeploys.len(), 1);
+    assert_eq!(redeploys[0].variables["usePreviousImageTag"], true);
+    assert_eq!(
+        railway.deployments(SERVICE).pop().unwrap().2.as_deref(),
+        Some(OLD_IMAGE)
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rollback_refused_with_errors_and_http_200_is_a_failure() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 3);
+    let p = platform(&railway);
+    assert_eq!(
+        deploy_image(&p, "ghcr.io/acme/web:v2").await,
+        Outcome::Finished
+    );
+    railway.force(Forced {
+        operation: "DeploymentRollback".into(),
+        status: 200,
+        body: json!({"data": null, "errors": [{"message": "Problem processing request"}]}),
+        retry_after: None,
+        times: 1,
+    });
+    let rolled = roll_back(&railway).await;
+    assert_eq!(rolled.run.status, RunOutcome::Failed, "{rolled:?}");
+    assert!(
+        rolled
+            .run
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("Problem processing request"))
+    );
+    assert_eq!(
+        railway.deployments(SERVICE).pop().unwrap().2.as_deref(),
+        Some("ghcr.io/acme/web:v2"),
+        "nothing changed"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_deploy_timeout_cancels_through_the_platform() {
+    let railway = Railway::start().unwrap();
+    railway.add_service(SERVICE, ENVIRONMENT, 2);
+    railway.behaviour("stuck", Behaviour::never(Duration::from_millis(10)));
+    let p = platform(&railway);
+    let request = Request {
+        apps: vec![(
+            SERVICE.into(),
+            Version::Image("ghcr.io/acme/web:stuck".into()),
+        )],
+        deadline: Instant::now() + Duration::from_millis(400),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    let deployed = p.deploy(&request, &|_| {}).await.unwrap();
+    assert_eq!(deployed.status, Outcome::Timeout);
+    assert!(deployed.evidence[0].services[0].cancelled);
+}
