@@ -20,6 +20,10 @@ use crate::settings::Settings;
 /// noise (a hostile lock can hold 100,000); `--format json` prints every one.
 const MAX_ANNOTATIONS: usize = 1000;
 
+/// A check is tens of thousands of small allocations (the lock's entries and maps).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tool::main("lockfile-check", env!("CARGO_PKG_VERSION"), run)
 }
