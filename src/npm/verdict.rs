@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 
 use foldhash::HashMap;
 
+use super::check::leave_to_exit;
 use super::finding::Finding;
 use super::manifest;
 use super::overrides::{Rule, Scope};
@@ -158,6 +159,9 @@ pub fn check(project: &Project, tree: &Tree<'_>) -> Verdict {
             break;
         }
     }
+    // Thousands of edge lists and parsed ranges, left to the process's exit.
+    leave_to_exit(cache);
+    leave_to_exit(specs);
     verdict
 }
 

@@ -15,6 +15,10 @@ use crate::cli::Cli;
 use crate::report::Report;
 use crate::settings::Settings;
 
+/// A check is tens of thousands of small allocations (the lock's entries and maps).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tool::main("lockfile-check", env!("CARGO_PKG_VERSION"), run)
 }
