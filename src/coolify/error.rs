@@ -30,7 +30,7 @@ impl ApiError {
             .as_ref()
             .and_then(|v| v.get("message"))
             .and_then(Value::as_str)
-            .map(|m| Untrusted::new(one_line(m, 300)));
+            .map(|m| Untrusted::one_line(m, 300));
         let field_errors = parsed
             .as_ref()
             .and_then(|v| v.get("errors"))
@@ -50,8 +50,8 @@ impl ApiError {
                             other => other.to_string(),
                         };
                         (
-                            Untrusted::new(one_line(field, 100)),
-                            Untrusted::new(one_line(&reasons, 200)),
+                            Untrusted::one_line(field, 100),
+                            Untrusted::one_line(&reasons, 200),
                         )
                     })
                     .collect()
@@ -122,19 +122,6 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// Untrusted text reduced to one bounded line.
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let cut: String = flat.chars().take(max).collect();
-    format!("{cut}…")
-}
 
 #[cfg(test)]
 mod tests {

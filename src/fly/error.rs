@@ -30,7 +30,7 @@ impl ApiError {
             .as_ref()
             .and_then(|v| v.get("error").or_else(|| v.get("message")))
             .and_then(Value::as_str)
-            .map(|m| Untrusted::new(one_line(m, 300)));
+            .map(|m| Untrusted::one_line(m, 300));
         Self {
             what: what.to_owned(),
             status,
@@ -78,18 +78,6 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let cut: String = flat.chars().take(max).collect();
-    format!("{cut}…")
-}
 
 #[cfg(test)]
 mod tests {

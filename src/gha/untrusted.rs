@@ -38,6 +38,21 @@ impl Untrusted {
         Self(text.into())
     }
 
+    /// Text from outside reduced to one bounded line: control characters (line breaks
+    /// included) become spaces, and past `max` characters it is cut with an ellipsis. For
+    /// the server's own words inside an error message.
+    pub fn one_line(text: &str, max: usize) -> Self {
+        let flat: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if flat.chars().count() <= max {
+            return Self(flat);
+        }
+        let cut: String = flat.chars().take(max).collect();
+        Self(format!("{cut}…"))
+    }
+
     /// The raw text: only to send back to the API it came from or to put into JSON.
     pub fn as_raw(&self) -> &str {
         &self.0
@@ -196,6 +211,15 @@ pub fn json_for_log(json: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn one_line_flattens_and_bounds_server_text() {
+        let line = Untrusted::one_line("first\nsecond\r\tthird", 100);
+        assert_eq!(line.as_raw(), "first second  third");
+        let cut = Untrusted::one_line(&"é".repeat(10), 4);
+        assert_eq!(cut.as_raw(), "éééé…");
+        assert_eq!(Untrusted::one_line("abcd", 4).as_raw(), "abcd");
+    }
 
     /// The runner's reading of one output line (see the module documentation): `Some(name)`
     /// when the line is a workflow command. Ordinal comparisons; the culture-sensitive

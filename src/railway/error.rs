@@ -31,7 +31,7 @@ impl GraphQlError {
             messages: messages
                 .into_iter()
                 .take(3)
-                .map(|m| Untrusted::new(one_line(&m, 300)))
+                .map(|m| Untrusted::one_line(&m, 300))
                 .collect(),
             kind,
         }
@@ -108,18 +108,6 @@ impl fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
-
-pub fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let cut: String = flat.chars().take(max).collect();
-    format!("{cut}…")
-}
 
 #[cfg(test)]
 mod tests {
