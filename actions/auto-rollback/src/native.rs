@@ -141,7 +141,7 @@ pub async fn roll_back(
             if done.method == Method::Redeploy {
                 actions.annotate(shipguard::gha::Annotation::new(
                     shipguard::gha::Level::Warning,
-                    "railway-redeploy",
+                    shipguard::codes::Railway::RailwayRedeploy.as_str(),
                     done.note.clone().unwrap_or_default(),
                 ));
             }
