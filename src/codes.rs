@@ -89,6 +89,14 @@ codes! {
 }
 
 codes! {
+    /// What a Railway rollback's evidence calls for (auto-rollback `platform: railway`).
+    pub enum Railway {
+        /// The target was past Railway's image retention: rebuilt from its source instead.
+        RailwayRedeploy => "railway-redeploy",
+    }
+}
+
+codes! {
     /// The GitHub Deployment record of a run.
     pub enum Github {
         GithubDeploymentFailed => "github-deployment-failed",
@@ -138,6 +146,7 @@ mod tests {
         codes.extend(each(Health::ALL, Health::as_str));
         codes.extend(each(Deploy::ALL, Deploy::as_str));
         codes.extend(each(Coolify::ALL, Coolify::as_str));
+        codes.extend(each(Railway::ALL, Railway::as_str));
         codes.extend(each(Github::ALL, Github::as_str));
         codes.extend(each(Slack::ALL, Slack::as_str));
         codes.extend(each(Run::ALL, Run::as_str));

@@ -42,7 +42,10 @@ pub struct Plan {
 /// How many deployments are read to find what served before.
 pub const HISTORY: u32 = 20;
 
+/// How a Railway deploy (or rollback) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename = "RailwayOutcome"))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
@@ -64,6 +67,7 @@ impl Outcome {
 
 /// What served before this deploy.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Previous {
     pub deployment: String,
     pub image: Option<String>,
@@ -71,17 +75,20 @@ pub struct Previous {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ServiceRun {
     pub service: String,
     pub previous: Option<Previous>,
     pub deployment_id: Option<String>,
     /// Railway's last status of the new deployment.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub status: Option<Status>,
     pub cancelled: bool,
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Run {
     pub status: Outcome,
     pub reason: Option<String>,

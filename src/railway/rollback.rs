@@ -23,6 +23,7 @@ use crate::exit::check_failed;
 
 /// How the target was brought back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// `deploymentRollback`: the retained image and the variables restored.
@@ -32,6 +33,7 @@ pub enum Method {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rolled {
     /// What ran when the rollback began.
     pub from: Previous,

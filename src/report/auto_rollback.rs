@@ -74,6 +74,19 @@ pub const NOT_REVERTED: &[&str] = &[
     "data written by the newer version",
 ];
 
+/// platform railway: what Railway did, service by service (a list either way).
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum Railway {
+    /// Railway's own rollback (`deploymentRollback`, or a redeploy outside the retention
+    /// window): what ran, what it went back to, and the deploy's run.
+    Rollbacks(Vec<crate::railway::rollback::Rolled>),
+    /// A redeploy of the target's image or commit (targets from `workflow-runs` or
+    /// `deployments`).
+    Deploys(Vec<crate::railway::deploy::Run>),
+}
+
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Report {
@@ -115,7 +128,7 @@ pub struct Report {
     pub fly_deploy: Option<crate::fly::Rollout>,
     /// platform railway: the deploys or rollbacks, as Railway reported them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub railway: Option<serde_json::Value>,
+    pub railway: Option<Railway>,
     pub github_deployment_id: Option<u64>,
     /// (phase, start s, end s) from the start of the run.
     pub phases: Vec<(String, f64, f64)>,

@@ -13,6 +13,7 @@ pub mod coolify_deploy;
 pub mod fly_deploy;
 pub mod health_wait;
 pub mod lockfile_check;
+pub mod railway_deploy;
 #[cfg(test)]
 mod schemas;
 

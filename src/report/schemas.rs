@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use schemars::{JsonSchema, schema_for};
 
-use super::{auto_rollback, coolify_deploy, fly_deploy, health_wait, lockfile_check};
+use super::{
+    auto_rollback, coolify_deploy, fly_deploy, health_wait, lockfile_check, railway_deploy,
+};
 
 /// coolify-deploy reports either a followed deploy or a webhook's queued one.
 #[derive(JsonSchema)]
@@ -24,6 +26,7 @@ fn generated() -> Vec<(&'static str, String)> {
         (lockfile_check::TOOL, schema_for!(lockfile_check::Report)),
         (coolify_deploy::TOOL, schema_for!(CoolifyDeploy)),
         (fly_deploy::TOOL, schema_for!(fly_deploy::Report)),
+        (railway_deploy::TOOL, schema_for!(railway_deploy::Report)),
         (auto_rollback::TOOL, schema_for!(auto_rollback::Report)),
     ];
     schemas

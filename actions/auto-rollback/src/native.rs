@@ -133,14 +133,15 @@ pub async fn roll_back(
                         run.ctx,
                     )
                     .await;
-                    report.railway = serde_json::to_value(&rolled).ok();
+                    report.railway =
+                        Some(shipguard::report::auto_rollback::Railway::Rollbacks(rolled));
                     return Err(err);
                 }
             };
             if done.method == Method::Redeploy {
                 actions.annotate(shipguard::gha::Annotation::new(
                     shipguard::gha::Level::Warning,
-                    "railway-redeploy",
+                    shipguard::codes::Railway::RailwayRedeploy.as_str(),
                     done.note.clone().unwrap_or_default(),
                 ));
             }
@@ -152,7 +153,7 @@ pub async fn roll_back(
             }
         }
     }
-    report.railway = serde_json::to_value(&rolled).ok();
+    report.railway = Some(shipguard::report::auto_rollback::Railway::Rollbacks(rolled));
     report.phases.push(("redeploy".into(), t0, run.at()));
     report.rolled_back = outcome == Outcome::Success;
     match outcome {

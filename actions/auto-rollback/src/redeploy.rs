@@ -25,7 +25,7 @@ impl Keep for shipguard::coolify::git::Deployed {
 
 impl Keep for Vec<shipguard::railway::deploy::Run> {
     fn keep(self, report: &mut Report) {
-        report.railway = serde_json::to_value(self).ok();
+        report.railway = Some(shipguard::report::auto_rollback::Railway::Deploys(self));
     }
 }
 

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use shipguard::deployment_record::Recorder;
 use shipguard::exit::Code;
-use shipguard::gha::{Annotation, Format, Level};
 use shipguard::http::RetryPolicy;
 use shipguard::railway::Client;
 use shipguard::railway::deploy::{self, Outcome, Source};
@@ -92,27 +91,5 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     }
     let mut report = Report::new(ctx.version, safe_url(client.url()), kind, run);
     report.github_deployment_id = recorder.as_ref().map(Recorder::id);
-    finish(ctx, &report)
-}
-
-fn finish(ctx: &Context, report: &Report) -> anyhow::Result<Code> {
-    let json = shipguard::bounded::to_json(report, shipguard::bounded::REPORT_BUDGET)?;
-    ctx.actions.set_outputs(&report.outputs(&json))?;
-    ctx.actions.write_summary(&report.summary())?;
-    if !report.ok() {
-        ctx.actions.annotate(Annotation::new(
-            Level::Error,
-            report.failure_code(),
-            report.verdict_line(),
-        ));
-    }
-    match ctx.actions.format() {
-        Format::Json => ctx.actions.print_json(&json)?,
-        Format::Human | Format::Github => ctx.actions.print(&report.verdict_line())?,
-    }
-    Ok(if report.ok() {
-        Code::Success
-    } else {
-        Code::Negative
-    })
+    shipguard::ending::end(&ctx.actions, &report)
 }

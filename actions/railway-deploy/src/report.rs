@@ -3,36 +3,36 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use shipguard::codes::Deploy;
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{cell, code};
 use shipguard::railway::client::shown;
 use shipguard::railway::deploy::{Outcome, Run};
+use shipguard::report::railway_deploy;
 
+/// The core report ([`shipguard::report::railway_deploy`]) with this tool's rendering.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub platform: &'static str,
-    pub api_url: String,
-    pub token_kind: &'static str,
-    pub github_deployment_id: Option<u64>,
-    #[serde(flatten)]
-    pub run: Run,
+#[serde(transparent)]
+pub struct Report(pub railway_deploy::Report);
+
+impl std::ops::Deref for Report {
+    type Target = railway_deploy::Report;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Report {
-    pub fn new(version: &'static str, api_url: String, token_kind: &'static str, run: Run) -> Self {
-        Self {
-            tool: "railway-deploy",
-            version,
-            kind: "deploy",
-            platform: "railway",
-            api_url,
-            token_kind,
-            github_deployment_id: None,
-            run,
-        }
+    pub fn new(version: &str, api_url: String, token_kind: &'static str, run: Run) -> Self {
+        Self(railway_deploy::Report::new(
+            version, api_url, token_kind, run,
+        ))
     }
 
     pub fn ok(&self) -> bool {
@@ -72,7 +72,7 @@ impl Report {
         Value::Object(map)
     }
 
-    pub fn outputs(&self, json: &str) -> Vec<(&'static str, String)> {
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
             ("status", self.run.status.as_str().to_owned()),
             ("deployment-ids", self.deployment_ids().to_string()),
@@ -81,15 +81,14 @@ impl Report {
                 "duration-seconds",
                 format!("{:.0}", self.run.seconds.ceil()),
             ),
-            ("report", json.to_owned()),
         ]
     }
 
     pub fn failure_code(&self) -> &'static str {
         match self.run.status {
-            Outcome::Timeout => "deploy-timeout",
-            Outcome::Interrupted => "interrupted",
-            _ => "deploy-failed",
+            Outcome::Timeout => Deploy::DeployTimeout.as_str(),
+            Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
+            _ => Deploy::DeployFailed.as_str(),
         }
     }
 
@@ -169,5 +168,42 @@ impl Report {
             r.requests, r.polls, r.seconds
         ));
         summary
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<Value> {
+        Ok(serde_json::to_value(&self.0)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
+        Report::summary(self)
+    }
+
+    fn verdict_line(&self) -> String {
+        Report::verdict_line(self)
+    }
+
+    fn annotations(&self) -> Vec<shipguard::gha::Annotation> {
+        if self.ok() {
+            return Vec::new();
+        }
+        vec![shipguard::gha::Annotation::new(
+            shipguard::gha::Level::Error,
+            self.failure_code(),
+            Report::verdict_line(self),
+        )]
+    }
+
+    fn code(&self) -> shipguard::exit::Code {
+        if self.ok() {
+            shipguard::exit::Code::Success
+        } else {
+            shipguard::exit::Code::Negative
+        }
     }
 }

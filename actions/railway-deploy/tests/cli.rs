@@ -65,6 +65,7 @@ fn an_image_deploy_waits_for_success_and_reports_what_served_before() {
     let before = &railway.deployments(SERVICE)[2];
     assert_eq!(previous[SERVICE]["deployment"], before.0.as_str());
     let report = run.report();
+    assert_eq!(report["schema"], "shipguard.railway-deploy/1");
     assert_eq!(report["services"][0]["status"], "SUCCESS");
     assert!(report["requests"].as_u64().unwrap() >= 5, "{report}");
     assert!(leaks(&run.everything(), PROJECT_TOKEN).is_empty());
@@ -150,6 +151,11 @@ fn a_crashed_deployment_fails_the_deploy() {
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.report()["services"][0]["status"], "CRASHED");
     assert!(run.stdout.contains("CRASHED"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("::error title=deploy-failed::"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -1,0 +1,42 @@
+//! railway-deploy's `report`: every service's deploy, what served before, and Railway's
+//! last status of each new deployment.
+
+use serde::Serialize;
+
+use crate::railway::deploy::Run;
+
+pub const TOOL: &str = "railway-deploy";
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Report {
+    /// `shipguard.railway-deploy/1`.
+    pub schema: String,
+    pub tool: &'static str,
+    /// The shipguard version that wrote it.
+    pub version: String,
+    pub kind: &'static str,
+    pub platform: &'static str,
+    pub api_url: String,
+    /// `project` or `account`.
+    pub token_kind: &'static str,
+    pub github_deployment_id: Option<u64>,
+    #[serde(flatten)]
+    pub run: Run,
+}
+
+impl Report {
+    pub fn new(version: &str, api_url: String, token_kind: &'static str, run: Run) -> Self {
+        Self {
+            schema: super::schema_id(TOOL),
+            tool: TOOL,
+            version: version.to_owned(),
+            kind: "deploy",
+            platform: "railway",
+            api_url,
+            token_kind,
+            github_deployment_id: None,
+            run,
+        }
+    }
+}
