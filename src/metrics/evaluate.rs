@@ -97,7 +97,15 @@ pub fn eval<'a>(
                 };
                 plain(&ms.vs)?;
                 let per_second = call.func.name == "rate";
-                let series = distinct(increases(prev, cur, &ms.vs, seconds, per_second))?;
+                let mut series = Vec::new();
+                each_increase(prev, cur, &ms.vs, seconds, per_second, |now, v| {
+                    series.push((cur.labels(now).iter().collect(), v));
+                });
+                if fixed_name(&ms.vs).is_none() {
+                    // Series of several metrics may share their labels once the name is
+                    // dropped; the series of one metric on a page never do.
+                    series = distinct(series)?;
+                }
                 Ok(Value::Vector(series))
             }
             "histogram_quantile" => {
@@ -121,6 +129,19 @@ pub fn eval<'a>(
             if op != "sum" {
                 return Err(format!(
                     "the aggregation {op} is not supported with metrics-url (supported: sum, sum by, sum without); use prometheus-url for it"
+                ));
+            }
+            if agg.modifier.is_none()
+                && let Some((vs, per_second)) = counter_of_one_metric(&agg.expr)
+            {
+                // sum(rate(x{…}[w])) of one metric: the labels are not needed (the series
+                // of one metric on a page are distinct), so none are collected.
+                let mut total = None;
+                each_increase(prev, cur, vs, seconds, per_second, |_, v| {
+                    *total.get_or_insert(0.0) += v;
+                });
+                return Ok(Value::Vector(
+                    total.map(|t| vec![(Vec::new(), t)]).unwrap_or_default(),
                 ));
             }
             let Value::Vector(series) = eval(&agg.expr, prev, cur, seconds)? else {
@@ -205,10 +226,10 @@ fn matches(snapshot: &Snapshot, series: &Series, vs: &VectorSelector) -> bool {
 
 /// The series a selector picks, in the snapshot's order: only those of its metric name
 /// (found by binary search) when it names one.
-fn select<'s>(
+fn select<'s, 'v>(
     snapshot: &'s Snapshot,
-    vs: &'s VectorSelector,
-) -> impl Iterator<Item = &'s Series> + 's {
+    vs: &'v VectorSelector,
+) -> impl Iterator<Item = &'s Series> + use<'s, 'v> {
     let candidates = match fixed_name(vs) {
         Some(name) => snapshot.named(name),
         None => snapshot.all(),
@@ -216,19 +237,43 @@ fn select<'s>(
     candidates.iter().filter(move |s| matches(snapshot, s, vs))
 }
 
-/// Per matching series in both scrapes: the increase, reset-corrected, per second if asked.
-/// Both scrapes are sorted alike (name, then label-set hash), so their selections are
-/// joined by one merge; series whose keys collide are told apart by their labels.
-fn increases<'a>(
+/// `rate(x{…}[w])` or `increase(…)` (in parentheses or not) of a selector that names one
+/// metric and that `plain` accepts: the selector and whether it is per second. Anything
+/// else is `None` and goes the general way (which also names what is unsupported).
+fn counter_of_one_metric(expr: &Expr) -> Option<(&VectorSelector, bool)> {
+    let call = match expr {
+        Expr::Paren(p) => return counter_of_one_metric(&p.expr),
+        Expr::Call(call) => call,
+        _ => return None,
+    };
+    let per_second = match call.func.name {
+        "rate" => true,
+        "increase" => false,
+        _ => return None,
+    };
+    let [arg] = call.args.args.as_slice() else {
+        return None;
+    };
+    let Expr::MatrixSelector(ms) = arg.as_ref() else {
+        return None;
+    };
+    (plain(&ms.vs).is_ok() && fixed_name(&ms.vs).is_some()).then_some((&ms.vs, per_second))
+}
+
+/// Per matching series in both scrapes: the increase, reset-corrected, per second if asked,
+/// given to `out` with the series of `cur`. Both scrapes are sorted alike (name, then
+/// label-set hash), so their selections are joined by one merge; series whose keys collide
+/// are told apart by their labels.
+fn each_increase<'a>(
     prev: &'a Snapshot,
     cur: &'a Snapshot,
     vs: &VectorSelector,
     seconds: f64,
     per_second: bool,
-) -> Vec<(Labels<'a>, f64)> {
+    mut out: impl FnMut(&'a Series, f64),
+) {
     let before: Vec<&Series> = select(prev, vs).collect();
     let mut at = 0;
-    let mut out = Vec::new();
     for now in select(cur, vs) {
         while at < before.len() && prev.order(before[at], cur, now) == Ordering::Less {
             at += 1;
@@ -248,9 +293,8 @@ fn increases<'a>(
         } else {
             increase
         };
-        out.push((cur.labels(now).iter().collect(), value));
+        out(now, value);
     }
-    out
 }
 
 /// A function's result drops the metric name; two series that then share their labels

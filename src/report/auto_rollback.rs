@@ -122,6 +122,9 @@ pub struct Report {
     /// The metric checks measured with the analysis, when `metrics` are given.
     pub metrics: Option<crate::metrics::AnalysisReport>,
     pub verification: Vec<UrlReport>,
+    /// The metric checks measured with the verification after a rollback, when `metrics`
+    /// are given.
+    pub verification_metrics: Option<crate::metrics::AnalysisReport>,
     pub deploy: Option<Rollout>,
     /// platform fly: the redeploy, machine by machine.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,6 +164,7 @@ impl Report {
             analysis: Vec::new(),
             metrics: None,
             verification: Vec::new(),
+            verification_metrics: None,
             deploy: None,
             fly_deploy: None,
             railway: None,

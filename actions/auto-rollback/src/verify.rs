@@ -37,6 +37,7 @@ pub async fn verify(run: &Run<'_>, recorder: Option<&Recorder>, report: &mut Rep
             .log(&format!("verification: metrics: {why}"));
         report.verified = Some(false);
     }
+    report.verification_metrics = measured.metrics;
     report.phases.push(("verification".into(), t0, run.at()));
     report.phase = "recording on GitHub";
     finish(run, recorder, report, metrics_failed).await;

@@ -182,6 +182,13 @@ fn a_metric_check_still_failing_after_the_rollback_is_not_verified() {
             .all(|u| u["healthy"] == json!(true)),
         "the probes passed: {report}"
     );
+    // The verification's own measurements are in the report, not only in the log.
+    let measured = &report["verification_metrics"];
+    assert_eq!(measured["verdict"], json!("failed"), "{report}");
+    assert!(
+        measured.to_string().contains("0.081"),
+        "the verification's measured value: {measured}"
+    );
     let message = report["message"].as_str().unwrap();
     assert!(message.contains("still unhealthy (metrics: "), "{message}");
     assert!(message.contains("error-rate 0.081"), "{message}");
