@@ -172,7 +172,9 @@ fn a_user_token_goes_as_bearer_and_a_pasted_prefix_is_dropped() {
 fn broken_image_is_stopped_at_the_canary_and_restored() {
     let fly = sandbox(3, 0);
     fly.behaviour(BROKEN, Behaviour::broken());
-    let run = deploy(&fly, BROKEN).input("wait-timeout", "1s").run();
+    // 3 s, not 1 s: the canary starts in 25 ms, but on a loaded 2-core machine a 1 s wait
+    // could end before the first reading of its checks (the message then lacks them).
+    let run = deploy(&fly, BROKEN).input("wait-timeout", "3s").run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "restored");
     assert_eq!(run.output("machines"), "0");
