@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::exit::Code;
-use crate::gha::{Actions, Annotation, Format, Summary};
+use crate::gha::{Actions, Annotation, Format, Level, Summary};
 
 /// What a tool's evidence offers the ending. A tool's report (or a view of it with whatever
 /// else its summary needs) implements it; `main.rs` then ends with `ending::end`.
@@ -37,13 +37,32 @@ pub trait Ending {
         false
     }
 
-    /// Annotations written at the end (the failure's `::error` among them).
-    fn annotations(&self) -> Vec<Annotation> {
-        Vec::new()
+    /// The failure's code (the title of its `::error` annotation) when the run failed;
+    /// `None` when it succeeded. The default annotations and exit code follow from it.
+    fn failure(&self) -> Option<&'static str> {
+        None
     }
 
-    /// The exit code this evidence stands for.
-    fn code(&self) -> Code;
+    /// Annotations written at the end: by default the failure's `::error` with the verdict
+    /// line.
+    fn annotations(&self) -> Vec<Annotation> {
+        failure_annotation(self).into_iter().collect()
+    }
+
+    /// The exit code this evidence stands for: by default 1 after a failure, else 0.
+    fn code(&self) -> Code {
+        if self.failure().is_some() {
+            Code::Negative
+        } else {
+            Code::Success
+        }
+    }
+}
+
+/// The failure's `::error` annotation, for an [`Ending`] that adds annotations of its own.
+pub fn failure_annotation(ending: &(impl Ending + ?Sized)) -> Option<Annotation> {
+    let code = ending.failure()?;
+    Some(Annotation::new(Level::Error, code, ending.verdict_line()))
 }
 
 /// Ends a run: [`record`], then [`announce`]; returns the exit code.

@@ -11,7 +11,7 @@ use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout};
 use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, inline, timeline};
-use shipguard::gha::{Actions, Annotation, Level, Summary, Untrusted};
+use shipguard::gha::{Actions, Annotation, Summary, Untrusted};
 use shipguard::report::coolify_deploy;
 
 /// The core report ([`shipguard::report::coolify_deploy`]) with this tool's rendering, and
@@ -383,24 +383,14 @@ impl shipguard::ending::Ending for Report {
     }
 
     /// The rollout's warnings, then the failure's error.
-    fn annotations(&self) -> Vec<Annotation> {
-        let mut annotations = self.annotations.clone();
-        if !self.ok() {
-            annotations.push(Annotation::new(
-                Level::Error,
-                self.failure_code(),
-                Report::verdict_line(self),
-            ));
-        }
-        annotations
+    fn failure(&self) -> Option<&'static str> {
+        (!self.ok()).then(|| self.failure_code())
     }
 
-    fn code(&self) -> Code {
-        if self.ok() {
-            Code::Success
-        } else {
-            Code::Negative
-        }
+    fn annotations(&self) -> Vec<Annotation> {
+        let mut annotations = self.annotations.clone();
+        annotations.extend(shipguard::ending::failure_annotation(self));
+        annotations
     }
 }
 

@@ -5,9 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use shipguard::codes::Health;
 use shipguard::duration::human;
-use shipguard::exit::Code;
 use shipguard::gha::summary::{self, Summary};
-use shipguard::gha::{Annotation, Level};
 use shipguard::metrics::baseline::{Figures, Relative, compare};
 use shipguard::metrics::{AnalysisReport, Verdict as MetricVerdict};
 use shipguard::probe::report::{MAX_SAMPLES, UrlReport};
@@ -309,22 +307,7 @@ impl shipguard::ending::Ending for Ending<'_> {
         self.report.verdict_line()
     }
 
-    fn annotations(&self) -> Vec<Annotation> {
-        if self.report.healthy {
-            return Vec::new();
-        }
-        vec![Annotation::new(
-            Level::Error,
-            self.report.failure_code(self.results),
-            self.report.verdict_line(),
-        )]
-    }
-
-    fn code(&self) -> Code {
-        if self.report.healthy {
-            Code::Success
-        } else {
-            Code::Negative
-        }
+    fn failure(&self) -> Option<&'static str> {
+        (!self.report.healthy).then(|| self.report.failure_code(self.results))
     }
 }

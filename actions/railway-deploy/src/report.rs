@@ -188,22 +188,7 @@ impl shipguard::ending::Ending for Report {
         Report::verdict_line(self)
     }
 
-    fn annotations(&self) -> Vec<shipguard::gha::Annotation> {
-        if self.ok() {
-            return Vec::new();
-        }
-        vec![shipguard::gha::Annotation::new(
-            shipguard::gha::Level::Error,
-            self.failure_code(),
-            Report::verdict_line(self),
-        )]
-    }
-
-    fn code(&self) -> shipguard::exit::Code {
-        if self.ok() {
-            shipguard::exit::Code::Success
-        } else {
-            shipguard::exit::Code::Negative
-        }
+    fn failure(&self) -> Option<&'static str> {
+        (!self.ok()).then(|| self.failure_code())
     }
 }
