@@ -266,7 +266,7 @@ impl Client {
 
 /// A name from outside, safe inside a log line.
 pub fn shown(text: &str) -> String {
-    crate::gha::Untrusted::new(text.to_owned()).to_string()
+    crate::gha::Untrusted::one_line(text, 128).to_string()
 }
 
 #[cfg(test)]

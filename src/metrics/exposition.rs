@@ -149,12 +149,22 @@ impl Snapshot {
 
 /// Go's `strconv.ParseFloat` as Prometheus calls it (promparse.go:528-534: no `p`, `P` or
 /// `_`, so no hex floats and no digit separators): decimal and exponent forms, `NaN`,
-/// `Inf`, `+Inf`, `-Inf` (any case), which Rust's parser reads alike.
+/// `Inf`/`Infinity` with an optional sign (any case). Two places where Rust's parser is more
+/// lenient than Go's are refused as Go refuses them: a signed `NaN` (strconv's `special`
+/// takes a sign only before `inf`/`infinity`) and a finite number out of range such as
+/// `1e400` (ParseFloat's `ErrRange`, which Prometheus turns into a parse error).
 pub fn parse_float(text: &str) -> Option<f64> {
     if text.bytes().any(|b| matches!(b, b'p' | b'P' | b'_')) {
         return None;
     }
-    text.parse::<f64>().ok()
+    let value = text.parse::<f64>().ok()?;
+    let unsigned = text.trim_start_matches(['+', '-']);
+    if unsigned.eq_ignore_ascii_case("nan") {
+        return (unsigned.len() == text.len()).then_some(value);
+    }
+    let infinity =
+        unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity");
+    (infinity || value.is_finite()).then_some(value)
 }
 
 /// `[a-zA-Z_:]`, promlex.l:49 (`M`).
@@ -640,5 +650,24 @@ fn resolve_pair<'a>(text: &'a str, extra: &'a str, span: Span) -> &'a str {
         &extra[start - text.len()..end - text.len()]
     } else {
         &text[start..end]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_float;
+
+    #[test]
+    fn floats_are_read_as_go_reads_them() {
+        assert_eq!(parse_float("1.5e3"), Some(1500.0));
+        assert_eq!(parse_float("-Inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float("+infinity"), Some(f64::INFINITY));
+        assert!(parse_float("NaN").is_some_and(f64::is_nan));
+        // Rust reads these; Go's strconv (and so Prometheus) does not.
+        assert_eq!(parse_float("+NaN"), None);
+        assert_eq!(parse_float("-nan"), None);
+        assert_eq!(parse_float("1e400"), None);
+        assert_eq!(parse_float("0x1p3"), None);
+        assert_eq!(parse_float("1_000"), None);
     }
 }

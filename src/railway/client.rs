@@ -334,5 +334,5 @@ pub fn railway_id(raw: &str) -> Result<String, String> {
 
 /// A name from outside, safe inside a log line.
 pub fn shown(text: &str) -> String {
-    crate::gha::Untrusted::new(text.chars().take(128).collect::<String>()).to_string()
+    crate::gha::Untrusted::one_line(text, 128).to_string()
 }
