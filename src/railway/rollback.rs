@@ -167,6 +167,14 @@ pub async fn to_previous(
             run.services[0].deployment_id = Some(id);
             deploy::wait(&client, poll_interval, timeout, &mut run, deadline, log).await?;
         }
+        // find_new ends early on a signal as well as at the deadline.
+        Ok(None) if crate::interrupt::received().is_some() => {
+            run.status = Outcome::Interrupted;
+            run.reason = Some(
+                "the rollback was accepted; a signal arrived before its deployment was listed"
+                    .into(),
+            );
+        }
         Ok(None) => {
             run.status = Outcome::Timeout;
             run.reason = Some(
