@@ -10,6 +10,7 @@ use super::git::{self, AppKind, Deployed as GitDeployed};
 use super::rollout::{self, Plan, Tracked};
 use super::version::{Feature, ServerVersion};
 use super::{ImageTag, Target};
+use crate::gha::Untrusted;
 use crate::platform::{self, AppResult, Deployed, Kind, Request, Running, Version};
 
 /// How many of a git-based app's newest deployments are read to find what runs now.
@@ -60,16 +61,14 @@ impl platform::Platform for Coolify {
                 ),
             });
         }
-        let raw = record
-            .docker_registry_image_tag
-            .map(crate::gha::Untrusted::into_raw)
-            .unwrap_or_default();
-        let shown: String = raw.chars().take(140).collect();
+        let tag = record.docker_registry_image_tag.unwrap_or_default();
+        // The server's text: shown neutralised, one bounded line; only parsed raw.
+        let shown = Untrusted::one_line(tag.as_raw(), 140);
         Ok(Running {
             kind: Kind::ImageTag,
-            version: ImageTag::parse(&raw).ok().map(Version::ImageTag),
+            version: ImageTag::parse(tag.as_raw()).ok().map(Version::ImageTag),
             unknown: format!(
-                "the image tag {shown:?} of app {app} does not map to a commit through `image-tag-template`: deploy a commit's image tag with coolify-deploy (`image-tag`) so the running version is known"
+                "the image tag \"{shown}\" of app {app} does not map to a commit through `image-tag-template`: deploy a commit's image tag with coolify-deploy (`image-tag`) so the running version is known"
             ),
         })
     }
