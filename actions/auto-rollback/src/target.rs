@@ -5,9 +5,10 @@
 use shipguard::commit::CommitRef;
 use shipguard::coolify::ImageTag;
 use shipguard::github::GitHub;
-use shipguard::platform::{Platform, Running, Version};
+use shipguard::platform::{Platform, Version};
 
 use crate::decide;
+use crate::guards::Now;
 use crate::history::{self, PastRollback};
 use crate::report::{Reason, Report};
 use crate::rollback::Run;
@@ -33,7 +34,7 @@ pub async fn choose<P: Platform>(
     platform: &P,
     run: &Run<'_>,
     github: Option<&GitHub>,
-    (running, now): &(Running, Version),
+    now: &Now,
     rollbacks: &[PastRollback],
     report: &mut Report,
 ) -> anyhow::Result<Option<Target>> {
@@ -86,10 +87,10 @@ pub async fn choose<P: Platform>(
     let versions = settings
         .apps
         .iter()
-        .map(|app| Ok((app.clone(), map.version_of(running.kind, &chosen, app)?)))
+        .map(|app| Ok((app.clone(), map.version_of(now.kind, &chosen, app)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let first = &versions[0].1;
-    if first.same_as(now) {
+    if first.same_as(&now.version) {
         report.end(
             Reason::NoTarget,
             format!("unhealthy, and the target {first} is what runs now; nothing was deployed"),
@@ -98,11 +99,7 @@ pub async fn choose<P: Platform>(
     }
     platform.can_deploy(first)?;
     report.to_sha = Some(chosen.commit.to_string());
-    report.to_tag = match first {
-        Version::ImageTag(tag) => Some(tag.to_string()),
-        Version::Image(image) => Some(image.clone()),
-        Version::Commit(_) => None,
-    };
+    report.to_tag = first.image();
     report.target_evidence = Some(chosen.evidence.clone());
     Ok(Some(Target { chosen, versions }))
 }
