@@ -34,7 +34,10 @@ pub use version::{Kind, Running, Version};
 ///   [`Request::restore_on_failure`] a deploy that does not finish puts back what ran before
 ///   (and says so in its outcome); with [`Request::cancel_on_timeout`] whatever still runs at
 ///   the deadline or at a signal is cancelled (or, where the platform cannot cancel, stopped
-///   and restored).
+///   and restored). Not every platform reads every field: Coolify always restores (it
+///   ignores `restore_on_failure` and `restore_until`), Fly cannot cancel (it ignores
+///   `cancel_on_timeout` and restores instead), Railway has nothing to restore (it ignores
+///   `restore_on_failure` and `restore_until`); [`Request`] has the table.
 ///
 /// Errors are operational (auth, network, a server error after retries); a deploy that
 /// failed or timed out is an [`Outcome`], not an error.
