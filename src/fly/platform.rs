@@ -140,7 +140,8 @@ impl platform::Platform for Fly {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Deployed<Rollout>> {
-        let mut total: Option<Rollout> = None;
+        let started = Instant::now();
+        let mut apps = Vec::new();
         for (app, version) in &request.apps {
             self.can_deploy(version)?;
             let budget = request.deadline.saturating_duration_since(Instant::now());
@@ -159,25 +160,16 @@ impl platform::Platform for Fly {
             let client = self.client.until(Instant::now() + budget);
             let rollout = rollout::run(&client, &plan, log).await?;
             let done = rollout.status == Outcome::Finished;
-            total = Some(match total.take() {
-                None => rollout,
-                Some(mut sum) => {
-                    sum.status = rollout.status;
-                    sum.reason = rollout.reason;
-                    sum.updated += rollout.updated;
-                    sum.mixed |= rollout.mixed;
-                    sum.seconds += rollout.seconds;
-                    sum.apps.extend(rollout.apps);
-                    sum
-                }
-            });
+            apps.extend(rollout.apps);
             if !done {
                 break;
             }
         }
-        let Some(rollout) = total else {
+        if apps.is_empty() {
             anyhow::bail!("nothing to deploy: no app");
-        };
+        }
+        // One total over every app, each run naming its own image.
+        let rollout = Rollout::of(apps, started.elapsed().as_secs_f64());
         Ok(Deployed {
             status: rollout.status,
             apps: rollout

@@ -79,7 +79,7 @@ impl Report {
                 "{} machine(s) of {} app(s) run {} and pass their checks",
                 r.updated,
                 r.apps.len(),
-                r.image
+                r.image.as_deref().unwrap_or("each app's own image")
             ),
             status => {
                 let mut line = format!(
@@ -121,7 +121,7 @@ impl Report {
             &format!(
                 "{icon} fly-deploy {}: {}",
                 r.status.as_str(),
-                cell(&r.image)
+                cell(r.image.as_deref().unwrap_or("each app's own image"))
             ),
         );
         if let Some(reason) = &r.reason {
