@@ -17,14 +17,13 @@ use std::future::Future;
 
 pub use deploy::{AppResult, Deployed, Request};
 pub use outcome::Outcome;
-pub use version::{Kind, Running, Version};
+pub use version::{Kind, Running, Snapshot, Version};
 
-/// A place apps run. Four things, kept small so a new platform is one module:
+/// A place apps run. Three things, kept small so a new platform is one module:
 ///
-/// - [`running`](Self::running): what one app runs now, as a [`Version`] of the platform's
-///   [`Kind`] (an image tag, a commit, a full image reference). The tool maps it to a commit.
-/// - [`in_progress`](Self::in_progress): a deploy already under way on an app (a tool never
-///   deploys over one).
+/// - [`snapshot`](Self::snapshot): one read of an app: what it runs now, as a [`Version`] of
+///   the platform's [`Kind`] (an image tag, a commit, a full image reference), which the tool
+///   maps to a commit; and a deploy already under way on it (a tool never deploys over one).
 /// - [`deploy`](Self::deploy): deploy a version to apps and wait until it runs, by the
 ///   request's absolute deadline; a signal (`crate::interrupt`) ends the wait early, as the
 ///   [`Outcome::Interrupted`] outcome.
@@ -52,12 +51,8 @@ pub trait Platform {
     /// The platform's name for logs: "Coolify", "Fly".
     fn name(&self) -> &'static str;
 
-    /// What `app` runs now.
-    fn running(&self, app: &str) -> impl Future<Output = anyhow::Result<Running>>;
-
-    /// A deploy already under way on `app`, as a sentence ending in why nothing is deployed
-    /// over it; `None` when there is none.
-    fn in_progress(&self, app: &str) -> impl Future<Output = anyhow::Result<Option<String>>>;
+    /// What `app` runs now and whether a deploy is under way on it, from one read.
+    fn snapshot(&self, app: &str) -> impl Future<Output = anyhow::Result<Snapshot>>;
 
     /// Refuses, before anything changes, a version this platform (or this server's version
     /// of it) cannot deploy; the error is a usage error naming what to do.

@@ -78,6 +78,16 @@ pub struct Running {
     pub unknown: String,
 }
 
+/// One read of an app: what it runs now and whether a deploy is under way, both from the
+/// same listing of its deployments (or machines).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub running: Running,
+    /// A deploy already under way, as a sentence ending in why nothing is deployed over it;
+    /// `None` when there is none.
+    pub in_progress: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

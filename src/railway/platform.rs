@@ -12,7 +12,9 @@ use super::client::{Client, shown};
 use super::deploy::{self, HISTORY, Plan, Run, Source};
 use super::model::Status;
 use crate::commit::CommitSha;
-use crate::platform::{self, AppResult, Deployed, Kind, Outcome, Request, Running, Version};
+use crate::platform::{
+    self, AppResult, Deployed, Kind, Outcome, Request, Running, Snapshot, Version,
+};
 
 pub struct Railway {
     client: Client,
@@ -54,42 +56,9 @@ impl platform::Platform for Railway {
         "Railway"
     }
 
-    async fn running(&self, app: &str) -> anyhow::Result<Running> {
-        let list = self
-            .client
-            .deployments(&self.project, &self.environment, app, HISTORY)
-            .await?;
-        let Some(current) = list.iter().find(|d| d.status == Status::Success) else {
-            return Ok(Running {
-                kind: Kind::Image,
-                version: None,
-                unknown: format!(
-                    "service {} has no SUCCESS deployment among its newest {HISTORY}",
-                    shown(app)
-                ),
-            });
-        };
-        if let Some(image) = current.image() {
-            return Ok(Running {
-                kind: Kind::Image,
-                version: Some(Version::Image(image)),
-                unknown: String::new(),
-            });
-        }
-        let commit = current.commit().and_then(|c| CommitSha::parse(&c).ok());
-        Ok(Running {
-            kind: Kind::Commit,
-            unknown: format!(
-                "deployment {} of service {} names neither an image nor a full commit",
-                shown(&current.id),
-                shown(app)
-            ),
-            version: commit.map(Version::Commit),
-        })
-    }
-
-    /// A deployment newer than the one serving that has not finished.
-    async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
+    /// The service's newest deployments, listed once: it runs the newest `SUCCESS` one; a
+    /// deployment newer than that which has not finished is a deploy under way.
+    async fn snapshot(&self, app: &str) -> anyhow::Result<Snapshot> {
         let list = self
             .client
             .deployments(&self.project, &self.environment, app, HISTORY)
@@ -98,14 +67,47 @@ impl platform::Platform for Railway {
             .iter()
             .take_while(|d| d.status != Status::Success)
             .find(|d| !d.status.is_final() && d.status != Status::Sleeping);
-        Ok(busy.map(|d| {
+        let in_progress = busy.map(|d| {
             format!(
                 "deployment {} of service {} is {}: a deploy is under way; not rolling back over it",
                 shown(&d.id),
                 shown(app),
                 d.status.as_str()
             )
-        }))
+        });
+        let running = match list.iter().find(|d| d.status == Status::Success) {
+            None => Running {
+                kind: Kind::Image,
+                version: None,
+                unknown: format!(
+                    "service {} has no SUCCESS deployment among its newest {HISTORY}",
+                    shown(app)
+                ),
+            },
+            Some(current) => match current.image() {
+                Some(image) => Running {
+                    kind: Kind::Image,
+                    version: Some(Version::Image(image)),
+                    unknown: String::new(),
+                },
+                None => Running {
+                    kind: Kind::Commit,
+                    unknown: format!(
+                        "deployment {} of service {} names neither an image nor a full commit",
+                        shown(&current.id),
+                        shown(app)
+                    ),
+                    version: current
+                        .commit()
+                        .and_then(|c| CommitSha::parse(&c).ok())
+                        .map(Version::Commit),
+                },
+            },
+        };
+        Ok(Snapshot {
+            running,
+            in_progress,
+        })
     }
 
     fn can_deploy(&self, version: &Version) -> anyhow::Result<()> {

@@ -27,19 +27,26 @@ pub async fn running<P: Platform>(
     report: &mut Report,
 ) -> anyhow::Result<Option<Now>> {
     let apps = &run.settings.apps;
-    let running = platform.running(&apps[0]).await?;
+    let first = platform.snapshot(&apps[0]).await?;
+    let running = first.running;
     if let Some(version) = &running.version {
         report.from_tag = version.image();
         report.from_sha = Versions::of(run.settings).commit_of(version, &apps[0]);
     }
-    for app in apps {
-        if let Some(busy) = platform.in_progress(app).await? {
-            report.end(
-                Reason::DeploymentInProgress,
-                format!("unhealthy, but {busy}"),
-            );
-            return Ok(None);
+    // Every app is read once; the first's read also says what runs now.
+    let mut busy = first.in_progress;
+    for app in &apps[1..] {
+        if busy.is_some() {
+            break;
         }
+        busy = platform.snapshot(app).await?.in_progress;
+    }
+    if let Some(busy) = busy {
+        report.end(
+            Reason::DeploymentInProgress,
+            format!("unhealthy, but {busy}"),
+        );
+        return Ok(None);
     }
     // Never guess what runs now: a rollback record always names where it came from.
     let Some(version) = running.version else {
