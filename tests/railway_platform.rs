@@ -98,7 +98,11 @@ async fn a_deploy_under_way_is_reported() {
         .await
         .unwrap();
     c.deploy(ENVIRONMENT, SERVICE, None).await.unwrap();
-    let busy = platform(&railway).snapshot(SERVICE).await.unwrap().in_progress;
+    let busy = platform(&railway)
+        .snapshot(SERVICE)
+        .await
+        .unwrap()
+        .in_progress;
     assert!(busy.is_some_and(|b| b.contains("under way")));
 }
 

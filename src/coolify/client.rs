@@ -370,7 +370,6 @@ pub fn is_not_found(err: &anyhow::Error) -> bool {
         .is_some_and(ApiError::is_not_found)
 }
 
-
 /// How many of an app's newest deployments are read for one that is still active.
 pub const ACTIVE_LOOKBACK: u32 = 5;
 

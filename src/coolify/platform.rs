@@ -60,7 +60,11 @@ impl platform::Platform for Coolify {
         } else {
             client::ACTIVE_LOOKBACK
         };
-        let deployments = self.client.app_deployments(app, 0, look_at).await?.deployments;
+        let deployments = self
+            .client
+            .app_deployments(app, 0, look_at)
+            .await?
+            .deployments;
         let in_progress = client::active(&deployments).map(|active| {
             format!(
                 "deployment {} of app {app} is {}: not rolling back over it",
@@ -170,6 +174,7 @@ impl platform::Platform for Coolify {
                 })
                 .collect(),
             warnings: super::warnings::annotations(&deployed.rollout),
+            reason: None,
             left_changed,
             evidence: deployed,
         })

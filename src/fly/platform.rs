@@ -189,6 +189,7 @@ impl platform::Platform for Fly {
                 })
                 .collect(),
             warnings: Vec::new(),
+            reason: rollout.reason.clone(),
             left_changed: Vec::new(),
             evidence: rollout,
         })

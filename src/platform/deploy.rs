@@ -54,6 +54,9 @@ pub struct Deployed<E> {
     /// Warnings worth an annotation even when the deploy finished (Coolify skipped its
     /// health check, …).
     pub warnings: Vec<Annotation>,
+    /// Why the deploy did not finish, in the platform's words (the first app that did not),
+    /// where it says.
+    pub reason: Option<String>,
     /// What the deploy changed and could not put back, one line each: a person must fix it
     /// by hand (the tool then fails, exit 3).
     pub left_changed: Vec<String>,

@@ -11,15 +11,17 @@
 pub mod deploy;
 pub mod grace;
 pub mod outcome;
+pub mod previous;
 pub mod version;
 
 use std::future::Future;
 
 pub use deploy::{AppResult, Deployed, Request};
 pub use outcome::Outcome;
+pub use previous::{Previous, Rollback, Served};
 pub use version::{Kind, Running, Snapshot, Version};
 
-/// A place apps run. Three things, kept small so a new platform is one module:
+/// A place apps run. Four things, kept small so a new platform is one module:
 ///
 /// - [`snapshot`](Self::snapshot): one read of an app: what it runs now, as a [`Version`] of
 ///   the platform's [`Kind`] (an image tag, a commit, a full image reference), which the tool
@@ -27,6 +29,10 @@ pub use version::{Kind, Running, Snapshot, Version};
 /// - [`deploy`](Self::deploy): deploy a version to apps and wait until it runs, by the
 ///   request's absolute deadline; a signal (`crate::interrupt`) ends the wait early, as the
 ///   [`Outcome::Interrupted`] outcome.
+/// - [`previous`](Self::previous) and [`roll_back`](Self::roll_back): the platform's own way
+///   back, where it has one (Railway's `deploymentRollback`; auto-rollback's
+///   `source: platform`): what served before, and bringing it back; the answer is a
+///   [`Deployed`] like a deploy's. The others answer with a usage error.
 /// - restore and cancel are part of the deploy request, not calls of their own: both need
 ///   what only the deploy holds (Coolify's deployment UUIDs and previous tags, Fly's config
 ///   snapshots and leases) and must happen within the same deadline. With
@@ -65,4 +71,34 @@ pub trait Platform {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> impl Future<Output = anyhow::Result<Deployed<Self::Evidence>>>;
+
+    /// What `app` would be rolled back from and to by the platform's own rollback, or why
+    /// there is nothing to go back to (`Ok(Err(why))`, a sentence about the app). A
+    /// platform without a rollback of its own answers with a usage error.
+    fn previous(
+        &self,
+        app: &str,
+    ) -> impl Future<Output = anyhow::Result<Result<Previous, String>>> {
+        let name = self.name();
+        async move { Err(no_rollback_of_its_own(name)) }
+    }
+
+    /// Brings each app back to what served before it, the platform's own way, and waits, as
+    /// the request says; `log` gets one line per step. A platform without a rollback of its
+    /// own answers with a usage error.
+    fn roll_back(
+        &self,
+        request: &Rollback,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> impl Future<Output = anyhow::Result<Deployed<Self::Evidence>>> {
+        let _ = (request, log);
+        let name = self.name();
+        async move { Err(no_rollback_of_its_own(name)) }
+    }
+}
+
+fn no_rollback_of_its_own(platform: &str) -> anyhow::Error {
+    crate::exit::usage(format!(
+        "{platform} has no rollback of its own: roll back to a version instead (`source` other than `platform`)"
+    ))
 }

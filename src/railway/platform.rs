@@ -10,11 +10,17 @@ use std::time::Instant;
 
 use super::client::{Client, shown};
 use super::deploy::{self, HISTORY, Plan, Run, Source};
-use super::model::Status;
+use super::model::{Deployment, Status};
+use super::rollback::{self, Method};
 use crate::commit::CommitSha;
+use crate::gha::{Annotation, Level};
 use crate::platform::{
-    self, AppResult, Deployed, Kind, Outcome, Request, Running, Snapshot, Version,
+    self, AppResult, Deployed, Kind, Outcome, Previous, Request, Rollback, Running, Served,
+    Snapshot, Version,
 };
+/// What a deploy or rollback on Railway did, service by service (auto-rollback's report
+/// keeps it as is).
+pub use crate::report::auto_rollback::Railway as Evidence;
 
 pub struct Railway {
     client: Client,
@@ -47,8 +53,8 @@ pub fn outcome(o: deploy::Outcome) -> Outcome {
 }
 
 impl platform::Platform for Railway {
-    /// One run per service, in order.
-    type Evidence = Vec<Run>;
+    /// One run per service, in order: deploys, or Railway's own rollbacks.
+    type Evidence = Evidence;
 
     const ON_SIGNAL: &'static str = "the new deployment was cancelled";
 
@@ -123,7 +129,7 @@ impl platform::Platform for Railway {
         &self,
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
-    ) -> anyhow::Result<Deployed<Vec<Run>>> {
+    ) -> anyhow::Result<Deployed<Evidence>> {
         let mut runs = Vec::new();
         let mut apps = Vec::new();
         for (app, version) in &request.apps {
@@ -142,22 +148,121 @@ impl platform::Platform for Railway {
                 cancel_on_timeout: request.cancel_on_timeout,
             };
             let run = deploy::run(&self.client, &plan, log).await?;
-            let result = outcome(run.status);
-            apps.push(AppResult {
-                app: app.clone(),
-                outcome: result,
-            });
+            let done = record(&mut apps, app, &run);
             runs.push(run);
-            if result != Outcome::Finished {
+            if !done {
                 break;
             }
         }
-        Ok(Deployed {
-            status: Outcome::overall(apps.iter().map(|a| a.outcome)),
+        let reason = runs.last().and_then(|r| r.reason.clone());
+        Ok(deployed(apps, reason, Vec::new(), Evidence::Deploys(runs)))
+    }
+
+    /// The service's newest deployments: the newest `SUCCESS` one serves, the target is
+    /// the newest earlier one that served (see `rollback.rs`).
+    async fn previous(&self, app: &str) -> anyhow::Result<Result<Previous, String>> {
+        let list = self
+            .client
+            .deployments(&self.project, &self.environment, app, HISTORY)
+            .await?;
+        let Some((current, Some(target))) = rollback::current_and_target(&list) else {
+            return Ok(Err(format!(
+                "service {app} has no earlier deployment that served (SUCCESS or REMOVED) among its newest {HISTORY}"
+            )));
+        };
+        let served = |d: &Deployment| Served {
+            id: d.id.clone(),
+            image: d.image(),
+            commit: d.commit(),
+        };
+        Ok(Ok(Previous {
+            from: served(current),
+            to: served(target),
+            evidence: format!(
+                "the deployment that served before ({}, {}{})",
+                target.id,
+                target.status.as_str(),
+                if target.can_rollback {
+                    ", image retained: deploymentRollback"
+                } else {
+                    ", outside the image retention window: redeploy"
+                }
+            ),
+        }))
+    }
+
+    /// `deploymentRollback` service by service (a redeploy outside the image retention
+    /// window, with a warning), each within what is left of the request's deadline; what
+    /// still runs at the deadline or a signal is cancelled.
+    async fn roll_back(
+        &self,
+        request: &Rollback,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> anyhow::Result<Deployed<Evidence>> {
+        let mut rolled = Vec::new();
+        let mut apps = Vec::new();
+        let mut warnings = Vec::new();
+        for app in &request.apps {
+            let done = rollback::to_previous(
+                &self.client,
+                &self.project,
+                &self.environment,
+                app,
+                request.poll_interval,
+                request.deadline.saturating_duration_since(Instant::now()),
+                true,
+                log,
+            )
+            .await?;
+            if done.method == Method::Redeploy {
+                warnings.push(Annotation::new(
+                    Level::Warning,
+                    crate::codes::Railway::RailwayRedeploy.as_str(),
+                    done.note.clone().unwrap_or_default(),
+                ));
+            }
+            let finished = record(&mut apps, app, &done.run);
+            rolled.push(done);
+            if !finished {
+                break;
+            }
+        }
+        let reason = rolled.last().and_then(|r| r.run.reason.clone());
+        Ok(deployed(
             apps,
-            warnings: Vec::new(),
-            left_changed: Vec::new(),
-            evidence: runs,
-        })
+            reason,
+            warnings,
+            Evidence::Rollbacks(rolled),
+        ))
+    }
+}
+
+/// One service's outcome among `apps`; true when it finished (the next may follow).
+fn record(apps: &mut Vec<AppResult>, app: &str, run: &Run) -> bool {
+    let result = outcome(run.status);
+    apps.push(AppResult {
+        app: app.to_owned(),
+        outcome: result,
+    });
+    result == Outcome::Finished
+}
+
+/// A deploy's or rollback's answer: the worst outcome, and `reason` (the last run's) when
+/// it did not finish.
+fn deployed(
+    apps: Vec<AppResult>,
+    reason: Option<String>,
+    warnings: Vec<Annotation>,
+    evidence: Evidence,
+) -> Deployed<Evidence> {
+    let status = Outcome::overall(apps.iter().map(|a| a.outcome));
+    let reason = reason.filter(|_| status != Outcome::Finished);
+    Deployed {
+        status,
+        apps,
+        warnings,
+        reason,
+        left_changed: Vec::new(),
+        evidence,
     }
 }
