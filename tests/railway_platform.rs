@@ -220,5 +220,8 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     };
     let deployed = p.deploy(&request, &|_| {}).await.unwrap();
     assert_eq!(deployed.status, Outcome::Timeout);
-    assert!(deployed.evidence[0].services[0].cancelled);
+    let shipguard::railway::platform::Evidence::Deploys(runs) = &deployed.evidence else {
+        panic!("a deploy's evidence is its runs");
+    };
+    assert!(runs[0].services[0].cancelled);
 }

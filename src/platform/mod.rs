@@ -79,6 +79,7 @@ pub trait Platform {
         &self,
         app: &str,
     ) -> impl Future<Output = anyhow::Result<Result<Previous, String>>> {
+        let _ = app;
         let name = self.name();
         async move { Err(no_rollback_of_its_own(name)) }
     }
