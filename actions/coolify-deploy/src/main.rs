@@ -140,11 +140,12 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 rollout,
                 settings.log_lines,
             );
-            report.github_deployment_id = recorder.id();
+            report.report.github_deployment_id = recorder.id();
             report.set_commit(plan.commit.as_ref(), pins);
             report.print_log_tails(&ctx.actions);
             let code = shipguard::ending::end(&ctx.actions, &report)?;
             let left: Vec<String> = report
+                .report
                 .commit_pins
                 .iter()
                 .filter(|p| !p.restored)

@@ -57,6 +57,6 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         .ended(rollout, |r| (r.status, r.status.as_str()), &ctx.actions)
         .await?;
     let mut report = Report::new(ctx.version, safe_url(client.api()), rollout);
-    report.github_deployment_id = record.id();
+    report.0.github_deployment_id = record.id();
     shipguard::ending::end(&ctx.actions, &report)
 }

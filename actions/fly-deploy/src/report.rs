@@ -1,30 +1,15 @@
 //! The evidence of one run: the `report` JSON, the step outputs, the summary (one row per
 //! machine and a Mermaid timeline) and the verdict line.
 
-use serde::Serialize;
 use shipguard::codes::Deploy;
 use shipguard::fly::rollout::{Outcome, Rollout, Step};
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, cell, code, timeline};
 use shipguard::report::fly_deploy;
 
-/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering (the report is field `0`).
+#[derive(Debug)]
 pub struct Report(pub fly_deploy::Report);
-
-impl std::ops::Deref for Report {
-    type Target = fly_deploy::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Report {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
 
 impl Report {
     pub fn new(version: &str, api_url: String, rollout: Rollout) -> Self {
@@ -32,12 +17,13 @@ impl Report {
     }
 
     pub fn ok(&self) -> bool {
-        self.rollout.status == Outcome::Finished
+        self.0.rollout.status == Outcome::Finished
     }
 
     /// app → the canary's image before the run.
     pub fn previous_images(&self) -> serde_json::Value {
         let map: serde_json::Map<String, serde_json::Value> = self
+            .0
             .rollout
             .apps
             .iter()
@@ -52,27 +38,27 @@ impl Report {
 
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("status", self.rollout.status.as_str().to_owned()),
+            ("status", self.0.rollout.status.as_str().to_owned()),
             ("previous-images", self.previous_images().to_string()),
-            ("machines", self.rollout.updated.to_string()),
+            ("machines", self.0.rollout.updated.to_string()),
             (
                 "duration-seconds",
-                format!("{:.0}", self.rollout.seconds.ceil()),
+                format!("{:.0}", self.0.rollout.seconds.ceil()),
             ),
         ]
     }
 
     pub fn failure_code(&self) -> &'static str {
-        match self.rollout.status {
+        match self.0.rollout.status {
             Outcome::Timeout => Deploy::DeployTimeout.as_str(),
             Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
-            _ if self.rollout.mixed => Deploy::RestoreFailed.as_str(),
+            _ if self.0.rollout.mixed => Deploy::RestoreFailed.as_str(),
             _ => Deploy::DeployFailed.as_str(),
         }
     }
 
     pub fn verdict_line(&self) -> String {
-        let r = &self.rollout;
+        let r = &self.0.rollout;
         let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
         match r.status {
             Outcome::Finished => format!(
@@ -109,7 +95,7 @@ impl Report {
     }
 
     pub fn summary(&self) -> Summary {
-        let r = &self.rollout;
+        let r = &self.0.rollout;
         let mut summary = Summary::new();
         let icon = match r.status {
             Outcome::Finished => "✅",

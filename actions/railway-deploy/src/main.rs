@@ -70,6 +70,6 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         )
         .await?;
     let mut report = Report::new(ctx.version, safe_url(client.url()), kind, run);
-    report.github_deployment_id = record.id();
+    report.0.github_deployment_id = record.id();
     shipguard::ending::end(&ctx.actions, &report)
 }
