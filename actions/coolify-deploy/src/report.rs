@@ -129,51 +129,6 @@ impl Report {
         ])
     }
 
-    /// One line for the log and the annotation.
-    pub fn verdict_line(&self) -> String {
-        let apps = self.report.deployments.len();
-        let noun = if apps == 1 {
-            "deployment"
-        } else {
-            "deployments"
-        };
-        let tag = match (&self.report.image_tag, &self.report.commit) {
-            (Some(t), _) => format!(" of image tag {t}"),
-            (None, Some(c)) => format!(" of commit {}", c.chars().take(7).collect::<String>()),
-            (None, None) => String::new(),
-        };
-        match self.report.status {
-            Outcome::Finished => format!(
-                "{apps} {noun}{tag} finished in {:.1}s",
-                self.report.duration_seconds
-            ),
-            Outcome::Queued => format!("{apps} {noun}{tag} queued (not waited for)"),
-            Outcome::Failed => format!(
-                "{} of {apps} {noun}{tag} failed",
-                self.count(Outcome::Failed)
-            ),
-            Outcome::Cancelled => format!(
-                "{} of {apps} {noun}{tag} cancelled",
-                self.count(Outcome::Cancelled)
-            ),
-            // Coolify's rollout never ends so (it is Fly's): named for completeness.
-            Outcome::Restored => format!(
-                "{} of {apps} {noun}{tag} failed and put back",
-                self.count(Outcome::Restored)
-            ),
-            Outcome::Timeout => format!(
-                "{} of {apps} {noun}{tag} still running after {:.0}s",
-                self.count(Outcome::Timeout),
-                self.report.duration_seconds
-            ),
-            Outcome::Interrupted => format!(
-                "{} of {apps} {noun}{tag} stopped after {:.0}s: the run was interrupted (cancelled or timed out)",
-                self.count(Outcome::Interrupted),
-                self.report.duration_seconds
-            ),
-        }
-    }
-
     fn count(&self, outcome: Outcome) -> usize {
         self.report
             .deployments
@@ -192,7 +147,75 @@ impl Report {
         }
     }
 
-    pub fn summary(&self) -> Summary {
+    fn spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for t in &self.report.deployments {
+            let section = t.name().as_raw().to_owned();
+            let Some(end) = t.ended_at else { continue };
+            let build_start = t.started_at.unwrap_or(end);
+            if build_start > t.queued_at {
+                spans.push(Span {
+                    section: section.clone(),
+                    label: "queued".into(),
+                    start: t.queued_at,
+                    end: build_start,
+                });
+            }
+            spans.push(Span {
+                section,
+                label: t.outcome.as_str().into(),
+                start: build_start,
+                end,
+            });
+        }
+        spans
+    }
+}
+
+fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+impl Report {
+    fn ok(&self) -> bool {
+        matches!(self.report.status, Outcome::Finished | Outcome::Queued)
+    }
+
+    /// The last build log lines of every deployment that did not finish, each in its own
+    /// group; build logs are untrusted, printed between stop-commands markers.
+    pub fn print_log_tails(&self, actions: &Actions) {
+        for t in &self.report.deployments {
+            if !matches!(
+                t.outcome,
+                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
+            ) {
+                continue;
+            }
+            let name = t.name();
+            match self.report.log_tails.get(&t.app) {
+                Some(lines) => {
+                    let _group =
+                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
+                    actions.untrusted(&Untrusted::joined(lines, "\n"));
+                }
+                None => actions.log(&format!(
+                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
+                )),
+            }
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Report::outputs(self)
+    }
+
+    fn summary(&self) -> Summary {
         let mut s = Summary::new();
         let icon = match self.report.status {
             Outcome::Finished | Outcome::Queued => "✅",
@@ -298,80 +321,49 @@ impl Report {
         s
     }
 
-    fn spans(&self) -> Vec<Span> {
-        let mut spans = Vec::new();
-        for t in &self.report.deployments {
-            let section = t.name().as_raw().to_owned();
-            let Some(end) = t.ended_at else { continue };
-            let build_start = t.started_at.unwrap_or(end);
-            if build_start > t.queued_at {
-                spans.push(Span {
-                    section: section.clone(),
-                    label: "queued".into(),
-                    start: t.queued_at,
-                    end: build_start,
-                });
-            }
-            spans.push(Span {
-                section,
-                label: t.outcome.as_str().into(),
-                start: build_start,
-                end,
-            });
-        }
-        spans
-    }
-}
-
-fn round(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
-}
-
-impl Report {
-    fn ok(&self) -> bool {
-        matches!(self.report.status, Outcome::Finished | Outcome::Queued)
-    }
-
-    /// The last build log lines of every deployment that did not finish, each in its own
-    /// group; build logs are untrusted, printed between stop-commands markers.
-    pub fn print_log_tails(&self, actions: &Actions) {
-        for t in &self.report.deployments {
-            if !matches!(
-                t.outcome,
-                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
-            ) {
-                continue;
-            }
-            let name = t.name();
-            match self.report.log_tails.get(&t.app) {
-                Some(lines) => {
-                    let _group =
-                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
-                    actions.untrusted(&Untrusted::joined(lines, "\n"));
-                }
-                None => actions.log(&format!(
-                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
-                )),
-            }
-        }
-    }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(&self.report)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Report::outputs(self)
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
-
+    /// One line for the log and the annotation.
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let apps = self.report.deployments.len();
+        let noun = if apps == 1 {
+            "deployment"
+        } else {
+            "deployments"
+        };
+        let tag = match (&self.report.image_tag, &self.report.commit) {
+            (Some(t), _) => format!(" of image tag {t}"),
+            (None, Some(c)) => format!(" of commit {}", c.chars().take(7).collect::<String>()),
+            (None, None) => String::new(),
+        };
+        match self.report.status {
+            Outcome::Finished => format!(
+                "{apps} {noun}{tag} finished in {:.1}s",
+                self.report.duration_seconds
+            ),
+            Outcome::Queued => format!("{apps} {noun}{tag} queued (not waited for)"),
+            Outcome::Failed => format!(
+                "{} of {apps} {noun}{tag} failed",
+                self.count(Outcome::Failed)
+            ),
+            Outcome::Cancelled => format!(
+                "{} of {apps} {noun}{tag} cancelled",
+                self.count(Outcome::Cancelled)
+            ),
+            // Coolify's rollout never ends so (it is Fly's): named for completeness.
+            Outcome::Restored => format!(
+                "{} of {apps} {noun}{tag} failed and put back",
+                self.count(Outcome::Restored)
+            ),
+            Outcome::Timeout => format!(
+                "{} of {apps} {noun}{tag} still running after {:.0}s",
+                self.count(Outcome::Timeout),
+                self.report.duration_seconds
+            ),
+            Outcome::Interrupted => format!(
+                "{} of {apps} {noun}{tag} stopped after {:.0}s: the run was interrupted (cancelled or timed out)",
+                self.count(Outcome::Interrupted),
+                self.report.duration_seconds
+            ),
+        }
     }
 
     /// The rollout's warnings, then the failure's error.

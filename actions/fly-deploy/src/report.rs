@@ -56,45 +56,28 @@ impl Report {
             _ => Deploy::DeployFailed.as_str(),
         }
     }
+}
 
-    pub fn verdict_line(&self) -> String {
-        let r = &self.0.rollout;
-        let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
-        match r.status {
-            Outcome::Finished => format!(
-                "{} machine(s) of {} app(s) run {} and pass their checks",
-                r.updated,
-                r.apps.len(),
-                r.image.as_deref().unwrap_or("each app's own image")
-            ),
-            status => {
-                let mut line = format!(
-                    "fly deploy {}: {}",
-                    status.as_str(),
-                    r.reason.as_deref().unwrap_or("no reason recorded")
-                );
-                if r.mixed {
-                    let images: Vec<String> = r
-                        .apps
-                        .iter()
-                        .flat_map(|a| &a.machines)
-                        .map(|m| {
-                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
-                        })
-                        .collect();
-                    line.push_str(&format!(
-                        " — MIXED STATE, machines now run: {}",
-                        images.join(", ")
-                    ));
-                } else if machines == 0 {
-                    line.push_str(" (no machine was changed)");
-                }
-                line
-            }
-        }
+fn step_word(step: Step) -> &'static str {
+    match step {
+        Step::Unchanged => "unchanged",
+        Step::Updated => "updated",
+        Step::Failed => "failed",
+        Step::Restored => "restored",
+        Step::RestoreFailed => "**restore failed**",
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.0)?)
     }
 
-    pub fn summary(&self) -> Summary {
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
         let r = &self.0.rollout;
         let mut summary = Summary::new();
         let icon = match r.status {
@@ -170,33 +153,42 @@ impl Report {
         }
         summary
     }
-}
-
-fn step_word(step: Step) -> &'static str {
-    match step {
-        Step::Unchanged => "unchanged",
-        Step::Updated => "updated",
-        Step::Failed => "failed",
-        Step::Restored => "restored",
-        Step::RestoreFailed => "**restore failed**",
-    }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(&self.0)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Ok(Report::outputs(self))
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
 
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let r = &self.0.rollout;
+        let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
+        match r.status {
+            Outcome::Finished => format!(
+                "{} machine(s) of {} app(s) run {} and pass their checks",
+                r.updated,
+                r.apps.len(),
+                r.image.as_deref().unwrap_or("each app's own image")
+            ),
+            status => {
+                let mut line = format!(
+                    "fly deploy {}: {}",
+                    status.as_str(),
+                    r.reason.as_deref().unwrap_or("no reason recorded")
+                );
+                if r.mixed {
+                    let images: Vec<String> = r
+                        .apps
+                        .iter()
+                        .flat_map(|a| &a.machines)
+                        .map(|m| {
+                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
+                        })
+                        .collect();
+                    line.push_str(&format!(
+                        " — MIXED STATE, machines now run: {}",
+                        images.join(", ")
+                    ));
+                } else if machines == 0 {
+                    line.push_str(" (no machine was changed)");
+                }
+                line
+            }
+        }
     }
 
     fn failure(&self) -> Option<&'static str> {

@@ -78,25 +78,18 @@ impl Report {
             _ => Deploy::DeployFailed.as_str(),
         }
     }
+}
 
-    pub fn verdict_line(&self) -> String {
-        let r = &self.0.run;
-        let requests = format!("{} API request(s)", r.requests);
-        match r.status {
-            Outcome::Success => format!(
-                "{} service(s) deployed {}: Railway says SUCCESS ({requests})",
-                r.services.len(),
-                shown(&r.source)
-            ),
-            status => format!(
-                "railway deploy {}: {} ({requests})",
-                status.as_str(),
-                r.reason.as_deref().unwrap_or("no reason recorded")
-            ),
-        }
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<Value> {
+        Ok(serde_json::to_value(&self.0)?)
     }
 
-    pub fn summary(&self) -> Summary {
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
         let r = &self.0.run;
         let mut summary = Summary::new();
         let icon = if self.ok() { "✅" } else { "❌" };
@@ -156,23 +149,22 @@ impl Report {
         ));
         summary
     }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<Value> {
-        Ok(serde_json::to_value(&self.0)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Ok(Report::outputs(self))
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
 
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let r = &self.0.run;
+        let requests = format!("{} API request(s)", r.requests);
+        match r.status {
+            Outcome::Success => format!(
+                "{} service(s) deployed {}: Railway says SUCCESS ({requests})",
+                r.services.len(),
+                shown(&r.source)
+            ),
+            status => format!(
+                "railway deploy {}: {} ({requests})",
+                status.as_str(),
+                r.reason.as_deref().unwrap_or("no reason recorded")
+            ),
+        }
     }
 
     fn failure(&self) -> Option<&'static str> {
