@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 /// One deployment as the platform names it.
 #[derive(Debug, Clone)]
 pub struct Served {
-    /// The platform's id of the deployment.
+    /// The platform's id of the deployment, raw (server text: show it through
+    /// `gha::Untrusted`).
     pub id: String,
     /// Its image, when it names one.
     pub image: Option<String>,

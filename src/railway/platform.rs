@@ -180,7 +180,7 @@ impl platform::Platform for Railway {
             to: served(target),
             evidence: format!(
                 "the deployment that served before ({}, {}{})",
-                target.id,
+                shown(&target.id),
                 target.status.as_str(),
                 if target.can_rollback {
                     ", image retained: deploymentRollback"

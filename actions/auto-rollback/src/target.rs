@@ -4,6 +4,7 @@
 
 use shipguard::commit::CommitRef;
 use shipguard::coolify::ImageTag;
+use shipguard::gha::Untrusted;
 use shipguard::github::GitHub;
 use shipguard::platform::{Platform, Served, Version};
 
@@ -156,7 +157,7 @@ pub async fn previous<P: Platform>(
             Reason::NoTarget,
             format!(
                 "unhealthy, but the target deployment {} names no commit (meta.commitHash) and its image does not map to one through `image-template`: the rollback cannot be recorded on GitHub; set `image-template`; nothing was deployed",
-                previous.to.id
+                Untrusted::one_line(&previous.to.id, 128)
             ),
         );
         return Ok(None);
