@@ -1,9 +1,9 @@
 //! The optional GitHub Deployment record of a deploy (`github-deployment: true`): created for
 //! the commit deployed, with the tool's payload, marked `in_progress`, then `success`,
 //! `failure` or `error`. GitHub being unreachable never fails a deploy that worked: it becomes
-//! a warning. coolify-deploy, fly-deploy and auto-rollback share it (auto-rollback's rollback
-//! records are its cooldown state as well: it opens them with [`Recorder::open`] and fails
-//! closed when GitHub does not answer).
+//! a warning. coolify-deploy, fly-deploy and railway-deploy share it through [`Deploy`];
+//! auto-rollback's rollback records are its cooldown state as well: it opens them with
+//! [`Recorder::open`] and fails closed when GitHub does not answer.
 
 use serde_json::Value;
 
@@ -13,6 +13,7 @@ use crate::exit::usage;
 use crate::gha::{Actions, Annotation, Level};
 use crate::github::{Access, GitHub, NewDeployment};
 use crate::http::{self, RetryPolicy};
+use crate::platform::Outcome;
 use crate::tool::Context;
 
 /// Where and how to record a GitHub Deployment.
@@ -218,5 +219,86 @@ impl Recorder {
         {
             warn(actions, &err);
         }
+    }
+}
+
+/// A deploying tool's record (`github-deployment: true`) around its deploy, from one place
+/// for coolify-deploy, fly-deploy and railway-deploy: [`Deploy::start`] before the deploy,
+/// [`Deploy::ended`] after it. Without a record (or when GitHub did not take it: a
+/// warning) both do nothing.
+pub struct Deploy {
+    recorder: Option<Recorder>,
+    tool: &'static str,
+    description: String,
+}
+
+impl Deploy {
+    /// Creates the record (when `record` says to) for the deploy `description` names, with
+    /// the tool's `payload`.
+    pub async fn start(
+        record: Option<&Record>,
+        ctx: &Context,
+        tool: &'static str,
+        description: String,
+        payload: Value,
+    ) -> Self {
+        let recorder = match record {
+            Some(record) => {
+                Recorder::start(
+                    record,
+                    &ctx.user_agent(),
+                    RetryPolicy::new(&ctx.env),
+                    payload,
+                    &description,
+                    &ctx.actions,
+                )
+                .await
+            }
+            None => None,
+        };
+        Self {
+            recorder,
+            tool,
+            description,
+        }
+    }
+
+    /// The GitHub Deployment's id, for the report.
+    pub fn id(&self) -> Option<u64> {
+        self.recorder.as_ref().map(Recorder::id)
+    }
+
+    /// The record's final status from how the deploy ended, and the deploy's result passed
+    /// on: `error` when it could not deploy (an error); else, by `outcome` (the platform's
+    /// outcome and its word for it): `success` when it finished, `error` when a signal
+    /// stopped it (not the app's failure: what it started was cancelled or put back),
+    /// nothing while it is only queued, `failure` otherwise, described
+    /// "<description>: <word>". After a signal, within its cleanup budget.
+    pub async fn ended<T>(
+        &self,
+        result: anyhow::Result<T>,
+        outcome: impl FnOnce(&T) -> (Outcome, &str),
+        actions: &Actions,
+    ) -> anyhow::Result<T> {
+        let Some(recorder) = &self.recorder else {
+            return result;
+        };
+        let (state, line) = match &result {
+            Err(_) => (Some("error"), format!("{} could not deploy", self.tool)),
+            Ok(done) => {
+                let (outcome, word) = outcome(done);
+                let state = match outcome {
+                    Outcome::Finished => Some("success"),
+                    Outcome::Queued => None,
+                    Outcome::Interrupted => Some("error"),
+                    _ => Some("failure"),
+                };
+                (state, format!("{}: {word}", self.description))
+            }
+        };
+        if let Some(state) = state {
+            crate::interrupt::within_cleanup(recorder.finish(state, &line, actions)).await;
+        }
+        result
     }
 }

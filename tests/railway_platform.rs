@@ -80,12 +80,12 @@ async fn what_runs_is_the_newest_success_not_the_newest_deployment() {
         Outcome::Failed
     );
     // The newest deployment FAILED and never served: v2 still runs.
-    let running = p.running(SERVICE).await.unwrap();
+    let snapshot = p.snapshot(SERVICE).await.unwrap();
     assert_eq!(
-        running.version,
+        snapshot.running.version,
         Some(Version::Image("ghcr.io/acme/web:v2".into()))
     );
-    assert_eq!(p.in_progress(SERVICE).await.unwrap(), None);
+    assert_eq!(snapshot.in_progress, None);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -98,7 +98,11 @@ async fn a_deploy_under_way_is_reported() {
         .await
         .unwrap();
     c.deploy(ENVIRONMENT, SERVICE, None).await.unwrap();
-    let busy = platform(&railway).in_progress(SERVICE).await.unwrap();
+    let busy = platform(&railway)
+        .snapshot(SERVICE)
+        .await
+        .unwrap()
+        .in_progress;
     assert!(busy.is_some_and(|b| b.contains("under way")));
 }
 
@@ -216,5 +220,8 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     };
     let deployed = p.deploy(&request, &|_| {}).await.unwrap();
     assert_eq!(deployed.status, Outcome::Timeout);
-    assert!(deployed.evidence[0].services[0].cancelled);
+    let shipguard::railway::platform::Evidence::Deploys(runs) = &deployed.evidence else {
+        panic!("a deploy's evidence is its runs");
+    };
+    assert!(runs[0].services[0].cancelled);
 }

@@ -275,8 +275,8 @@ impl Client {
     /// The active (queued or in-progress) deployment of an app, newest first: where a
     /// deduplicated deploy really went.
     pub async fn active_deployment(&self, app: &str) -> anyhow::Result<Option<Deployment>> {
-        let page = self.app_deployments(app, 0, 5).await?;
-        Ok(page.deployments.into_iter().find(|d| d.status.is_active()))
+        let page = self.app_deployments(app, 0, ACTIVE_LOOKBACK).await?;
+        Ok(active(&page.deployments).cloned())
     }
 
     /// `api/v1/<segments…>`, each segment escaped.
@@ -368,6 +368,18 @@ fn base_url(url: &Url) -> Url {
 pub fn is_not_found(err: &anyhow::Error) -> bool {
     err.downcast_ref::<ApiError>()
         .is_some_and(ApiError::is_not_found)
+}
+
+/// How many of an app's newest deployments are read for one that is still active.
+pub const ACTIVE_LOOKBACK: u32 = 5;
+
+/// The active (queued or in-progress) deployment among the [`ACTIVE_LOOKBACK`] newest of
+/// `deployments` (newest first).
+pub fn active(deployments: &[Deployment]) -> Option<&Deployment> {
+    deployments
+        .iter()
+        .take(ACTIVE_LOOKBACK as usize)
+        .find(|d| d.status.is_active())
 }
 
 #[cfg(test)]

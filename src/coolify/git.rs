@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::client::{Client, Target};
 use super::deploy_request::{Sent, send_deploy_request};
-use super::model::{Application, DeploymentStatus, Queued};
+use super::model::{Application, Deployment, DeploymentStatus, Queued};
 use super::rollout::{self, Observer, Plan, Rollout};
 use super::version::Feature;
 use crate::commit::CommitSha;
@@ -325,13 +325,18 @@ pub async fn running_commit(
     look_at: u32,
 ) -> anyhow::Result<Option<CommitSha>> {
     let page = client.app_deployments(app, 0, look_at).await?;
-    Ok(page
-        .deployments
+    Ok(commit_in(&page.deployments))
+}
+
+/// The commit of the newest finished deployment (not a pull request's) among
+/// `deployments` (newest first).
+pub fn commit_in(deployments: &[Deployment]) -> Option<CommitSha> {
+    deployments
         .iter()
         .filter(|d| d.pull_request_id.unwrap_or(0) == 0)
         .find(|d| d.status == DeploymentStatus::Finished)
         .and_then(|d| d.commit.as_ref())
-        .and_then(|c| CommitSha::parse(c.as_raw().trim()).ok()))
+        .and_then(|c| CommitSha::parse(c.as_raw().trim()).ok())
 }
 
 #[cfg(test)]

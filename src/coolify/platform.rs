@@ -5,12 +5,13 @@
 
 use std::time::Instant;
 
-use super::client::Client;
+use super::client::{self, Client};
 use super::git::{self, AppKind, Deployed as GitDeployed};
 use super::rollout::{self, Plan, Tracked};
 use super::version::{Feature, ServerVersion};
 use super::{ImageTag, Target};
-use crate::platform::{self, AppResult, Deployed, Kind, Request, Running, Version};
+use crate::gha::Untrusted;
+use crate::platform::{self, AppResult, Deployed, Kind, Request, Running, Snapshot, Version};
 
 /// How many of a git-based app's newest deployments are read to find what runs now.
 pub const RUNNING_LOOKBACK: u32 = 20;
@@ -48,40 +49,53 @@ impl platform::Platform for Coolify {
         "Coolify"
     }
 
-    async fn running(&self, app: &str) -> anyhow::Result<Running> {
+    /// The app's record, and its newest deployments once: a git-based app's commit is the
+    /// newest finished one among [`RUNNING_LOOKBACK`]; a deployment under way is an active
+    /// one among the newest `client::ACTIVE_LOOKBACK`.
+    async fn snapshot(&self, app: &str) -> anyhow::Result<Snapshot> {
         let record = self.client.application(app).await?;
-        if AppKind::of(&record).map_err(anyhow::Error::msg)?.is_git() {
-            let commit = git::running_commit(&self.client, app, RUNNING_LOOKBACK).await?;
-            return Ok(Running {
-                kind: Kind::Commit,
-                version: commit.map(Version::Commit),
-                unknown: format!(
-                    "none of the last {RUNNING_LOOKBACK} deployments of git-based app {app} finished with a known commit, so what runs now is unknown; deploy a commit with coolify-deploy (`commit`) first"
-                ),
-            });
-        }
-        let raw = record
-            .docker_registry_image_tag
-            .map(crate::gha::Untrusted::into_raw)
-            .unwrap_or_default();
-        let shown: String = raw.chars().take(140).collect();
-        Ok(Running {
-            kind: Kind::ImageTag,
-            version: ImageTag::parse(&raw).ok().map(Version::ImageTag),
-            unknown: format!(
-                "the image tag {shown:?} of app {app} does not map to a commit through `image-tag-template`: deploy a commit's image tag with coolify-deploy (`image-tag`) so the running version is known"
-            ),
-        })
-    }
-
-    async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
-        Ok(self.client.active_deployment(app).await?.map(|active| {
+        let git = AppKind::of(&record).map_err(anyhow::Error::msg)?.is_git();
+        let look_at = if git {
+            RUNNING_LOOKBACK
+        } else {
+            client::ACTIVE_LOOKBACK
+        };
+        let deployments = self
+            .client
+            .app_deployments(app, 0, look_at)
+            .await?
+            .deployments;
+        let in_progress = client::active(&deployments).map(|active| {
             format!(
                 "deployment {} of app {app} is {}: not rolling back over it",
                 active.deployment_uuid,
                 active.status.as_str()
             )
-        }))
+        });
+        let running = if git {
+            Running {
+                kind: Kind::Commit,
+                version: git::commit_in(&deployments).map(Version::Commit),
+                unknown: format!(
+                    "none of the last {RUNNING_LOOKBACK} deployments of git-based app {app} finished with a known commit, so what runs now is unknown; deploy a commit with coolify-deploy (`commit`) first"
+                ),
+            }
+        } else {
+            let tag = record.docker_registry_image_tag.unwrap_or_default();
+            // The server's text: shown neutralised, one bounded line; only parsed raw.
+            let shown = Untrusted::one_line(tag.as_raw(), 140);
+            Running {
+                kind: Kind::ImageTag,
+                version: ImageTag::parse(tag.as_raw()).ok().map(Version::ImageTag),
+                unknown: format!(
+                    "the image tag \"{shown}\" of app {app} does not map to a commit through `image-tag-template`: deploy a commit's image tag with coolify-deploy (`image-tag`) so the running version is known"
+                ),
+            }
+        };
+        Ok(Snapshot {
+            running,
+            in_progress,
+        })
     }
 
     fn can_deploy(&self, version: &Version) -> anyhow::Result<()> {
@@ -160,6 +174,7 @@ impl platform::Platform for Coolify {
                 })
                 .collect(),
             warnings: super::warnings::annotations(&deployed.rollout),
+            reason: None,
             left_changed,
             evidence: deployed,
         })

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use super::client::{Client, shown};
 use super::model::Machine;
 use super::rollout::{self, Plan, Rollout};
-use crate::platform::{self, AppResult, Deployed, Kind, Outcome, Request, Running, Version};
+use crate::platform::{
+    self, AppResult, Deployed, Kind, Outcome, Request, Running, Snapshot, Version,
+};
 
 /// The Machines API, and which machines of an app a rollback deploys.
 pub struct Fly {
@@ -58,6 +60,32 @@ fn started_images(machines: &[Machine]) -> Vec<String> {
     images
 }
 
+/// A held lease, or started machines on different `images`: a deploy under way on `app`.
+fn in_progress(app: &str, machines: &[Machine], images: &[String]) -> Option<String> {
+    if let Some(leased) = machines
+        .iter()
+        .find(|m| m.nonce.as_deref().is_some_and(|n| !n.is_empty()))
+    {
+        return Some(format!(
+            "machine {} of app {} is leased (a deploy or `fly` command is under way): not rolling back over it",
+            shown(&leased.id),
+            shown(app)
+        ));
+    }
+    (images.len() > 1).then(|| {
+        format!(
+            "the started machines of app {} run {} different images ({}): a deploy is under way or left them mixed; not rolling back over it",
+            shown(app),
+            images.len(),
+            images
+                .iter()
+                .map(|i| shown(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 impl platform::Platform for Fly {
     /// Machine by machine, every app in turn.
     type Evidence = Rollout;
@@ -68,8 +96,13 @@ impl platform::Platform for Fly {
         "Fly"
     }
 
-    async fn running(&self, app: &str) -> anyhow::Result<Running> {
-        let mut images = started_images(&self.deployable(app).await?);
+    /// The app's deployable machines, listed once: it runs the one image its started
+    /// machines name; a held lease, or started machines on different images, is a deploy
+    /// under way.
+    async fn snapshot(&self, app: &str) -> anyhow::Result<Snapshot> {
+        let machines = self.deployable(app).await?;
+        let mut images = started_images(&machines);
+        let in_progress = in_progress(app, &machines, &images);
         let unknown = match images.len() {
             0 => format!(
                 "app {} has no started machine in process group {}",
@@ -82,43 +115,18 @@ impl platform::Platform for Fly {
                 images.len()
             ),
         };
-        Ok(Running {
+        let running = Running {
             kind: Kind::Image,
             version: (images.len() == 1)
                 .then(|| images.pop())
                 .flatten()
                 .map(Version::Image),
             unknown,
+        };
+        Ok(Snapshot {
+            running,
+            in_progress,
         })
-    }
-
-    /// A held lease, or started machines on different images.
-    async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
-        let machines = self.deployable(app).await?;
-        if let Some(leased) = machines
-            .iter()
-            .find(|m| m.nonce.as_deref().is_some_and(|n| !n.is_empty()))
-        {
-            return Ok(Some(format!(
-                "machine {} of app {} is leased (a deploy or `fly` command is under way): not rolling back over it",
-                shown(&leased.id),
-                shown(app)
-            )));
-        }
-        let images = started_images(&machines);
-        if images.len() > 1 {
-            return Ok(Some(format!(
-                "the started machines of app {} run {} different images ({}): a deploy is under way or left them mixed; not rolling back over it",
-                shown(app),
-                images.len(),
-                images
-                    .iter()
-                    .map(|i| shown(i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        Ok(None)
     }
 
     fn can_deploy(&self, version: &Version) -> anyhow::Result<()> {
@@ -140,7 +148,8 @@ impl platform::Platform for Fly {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Deployed<Rollout>> {
-        let mut total: Option<Rollout> = None;
+        let started = Instant::now();
+        let mut apps = Vec::new();
         for (app, version) in &request.apps {
             self.can_deploy(version)?;
             let budget = request.deadline.saturating_duration_since(Instant::now());
@@ -159,25 +168,16 @@ impl platform::Platform for Fly {
             let client = self.client.until(Instant::now() + budget);
             let rollout = rollout::run(&client, &plan, log).await?;
             let done = rollout.status == Outcome::Finished;
-            total = Some(match total.take() {
-                None => rollout,
-                Some(mut sum) => {
-                    sum.status = rollout.status;
-                    sum.reason = rollout.reason;
-                    sum.updated += rollout.updated;
-                    sum.mixed |= rollout.mixed;
-                    sum.seconds += rollout.seconds;
-                    sum.apps.extend(rollout.apps);
-                    sum
-                }
-            });
+            apps.extend(rollout.apps);
             if !done {
                 break;
             }
         }
-        let Some(rollout) = total else {
+        if apps.is_empty() {
             anyhow::bail!("nothing to deploy: no app");
-        };
+        }
+        // One total over every app, each run naming its own image.
+        let rollout = Rollout::of(apps, started.elapsed().as_secs_f64());
         Ok(Deployed {
             status: rollout.status,
             apps: rollout
@@ -189,6 +189,7 @@ impl platform::Platform for Fly {
                 })
                 .collect(),
             warnings: Vec::new(),
+            reason: rollout.reason.clone(),
             left_changed: Vec::new(),
             evidence: rollout,
         })

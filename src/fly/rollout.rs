@@ -91,6 +91,8 @@ pub struct MachineRun {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct AppRun {
     pub app: String,
+    /// The image this app was given.
+    pub image: String,
     /// The canary's image before the run.
     pub previous_image: Option<String>,
     pub outcome: Outcome,
@@ -107,13 +109,45 @@ pub struct AppRun {
 pub struct Rollout {
     pub status: Outcome,
     pub reason: Option<String>,
-    pub image: String,
+    /// The image every app was given; `null` when the apps were given different images
+    /// (auto-rollback's `image-template` with `{app}`: each app's run names its own).
+    pub image: Option<String>,
     pub apps: Vec<AppRun>,
     /// Machines now on the new image (not counting those put back).
     pub updated: usize,
     /// Some machine may run either image: a restore failed or was not asked for.
     pub mixed: bool,
     pub seconds: f64,
+}
+
+impl Rollout {
+    /// The whole run from its apps' runs, in order (the first that did not finish ended
+    /// it): that app's outcome and reason, the machines updated, whether any app is left
+    /// mixed, and the image when every app was given the same one.
+    pub fn of(apps: Vec<AppRun>, seconds: f64) -> Self {
+        let stopped = apps.iter().find(|a| a.outcome != Outcome::Finished);
+        let status = stopped.map_or(Outcome::Finished, |a| a.outcome);
+        let reason = stopped.and_then(|a| a.reason.clone());
+        let updated = apps
+            .iter()
+            .flat_map(|a| &a.machines)
+            .filter(|m| m.step == Step::Updated)
+            .count();
+        let mixed = apps.iter().any(|a| a.mixed);
+        let image = apps
+            .first()
+            .map(|a| a.image.clone())
+            .filter(|first| apps.iter().all(|a| &a.image == first));
+        Self {
+            status,
+            reason,
+            image,
+            apps,
+            updated,
+            mixed,
+            seconds,
+        }
+    }
 }
 
 /// Why one machine's update stopped.
@@ -140,32 +174,15 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
     let deadline = started + plan.timeout;
     let client = client.until(deadline);
     let mut apps = Vec::new();
-    let mut status = Outcome::Finished;
-    let mut reason = None;
     for app in &plan.apps {
         let run = deploy_app(&client, plan, app, started, log).await?;
-        let outcome = run.outcome;
-        if outcome != Outcome::Finished {
-            status = outcome;
-            reason = run.reason.clone();
-        }
+        let finished = run.outcome == Outcome::Finished;
         apps.push(run);
-        if outcome != Outcome::Finished {
+        if !finished {
             break;
         }
     }
-    let machines = apps.iter().flat_map(|a| &a.machines);
-    let updated = machines.clone().filter(|m| m.step == Step::Updated).count();
-    let mixed = apps.iter().any(|a| a.mixed);
-    Ok(Rollout {
-        status,
-        reason,
-        image: plan.image.clone(),
-        apps,
-        updated,
-        mixed,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(Rollout::of(apps, started.elapsed().as_secs_f64()))
 }
 
 fn ms(since: Instant) -> u64 {
@@ -186,6 +203,7 @@ async fn deploy_app(
 ) -> anyhow::Result<AppRun> {
     let refuse = |reason: String| AppRun {
         app: app.to_owned(),
+        image: plan.image.clone(),
         previous_image: None,
         outcome: Outcome::Failed,
         reason: Some(reason),
@@ -346,6 +364,7 @@ async fn deploy_app(
     let Some(stop) = stop else {
         return Ok(AppRun {
             app: app.to_owned(),
+            image: plan.image.clone(),
             previous_image,
             outcome: Outcome::Finished,
             reason: None,
@@ -417,6 +436,7 @@ async fn deploy_app(
     }
     Ok(AppRun {
         app: app.to_owned(),
+        image: plan.image.clone(),
         previous_image,
         outcome,
         reason: Some(reason),
@@ -735,4 +755,58 @@ async fn restore_one(
     .await;
     release(&client, app, &machine.id, &lease).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(name: &str, image: &str, outcome: Outcome, updated: usize) -> AppRun {
+        let machine = |i: usize| MachineRun {
+            app: name.to_owned(),
+            id: format!("m{i}"),
+            region: "ams".to_owned(),
+            state_before: "started".to_owned(),
+            image_before: "old".to_owned(),
+            image_now: image.to_owned(),
+            step: Step::Updated,
+            note: None,
+            update_ms: None,
+            restore_ms: None,
+        };
+        AppRun {
+            app: name.to_owned(),
+            image: image.to_owned(),
+            previous_image: None,
+            outcome,
+            reason: (outcome != Outcome::Finished).then(|| format!("{name} stopped")),
+            changed: true,
+            mixed: outcome == Outcome::Failed,
+            machines: (0..updated).map(machine).collect(),
+        }
+    }
+
+    #[test]
+    fn apps_given_different_images_name_no_common_image() {
+        let web = app("web", "registry.fly.io/web:abc", Outcome::Finished, 2);
+        let api = app("api", "registry.fly.io/api:abc", Outcome::Failed, 1);
+        let rollout = Rollout::of(vec![web, api], 3.0);
+        assert_eq!(rollout.image, None);
+        assert_eq!(rollout.apps[1].image, "registry.fly.io/api:abc");
+        assert_eq!(rollout.status, Outcome::Failed);
+        assert_eq!(rollout.reason.as_deref(), Some("api stopped"));
+        assert_eq!(rollout.updated, 3);
+        assert!(rollout.mixed);
+    }
+
+    #[test]
+    fn apps_given_one_image_name_it() {
+        let web = app("web", "registry.fly.io/shared:abc", Outcome::Finished, 1);
+        let api = app("api", "registry.fly.io/shared:abc", Outcome::Finished, 1);
+        let rollout = Rollout::of(vec![web, api], 1.0);
+        assert_eq!(rollout.image.as_deref(), Some("registry.fly.io/shared:abc"));
+        assert_eq!(rollout.status, Outcome::Finished);
+        assert_eq!(rollout.reason, None);
+        assert!(!rollout.mixed);
+    }
 }

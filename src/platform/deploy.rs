@@ -9,6 +9,14 @@ use super::version::Version;
 use crate::gha::Annotation;
 
 /// Deploy each app's version and wait.
+///
+/// Not every platform can do what every field asks; what each one does with them:
+///
+/// | field | Coolify | Fly | Railway |
+/// | --- | --- | --- | --- |
+/// | `restore_on_failure` | ignored: always restores (an image tag set for a deploy that did not finish, a commit pin on every path) | honoured: the snapshot configs put back | ignored: Railway routes traffic only to a healthy deployment, so there is nothing to put back |
+/// | `cancel_on_timeout` | honoured: Coolify's cancel | ignored: Fly has no cancel; the stop at the deadline restores (as `restore_on_failure` says) | honoured: `deploymentCancel` |
+/// | `restore_until` | ignored: each restore gets its grace period of `platform::grace` | honoured | ignored (no restore) |
 #[derive(Debug, Clone)]
 pub struct Request {
     /// App → the version to run, deployed in this order (a platform may deploy them
@@ -18,12 +26,15 @@ pub struct Request {
     pub deadline: Instant,
     /// Between reads of a deploy's progress.
     pub poll_interval: Duration,
-    /// Put back what ran before when the deploy does not finish.
+    /// Put back what ran before when the deploy does not finish. Fly only: Coolify always
+    /// restores, Railway has nothing to restore (see the table above).
     pub restore_on_failure: bool,
     /// Cancel what still runs at the deadline (at a signal, it is always cancelled).
+    /// Coolify and Railway: Fly cannot cancel (it stops and restores instead).
     pub cancel_on_timeout: bool,
     /// No restore runs past this (a caller with an outer deadline of its own); `None`: the
-    /// platform's own grace periods.
+    /// platform's own grace periods. Fly only: Coolify's restores keep their own grace
+    /// periods (`platform::grace`), Railway has nothing to restore.
     pub restore_until: Option<Instant>,
 }
 
@@ -43,6 +54,9 @@ pub struct Deployed<E> {
     /// Warnings worth an annotation even when the deploy finished (Coolify skipped its
     /// health check, …).
     pub warnings: Vec<Annotation>,
+    /// Why the deploy did not finish, in the platform's words (the first app that did not),
+    /// where it says.
+    pub reason: Option<String>,
     /// What the deploy changed and could not put back, one line each: a person must fix it
     /// by hand (the tool then fails, exit 3).
     pub left_changed: Vec<String>,

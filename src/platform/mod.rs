@@ -11,30 +11,38 @@
 pub mod deploy;
 pub mod grace;
 pub mod outcome;
+pub mod previous;
 pub mod version;
 
 use std::future::Future;
 
 pub use deploy::{AppResult, Deployed, Request};
 pub use outcome::Outcome;
-pub use version::{Kind, Running, Version};
+pub use previous::{Previous, Rollback, Served};
+pub use version::{Kind, Running, Snapshot, Version};
 
 /// A place apps run. Four things, kept small so a new platform is one module:
 ///
-/// - [`running`](Self::running): what one app runs now, as a [`Version`] of the platform's
-///   [`Kind`] (an image tag, a commit, a full image reference). The tool maps it to a commit.
-/// - [`in_progress`](Self::in_progress): a deploy already under way on an app (a tool never
-///   deploys over one).
+/// - [`snapshot`](Self::snapshot): one read of an app: what it runs now, as a [`Version`] of
+///   the platform's [`Kind`] (an image tag, a commit, a full image reference), which the tool
+///   maps to a commit; and a deploy already under way on it (a tool never deploys over one).
 /// - [`deploy`](Self::deploy): deploy a version to apps and wait until it runs, by the
 ///   request's absolute deadline; a signal (`crate::interrupt`) ends the wait early, as the
 ///   [`Outcome::Interrupted`] outcome.
+/// - [`previous`](Self::previous) and [`roll_back`](Self::roll_back): the platform's own way
+///   back, where it has one (Railway's `deploymentRollback`; auto-rollback's
+///   `source: platform`): what served before, and bringing it back; the answer is a
+///   [`Deployed`] like a deploy's. The others answer with a usage error.
 /// - restore and cancel are part of the deploy request, not calls of their own: both need
 ///   what only the deploy holds (Coolify's deployment UUIDs and previous tags, Fly's config
 ///   snapshots and leases) and must happen within the same deadline. With
 ///   [`Request::restore_on_failure`] a deploy that does not finish puts back what ran before
 ///   (and says so in its outcome); with [`Request::cancel_on_timeout`] whatever still runs at
 ///   the deadline or at a signal is cancelled (or, where the platform cannot cancel, stopped
-///   and restored).
+///   and restored). Not every platform reads every field: Coolify always restores (it
+///   ignores `restore_on_failure` and `restore_until`), Fly cannot cancel (it ignores
+///   `cancel_on_timeout` and restores instead), Railway has nothing to restore (it ignores
+///   `restore_on_failure` and `restore_until`); [`Request`] has the table.
 ///
 /// Errors are operational (auth, network, a server error after retries); a deploy that
 /// failed or timed out is an [`Outcome`], not an error.
@@ -49,12 +57,8 @@ pub trait Platform {
     /// The platform's name for logs: "Coolify", "Fly".
     fn name(&self) -> &'static str;
 
-    /// What `app` runs now.
-    fn running(&self, app: &str) -> impl Future<Output = anyhow::Result<Running>>;
-
-    /// A deploy already under way on `app`, as a sentence ending in why nothing is deployed
-    /// over it; `None` when there is none.
-    fn in_progress(&self, app: &str) -> impl Future<Output = anyhow::Result<Option<String>>>;
+    /// What `app` runs now and whether a deploy is under way on it, from one read.
+    fn snapshot(&self, app: &str) -> impl Future<Output = anyhow::Result<Snapshot>>;
 
     /// Refuses, before anything changes, a version this platform (or this server's version
     /// of it) cannot deploy; the error is a usage error naming what to do.
@@ -67,4 +71,35 @@ pub trait Platform {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> impl Future<Output = anyhow::Result<Deployed<Self::Evidence>>>;
+
+    /// What `app` would be rolled back from and to by the platform's own rollback, or why
+    /// there is nothing to go back to (`Ok(Err(why))`, a sentence about the app). A
+    /// platform without a rollback of its own answers with a usage error.
+    fn previous(
+        &self,
+        app: &str,
+    ) -> impl Future<Output = anyhow::Result<Result<Previous, String>>> {
+        let _ = app;
+        let name = self.name();
+        async move { Err(no_rollback_of_its_own(name)) }
+    }
+
+    /// Brings each app back to what served before it, the platform's own way, and waits, as
+    /// the request says; `log` gets one line per step. A platform without a rollback of its
+    /// own answers with a usage error.
+    fn roll_back(
+        &self,
+        request: &Rollback,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> impl Future<Output = anyhow::Result<Deployed<Self::Evidence>>> {
+        let _ = (request, log);
+        let name = self.name();
+        async move { Err(no_rollback_of_its_own(name)) }
+    }
+}
+
+fn no_rollback_of_its_own(platform: &str) -> anyhow::Error {
+    crate::exit::usage(format!(
+        "{platform} has no rollback of its own: roll back to a version instead (`source` other than `platform`)"
+    ))
 }

@@ -32,6 +32,15 @@ impl Version {
         }
     }
 
+    /// The version as an image: its tag, or its full reference; `None` for a commit.
+    pub fn image(&self) -> Option<String> {
+        match self {
+            Self::ImageTag(tag) => Some(tag.to_string()),
+            Self::Image(image) => Some(image.clone()),
+            Self::Commit(_) => None,
+        }
+    }
+
     /// The same version, whatever the platform added to its name: an image's `@digest`
     /// (Fly reports `image_ref` with one) does not make it another version.
     pub fn same_as(&self, other: &Self) -> bool {
@@ -42,7 +51,8 @@ impl Version {
     }
 }
 
-fn without_digest(image: &str) -> &str {
+/// An image reference without the `@digest` a platform may add to it (Fly's `image_ref`).
+pub fn without_digest(image: &str) -> &str {
     image.split_once('@').map_or(image, |(name, _)| name)
 }
 
@@ -68,6 +78,16 @@ pub struct Running {
     pub unknown: String,
 }
 
+/// One read of an app: what it runs now and whether a deploy is under way, both from the
+/// same listing of its deployments (or machines).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub running: Running,
+    /// A deploy already under way, as a sentence ending in why nothing is deployed over it;
+    /// `None` when there is none.
+    pub in_progress: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +101,19 @@ mod tests {
         assert!(b.same_as(&a));
         assert!(!a.same_as(&c));
         assert_eq!(a.kind(), Kind::Image);
+        assert_eq!(
+            without_digest("registry.fly.io/web:abc@sha256:00"),
+            "registry.fly.io/web:abc"
+        );
+    }
+
+    #[test]
+    fn a_commit_is_no_image() {
+        let sha = CommitSha::parse("0123456789abcdef0123456789abcdef01234567").unwrap();
+        assert_eq!(Version::Commit(sha).image(), None);
+        let tag = ImageTag::parse("v1.2").unwrap();
+        assert_eq!(Version::ImageTag(tag).image().as_deref(), Some("v1.2"));
+        let image = Version::Image("registry.fly.io/web:abc".to_owned());
+        assert_eq!(image.image().as_deref(), Some("registry.fly.io/web:abc"));
     }
 }

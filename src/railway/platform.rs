@@ -10,9 +10,17 @@ use std::time::Instant;
 
 use super::client::{Client, shown};
 use super::deploy::{self, HISTORY, Plan, Run, Source};
-use super::model::Status;
+use super::model::{Deployment, Status};
+use super::rollback::{self, Method};
 use crate::commit::CommitSha;
-use crate::platform::{self, AppResult, Deployed, Kind, Outcome, Request, Running, Version};
+use crate::gha::{Annotation, Level};
+use crate::platform::{
+    self, AppResult, Deployed, Kind, Outcome, Previous, Request, Rollback, Running, Served,
+    Snapshot, Version,
+};
+/// What a deploy or rollback on Railway did, service by service (auto-rollback's report
+/// keeps it as is).
+pub use crate::report::auto_rollback::Railway as Evidence;
 
 pub struct Railway {
     client: Client,
@@ -45,8 +53,8 @@ pub fn outcome(o: deploy::Outcome) -> Outcome {
 }
 
 impl platform::Platform for Railway {
-    /// One run per service, in order.
-    type Evidence = Vec<Run>;
+    /// One run per service, in order: deploys, or Railway's own rollbacks.
+    type Evidence = Evidence;
 
     const ON_SIGNAL: &'static str = "the new deployment was cancelled";
 
@@ -54,42 +62,9 @@ impl platform::Platform for Railway {
         "Railway"
     }
 
-    async fn running(&self, app: &str) -> anyhow::Result<Running> {
-        let list = self
-            .client
-            .deployments(&self.project, &self.environment, app, HISTORY)
-            .await?;
-        let Some(current) = list.iter().find(|d| d.status == Status::Success) else {
-            return Ok(Running {
-                kind: Kind::Image,
-                version: None,
-                unknown: format!(
-                    "service {} has no SUCCESS deployment among its newest {HISTORY}",
-                    shown(app)
-                ),
-            });
-        };
-        if let Some(image) = current.image() {
-            return Ok(Running {
-                kind: Kind::Image,
-                version: Some(Version::Image(image)),
-                unknown: String::new(),
-            });
-        }
-        let commit = current.commit().and_then(|c| CommitSha::parse(&c).ok());
-        Ok(Running {
-            kind: Kind::Commit,
-            unknown: format!(
-                "deployment {} of service {} names neither an image nor a full commit",
-                shown(&current.id),
-                shown(app)
-            ),
-            version: commit.map(Version::Commit),
-        })
-    }
-
-    /// A deployment newer than the one serving that has not finished.
-    async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
+    /// The service's newest deployments, listed once: it runs the newest `SUCCESS` one; a
+    /// deployment newer than that which has not finished is a deploy under way.
+    async fn snapshot(&self, app: &str) -> anyhow::Result<Snapshot> {
         let list = self
             .client
             .deployments(&self.project, &self.environment, app, HISTORY)
@@ -98,14 +73,47 @@ impl platform::Platform for Railway {
             .iter()
             .take_while(|d| d.status != Status::Success)
             .find(|d| !d.status.is_final() && d.status != Status::Sleeping);
-        Ok(busy.map(|d| {
+        let in_progress = busy.map(|d| {
             format!(
                 "deployment {} of service {} is {}: a deploy is under way; not rolling back over it",
                 shown(&d.id),
                 shown(app),
                 d.status.as_str()
             )
-        }))
+        });
+        let running = match list.iter().find(|d| d.status == Status::Success) {
+            None => Running {
+                kind: Kind::Image,
+                version: None,
+                unknown: format!(
+                    "service {} has no SUCCESS deployment among its newest {HISTORY}",
+                    shown(app)
+                ),
+            },
+            Some(current) => match current.image() {
+                Some(image) => Running {
+                    kind: Kind::Image,
+                    version: Some(Version::Image(image)),
+                    unknown: String::new(),
+                },
+                None => Running {
+                    kind: Kind::Commit,
+                    unknown: format!(
+                        "deployment {} of service {} names neither an image nor a full commit",
+                        shown(&current.id),
+                        shown(app)
+                    ),
+                    version: current
+                        .commit()
+                        .and_then(|c| CommitSha::parse(&c).ok())
+                        .map(Version::Commit),
+                },
+            },
+        };
+        Ok(Snapshot {
+            running,
+            in_progress,
+        })
     }
 
     fn can_deploy(&self, version: &Version) -> anyhow::Result<()> {
@@ -121,7 +129,7 @@ impl platform::Platform for Railway {
         &self,
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
-    ) -> anyhow::Result<Deployed<Vec<Run>>> {
+    ) -> anyhow::Result<Deployed<Evidence>> {
         let mut runs = Vec::new();
         let mut apps = Vec::new();
         for (app, version) in &request.apps {
@@ -140,22 +148,121 @@ impl platform::Platform for Railway {
                 cancel_on_timeout: request.cancel_on_timeout,
             };
             let run = deploy::run(&self.client, &plan, log).await?;
-            let result = outcome(run.status);
-            apps.push(AppResult {
-                app: app.clone(),
-                outcome: result,
-            });
+            let done = record(&mut apps, app, &run);
             runs.push(run);
-            if result != Outcome::Finished {
+            if !done {
                 break;
             }
         }
-        Ok(Deployed {
-            status: Outcome::overall(apps.iter().map(|a| a.outcome)),
+        let reason = runs.last().and_then(|r| r.reason.clone());
+        Ok(deployed(apps, reason, Vec::new(), Evidence::Deploys(runs)))
+    }
+
+    /// The service's newest deployments: the newest `SUCCESS` one serves, the target is
+    /// the newest earlier one that served (see `rollback.rs`).
+    async fn previous(&self, app: &str) -> anyhow::Result<Result<Previous, String>> {
+        let list = self
+            .client
+            .deployments(&self.project, &self.environment, app, HISTORY)
+            .await?;
+        let Some((current, Some(target))) = rollback::current_and_target(&list) else {
+            return Ok(Err(format!(
+                "service {app} has no earlier deployment that served (SUCCESS or REMOVED) among its newest {HISTORY}"
+            )));
+        };
+        let served = |d: &Deployment| Served {
+            id: d.id.clone(),
+            image: d.image(),
+            commit: d.commit(),
+        };
+        Ok(Ok(Previous {
+            from: served(current),
+            to: served(target),
+            evidence: format!(
+                "the deployment that served before ({}, {}{})",
+                shown(&target.id),
+                target.status.as_str(),
+                if target.can_rollback {
+                    ", image retained: deploymentRollback"
+                } else {
+                    ", outside the image retention window: redeploy"
+                }
+            ),
+        }))
+    }
+
+    /// `deploymentRollback` service by service (a redeploy outside the image retention
+    /// window, with a warning), each within what is left of the request's deadline; what
+    /// still runs at the deadline or a signal is cancelled.
+    async fn roll_back(
+        &self,
+        request: &Rollback,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> anyhow::Result<Deployed<Evidence>> {
+        let mut rolled = Vec::new();
+        let mut apps = Vec::new();
+        let mut warnings = Vec::new();
+        for app in &request.apps {
+            let done = rollback::to_previous(
+                &self.client,
+                &self.project,
+                &self.environment,
+                app,
+                request.poll_interval,
+                request.deadline.saturating_duration_since(Instant::now()),
+                true,
+                log,
+            )
+            .await?;
+            if done.method == Method::Redeploy {
+                warnings.push(Annotation::new(
+                    Level::Warning,
+                    crate::codes::Railway::RailwayRedeploy.as_str(),
+                    done.note.clone().unwrap_or_default(),
+                ));
+            }
+            let finished = record(&mut apps, app, &done.run);
+            rolled.push(done);
+            if !finished {
+                break;
+            }
+        }
+        let reason = rolled.last().and_then(|r| r.run.reason.clone());
+        Ok(deployed(
             apps,
-            warnings: Vec::new(),
-            left_changed: Vec::new(),
-            evidence: runs,
-        })
+            reason,
+            warnings,
+            Evidence::Rollbacks(rolled),
+        ))
+    }
+}
+
+/// One service's outcome among `apps`; true when it finished (the next may follow).
+fn record(apps: &mut Vec<AppResult>, app: &str, run: &Run) -> bool {
+    let result = outcome(run.status);
+    apps.push(AppResult {
+        app: app.to_owned(),
+        outcome: result,
+    });
+    result == Outcome::Finished
+}
+
+/// A deploy's or rollback's answer: the worst outcome, and `reason` (the last run's) when
+/// it did not finish.
+fn deployed(
+    apps: Vec<AppResult>,
+    reason: Option<String>,
+    warnings: Vec<Annotation>,
+    evidence: Evidence,
+) -> Deployed<Evidence> {
+    let status = Outcome::overall(apps.iter().map(|a| a.outcome));
+    let reason = reason.filter(|_| status != Outcome::Finished);
+    Deployed {
+        status,
+        apps,
+        warnings,
+        reason,
+        left_changed: Vec::new(),
+        evidence,
     }
 }

@@ -203,4 +203,47 @@ impl Report {
         self.reason = reason;
         self.message = message.into();
     }
+
+    /// Short commit or tag for lines and outputs.
+    pub fn from(&self) -> String {
+        label(self.from_sha.as_deref(), self.from_tag.as_deref())
+    }
+
+    pub fn to(&self) -> String {
+        label(self.to_sha.as_deref(), self.to_tag.as_deref())
+    }
+
+    /// Failing checks from the analysis, one line each.
+    pub fn failing_checks(&self) -> Vec<String> {
+        self.analysis
+            .iter()
+            .filter(|u| !u.healthy)
+            .map(|u| {
+                let why = u
+                    .failed_condition
+                    .clone()
+                    .or_else(|| u.reason.clone())
+                    .unwrap_or_default();
+                format!("{}: {why}", u.url)
+            })
+            .chain(
+                self.metrics
+                    .iter()
+                    .filter(|m| !m.passed())
+                    .filter_map(|m| m.reason.clone().map(|why| format!("metrics: {why}"))),
+            )
+            .collect()
+    }
+}
+
+fn label(sha: Option<&str>, tag: Option<&str>) -> String {
+    match (sha, tag) {
+        (Some(sha), Some(tag)) if tag.contains(sha) || tag.contains(&sha[..sha.len().min(7)]) => {
+            tag.to_owned()
+        }
+        (Some(sha), Some(tag)) => format!("{} ({tag})", &sha[..sha.len().min(12)]),
+        (Some(sha), None) => sha.chars().take(12).collect(),
+        (None, Some(tag)) => tag.to_owned(),
+        (None, None) => "unknown".to_owned(),
+    }
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::DeployHeader;
 use crate::fly::Rollout;
 
 pub const TOOL: &str = "fly-deploy";
@@ -11,12 +12,8 @@ pub const TOOL: &str = "fly-deploy";
 pub struct Report {
     /// `shipguard.fly-deploy/1`.
     pub schema: String,
-    pub tool: &'static str,
-    /// The shipguard version that wrote it.
-    pub version: String,
-    pub kind: &'static str,
-    pub platform: &'static str,
-    pub api_url: String,
+    #[serde(flatten)]
+    pub header: DeployHeader,
     pub github_deployment_id: Option<u64>,
     #[serde(flatten)]
     pub rollout: Rollout,
@@ -26,11 +23,7 @@ impl Report {
     pub fn new(version: &str, api_url: String, rollout: Rollout) -> Self {
         Self {
             schema: super::schema_id(TOOL),
-            tool: TOOL,
-            version: version.to_owned(),
-            kind: "deploy",
-            platform: "fly",
-            api_url,
+            header: DeployHeader::new(TOOL, version, "fly", api_url),
             github_deployment_id: None,
             rollout,
         }

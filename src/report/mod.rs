@@ -17,7 +17,34 @@ pub mod railway_deploy;
 #[cfg(test)]
 mod schemas;
 
+use serde::Serialize;
 use serde_json::Value;
+
+// What every deploy report (fly-deploy, railway-deploy) says after its `schema`, flattened
+// into it (a `//` comment: a doc comment would become the flattened report's description).
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct DeployHeader {
+    pub tool: &'static str,
+    /// The shipguard version that wrote it.
+    pub version: String,
+    pub kind: &'static str,
+    pub platform: &'static str,
+    pub api_url: String,
+}
+
+impl DeployHeader {
+    /// `tool`'s deploy on `platform` through the API at `api_url` (never with a token).
+    pub fn new(tool: &'static str, version: &str, platform: &'static str, api_url: String) -> Self {
+        Self {
+            tool,
+            version: version.to_owned(),
+            kind: "deploy",
+            platform,
+            api_url,
+        }
+    }
+}
 
 /// The major version every report is written with.
 pub const MAJOR: u32 = 1;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::DeployHeader;
 use crate::railway::deploy::Run;
 
 pub const TOOL: &str = "railway-deploy";
@@ -12,12 +13,8 @@ pub const TOOL: &str = "railway-deploy";
 pub struct Report {
     /// `shipguard.railway-deploy/1`.
     pub schema: String,
-    pub tool: &'static str,
-    /// The shipguard version that wrote it.
-    pub version: String,
-    pub kind: &'static str,
-    pub platform: &'static str,
-    pub api_url: String,
+    #[serde(flatten)]
+    pub header: DeployHeader,
     /// `project` or `account`.
     pub token_kind: &'static str,
     pub github_deployment_id: Option<u64>,
@@ -29,11 +26,7 @@ impl Report {
     pub fn new(version: &str, api_url: String, token_kind: &'static str, run: Run) -> Self {
         Self {
             schema: super::schema_id(TOOL),
-            tool: TOOL,
-            version: version.to_owned(),
-            kind: "deploy",
-            platform: "railway",
-            api_url,
+            header: DeployHeader::new(TOOL, version, "railway", api_url),
             token_kind,
             github_deployment_id: None,
             run,

@@ -5,7 +5,7 @@
 
 use shipguard::commit::CommitRef;
 use shipguard::github::GitHub;
-use shipguard::platform::{Platform, Running, Version};
+use shipguard::platform::{Kind, Platform, Version};
 
 use crate::decide;
 use crate::history::{self, PastRollback};
@@ -13,33 +13,43 @@ use crate::report::{Reason, Report};
 use crate::rollback::Run;
 use crate::versions::Versions;
 
+/// What the first app runs now, known (a guard ends the run when it is not).
+pub struct Now {
+    /// The form the app's versions take (what a target must be given as).
+    pub kind: Kind,
+    pub version: Version,
+}
+
 /// What the first app runs now, in the report's `from`; `None` when a guard ended the run.
 pub async fn running<P: Platform>(
     platform: &P,
     run: &Run<'_>,
     report: &mut Report,
-) -> anyhow::Result<Option<(Running, Version)>> {
+) -> anyhow::Result<Option<Now>> {
     let apps = &run.settings.apps;
-    let running = platform.running(&apps[0]).await?;
+    let first = platform.snapshot(&apps[0]).await?;
+    let running = first.running;
     if let Some(version) = &running.version {
-        report.from_tag = match version {
-            Version::ImageTag(tag) => Some(tag.to_string()),
-            Version::Image(image) => Some(image.clone()),
-            Version::Commit(_) => None,
-        };
+        report.from_tag = version.image();
         report.from_sha = Versions::of(run.settings).commit_of(version, &apps[0]);
     }
-    for app in apps {
-        if let Some(busy) = platform.in_progress(app).await? {
-            report.end(
-                Reason::DeploymentInProgress,
-                format!("unhealthy, but {busy}"),
-            );
-            return Ok(None);
+    // Every app is read once; the first's read also says what runs now.
+    let mut busy = first.in_progress;
+    for app in &apps[1..] {
+        if busy.is_some() {
+            break;
         }
+        busy = platform.snapshot(app).await?.in_progress;
+    }
+    if let Some(busy) = busy {
+        report.end(
+            Reason::DeploymentInProgress,
+            format!("unhealthy, but {busy}"),
+        );
+        return Ok(None);
     }
     // Never guess what runs now: a rollback record always names where it came from.
-    let Some(version) = running.version.clone() else {
+    let Some(version) = running.version else {
         report.end(
             Reason::UnknownRunningVersion,
             format!("unhealthy, but {}; nothing was deployed", running.unknown),
@@ -56,7 +66,10 @@ pub async fn running<P: Platform>(
         );
         return Ok(None);
     }
-    Ok(Some((running, version)))
+    Ok(Some(Now {
+        kind: running.kind,
+        version,
+    }))
 }
 
 /// No deploy workflow run under way, no rollback inside the cooldown; the earlier rollbacks

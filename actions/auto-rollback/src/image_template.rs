@@ -3,6 +3,7 @@
 //! commit the image a machine runs was built from. (`image-tag-template` stays Coolify's.)
 
 use shipguard::commit::CommitSha;
+use shipguard::platform::version::without_digest;
 
 use crate::template::Pattern;
 
@@ -47,8 +48,7 @@ impl ImageTemplate {
     /// The commit (full, or the 7+ hex digits of `{short_sha}`) an image stands for; a
     /// digest after `@` (what Fly reports in `image_ref`) is ignored.
     pub fn commit_of(&self, image: &str, branch: &str, app: &str) -> Option<String> {
-        let image = image.split_once('@').map_or(image, |(name, _)| name);
-        self.parts.commit_of(image, branch, app)
+        self.parts.commit_of(without_digest(image), branch, app)
     }
 }
 

@@ -13,7 +13,6 @@ mod decide;
 mod guards;
 mod history;
 mod image_template;
-mod native;
 mod platforms;
 mod record;
 mod redeploy;

@@ -1,15 +1,17 @@
 //! The redeploy: the target through the platform's deploy-and-wait, with restore on failure
-//! and cancel at the deadline; its evidence kept in the report.
+//! and cancel at the deadline, or the platform's own rollback (`source: platform`); its
+//! evidence kept in the report.
 
 use std::time::Instant;
 
 use shipguard::deployment_record::Recorder;
 use shipguard::platform::grace::{CANCEL_GRACE, RESTORE_GRACE};
-use shipguard::platform::{Outcome, Platform, Request, Version};
+use shipguard::platform::{Outcome, Platform, Request, Rollback};
 
 use crate::record;
 use crate::report::{Reason, Report};
 use crate::rollback::{Run, interrupted};
+use crate::target::To;
 
 /// Where a platform's evidence goes in the report (its fields stay as they were).
 pub trait Keep {
@@ -23,9 +25,9 @@ impl Keep for shipguard::coolify::git::Deployed {
     }
 }
 
-impl Keep for Vec<shipguard::railway::deploy::Run> {
+impl Keep for shipguard::report::auto_rollback::Railway {
     fn keep(self, report: &mut Report) {
-        report.railway = Some(shipguard::report::auto_rollback::Railway::Deploys(self));
+        report.railway = Some(self);
     }
 }
 
@@ -35,12 +37,12 @@ impl Keep for shipguard::fly::Rollout {
     }
 }
 
-/// Deploys every app's version of the target; true when it finished (verification
-/// follows), else the report says why.
+/// Deploys every app's version of the target, or rolls every app back the platform's own
+/// way; true when it finished (verification follows), else the report says why.
 pub async fn redeploy<P: Platform>(
     platform: &P,
     run: &Run<'_>,
-    versions: &[(String, Version)],
+    to: &To,
     recorder: Option<&Recorder>,
     report: &mut Report,
 ) -> anyhow::Result<bool>
@@ -49,21 +51,34 @@ where
 {
     report.phase = "redeploy";
     let t0 = run.at();
-    let request = Request {
-        apps: versions.to_vec(),
-        deadline: Instant::now() + run.settings.deploy_timeout.min(run.left()),
-        poll_interval: run.settings.poll_interval,
-        restore_on_failure: true,
-        cancel_on_timeout: true,
-        // main.rs's backstop ends the run at `deadline` plus these grace periods: a restore
-        // after a failed redeploy ends before it.
-        restore_until: Some(run.deadline + CANCEL_GRACE + RESTORE_GRACE),
-    };
+    let deadline = Instant::now() + run.settings.deploy_timeout.min(run.left());
+    let poll_interval = run.settings.poll_interval;
     let actions = &run.ctx.actions;
     let log = |line: &str| actions.log(line);
-    let deployed = {
-        let _group = actions.group("Redeploying");
-        platform.deploy(&request, &log).await
+    let deployed = match to {
+        To::Versions(versions) => {
+            let request = Request {
+                apps: versions.clone(),
+                deadline,
+                poll_interval,
+                restore_on_failure: true,
+                cancel_on_timeout: true,
+                // main.rs's backstop ends the run at `deadline` plus these grace periods: a
+                // restore after a failed redeploy ends before it.
+                restore_until: Some(run.deadline + CANCEL_GRACE + RESTORE_GRACE),
+            };
+            let _group = actions.group("Redeploying");
+            platform.deploy(&request, &log).await
+        }
+        To::Previous => {
+            let request = Rollback {
+                apps: run.settings.apps.clone(),
+                deadline,
+                poll_interval,
+            };
+            let _group = actions.group(&format!("Rolling back on {}", platform.name()));
+            platform.roll_back(&request, &log).await
+        }
     };
     let deployed = match deployed {
         Ok(deployed) => deployed,
@@ -111,7 +126,10 @@ where
             format!(
                 "the rollback to {} did not deploy ({}); the service is still unhealthy",
                 report.to(),
-                status.as_str()
+                match &deployed.reason {
+                    Some(reason) => format!("{}: {reason}", status.as_str()),
+                    None => status.as_str().to_owned(),
+                }
             ),
         );
         return Ok(false);

@@ -1,8 +1,9 @@
 //! One run, phase by phase, the same on every platform: analysis → what runs now and the
-//! guards → target (failing closed) → dry run stops here → record on GitHub → redeploy →
-//! verification and the record's final status. Every early stop ends the report with a
+//! guards → target (failing closed; with `source: platform` what served before, as the
+//! platform names it) → dry run stops here → record on GitHub → redeploy (or the platform's
+//! own rollback) → verification and the record's final status. Every early stop ends the report with a
 //! reason; errors are operational (exit 3). Every phase ends by `deadline`; main.rs stops
-//! the whole run there too. The platform (Coolify, Fly) is reached only through
+//! the whole run there too. The platform (Coolify, Fly, Railway) is reached only through
 //! [`shipguard::platform::Platform`] (platforms.rs connects it).
 
 use std::time::{Duration, Instant};
@@ -72,11 +73,7 @@ pub async fn run(
         }
         settings::Platform::Railway(target) => {
             let railway = platforms::railway(&run, report, target);
-            if settings.source == Source::Platform {
-                crate::native::roll_back(&railway, &run, report).await
-            } else {
-                roll_back(&railway, &run, report).await
-            }
+            roll_back(&railway, &run, report).await
         }
     }
 }
@@ -97,9 +94,12 @@ where
     let Some(rollbacks) = guards::history(run, github.as_ref(), report).await? else {
         return Ok(());
     };
-    let Some(target) =
-        target::choose(platform, run, github.as_ref(), &running, &rollbacks, report).await?
-    else {
+    // `source: platform`: the platform names what served before and brings it back itself.
+    let target = match run.settings.source {
+        Source::Platform => target::previous(platform, run, github.as_ref(), report).await?,
+        _ => target::choose(platform, run, github.as_ref(), &running, &rollbacks, report).await?,
+    };
+    let Some(target) = target else {
         return Ok(());
     };
     if run.settings.dry_run {
@@ -110,7 +110,7 @@ where
                 run.settings.apps.join(", "),
                 report.from(),
                 report.to(),
-                target.chosen.evidence
+                target.evidence
             ),
         );
         return Ok(());
@@ -126,9 +126,9 @@ where
         run.settings.apps.join(", "),
         report.from(),
         report.to(),
-        target.chosen.evidence
+        target.evidence
     ));
-    if !redeploy::redeploy(platform, run, &target.versions, recorder.as_ref(), report).await? {
+    if !redeploy::redeploy(platform, run, &target.to, recorder.as_ref(), report).await? {
         return Ok(());
     }
     verify::verify(run, recorder.as_ref(), report).await;
@@ -136,7 +136,7 @@ where
 }
 
 /// The GitHub client of the run, when it has GitHub access.
-pub(crate) fn github(run: &Run<'_>) -> anyhow::Result<Option<GitHub>> {
+fn github(run: &Run<'_>) -> anyhow::Result<Option<GitHub>> {
     Ok(match &run.settings.github {
         Some(access) => Some(
             GitHub::new(

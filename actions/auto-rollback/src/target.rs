@@ -4,10 +4,12 @@
 
 use shipguard::commit::CommitRef;
 use shipguard::coolify::ImageTag;
+use shipguard::gha::Untrusted;
 use shipguard::github::GitHub;
-use shipguard::platform::{Platform, Running, Version};
+use shipguard::platform::{Platform, Served, Version};
 
 use crate::decide;
+use crate::guards::Now;
 use crate::history::{self, PastRollback};
 use crate::report::{Reason, Report};
 use crate::rollback::Run;
@@ -22,10 +24,18 @@ pub struct Chosen {
     pub evidence: String,
 }
 
-/// The chosen commit, and each app's version of it.
+/// What the rollback brings the apps to.
+pub enum To {
+    /// Each app's version of the chosen commit.
+    Versions(Vec<(String, Version)>),
+    /// What served before, by the platform's own rollback (`source: platform`).
+    Previous,
+}
+
+/// The target, and how it was chosen (for the log and the dry run).
 pub struct Target {
-    pub chosen: Chosen,
-    pub versions: Vec<(String, Version)>,
+    pub evidence: String,
+    pub to: To,
 }
 
 /// The target, in the report's `to`; `None` when there is none (the report says why).
@@ -33,7 +43,7 @@ pub async fn choose<P: Platform>(
     platform: &P,
     run: &Run<'_>,
     github: Option<&GitHub>,
-    (running, now): &(Running, Version),
+    now: &Now,
     rollbacks: &[PastRollback],
     report: &mut Report,
 ) -> anyhow::Result<Option<Target>> {
@@ -86,10 +96,10 @@ pub async fn choose<P: Platform>(
     let versions = settings
         .apps
         .iter()
-        .map(|app| Ok((app.clone(), map.version_of(running.kind, &chosen, app)?)))
+        .map(|app| Ok((app.clone(), map.version_of(now.kind, &chosen, app)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let first = &versions[0].1;
-    if first.same_as(now) {
+    if first.same_as(&now.version) {
         report.end(
             Reason::NoTarget,
             format!("unhealthy, and the target {first} is what runs now; nothing was deployed"),
@@ -98,11 +108,62 @@ pub async fn choose<P: Platform>(
     }
     platform.can_deploy(first)?;
     report.to_sha = Some(chosen.commit.to_string());
-    report.to_tag = match first {
-        Version::ImageTag(tag) => Some(tag.to_string()),
-        Version::Image(image) => Some(image.clone()),
-        Version::Commit(_) => None,
-    };
+    report.to_tag = first.image();
     report.target_evidence = Some(chosen.evidence.clone());
-    Ok(Some(Target { chosen, versions }))
+    Ok(Some(Target {
+        evidence: chosen.evidence,
+        to: To::Versions(versions),
+    }))
+}
+
+/// `source: platform`: the deployment that served before the one running now, as the
+/// platform names it (the first app's), in the report's `to`; `None` when there is none or
+/// it cannot be recorded on GitHub (the report says why).
+pub async fn previous<P: Platform>(
+    platform: &P,
+    run: &Run<'_>,
+    github: Option<&GitHub>,
+    report: &mut Report,
+) -> anyhow::Result<Option<Target>> {
+    let first = &run.settings.apps[0];
+    report.phase = "choosing the target";
+    let previous = match platform.previous(first).await? {
+        Ok(previous) => previous,
+        Err(why) => {
+            report.end(
+                Reason::NoTarget,
+                format!("unhealthy, and {why}; nothing was deployed"),
+            );
+            return Ok(None);
+        }
+    };
+    let versions = Versions::of(run.settings);
+    let commit_of = |d: &Served| {
+        d.commit.clone().or_else(|| {
+            d.image
+                .clone()
+                .and_then(|image| versions.commit_of(&Version::Image(image), first))
+        })
+    };
+    report.from_sha = report
+        .from_sha
+        .clone()
+        .or_else(|| commit_of(&previous.from));
+    report.to_tag = previous.to.image.clone();
+    report.to_sha = commit_of(&previous.to);
+    report.target_evidence = Some(previous.evidence.clone());
+    if report.to_sha.is_none() && github.is_some() {
+        report.end(
+            Reason::NoTarget,
+            format!(
+                "unhealthy, but the target deployment {} names no commit (meta.commitHash) and its image does not map to one through `image-template`: the rollback cannot be recorded on GitHub; set `image-template`; nothing was deployed",
+                Untrusted::one_line(&previous.to.id, 128)
+            ),
+        );
+        return Ok(None);
+    }
+    Ok(Some(Target {
+        evidence: previous.evidence,
+        to: To::Previous,
+    }))
 }

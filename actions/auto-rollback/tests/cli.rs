@@ -522,6 +522,27 @@ fn an_unmappable_running_version_stops_deploys_nothing_and_alerts() {
 }
 
 #[test]
+fn a_hostile_running_tag_is_shown_neutralised() {
+    // Not an image tag Coolify could run, so what runs is unknown: the sentence that says so
+    // shows the server's text, which must not become a workflow command (V1 `##[` anywhere
+    // in a line).
+    let w = world();
+    let hostile = "##[error]pwned\n::error title=pwned::x";
+    w.coolify.add_app(WEB, "web", "ghcr.io/acme/web", hostile);
+    w.coolify.unhealthy_tag(hostile);
+    let run = rollback(&w).run();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "unknown-running-version");
+    assert!(run.stdout.contains("pwned"), "{}", run.stdout);
+    for line in run.stderr.lines().chain(run.stdout.lines()) {
+        assert!(
+            !line.contains("##[error]") && !line.trim_start().starts_with("::error title=pwned"),
+            "the running tag became a command: {line:?}"
+        );
+    }
+}
+
+#[test]
 fn manual_to_takes_the_image_tag_coolify_deploy_reports() {
     // deploy.yml passes `previous-image-tags` (e.g. main-1111111) as `to`.
     let w = world();

@@ -88,6 +88,27 @@ fn unhealthy_on_fly_rolls_back_to_the_previous_good_commit_and_verifies() {
 }
 
 #[test]
+fn two_apps_each_get_their_own_image_and_the_report_says_so() {
+    let w = world();
+    let api = |sha: &str| format!("registry.fly.io/api:{sha}");
+    w.fly.add_app_on("api", 2, 0, &api(BAD));
+    let run = rollback(&w).input("app", "web,api").run();
+    run.assert_exit(0);
+    assert_eq!(run.output("rolled-back"), "true");
+    for (_, now) in w.fly.images("api") {
+        assert_eq!(now, api(GOOD));
+    }
+    let report = run.report();
+    let rollout = &report["fly_deploy"];
+    // One total over both apps, and no one app's image claimed for both.
+    assert_eq!(rollout["updated"], 5);
+    assert_eq!(rollout["status"], "finished");
+    assert!(rollout["image"].is_null(), "{rollout}");
+    assert_eq!(rollout["apps"][0]["image"], image(GOOD));
+    assert_eq!(rollout["apps"][1]["image"], api(GOOD));
+}
+
+#[test]
 fn a_target_that_fails_on_fly_is_restored_and_reported() {
     let w = world();
     w.fly.behaviour(&image(GOOD), Behaviour::broken());

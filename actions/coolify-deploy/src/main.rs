@@ -10,7 +10,7 @@ mod webhook;
 
 use std::process::ExitCode;
 
-use shipguard::coolify::{self, Client, Outcome, Tracked};
+use shipguard::coolify::{self, Client, Tracked};
 use shipguard::exit::Code;
 use shipguard::http::RetryPolicy;
 use shipguard::redact::safe_url;
@@ -19,7 +19,7 @@ use shipguard::tool::{self, Context};
 use crate::cli::Cli;
 use crate::report::Report;
 use crate::settings::{Mode, Settings};
-use shipguard::deployment_record::Recorder;
+use shipguard::deployment_record::Deploy;
 
 fn main() -> ExitCode {
     tool::main("coolify-deploy", env!("CARGO_PKG_VERSION"), run)
@@ -99,26 +99,19 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 (None, Some(commit)) => format!("coolify-deploy of commit {}", commit.short()),
                 (None, None) => "coolify-deploy".to_owned(),
             };
-            let recorder = match &record {
-                Some(record) => {
-                    let payload = serde_json::json!({
-                        "tool": "coolify-deploy",
-                        "image_tag": plan.image_tag,
-                        "commit": plan.commit,
-                        "target": plan.target,
-                    });
-                    Recorder::start(
-                        record,
-                        &ctx.user_agent(),
-                        shipguard::http::RetryPolicy::new(&ctx.env),
-                        payload,
-                        &description,
-                        &ctx.actions,
-                    )
-                    .await
-                }
-                None => None,
-            };
+            let recorder = Deploy::start(
+                record.as_ref(),
+                ctx,
+                "coolify-deploy",
+                description,
+                serde_json::json!({
+                    "tool": "coolify-deploy",
+                    "image_tag": plan.image_tag,
+                    "commit": plan.commit,
+                    "target": plan.target,
+                }),
+            )
+            .await;
             let deployed = {
                 let _group = ctx.actions.group("Deploying");
                 match chosen {
@@ -131,34 +124,14 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                         }),
                 }
             };
-            let (rollout, pins) = match deployed {
-                Ok(deployed) => (deployed.rollout, deployed.pins),
-                Err(err) => {
-                    if let Some(recorder) = &recorder {
-                        let finished = recorder.finish(
-                            "error",
-                            "coolify-deploy could not deploy",
-                            &ctx.actions,
-                        );
-                        shipguard::interrupt::within_cleanup(finished).await;
-                    }
-                    return Err(err);
-                }
-            };
-            if let Some(recorder) = &recorder {
-                let state = match rollout.status {
-                    Outcome::Finished => Some("success"),
-                    Outcome::Queued => None,
-                    // Not the app's failure: the run stopped (the deployment was cancelled).
-                    Outcome::Interrupted => Some("error"),
-                    _ => Some("failure"),
-                };
-                if let Some(state) = state {
-                    let line = format!("{description}: {}", rollout.status.as_str());
-                    let finished = recorder.finish(state, &line, &ctx.actions);
-                    shipguard::interrupt::within_cleanup(finished).await;
-                }
-            }
+            // Interrupted is not the app's failure: the deployment was cancelled.
+            let coolify::git::Deployed { rollout, pins } = recorder
+                .ended(
+                    deployed,
+                    |d| (d.rollout.status, d.rollout.status.as_str()),
+                    &ctx.actions,
+                )
+                .await?;
             let mut report = Report::new(
                 ctx.version,
                 safe_url(client.base()),
@@ -167,11 +140,12 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
                 rollout,
                 settings.log_lines,
             );
-            report.github_deployment_id = recorder.as_ref().map(Recorder::id);
+            report.report.github_deployment_id = recorder.id();
             report.set_commit(plan.commit.as_ref(), pins);
             report.print_log_tails(&ctx.actions);
             let code = shipguard::ending::end(&ctx.actions, &report)?;
             let left: Vec<String> = report
+                .report
                 .commit_pins
                 .iter()
                 .filter(|p| !p.restored)

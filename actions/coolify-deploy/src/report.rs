@@ -24,19 +24,6 @@ pub struct Report {
     pub annotations: Vec<Annotation>,
 }
 
-impl std::ops::Deref for Report {
-    type Target = coolify_deploy::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.report
-    }
-}
-
-impl std::ops::DerefMut for Report {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.report
-    }
-}
-
 impl Report {
     pub fn new(
         version: &'static str,
@@ -118,76 +105,33 @@ impl Report {
     /// The action's outputs, `report` included.
     pub fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         let uuids: Vec<&str> = self
+            .report
             .deployments
             .iter()
             .filter_map(|t| t.deployment_uuid.as_ref().map(Untrusted::as_raw))
             .collect();
         Ok(vec![
             ("deployment-uuids", uuids.join(",")),
-            ("status", self.status.as_str().to_owned()),
+            ("status", self.report.status.as_str().to_owned()),
             (
                 "previous-image-tags",
-                serde_json::to_string(&self.previous_image_tags)?,
+                serde_json::to_string(&self.report.previous_image_tags)?,
             ),
-            ("commits", serde_json::to_string(&self.commits)?),
+            ("commits", serde_json::to_string(&self.report.commits)?),
             (
                 "restored-image-tags",
-                serde_json::to_string(&self.restored_image_tags)?,
+                serde_json::to_string(&self.report.restored_image_tags)?,
             ),
             (
                 "duration-seconds",
-                format!("{:.0}", self.duration_seconds.ceil()),
+                format!("{:.0}", self.report.duration_seconds.ceil()),
             ),
         ])
     }
 
-    /// One line for the log and the annotation.
-    pub fn verdict_line(&self) -> String {
-        let apps = self.deployments.len();
-        let noun = if apps == 1 {
-            "deployment"
-        } else {
-            "deployments"
-        };
-        let tag = match (&self.image_tag, &self.commit) {
-            (Some(t), _) => format!(" of image tag {t}"),
-            (None, Some(c)) => format!(" of commit {}", c.chars().take(7).collect::<String>()),
-            (None, None) => String::new(),
-        };
-        match self.status {
-            Outcome::Finished => format!(
-                "{apps} {noun}{tag} finished in {:.1}s",
-                self.duration_seconds
-            ),
-            Outcome::Queued => format!("{apps} {noun}{tag} queued (not waited for)"),
-            Outcome::Failed => format!(
-                "{} of {apps} {noun}{tag} failed",
-                self.count(Outcome::Failed)
-            ),
-            Outcome::Cancelled => format!(
-                "{} of {apps} {noun}{tag} cancelled",
-                self.count(Outcome::Cancelled)
-            ),
-            // Coolify's rollout never ends so (it is Fly's): named for completeness.
-            Outcome::Restored => format!(
-                "{} of {apps} {noun}{tag} failed and put back",
-                self.count(Outcome::Restored)
-            ),
-            Outcome::Timeout => format!(
-                "{} of {apps} {noun}{tag} still running after {:.0}s",
-                self.count(Outcome::Timeout),
-                self.duration_seconds
-            ),
-            Outcome::Interrupted => format!(
-                "{} of {apps} {noun}{tag} stopped after {:.0}s: the run was interrupted (cancelled or timed out)",
-                self.count(Outcome::Interrupted),
-                self.duration_seconds
-            ),
-        }
-    }
-
     fn count(&self, outcome: Outcome) -> usize {
-        self.deployments
+        self.report
+            .deployments
             .iter()
             .filter(|t| t.outcome == outcome)
             .count()
@@ -195,7 +139,7 @@ impl Report {
 
     /// The annotation title for a negative verdict.
     pub fn failure_code(&self) -> &'static str {
-        match self.status {
+        match self.report.status {
             Outcome::Timeout => Deploy::DeployTimeout.as_str(),
             Outcome::Cancelled => Deploy::DeployCancelled.as_str(),
             Outcome::Interrupted => Deploy::DeployInterrupted.as_str(),
@@ -203,9 +147,77 @@ impl Report {
         }
     }
 
-    pub fn summary(&self) -> Summary {
+    fn spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for t in &self.report.deployments {
+            let section = t.name().as_raw().to_owned();
+            let Some(end) = t.ended_at else { continue };
+            let build_start = t.started_at.unwrap_or(end);
+            if build_start > t.queued_at {
+                spans.push(Span {
+                    section: section.clone(),
+                    label: "queued".into(),
+                    start: t.queued_at,
+                    end: build_start,
+                });
+            }
+            spans.push(Span {
+                section,
+                label: t.outcome.as_str().into(),
+                start: build_start,
+                end,
+            });
+        }
+        spans
+    }
+}
+
+fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+impl Report {
+    fn ok(&self) -> bool {
+        matches!(self.report.status, Outcome::Finished | Outcome::Queued)
+    }
+
+    /// The last build log lines of every deployment that did not finish, each in its own
+    /// group; build logs are untrusted, printed between stop-commands markers.
+    pub fn print_log_tails(&self, actions: &Actions) {
+        for t in &self.report.deployments {
+            if !matches!(
+                t.outcome,
+                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
+            ) {
+                continue;
+            }
+            let name = t.name();
+            match self.report.log_tails.get(&t.app) {
+                Some(lines) => {
+                    let _group =
+                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
+                    actions.untrusted(&Untrusted::joined(lines, "\n"));
+                }
+                None => actions.log(&format!(
+                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
+                )),
+            }
+        }
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.report)?)
+    }
+
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Report::outputs(self)
+    }
+
+    fn summary(&self) -> Summary {
         let mut s = Summary::new();
-        let icon = match self.status {
+        let icon = match self.report.status {
             Outcome::Finished | Outcome::Queued => "✅",
             _ => "❌",
         };
@@ -213,14 +225,14 @@ impl Report {
             3,
             &format!("{icon} coolify-deploy: {}", self.verdict_line()),
         );
-        let mut facts = vec![format!("Target: {}", inline(&self.target))];
-        if let Some(v) = &self.coolify_version {
+        let mut facts = vec![format!("Target: {}", inline(&self.report.target))];
+        if let Some(v) = &self.report.coolify_version {
             facts.push(format!("Coolify {}", inline(v)));
         }
-        if let Some(commit) = &self.commit {
+        if let Some(commit) = &self.report.commit {
             facts.push(format!("Commit {}", inline(commit)));
         }
-        for pin in &self.commit_pins {
+        for pin in &self.report.commit_pins {
             facts.push(if pin.restored {
                 format!(
                     "commit pin of {} put back to {}",
@@ -236,8 +248,9 @@ impl Report {
             });
         }
         s.paragraph(&facts.join(" · "));
-        if !self.restored_image_tags.is_empty() {
+        if !self.report.restored_image_tags.is_empty() {
             let restored: Vec<String> = self
+                .report
                 .restored_image_tags
                 .iter()
                 .map(|(app, tag)| format!("{} → {}", inline(app), inline(tag)))
@@ -247,7 +260,7 @@ impl Report {
                 restored.join(", ")
             ));
         }
-        for failure in &self.restore_failures {
+        for failure in &self.report.restore_failures {
             s.paragraph(&format!(
                 "⚠️ Image tag NOT set back on {}: set it to {} by hand",
                 inline(&failure.app),
@@ -255,6 +268,7 @@ impl Report {
             ));
         }
         let rows: Vec<Vec<String>> = self
+            .report
             .deployments
             .iter()
             .map(|t| {
@@ -263,6 +277,7 @@ impl Report {
                     (None, _) => String::new(),
                 };
                 let previous = self
+                    .report
                     .previous_image_tags
                     .get(t.app.as_raw())
                     .cloned()
@@ -295,7 +310,7 @@ impl Report {
         if !spans.is_empty() {
             s.mermaid(&timeline("Deployments", &spans));
         }
-        for (app, lines) in &self.log_tails {
+        for (app, lines) in &self.report.log_tails {
             let mut body = Summary::new();
             body.code_block(Untrusted::joined(lines, "\n").as_raw());
             s.details(
@@ -306,80 +321,49 @@ impl Report {
         s
     }
 
-    fn spans(&self) -> Vec<Span> {
-        let mut spans = Vec::new();
-        for t in &self.deployments {
-            let section = t.name().as_raw().to_owned();
-            let Some(end) = t.ended_at else { continue };
-            let build_start = t.started_at.unwrap_or(end);
-            if build_start > t.queued_at {
-                spans.push(Span {
-                    section: section.clone(),
-                    label: "queued".into(),
-                    start: t.queued_at,
-                    end: build_start,
-                });
-            }
-            spans.push(Span {
-                section,
-                label: t.outcome.as_str().into(),
-                start: build_start,
-                end,
-            });
-        }
-        spans
-    }
-}
-
-fn round(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
-}
-
-impl Report {
-    fn ok(&self) -> bool {
-        matches!(self.status, Outcome::Finished | Outcome::Queued)
-    }
-
-    /// The last build log lines of every deployment that did not finish, each in its own
-    /// group; build logs are untrusted, printed between stop-commands markers.
-    pub fn print_log_tails(&self, actions: &Actions) {
-        for t in &self.deployments {
-            if !matches!(
-                t.outcome,
-                Outcome::Failed | Outcome::Timeout | Outcome::Cancelled | Outcome::Interrupted
-            ) {
-                continue;
-            }
-            let name = t.name();
-            match self.log_tails.get(&t.app) {
-                Some(lines) => {
-                    let _group =
-                        actions.group(&format!("Last {} log lines of {name}", lines.len()));
-                    actions.untrusted(&Untrusted::joined(lines, "\n"));
-                }
-                None => actions.log(&format!(
-                    "{name}: no deployment log (the token needs read:sensitive to read logs)"
-                )),
-            }
-        }
-    }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(&self.report)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Report::outputs(self)
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
-
+    /// One line for the log and the annotation.
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let apps = self.report.deployments.len();
+        let noun = if apps == 1 {
+            "deployment"
+        } else {
+            "deployments"
+        };
+        let tag = match (&self.report.image_tag, &self.report.commit) {
+            (Some(t), _) => format!(" of image tag {t}"),
+            (None, Some(c)) => format!(" of commit {}", c.chars().take(7).collect::<String>()),
+            (None, None) => String::new(),
+        };
+        match self.report.status {
+            Outcome::Finished => format!(
+                "{apps} {noun}{tag} finished in {:.1}s",
+                self.report.duration_seconds
+            ),
+            Outcome::Queued => format!("{apps} {noun}{tag} queued (not waited for)"),
+            Outcome::Failed => format!(
+                "{} of {apps} {noun}{tag} failed",
+                self.count(Outcome::Failed)
+            ),
+            Outcome::Cancelled => format!(
+                "{} of {apps} {noun}{tag} cancelled",
+                self.count(Outcome::Cancelled)
+            ),
+            // Coolify's rollout never ends so (it is Fly's): named for completeness.
+            Outcome::Restored => format!(
+                "{} of {apps} {noun}{tag} failed and put back",
+                self.count(Outcome::Restored)
+            ),
+            Outcome::Timeout => format!(
+                "{} of {apps} {noun}{tag} still running after {:.0}s",
+                self.count(Outcome::Timeout),
+                self.report.duration_seconds
+            ),
+            Outcome::Interrupted => format!(
+                "{} of {apps} {noun}{tag} stopped after {:.0}s: the run was interrupted (cancelled or timed out)",
+                self.count(Outcome::Interrupted),
+                self.report.duration_seconds
+            ),
+        }
     }
 
     /// The rollout's warnings, then the failure's error.

@@ -1,30 +1,15 @@
 //! The evidence of one run: the `report` JSON, the step outputs, the summary (one row per
 //! machine and a Mermaid timeline) and the verdict line.
 
-use serde::Serialize;
 use shipguard::codes::Deploy;
 use shipguard::fly::rollout::{Outcome, Rollout, Step};
 use shipguard::gha::Summary;
 use shipguard::gha::summary::{Span, cell, code, timeline};
 use shipguard::report::fly_deploy;
 
-/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// The core report ([`shipguard::report::fly_deploy`]) with this tool's rendering (the report is field `0`).
+#[derive(Debug)]
 pub struct Report(pub fly_deploy::Report);
-
-impl std::ops::Deref for Report {
-    type Target = fly_deploy::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Report {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
 
 impl Report {
     pub fn new(version: &str, api_url: String, rollout: Rollout) -> Self {
@@ -32,12 +17,13 @@ impl Report {
     }
 
     pub fn ok(&self) -> bool {
-        self.rollout.status == Outcome::Finished
+        self.0.rollout.status == Outcome::Finished
     }
 
     /// app → the canary's image before the run.
     pub fn previous_images(&self) -> serde_json::Value {
         let map: serde_json::Map<String, serde_json::Value> = self
+            .0
             .rollout
             .apps
             .iter()
@@ -52,64 +38,47 @@ impl Report {
 
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("status", self.rollout.status.as_str().to_owned()),
+            ("status", self.0.rollout.status.as_str().to_owned()),
             ("previous-images", self.previous_images().to_string()),
-            ("machines", self.rollout.updated.to_string()),
+            ("machines", self.0.rollout.updated.to_string()),
             (
                 "duration-seconds",
-                format!("{:.0}", self.rollout.seconds.ceil()),
+                format!("{:.0}", self.0.rollout.seconds.ceil()),
             ),
         ]
     }
 
     pub fn failure_code(&self) -> &'static str {
-        match self.rollout.status {
+        match self.0.rollout.status {
             Outcome::Timeout => Deploy::DeployTimeout.as_str(),
             Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
-            _ if self.rollout.mixed => Deploy::RestoreFailed.as_str(),
+            _ if self.0.rollout.mixed => Deploy::RestoreFailed.as_str(),
             _ => Deploy::DeployFailed.as_str(),
         }
     }
+}
 
-    pub fn verdict_line(&self) -> String {
-        let r = &self.rollout;
-        let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
-        match r.status {
-            Outcome::Finished => format!(
-                "{} machine(s) of {} app(s) run {} and pass their checks",
-                r.updated,
-                r.apps.len(),
-                r.image
-            ),
-            status => {
-                let mut line = format!(
-                    "fly deploy {}: {}",
-                    status.as_str(),
-                    r.reason.as_deref().unwrap_or("no reason recorded")
-                );
-                if r.mixed {
-                    let images: Vec<String> = r
-                        .apps
-                        .iter()
-                        .flat_map(|a| &a.machines)
-                        .map(|m| {
-                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
-                        })
-                        .collect();
-                    line.push_str(&format!(
-                        " — MIXED STATE, machines now run: {}",
-                        images.join(", ")
-                    ));
-                } else if machines == 0 {
-                    line.push_str(" (no machine was changed)");
-                }
-                line
-            }
-        }
+fn step_word(step: Step) -> &'static str {
+    match step {
+        Step::Unchanged => "unchanged",
+        Step::Updated => "updated",
+        Step::Failed => "failed",
+        Step::Restored => "restored",
+        Step::RestoreFailed => "**restore failed**",
+    }
+}
+
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.0)?)
     }
 
-    pub fn summary(&self) -> Summary {
-        let r = &self.rollout;
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
+        let r = &self.0.rollout;
         let mut summary = Summary::new();
         let icon = match r.status {
             Outcome::Finished => "✅",
@@ -121,7 +90,7 @@ impl Report {
             &format!(
                 "{icon} fly-deploy {}: {}",
                 r.status.as_str(),
-                cell(&r.image)
+                cell(r.image.as_deref().unwrap_or("each app's own image"))
             ),
         );
         if let Some(reason) = &r.reason {
@@ -184,33 +153,42 @@ impl Report {
         }
         summary
     }
-}
-
-fn step_word(step: Step) -> &'static str {
-    match step {
-        Step::Unchanged => "unchanged",
-        Step::Updated => "updated",
-        Step::Failed => "failed",
-        Step::Restored => "restored",
-        Step::RestoreFailed => "**restore failed**",
-    }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::to_value(&self.0)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Ok(Report::outputs(self))
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
 
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let r = &self.0.rollout;
+        let machines: usize = r.apps.iter().map(|a| a.machines.len()).sum();
+        match r.status {
+            Outcome::Finished => format!(
+                "{} machine(s) of {} app(s) run {} and pass their checks",
+                r.updated,
+                r.apps.len(),
+                r.image.as_deref().unwrap_or("each app's own image")
+            ),
+            status => {
+                let mut line = format!(
+                    "fly deploy {}: {}",
+                    status.as_str(),
+                    r.reason.as_deref().unwrap_or("no reason recorded")
+                );
+                if r.mixed {
+                    let images: Vec<String> = r
+                        .apps
+                        .iter()
+                        .flat_map(|a| &a.machines)
+                        .map(|m| {
+                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
+                        })
+                        .collect();
+                    line.push_str(&format!(
+                        " — MIXED STATE, machines now run: {}",
+                        images.join(", ")
+                    ));
+                } else if machines == 0 {
+                    line.push_str(" (no machine was changed)");
+                }
+                line
+            }
+        }
     }
 
     fn failure(&self) -> Option<&'static str> {

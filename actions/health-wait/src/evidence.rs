@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use shipguard::codes::Health;
 use shipguard::duration::human;
 use shipguard::gha::summary::{self, Summary};
@@ -14,23 +13,9 @@ use shipguard::probe::{Attempt, Timing, UrlResult, Verdict};
 use shipguard::redact::safe_url;
 use shipguard::report::health_wait::{self, BaselineCheck};
 
-/// The core report ([`shipguard::report::health_wait`]) with this tool's rendering.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// The core report ([`shipguard::report::health_wait`]) with this tool's rendering (the report is field `0`).
+#[derive(Debug)]
 pub struct Report(pub health_wait::Report);
-
-impl std::ops::Deref for Report {
-    type Target = health_wait::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Report {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
 
 impl Report {
     pub fn new(
@@ -98,7 +83,7 @@ impl Report {
     /// Judges this run against an earlier one: a limit broken, or nothing to compare (never
     /// a pass), makes a healthy run unhealthy.
     pub fn judge_baseline(&mut self, baseline: &Figures, limits: Relative) {
-        let now = serde_json::to_value(&*self)
+        let now = serde_json::to_value(&self.0)
             .ok()
             .and_then(|v| serde_json::from_value::<Figures>(v).ok())
             .unwrap_or_default();
@@ -116,18 +101,19 @@ impl Report {
             }
             BaselineCheck::Compared(_) => None,
         });
-        if self.healthy
+        if self.0.healthy
             && let Some(problem) = problem
         {
-            self.healthy = false;
-            self.reason = Some(problem);
+            self.0.healthy = false;
+            self.0.reason = Some(problem);
         }
-        self.baseline = Some(checks);
+        self.0.baseline = Some(checks);
     }
 
     /// The annotation code for an unhealthy verdict.
     pub fn failure_code(&self, results: &[UrlResult]) -> &'static str {
         if self
+            .0
             .reason
             .as_deref()
             .is_some_and(|r| r.starts_with("baseline: ") || r.starts_with("inconclusive: baseline"))
@@ -135,7 +121,7 @@ impl Report {
             return Health::HealthBaselineFailed.as_str();
         }
         if results.iter().all(UrlResult::healthy)
-            && let Some(m) = &self.metrics
+            && let Some(m) = &self.0.metrics
         {
             return match m.verdict {
                 MetricVerdict::Inconclusive => Health::HealthMetricsInconclusive.as_str(),
@@ -153,15 +139,20 @@ impl Report {
 
     /// The step outputs, in the order the action declares them.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
-        let decisive = self.urls.iter().find(|u| !u.healthy).or(self.urls.last());
-        let latency = self.latency.unwrap_or_default();
+        let decisive = self
+            .0
+            .urls
+            .iter()
+            .find(|u| !u.healthy)
+            .or(self.0.urls.last());
+        let latency = self.0.latency.unwrap_or_default();
         let failed = decisive.and_then(|u| u.failed_condition.clone().or_else(|| u.reason.clone()));
         vec![
-            ("healthy", self.healthy.to_string()),
-            ("attempts", self.attempts.to_string()),
+            ("healthy", self.0.healthy.to_string()),
+            ("attempts", self.0.attempts.to_string()),
             (
                 "elapsed-seconds",
-                format!("{:.1}", self.elapsed_ms as f64 / 1000.0),
+                format!("{:.1}", self.0.elapsed_ms as f64 / 1000.0),
             ),
             ("latency-p50-ms", latency.p50_ms.to_string()),
             ("latency-p95-ms", latency.p95_ms.to_string()),
@@ -174,7 +165,7 @@ impl Report {
             ),
             (
                 "failed-condition",
-                if self.healthy {
+                if self.0.healthy {
                     String::new()
                 } else {
                     failed.unwrap_or_default()
@@ -185,15 +176,15 @@ impl Report {
 
     /// The one line printed on stdout in human and github formats.
     pub fn verdict_line(&self) -> String {
-        let urls = match self.urls.len() {
+        let urls = match self.0.urls.len() {
             1 => "1 URL".to_owned(),
             n => format!("{n} URLs"),
         };
-        let elapsed = human(Duration::from_millis(self.elapsed_ms));
-        match &self.reason {
+        let elapsed = human(Duration::from_millis(self.0.elapsed_ms));
+        match &self.0.reason {
             None => format!(
                 "healthy: {urls} after {elapsed} ({} attempts)",
-                self.attempts
+                self.0.attempts
             ),
             Some(reason) => format!("unhealthy: {}", reason.replace(['\r', '\n'], " ")),
         }
@@ -201,7 +192,7 @@ impl Report {
 
     pub fn summary(&self, results: &[UrlResult]) -> Summary {
         let mut s = Summary::new();
-        let title = if self.healthy {
+        let title = if self.0.healthy {
             "health-wait: healthy ✅"
         } else {
             "health-wait: not healthy ❌"
@@ -209,19 +200,21 @@ impl Report {
         s.heading(3, title);
         let mut line = format!(
             "{} attempts in {}; conditions: {}.",
-            self.attempts,
-            human(Duration::from_millis(self.elapsed_ms)),
-            self.conditions
+            self.0.attempts,
+            human(Duration::from_millis(self.0.elapsed_ms)),
+            self.0
+                .conditions
                 .iter()
                 .map(|c| format!("`{}`", c.replace('`', "'")))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        if let Some(reason) = &self.reason {
+        if let Some(reason) = &self.0.reason {
             line.push_str(&format!("\n\n**Why:** {}", summary::inline(reason)));
         }
         s.paragraph(&line);
         let rows: Vec<Vec<String>> = self
+            .0
             .urls
             .iter()
             .map(|u| {
@@ -252,7 +245,7 @@ impl Report {
             ],
             &rows,
         );
-        if let Some(metrics) = &self.metrics {
+        if let Some(metrics) = &self.0.metrics {
             shipguard::metrics::summary::render(metrics, &mut s);
         }
         for result in results.iter().take(5) {
@@ -308,6 +301,6 @@ impl shipguard::ending::Ending for Ending<'_> {
     }
 
     fn failure(&self) -> Option<&'static str> {
-        (!self.report.healthy).then(|| self.report.failure_code(self.results))
+        (!self.report.0.healthy).then(|| self.report.failure_code(self.results))
     }
 }

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use serde::Serialize;
 use shipguard::exit::Code;
 use shipguard::gha::summary::{code, inline};
 use shipguard::gha::{Actions, Annotation, Level, Summary};
@@ -11,17 +10,8 @@ use shipguard::npm::Finding;
 use shipguard::npm::check::{Mode, Outcome};
 use shipguard::report::lockfile_check;
 
-/// The core report ([`shipguard::report::lockfile_check`]) with this tool's rendering.
-#[derive(Serialize)]
-#[serde(transparent)]
+/// The core report ([`shipguard::report::lockfile_check`]) with this tool's rendering (the report is field `0`).
 pub struct Report(pub lockfile_check::Report);
-
-impl std::ops::Deref for Report {
-    type Target = lockfile_check::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
 
 impl Report {
     pub fn new(version: &str, mode: Mode, path: String, outcome: Outcome) -> Self {
@@ -32,16 +22,16 @@ impl Report {
     pub fn verdict_line(&self) -> String {
         let what = format!(
             "{} ({} packages, {} workspaces)",
-            self.lockfile,
-            self.packages,
-            self.workspaces.len()
+            self.0.lockfile,
+            self.0.packages,
+            self.0.workspaces.len()
         );
-        let verdict = match self.problems.len() {
+        let verdict = match self.0.problems.len() {
             0 => format!("{what} is in sync"),
             1 => format!("{what}: 1 problem"),
             n => format!("{what}: {n} problems"),
         };
-        match self.warnings.len() {
+        match self.0.warnings.len() {
             0 => verdict,
             1 => format!("{verdict} (1 warning: npm ls would call the tree broken)"),
             n => format!("{verdict} ({n} warnings: npm ls would call the tree broken)"),
@@ -50,38 +40,39 @@ impl Report {
 
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::new();
-        let icon = if self.in_sync { "✅" } else { "❌" };
+        let icon = if self.0.in_sync { "✅" } else { "❌" };
         summary.heading(
             3,
             &format!("{icon} lockfile-check: {}", self.verdict_line()),
         );
         let written = self
+            .0
             .package_manager
             .as_deref()
             .map(|pm| format!(", root declares {}", code(pm)))
             .unwrap_or_default();
         summary.paragraph(&format!(
             "Mode `{}`, lockfileVersion {}{written}.",
-            self.mode, self.lockfile_version
+            self.0.mode, self.0.lockfile_version
         ));
-        if !self.problems.is_empty() {
+        if !self.0.problems.is_empty() {
             // The table stops at the summary's limit and says how many rows it left out;
             // `--format json` lists every finding.
             summary.table(
                 &["Problem", "Where", "Why", "Fix"],
-                self.problems.iter().map(row),
+                self.0.problems.iter().map(row),
             );
         }
-        if !self.warnings.is_empty() {
+        if !self.0.warnings.is_empty() {
             summary.paragraph(
                 "⚠️ Warnings: npm ci accepts the lock, but `npm ls --all` reports these (`mode: tree` fails on them).",
             );
             summary.table(
                 &["Problem", "Where", "Why", "Fix"],
-                self.warnings.iter().map(row),
+                self.0.warnings.iter().map(row),
             );
         }
-        for note in &self.notes {
+        for note in &self.0.notes {
             summary.paragraph(&format!("ℹ️ {}", inline(note)));
         }
         summary
@@ -97,8 +88,8 @@ impl Report {
     /// [`MAX_ANNOTATIONS`], then one notice for the rest.
     pub fn annotate_findings(&self, actions: &Actions, root: &Path) {
         let levels = [
-            (Level::Error, &self.problems),
-            (Level::Warning, &self.warnings),
+            (Level::Error, &self.0.problems),
+            (Level::Warning, &self.0.warnings),
         ];
         let mut room = MAX_ANNOTATIONS;
         let mut unannotated = 0;
@@ -134,8 +125,8 @@ impl shipguard::ending::Ending for Report {
 
     fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         Ok(vec![
-            ("in-sync", self.in_sync.to_string()),
-            ("problems", self.problems.len().to_string()),
+            ("in-sync", self.0.in_sync.to_string()),
+            ("problems", self.0.problems.len().to_string()),
         ])
     }
 
@@ -148,14 +139,15 @@ impl shipguard::ending::Ending for Report {
     }
 
     fn annotations(&self) -> Vec<Annotation> {
-        self.notes
+        self.0
+            .notes
             .iter()
             .map(|note| Annotation::new(Level::Notice, "lockfile-check", note.clone()))
             .collect()
     }
 
     fn code(&self) -> Code {
-        if self.in_sync {
+        if self.0.in_sync {
             Code::Success
         } else {
             Code::Negative

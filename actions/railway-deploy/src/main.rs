@@ -8,11 +8,12 @@ mod settings;
 
 use std::process::ExitCode;
 
-use shipguard::deployment_record::Recorder;
+use shipguard::deployment_record::Deploy;
 use shipguard::exit::Code;
 use shipguard::http::RetryPolicy;
 use shipguard::railway::Client;
-use shipguard::railway::deploy::{self, Outcome, Source};
+use shipguard::railway::deploy::{self, Source};
+use shipguard::railway::platform::outcome as outcome_of;
 use shipguard::redact::safe_url;
 use shipguard::tool::{self, Context};
 
@@ -42,54 +43,33 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         settings.plan.services.join(", "),
         safe_url(client.url())
     ));
-    let description = format!("railway-deploy of {what}");
-    let recorder = match &settings.record {
-        Some(record) => {
-            let payload = serde_json::json!({
-                "tool": "railway-deploy",
-                "platform": "railway",
-                "source": what,
-                "services": settings.plan.services,
-            });
-            Recorder::start(
-                record,
-                &ctx.user_agent(),
-                RetryPolicy::new(&ctx.env),
-                payload,
-                &description,
-                &ctx.actions,
-            )
-            .await
-        }
-        None => None,
-    };
+    let record = Deploy::start(
+        settings.record.as_ref(),
+        ctx,
+        "railway-deploy",
+        format!("railway-deploy of {what}"),
+        serde_json::json!({
+            "tool": "railway-deploy",
+            "platform": "railway",
+            "source": what,
+            "services": settings.plan.services,
+        }),
+    )
+    .await;
     let actions = ctx.actions.clone();
     let log = move |line: &str| actions.log(line);
     let outcome = {
         let _group = ctx.actions.group("Deploying");
         deploy::run(&client, &settings.plan, &log).await
     };
-    let run = match outcome {
-        Ok(run) => run,
-        Err(err) => {
-            if let Some(recorder) = &recorder {
-                let finished =
-                    recorder.finish("error", "railway-deploy could not deploy", &ctx.actions);
-                shipguard::interrupt::within_cleanup(finished).await;
-            }
-            return Err(err);
-        }
-    };
-    if let Some(recorder) = &recorder {
-        let state = match run.status {
-            Outcome::Success => "success",
-            Outcome::Interrupted => "error",
-            _ => "failure",
-        };
-        let line = format!("{description}: {}", run.status.as_str());
-        shipguard::interrupt::within_cleanup(recorder.finish(state, &line, &ctx.actions)).await;
-    }
+    let run = record
+        .ended(
+            outcome,
+            |run| (outcome_of(run.status), run.status.as_str()),
+            &ctx.actions,
+        )
+        .await?;
     let mut report = Report::new(ctx.version, safe_url(client.url()), kind, run);
-    report.github_deployment_id = recorder.as_ref().map(Recorder::id);
+    report.0.github_deployment_id = record.id();
     shipguard::ending::end(&ctx.actions, &report)
 }

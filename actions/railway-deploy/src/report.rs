@@ -1,7 +1,6 @@
 //! The evidence of one run: the `report` JSON, the step outputs, the summary (one row per
 //! service) and the verdict line.
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use shipguard::codes::Deploy;
 use shipguard::gha::Summary;
@@ -10,23 +9,9 @@ use shipguard::railway::client::shown;
 use shipguard::railway::deploy::{Outcome, Run};
 use shipguard::report::railway_deploy;
 
-/// The core report ([`shipguard::report::railway_deploy`]) with this tool's rendering.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// The core report ([`shipguard::report::railway_deploy`]) with this tool's rendering (the report is field `0`).
+#[derive(Debug)]
 pub struct Report(pub railway_deploy::Report);
-
-impl std::ops::Deref for Report {
-    type Target = railway_deploy::Report;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Report {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
 
 impl Report {
     pub fn new(version: &str, api_url: String, token_kind: &'static str, run: Run) -> Self {
@@ -36,12 +21,13 @@ impl Report {
     }
 
     pub fn ok(&self) -> bool {
-        self.run.status == Outcome::Success
+        self.0.run.status == Outcome::Success
     }
 
     /// service → the new deployment's id.
     pub fn deployment_ids(&self) -> Value {
         let map: Map<String, Value> = self
+            .0
             .run
             .services
             .iter()
@@ -57,6 +43,7 @@ impl Report {
     /// service → the deployment (and its image or commit) that served before.
     pub fn previous(&self) -> Value {
         let map: Map<String, Value> = self
+            .0
             .run
             .services
             .iter()
@@ -74,43 +61,36 @@ impl Report {
 
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("status", self.run.status.as_str().to_owned()),
+            ("status", self.0.run.status.as_str().to_owned()),
             ("deployment-ids", self.deployment_ids().to_string()),
             ("previous", self.previous().to_string()),
             (
                 "duration-seconds",
-                format!("{:.0}", self.run.seconds.ceil()),
+                format!("{:.0}", self.0.run.seconds.ceil()),
             ),
         ]
     }
 
     pub fn failure_code(&self) -> &'static str {
-        match self.run.status {
+        match self.0.run.status {
             Outcome::Timeout => Deploy::DeployTimeout.as_str(),
             Outcome::Interrupted => shipguard::codes::Run::Interrupted.as_str(),
             _ => Deploy::DeployFailed.as_str(),
         }
     }
+}
 
-    pub fn verdict_line(&self) -> String {
-        let r = &self.run;
-        let requests = format!("{} API request(s)", r.requests);
-        match r.status {
-            Outcome::Success => format!(
-                "{} service(s) deployed {}: Railway says SUCCESS ({requests})",
-                r.services.len(),
-                shown(&r.source)
-            ),
-            status => format!(
-                "railway deploy {}: {} ({requests})",
-                status.as_str(),
-                r.reason.as_deref().unwrap_or("no reason recorded")
-            ),
-        }
+impl shipguard::ending::Ending for Report {
+    fn report(&self) -> anyhow::Result<Value> {
+        Ok(serde_json::to_value(&self.0)?)
     }
 
-    pub fn summary(&self) -> Summary {
-        let r = &self.run;
+    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(Report::outputs(self))
+    }
+
+    fn summary(&self) -> Summary {
+        let r = &self.0.run;
         let mut summary = Summary::new();
         let icon = if self.ok() { "✅" } else { "❌" };
         summary.heading(
@@ -169,23 +149,22 @@ impl Report {
         ));
         summary
     }
-}
-
-impl shipguard::ending::Ending for Report {
-    fn report(&self) -> anyhow::Result<Value> {
-        Ok(serde_json::to_value(&self.0)?)
-    }
-
-    fn outputs(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
-        Ok(Report::outputs(self))
-    }
-
-    fn summary(&self) -> Summary {
-        Report::summary(self)
-    }
 
     fn verdict_line(&self) -> String {
-        Report::verdict_line(self)
+        let r = &self.0.run;
+        let requests = format!("{} API request(s)", r.requests);
+        match r.status {
+            Outcome::Success => format!(
+                "{} service(s) deployed {}: Railway says SUCCESS ({requests})",
+                r.services.len(),
+                shown(&r.source)
+            ),
+            status => format!(
+                "railway deploy {}: {} ({requests})",
+                status.as_str(),
+                r.reason.as_deref().unwrap_or("no reason recorded")
+            ),
+        }
     }
 
     fn failure(&self) -> Option<&'static str> {
