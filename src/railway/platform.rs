@@ -54,6 +54,8 @@ impl platform::Platform for Railway {
         "Railway"
     }
 
+    /// The newest `SUCCESS` deployment (see rollback.rs for why not `latestDeployment` and
+    /// not a `SLEEPING` one); its `meta.image`, else its `meta.commitHash` (model.rs).
     async fn running(&self, app: &str) -> anyhow::Result<Running> {
         let list = self
             .client
@@ -88,7 +90,13 @@ impl platform::Platform for Railway {
         })
     }
 
-    /// A deployment newer than the one serving that has not finished.
+    /// A deployment newer than the one serving that has not finished: any status but a final
+    /// one ([`Status::is_final`]) and `SLEEPING`, which cli src/commands/output/
+    /// service_summary.rs:316-325 does not count as in progress (`is_in_progress_status`:
+    /// BUILDING DEPLOYING INITIALIZING QUEUED WAITING) and docs integrations/api/
+    /// manage-deployments.md:179 calls "sleeping (inactive)". `NEEDS_APPROVAL`, `REMOVING`
+    /// and statuses the schema does not list count as under way (fail closed: no rollback
+    /// over them).
     async fn in_progress(&self, app: &str) -> anyhow::Result<Option<String>> {
         let list = self
             .client
