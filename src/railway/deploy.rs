@@ -217,12 +217,19 @@ async fn trigger(
 ) -> anyhow::Result<Result<(), Stop>> {
     let commit = match &plan.source {
         Source::Image(image) => {
-            if let Err(stop) =
+            if let Err(mut stop) =
                 step::attempt(client.set_image(&plan.environment, &s.service, image)).await?
             {
-                if stop.status == Outcome::Failed {
-                    s.note = Some(stop.reason.clone());
+                if stop.status != Outcome::Failed {
+                    // No answer: Railway may have set it all the same.
+                    stop.reason = format!(
+                        "{}; the source image of service {} may already be set to {}: check the service's settings",
+                        stop.reason,
+                        shown(&s.service),
+                        shown(image)
+                    );
                 }
+                s.note = Some(stop.reason.clone());
                 return Ok(Err(stop));
             }
             None

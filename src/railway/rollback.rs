@@ -140,7 +140,18 @@ pub async fn to_previous(
     };
     let started_new = match method {
         Method::DeploymentRollback => match step::attempt(client.rollback(&target.id)).await? {
-            Ok(()) => find_new(&client, project, environment, service, &known, poll_interval, deadline).await?,
+            Ok(()) => {
+                find_new(
+                    &client,
+                    project,
+                    environment,
+                    service,
+                    &known,
+                    poll_interval,
+                    deadline,
+                )
+                .await?
+            }
             Err(stop) => Err(stop),
         },
         Method::Redeploy => step::attempt(client.redeploy(&target.id, target.image().is_some()))
@@ -203,20 +214,20 @@ async fn find_new(
     let mut reader = client.clone();
     let mut last = false;
     loop {
-        let list = match step::read(reader.deployments(project, environment, service, HISTORY))
-            .await?
-        {
-            Ok(list) => list,
-            Err(stop) => return Ok(Err(not_listed(stop))),
-        };
+        let list =
+            match step::read(reader.deployments(project, environment, service, HISTORY)).await? {
+                Ok(list) => list,
+                Err(stop) => return Ok(Err(not_listed(stop))),
+            };
         if let Some(new) = list.iter().find(|d| !known.contains(&d.id)) {
             return Ok(Ok(new.id.clone()));
         }
         if last {
             return Ok(Err(Stop {
                 status: Outcome::Timeout,
-                reason: "the rollback was accepted but no new deployment appeared before the timeout"
-                    .into(),
+                reason:
+                    "the rollback was accepted but no new deployment appeared before the timeout"
+                        .into(),
             }));
         }
         match step::pace(client, poll_interval, deadline).await {

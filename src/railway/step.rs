@@ -115,7 +115,12 @@ mod tests {
     use crate::railway::TokenKind;
 
     fn refused() -> anyhow::Error {
-        GraphQlError::new("deploy", vec!["Deploys are paused".into()], TokenKind::Project).into()
+        GraphQlError::new(
+            "deploy",
+            vec!["Deploys are paused".into()],
+            TokenKind::Project,
+        )
+        .into()
     }
 
     fn deadline() -> anyhow::Error {
@@ -130,7 +135,11 @@ mod tests {
         let stop = attempt(async { Err::<(), _>(refused()) }).await.unwrap();
         let stop = stop.unwrap_err();
         assert_eq!(stop.status, Outcome::Failed);
-        assert!(stop.reason.contains("Deploys are paused"), "{}", stop.reason);
+        assert!(
+            stop.reason.contains("Deploys are paused"),
+            "{}",
+            stop.reason
+        );
         let stop = attempt(async { Err::<(), _>(deadline()) }).await.unwrap();
         assert_eq!(stop.unwrap_err().status, Outcome::Timeout);
         let stop = read(async { Err::<(), _>(deadline()) }).await.unwrap();

@@ -172,7 +172,10 @@ fn a_signal_while_the_rollbacks_deployment_is_looked_for_is_interrupted() {
             .position(|r| has(r, "deploymentRollback"))
             .is_some_and(|at| requests[at + 1..].iter().any(|r| has(r, "deployments")))
     };
-    assert!(running.wait_for(looking), "the rollback's deployment was looked for");
+    assert!(
+        running.wait_for(looking),
+        "the rollback's deployment was looked for"
+    );
     running.signal("TERM");
     let run = running.finish();
     run.assert_exit(1);

@@ -291,7 +291,10 @@ fn a_deploy_refused_after_the_image_was_set_says_the_image_changed() {
     }
     let report = run.report();
     let note = report["services"][0]["note"].as_str().unwrap();
-    assert!(note.contains("set the service's source image back"), "{note}");
+    assert!(
+        note.contains("set the service's source image back"),
+        "{note}"
+    );
 }
 
 #[test]
