@@ -236,7 +236,17 @@ async fn trigger(
         }
         Source::Commit(sha) => Some(sha.as_str()),
     };
-    match step::attempt(client.deploy(&plan.environment, &s.service, commit)).await? {
+    let deployed = match (
+        step::attempt(client.deploy(&plan.environment, &s.service, commit)).await,
+        &plan.source,
+    ) {
+        // An error (a refused token, the network): it says what it leaves behind too.
+        (Err(err), Source::Image(image)) => {
+            return Err(err.context(image_left_set(&s.service, image, s.previous.as_ref())));
+        }
+        (result, _) => result?,
+    };
+    match deployed {
         Ok(id) => {
             log(&format!(
                 "service {}: deployment {} queued",

@@ -331,3 +331,25 @@ fn more_services_than_one_run_handles_is_a_usage_error() {
         .run();
     assert_ne!(run.code, Some(2), "{}", run.stderr);
 }
+
+#[test]
+fn a_deploy_failing_after_the_image_was_set_says_the_image_changed() {
+    let railway = sandbox();
+    railway.force(Forced {
+        operation: "ServiceInstanceDeployV2".into(),
+        status: 500,
+        body: json!({"message": "internal error"}),
+        retry_after: None,
+        times: 1,
+    });
+    let run = deploy(&railway, NEW).run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    assert_eq!(railway.image(SERVICE).as_deref(), Some(NEW));
+    assert!(
+        run.stderr.contains(&format!("already set to {NEW}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
+}
