@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::client::{Client, shown};
-use super::error::GraphQlError;
 use super::model::Status;
+use super::step::{self, Stop};
 use super::token::TokenKind;
 use crate::exit::usage;
 
@@ -41,6 +41,21 @@ pub struct Plan {
 
 /// How many deployments are read to find what served before.
 pub const HISTORY: u32 = 20;
+
+/// The most services one run deploys. Each costs at least four requests (its history, the
+/// image, the deploy, a read) plus one a poll, and the Free plan allows 100 requests an hour
+/// (docs integrations/api.md:138): more belong in separate steps.
+pub const MAX_SERVICES: usize = 20;
+
+/// Refuses more than [`MAX_SERVICES`] services (exit 2), before any request.
+pub fn check_service_count(count: usize) -> anyhow::Result<()> {
+    if count > MAX_SERVICES {
+        return Err(usage(format!(
+            "invalid input `service`: {count} services given, at most {MAX_SERVICES} in one run (each costs several requests and Railway's Free plan allows 100 an hour): split them across steps"
+        )));
+    }
+    Ok(())
+}
 
 /// How a Railway deploy (or rollback) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,15 +139,8 @@ pub async fn check_scope(client: &Client, project: &str, environment: &str) -> a
     Ok(())
 }
 
-/// A refused mutation (not a refused token): a failed deploy.
-fn refusal(err: &anyhow::Error) -> Option<String> {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<GraphQlError>())
-        .filter(|e| !e.is_auth())
-        .map(ToString::to_string)
-}
-
 pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Result<Run> {
+    check_service_count(plan.services.len())?;
     let started = Instant::now();
     let deadline = started + plan.timeout;
     let client = client.until(deadline);
@@ -172,45 +180,11 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
         polls: 0,
         seconds: 0.0,
     };
-    for i in 0..run.services.len() {
-        let service = run.services[i].service.clone();
-        let triggered = async {
-            match &plan.source {
-                Source::Image(image) => {
-                    client.set_image(&plan.environment, &service, image).await?;
-                    client.deploy(&plan.environment, &service, None).await
-                }
-                Source::Commit(sha) => client.deploy(&plan.environment, &service, Some(sha)).await,
-            }
-        };
-        match crate::interrupt::unless_requested(triggered).await {
-            Ok(Ok(id)) => {
-                log(&format!(
-                    "service {}: deployment {} queued",
-                    shown(&service),
-                    shown(&id)
-                ));
-                run.services[i].deployment_id = Some(id);
-            }
-            Ok(Err(err)) => match refusal(&err) {
-                Some(why) => {
-                    run.services[i].note = Some(why.clone());
-                    run.status = Outcome::Failed;
-                    run.reason = Some(why);
-                    break;
-                }
-                None if crate::http::is_deadline(&err) => {
-                    run.status = Outcome::Timeout;
-                    run.reason = Some(format!("no answer before the timeout ({err})"));
-                    break;
-                }
-                None => return Err(err),
-            },
-            Err(received) => {
-                run.status = Outcome::Interrupted;
-                run.reason = Some(received.describe());
-                break;
-            }
+    for service in run.services.iter_mut() {
+        if let Err(stop) = trigger(&client, plan, service, log).await? {
+            run.status = stop.status;
+            run.reason = Some(stop.reason);
+            break;
         }
     }
     if run.status == Outcome::Success {
@@ -232,8 +206,87 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
     Ok(run)
 }
 
+/// Starts the new deployment of one service: sets the image and deploys, or deploys the
+/// commit. A stop after the image was set says so: the service's source is changed, and
+/// the next deploy of the service (a redeploy, an autodeploy, a restart) would run it.
+async fn trigger(
+    client: &Client,
+    plan: &Plan,
+    s: &mut ServiceRun,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Result<(), Stop>> {
+    let commit = match &plan.source {
+        Source::Image(image) => {
+            if let Err(mut stop) =
+                step::attempt(client.set_image(&plan.environment, &s.service, image)).await?
+            {
+                if stop.status != Outcome::Failed {
+                    // No answer: Railway may have set it all the same.
+                    stop.reason = format!(
+                        "{}; the source image of service {} may already be set to {}: check the service's settings",
+                        stop.reason,
+                        shown(&s.service),
+                        shown(image)
+                    );
+                }
+                s.note = Some(stop.reason.clone());
+                return Ok(Err(stop));
+            }
+            None
+        }
+        Source::Commit(sha) => Some(sha.as_str()),
+    };
+    let deployed = match (
+        step::attempt(client.deploy(&plan.environment, &s.service, commit)).await,
+        &plan.source,
+    ) {
+        // An error (a refused token, the network): it says what it leaves behind too.
+        (Err(err), Source::Image(image)) => {
+            return Err(err.context(image_left_set(&s.service, image, s.previous.as_ref())));
+        }
+        (result, _) => result?,
+    };
+    match deployed {
+        Ok(id) => {
+            log(&format!(
+                "service {}: deployment {} queued",
+                shown(&s.service),
+                shown(&id)
+            ));
+            s.deployment_id = Some(id);
+            Ok(Ok(()))
+        }
+        Err(mut stop) => {
+            if let Source::Image(image) = &plan.source {
+                let left = image_left_set(&s.service, image, s.previous.as_ref());
+                log(&left);
+                stop.reason = format!("{}; {left}", stop.reason);
+            }
+            if stop.status == Outcome::Failed || matches!(plan.source, Source::Image(_)) {
+                s.note = Some(stop.reason.clone());
+            }
+            Ok(Err(stop))
+        }
+    }
+}
+
+/// What a stop between `serviceInstanceUpdate` and the deploy leaves behind, and what to do.
+fn image_left_set(service: &str, image: &str, previous: Option<&Previous>) -> String {
+    let before = previous.and_then(|p| p.image.as_deref()).map_or_else(
+        || "what it was before is unknown (no SUCCESS deployment named an image)".to_owned(),
+        |old| format!("it was {}", shown(old)),
+    );
+    format!(
+        "the source image of service {} is already set to {} ({before}) but no deployment of it was started: the service's next deploy (a redeploy, an autodeploy, a restart) will run it; run this deploy again, or set the service's source image back in its settings",
+        shown(service),
+        shown(image)
+    )
+}
+
 /// Reads every new deployment of `run` each `poll_interval` until all are final, the
-/// `deadline` passes (`timeout` is only for the message) or a signal comes.
+/// `deadline` passes (`timeout` is only for the message) or a signal comes. With less than
+/// a poll interval left, the last read falls at the deadline ([`step::pace`]), so a
+/// deployment that succeeded in the last seconds is a success, not a timeout.
 pub async fn wait(
     client: &Client,
     poll_interval: Duration,
@@ -242,24 +295,16 @@ pub async fn wait(
     deadline: Instant,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<()> {
-    let mut unknown_seen: Vec<String> = Vec::new();
+    let mut unknown_seen: Vec<Status> = Vec::new();
     loop {
-        // Polls at least `poll_interval` apart (>= 5 s outside tests: 100 requests an hour).
-        let next = Instant::now() + poll_interval;
-        if next >= deadline {
-            run.status = Outcome::Timeout;
-            run.reason = Some(format!(
-                "not finished within the timeout ({})",
-                crate::duration::human(timeout)
-            ));
-            return Ok(());
-        }
-        let pause = tokio::time::sleep_until(next.into());
-        if let Err(received) = crate::interrupt::unless_requested(pause).await {
-            run.status = Outcome::Interrupted;
-            run.reason = Some(received.describe());
-            return Ok(());
-        }
+        let read = match step::pace(client, poll_interval, deadline).await {
+            Ok(read) => read,
+            Err(stop) => {
+                run.status = stop.status;
+                run.reason = Some(stop.reason);
+                return Ok(());
+            }
+        };
         run.polls += 1;
         for s in run.services.iter_mut() {
             let Some(id) = s.deployment_id.clone() else {
@@ -268,20 +313,13 @@ pub async fn wait(
             if s.status.as_ref().is_some_and(Status::is_final) {
                 continue;
             }
-            let read = crate::interrupt::unless_requested(client.deployment(&id)).await;
-            let deployment = match read {
-                Err(received) => {
-                    run.status = Outcome::Interrupted;
-                    run.reason = Some(received.describe());
+            let deployment = match step::read(read.client.deployment(&id)).await? {
+                Ok(d) => d,
+                Err(stop) => {
+                    run.status = stop.status;
+                    run.reason = Some(stop.reason);
                     return Ok(());
                 }
-                Ok(Err(err)) if crate::http::is_deadline(&err) => {
-                    run.status = Outcome::Timeout;
-                    run.reason = Some("no answer before the timeout".into());
-                    return Ok(());
-                }
-                Ok(Err(err)) => return Err(err),
-                Ok(Ok(d)) => d,
             };
             if deployment.id != id {
                 anyhow::bail!(
@@ -290,14 +328,15 @@ pub async fn wait(
                     shown(&deployment.id)
                 );
             }
-            if let Status::Unknown(text) = &deployment.status
-                && !unknown_seen.contains(text)
+            if matches!(deployment.status, Status::Unknown(_))
+                && !unknown_seen.contains(&deployment.status)
             {
                 log(&format!(
-                    "deployment {}: status {text} is not in the schema we know; waiting on until the timeout",
-                    shown(&id)
+                    "deployment {}: status {} is not in the schema we know; waiting on until the timeout",
+                    shown(&id),
+                    deployment.status.as_str()
                 ));
-                unknown_seen.push(text.clone());
+                unknown_seen.push(deployment.status.clone());
             }
             if s.status.as_ref() != Some(&deployment.status) {
                 log(&format!(
@@ -323,7 +362,7 @@ pub async fn wait(
                         "service {} deployment {} {}",
                         shown(&s.service),
                         shown(s.deployment_id.as_deref().unwrap_or("?")),
-                        s.status.as_ref().map_or("?", Status::as_str)
+                        s.status.as_ref().map_or("?".into(), Status::as_str)
                     )
                 })
                 .collect();
@@ -331,6 +370,14 @@ pub async fn wait(
                 run.status = Outcome::Failed;
                 run.reason = Some(bad.join(", "));
             }
+            return Ok(());
+        }
+        if read.last {
+            run.status = Outcome::Timeout;
+            run.reason = Some(format!(
+                "not finished within the timeout ({})",
+                crate::duration::human(timeout)
+            ));
             return Ok(());
         }
     }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod ops;
 pub mod platform;
 pub mod rollback;
+pub mod step;
 pub mod token;
 
 pub use client::Client;

@@ -1,7 +1,14 @@
 //! The deployment object as the schema defines it (contracts/railway/schema.json, type
 //! `Deployment`) and its status (enum `DeploymentStatus`). Every value comes from outside:
-//! an unknown status is kept as text (and waited through), and an unreadable `createdAt`
-//! makes a list unsortable, which is an error, never a guess.
+//! an unknown status is kept as bounded raw text (waited through, shown only through
+//! `Untrusted::one_line`), and an unreadable `createdAt` makes a list unsortable, which is
+//! an error, never a guess.
+//!
+//! The schema gives the statuses no meaning (no descriptions). What each means is read in
+//! railwayapp/docs c2a634f and railwayapp/cli df3838b, cited where relied on below; where no
+//! source says, we fail closed: a status is not final and a deployment not serving.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,9 +33,13 @@ pub enum Status {
     Sleeping,
     Success,
     Waiting,
-    /// Not in the schema we read: tolerated until the deadline.
+    /// Not in the schema we read: tolerated until the deadline. The server's raw text, at
+    /// most [`UNKNOWN_MAX`] characters; shown only through [`Status::as_str`].
     Unknown(String),
 }
+
+/// The most characters of an unknown status kept (and shown).
+pub const UNKNOWN_MAX: usize = 64;
 
 impl Status {
     pub fn parse(raw: &str) -> Self {
@@ -46,14 +57,14 @@ impl Status {
             "SLEEPING" => Self::Sleeping,
             "SUCCESS" => Self::Success,
             "WAITING" => Self::Waiting,
-            other => Self::Unknown(
-                crate::gha::Untrusted::new(other.chars().take(64).collect::<String>()).to_string(),
-            ),
+            other => Self::Unknown(other.chars().take(UNKNOWN_MAX).collect()),
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        match self {
+    /// The status for a log line, a summary or a report: the schema's name, or an unknown
+    /// server value through `Untrusted::one_line` (one neutralised line).
+    pub fn as_str(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             Self::Building => "BUILDING",
             Self::Crashed => "CRASHED",
             Self::Deploying => "DEPLOYING",
@@ -67,12 +78,22 @@ impl Status {
             Self::Sleeping => "SLEEPING",
             Self::Success => "SUCCESS",
             Self::Waiting => "WAITING",
-            Self::Unknown(text) => text,
-        }
+            Self::Unknown(raw) => {
+                return Cow::Owned(crate::gha::Untrusted::one_line(raw, UNKNOWN_MAX).to_string());
+            }
+        })
     }
 
     /// A deploy's end: `SUCCESS` (Railway routes traffic only after its own health check,
-    /// docs guides/roll-back-bad-deploy.md:86-100), or one that will never serve.
+    /// docs guides/roll-back-bad-deploy.md:86-100), or one that will never serve: `FAILED`
+    /// and `CRASHED` (where `railway up` stops waiting, cli src/commands/up.rs:438-470;
+    /// docs deployments/reference.md:42-60), `REMOVED` (the last state: "first having their
+    /// status updated to `Removing` before they are finally `Removed`", reference.md:64; a
+    /// cancelled or stopped deployment is marked `REMOVED`, reference.md:119,123) and
+    /// `SKIPPED` (a deploy Railway did not run because a GitHub check failed,
+    /// deployments/github-autodeploys.md:71). Everything else, `SLEEPING`, `REMOVING`,
+    /// `NEEDS_APPROVAL` and any status the schema does not list included, is not final:
+    /// waited through until the deadline.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
@@ -80,8 +101,12 @@ impl Status {
         )
     }
 
-    /// True for a deployment that served traffic: `SUCCESS`, or `REMOVED` (Railway marks a
-    /// replaced deployment so).
+    /// True for a deployment that may have served: `SUCCESS`, or `REMOVED`, where a
+    /// replaced deployment ends ("older deploys in a `Active`, `Completed`, or a `Crashed`
+    /// state are eventually removed", docs deployments/reference.md:64). `REMOVED` does not
+    /// prove it served (a crashed, cancelled or manually removed one is `REMOVED` too,
+    /// reference.md:64,119,123), so a rollback to it is trusted only once its new deployment
+    /// is `SUCCESS` (and auto-rollback's verification passes).
     pub fn served(&self) -> bool {
         matches!(self, Self::Success | Self::Removed)
     }
@@ -89,7 +114,10 @@ impl Status {
 
 impl Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        match self {
+            Self::Unknown(raw) => crate::gha::Untrusted::one_line(raw, UNKNOWN_MAX).serialize(s),
+            known => s.serialize_str(&known.as_str()),
+        }
     }
 }
 
@@ -109,8 +137,11 @@ pub struct Deployment {
     pub created_at: String,
     #[serde(default)]
     pub can_rollback: bool,
-    /// `DeploymentMeta` is a JSON scalar; we read `image` and `commitHash` when present
-    /// (the keys Railway's webhooks carry, docs observability/webhooks.md:48).
+    /// `DeploymentMeta` is a JSON scalar the schema does not describe. `commitHash` is read
+    /// from it by cli src/commands/mcp/handler.rs:842-847 (and shown in docs
+    /// observability/webhooks.md:48). No source we read names an `image` key: we read it
+    /// when present and, when it is absent or not a plain string, the image is unknown
+    /// (failing closed: auto-rollback does not know what runs and refuses).
     #[serde(default)]
     pub meta: Option<Value>,
     #[serde(default)]
@@ -185,6 +216,27 @@ mod tests {
         assert!(!d.status.is_final());
         assert!(Status::parse("CRASHED").is_final());
         assert!(!Status::parse("DEPLOYING").is_final());
+    }
+
+    #[test]
+    fn an_unknown_status_keeps_the_raw_text_bounded_and_shows_it_on_one_line() {
+        let hostile = format!("ODD\n::error::x{}", "y".repeat(200));
+        let status = Status::parse(&hostile);
+        let expected: String = hostile.chars().take(UNKNOWN_MAX).collect();
+        // Raw (not escaped) and bounded.
+        assert_eq!(status, Status::Unknown(expected.clone()));
+        let shown = status.as_str();
+        assert_eq!(
+            shown,
+            crate::gha::Untrusted::one_line(&expected, UNKNOWN_MAX).to_string()
+        );
+        assert!(!shown.contains('\n') && !shown.contains("::"), "{shown}");
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!(crate::gha::Untrusted::one_line(&expected, UNKNOWN_MAX).as_raw())
+        );
+        assert_eq!(Status::parse("SLEEPING").as_str(), "SLEEPING");
     }
 
     #[test]

@@ -62,8 +62,15 @@ impl platform::Platform for Railway {
         "Railway"
     }
 
-    /// The service's newest deployments, listed once: it runs the newest `SUCCESS` one; a
-    /// deployment newer than that which has not finished is a deploy under way.
+    /// The service's newest deployments, listed once. It runs the newest `SUCCESS` one (see
+    /// rollback.rs for why not `latestDeployment` and not a `SLEEPING` one): its `meta.image`,
+    /// else its `meta.commitHash` (model.rs). A deploy is under way when a deployment newer
+    /// than that one has not finished: any status but a final one ([`Status::is_final`]) and
+    /// `SLEEPING`, which cli src/commands/output/service_summary.rs:316-325 does not count as in
+    /// progress (`is_in_progress_status`: BUILDING DEPLOYING INITIALIZING QUEUED WAITING) and
+    /// docs integrations/api/manage-deployments.md:179 calls "sleeping (inactive)".
+    /// `NEEDS_APPROVAL`, `REMOVING` and statuses the schema does not list count as under way
+    /// (fail closed: no rollback over them).
     async fn snapshot(&self, app: &str) -> anyhow::Result<Snapshot> {
         let list = self
             .client

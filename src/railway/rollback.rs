@@ -1,15 +1,23 @@
 //! Rolling a Railway service back to the deployment that served before the one running now
 //! (auto-rollback's `source: platform` on Railway).
 //!
-//! What runs now is the newest `SUCCESS` deployment, by `createdAt` sorted here (not
-//! `serviceInstance.latestDeployment`, which may be a failed one that never served). The
-//! target is the newest earlier deployment that served: `SUCCESS` or `REMOVED` (Railway marks
-//! a replaced deployment `REMOVED`). With `canRollback` it goes through `deploymentRollback`,
-//! which restores its image and custom variables (docs deployments/deployment-actions.md:24-25)
-//! and returns only a Boolean (schema), so the new deployment is found by listing. Without
-//! it (the image is outside the plan's retention window, guides/roll-back-bad-deploy.md:29-42)
-//! the target is redeployed (`deploymentRedeploy`, its image again when it had one), which
-//! rebuilds, and the run says so.
+//! What runs now is the newest `SUCCESS` deployment, by `createdAt` sorted here, not
+//! `serviceInstance.latestDeployment`: that is "the most recent deployment" (schema
+//! description), which may be queued, awaiting approval or failed (cli
+//! src/commands/output/service_summary.rs:113-115 keeps it apart from the serving one for
+//! that reason). A `SLEEPING` deployment is not taken as running: no source says it serves
+//! now ("sleeping (inactive)", docs integrations/api/manage-deployments.md:179), so a
+//! service whose newest deployment sleeps has nothing to roll back from (fail closed).
+//!
+//! The target is the newest earlier deployment that may have served: `SUCCESS` or `REMOVED`
+//! (a replaced deployment ends `REMOVED`, docs deployments/reference.md:64; see
+//! [`Status::served`] for why that alone proves nothing and what makes up for it). With
+//! `canRollback` it goes through `deploymentRollback`, which restores its image and custom
+//! variables (docs deployments/deployment-actions.md:24-25) and returns only a Boolean
+//! (schema), so the new deployment is found by listing. Without it (the image is outside
+//! the plan's retention window, guides/roll-back-bad-deploy.md:29-42) the target is
+//! redeployed (`deploymentRedeploy`, its image again when it had one), which rebuilds, and
+//! the run says so. The mutations are sent as deploy.rs sends its own ([`step::attempt`]).
 
 use std::time::{Duration, Instant};
 
@@ -17,8 +25,8 @@ use serde::Serialize;
 
 use super::client::{Client, shown};
 use super::deploy::{self, HISTORY, Outcome, Previous, Run, ServiceRun};
-use super::error::GraphQlError;
 use super::model::{Deployment, Status};
+use super::step::{self, Stop};
 use crate::exit::check_failed;
 
 /// How the target was brought back.
@@ -131,7 +139,7 @@ pub async fn to_previous(
         seconds: 0.0,
     };
     let started_new = match method {
-        Method::DeploymentRollback => match client.rollback(&target.id).await {
+        Method::DeploymentRollback => match step::attempt(client.rollback(&target.id)).await? {
             Ok(()) => {
                 find_new(
                     &client,
@@ -142,17 +150,16 @@ pub async fn to_previous(
                     poll_interval,
                     deadline,
                 )
-                .await
+                .await?
             }
-            Err(err) => Err(err),
+            Err(stop) => Err(stop),
         },
-        Method::Redeploy => client
-            .redeploy(&target.id, target.image().is_some())
-            .await
-            .map(|d| Some(d.id)),
+        Method::Redeploy => step::attempt(client.redeploy(&target.id, target.image().is_some()))
+            .await?
+            .map(|d| d.id),
     };
     match started_new {
-        Ok(Some(id)) => {
+        Ok(id) => {
             log(&format!(
                 "service {}: {} to deployment {} started deployment {}",
                 shown(service),
@@ -167,34 +174,9 @@ pub async fn to_previous(
             run.services[0].deployment_id = Some(id);
             deploy::wait(&client, poll_interval, timeout, &mut run, deadline, log).await?;
         }
-        // find_new ends early on a signal as well as at the deadline.
-        Ok(None) if crate::interrupt::received().is_some() => {
-            run.status = Outcome::Interrupted;
-            run.reason = Some(
-                "the rollback was accepted; a signal arrived before its deployment was listed"
-                    .into(),
-            );
-        }
-        Ok(None) => {
-            run.status = Outcome::Timeout;
-            run.reason = Some(
-                "the rollback was accepted but no new deployment appeared before the timeout"
-                    .into(),
-            );
-        }
-        Err(err) => {
-            let refused = err
-                .chain()
-                .find_map(|e| e.downcast_ref::<GraphQlError>())
-                .filter(|e| !e.is_auth())
-                .map(ToString::to_string);
-            match refused {
-                Some(why) => {
-                    run.status = Outcome::Failed;
-                    run.reason = Some(why);
-                }
-                None => return Err(err),
-            }
+        Err(stop) => {
+            run.status = stop.status;
+            run.reason = Some(stop.reason);
         }
     }
     if matches!(run.status, Outcome::Timeout | Outcome::Interrupted) && cancel_on_timeout {
@@ -211,7 +193,8 @@ pub async fn to_previous(
     })
 }
 
-/// The deployment a rollback started: the newest one not listed before it.
+/// The deployment a rollback started: the newest one not listed before it, looked for each
+/// `poll_interval` until the deadline (the last look at it, [`step::pace`]) or a signal.
 async fn find_new(
     client: &Client,
     project: &str,
@@ -220,23 +203,36 @@ async fn find_new(
     known: &[String],
     poll_interval: Duration,
     deadline: Instant,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Result<String, Stop>> {
+    let not_listed = |stop: Stop| Stop {
+        reason: format!(
+            "{}: the rollback was accepted but its deployment was not listed yet, so it was not cancelled",
+            stop.reason
+        ),
+        ..stop
+    };
+    let mut reader = client.clone();
+    let mut last = false;
     loop {
-        let list = client
-            .deployments(project, environment, service, HISTORY)
-            .await?;
+        let list =
+            match step::read(reader.deployments(project, environment, service, HISTORY)).await? {
+                Ok(list) => list,
+                Err(stop) => return Ok(Err(not_listed(stop))),
+            };
         if let Some(new) = list.iter().find(|d| !known.contains(&d.id)) {
-            return Ok(Some(new.id.clone()));
+            return Ok(Ok(new.id.clone()));
         }
-        let next = Instant::now() + poll_interval;
-        if next >= deadline {
-            return Ok(None);
+        if last {
+            return Ok(Err(Stop {
+                status: Outcome::Timeout,
+                reason:
+                    "the rollback was accepted but no new deployment appeared before the timeout"
+                        .into(),
+            }));
         }
-        if crate::interrupt::unless_requested(tokio::time::sleep_until(next.into()))
-            .await
-            .is_err()
-        {
-            return Ok(None);
+        match step::pace(client, poll_interval, deadline).await {
+            Ok(read) => (reader, last) = (read.client, read.last),
+            Err(stop) => return Ok(Err(not_listed(stop))),
         }
     }
 }

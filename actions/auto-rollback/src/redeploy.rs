@@ -107,9 +107,12 @@ where
     deployed.evidence.keep(report);
     if status == Outcome::Interrupted {
         record::close(recorder, "error", "the rollback was interrupted", run.ctx).await;
+        // The platform's own words when it gave them: a signal before the new deployment
+        // was known cancels nothing, and ON_SIGNAL would say it did.
+        let what = deployed.reason.as_deref().unwrap_or(P::ON_SIGNAL);
         interrupted(
             report,
-            &format!("during the redeploy; {} (see the report)", P::ON_SIGNAL),
+            &format!("during the redeploy; {what} (see the report)"),
         );
         return Ok(false);
     }

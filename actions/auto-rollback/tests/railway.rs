@@ -137,3 +137,58 @@ fn source_platform_is_for_railway_only() {
     run.assert_exit(2);
     assert!(run.stderr.contains("source"), "{}", run.stderr);
 }
+
+#[test]
+fn a_rollback_left_unanswered_until_the_deploy_timeout_is_a_timeout() {
+    let w = world();
+    w.railway
+        .stall("DeploymentRollback", std::time::Duration::from_secs(30));
+    let run = rollback(&w).input("deploy-timeout", "2s").run();
+    // A timeout of the rollback, as deploy.rs has for its own mutations; not an error (3).
+    run.assert_exit(1);
+    assert_eq!(run.output("rolled-back"), "false");
+    let report = run.report();
+    assert_eq!(report["railway"][0]["status"], "timeout", "{report}");
+    assert!(
+        report["railway"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no answer before the timeout"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_signal_while_the_rollbacks_deployment_is_looked_for_is_interrupted() {
+    let w = world();
+    // Railway accepts the rollback, but its deployment never shows in the list.
+    w.railway.hide_new_deployments();
+    let mut running = rollback(&w).spawn();
+    let looking = || {
+        let requests = w.railway.requests();
+        let has = |r: &sandbox::railway::Recorded, field: &str| r.fields.iter().any(|f| f == field);
+        requests
+            .iter()
+            .position(|r| has(r, "deploymentRollback"))
+            .is_some_and(|at| requests[at + 1..].iter().any(|r| has(r, "deployments")))
+    };
+    assert!(
+        running.wait_for(looking),
+        "the rollback's deployment was looked for"
+    );
+    running.signal("TERM");
+    let run = running.finish();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "interrupted", "{}", run.everything());
+    assert_eq!(run.output("rolled-back"), "false");
+    let report = run.report();
+    assert_eq!(report["railway"][0]["status"], "interrupted", "{report}");
+    let reason = report["railway"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("SIGTERM"), "{reason}");
+    assert!(reason.contains("not listed"), "{reason}");
+    // Nothing known to cancel, and the run does not claim it cancelled anything.
+    assert!(w.railway.calls("deploymentCancel").is_empty());
+    let message = report["message"].as_str().unwrap();
+    assert!(message.contains("not listed"), "{message}");
+    assert!(!message.contains("deployment was cancelled"), "{message}");
+}

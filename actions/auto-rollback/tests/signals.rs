@@ -118,6 +118,8 @@ fn sigint_during_the_redeploy_cancels_it_and_closes_the_record() {
     running.signal("INT");
     let run = running.finish();
     assert_interrupted(&run, "during the redeploy");
+    let message = run.report()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("cancelled"), "{message}");
     assert_eq!(run.output("verified"), "unknown");
     assert_eq!(
         w.coolify.deployment_statuses(WEB),

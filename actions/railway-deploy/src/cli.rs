@@ -31,7 +31,7 @@ pub struct Cli {
     /// Railway environment id.
     #[arg(long)]
     pub railway_environment: Option<String>,
-    /// Railway service id; repeat for several. Input: service.
+    /// Railway service id; repeat for several (at most 20). Input: service.
     #[arg(long = "service", value_name = "ID")]
     pub services: Vec<String>,
     /// Image to deploy (set as the service's source image). Exactly one of image or commit.

@@ -122,7 +122,11 @@ impl shipguard::ending::Ending for Report {
                             .unwrap_or_default(),
                     ),
                     code(s.deployment_id.as_deref().unwrap_or("")),
-                    cell(s.status.as_ref().map_or("", |st| st.as_str())),
+                    cell(
+                        &s.status
+                            .as_ref()
+                            .map_or_else(String::new, |st| st.as_str().into_owned()),
+                    ),
                     if s.cancelled {
                         "cancelled".into()
                     } else {

@@ -78,6 +78,7 @@ impl Settings {
                 "missing input `service`: give the Railway service id(s), one per line or comma-separated",
             ));
         }
+        shipguard::railway::deploy::check_service_count(raw_services.len())?;
         let mut services: Vec<String> = Vec::new();
         for raw in raw_services {
             let id = railway_id(&raw).map_err(|why| invalid("service", &why))?;

@@ -268,3 +268,88 @@ fn bad_inputs_are_one_line_usage_errors() {
     }
     assert!(railway.requests().is_empty());
 }
+
+#[test]
+fn a_deploy_refused_after_the_image_was_set_says_the_image_changed() {
+    let railway = sandbox();
+    railway.force(Forced {
+        operation: "ServiceInstanceDeployV2".into(),
+        status: 200,
+        body: json!({"data": null, "errors": [{"message": "Deploys are paused"}]}),
+        retry_after: None,
+        times: 1,
+    });
+    let run = deploy(&railway, NEW).run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "failed");
+    // The image was changed on the service, and the run says so and what it was.
+    assert_eq!(railway.image(SERVICE).as_deref(), Some(NEW));
+    for text in [&run.stdout, &run.summary] {
+        assert!(text.contains("Deploys are paused"), "{text}");
+        assert!(text.contains(&format!("already set to {NEW}")), "{text}");
+        assert!(text.contains(&format!("it was {OLD_IMAGE}")), "{text}");
+    }
+    let report = run.report();
+    let note = report["services"][0]["note"].as_str().unwrap();
+    assert!(
+        note.contains("set the service's source image back"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_deployment_that_succeeds_within_the_last_poll_interval_is_read_at_the_deadline() {
+    let railway = sandbox();
+    // The deployment succeeds in about 150 ms; the first poll would come after 1 h: the
+    // only read is the last one, at the 2 s deadline.
+    let run = deploy(&railway, NEW)
+        .input("poll-interval", "1h")
+        .input("timeout", "2s")
+        .run();
+    run.assert_exit(0);
+    assert_eq!(run.output("status"), "success");
+    assert_eq!(railway.calls("deployment").len(), 1);
+    assert!(railway.calls("deploymentCancel").is_empty());
+}
+
+#[test]
+fn more_services_than_one_run_handles_is_a_usage_error() {
+    let railway = sandbox();
+    let services: Vec<String> = (0..21)
+        .map(|i| format!("9f1c7a52-0000-4000-8000-{i:012}"))
+        .collect();
+    let run = deploy(&railway, NEW)
+        .input("service", &services.join(","))
+        .run();
+    run.assert_exit(2);
+    run.assert_one_error_line();
+    assert!(run.stderr.contains("at most 20"), "{}", run.stderr);
+    assert!(railway.requests().is_empty());
+    // 20 is allowed (each unknown to the sandbox: not a usage error).
+    let run = deploy(&railway, NEW)
+        .input("service", &services[..20].join(","))
+        .run();
+    assert_ne!(run.code, Some(2), "{}", run.stderr);
+}
+
+#[test]
+fn a_deploy_failing_after_the_image_was_set_says_the_image_changed() {
+    let railway = sandbox();
+    railway.force(Forced {
+        operation: "ServiceInstanceDeployV2".into(),
+        status: 500,
+        body: json!({"message": "internal error"}),
+        retry_after: None,
+        times: 1,
+    });
+    let run = deploy(&railway, NEW).run();
+    run.assert_exit(3);
+    run.assert_one_error_line();
+    assert_eq!(railway.image(SERVICE).as_deref(), Some(NEW));
+    assert!(
+        run.stderr.contains(&format!("already set to {NEW}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
+}

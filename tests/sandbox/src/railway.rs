@@ -136,6 +136,11 @@ struct Shared {
     /// The demo app's `/health/{service}` answers 503 while the serving deployment's image
     /// contains one of these.
     unhealthy: Vec<String>,
+    /// Deployments created after this instant are left out of `deployments` lists (a list
+    /// that lags behind; [`Railway::hide_new_deployments`]).
+    unlisted_after: Option<Instant>,
+    /// Requests of these operation names are answered only after the delay.
+    stalled: Vec<(String, Duration)>,
 }
 
 pub struct Railway {
@@ -165,6 +170,8 @@ impl Railway {
             requests: Vec::new(),
             seq: 0,
             unhealthy: Vec::new(),
+            unlisted_after: None,
+            stalled: Vec::new(),
         }));
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = server::spawn(router, bind, None)?;
@@ -245,6 +252,22 @@ impl Railway {
         lock(&self.shared)
             .behaviours
             .push((fragment.to_owned(), behaviour));
+        self
+    }
+
+    /// From now on, new deployments are left out of `deployments` lists (they exist and can
+    /// be read by id): a list that lags behind a rollback.
+    pub fn hide_new_deployments(&self) -> &Self {
+        lock(&self.shared).unlisted_after = Some(Instant::now());
+        self
+    }
+
+    /// Requests named `operation` are answered only `delay` after they came (a server that
+    /// is slow to accept a mutation). Recorded when answered.
+    pub fn stall(&self, operation: &str, delay: Duration) -> &Self {
+        lock(&self.shared)
+            .stalled
+            .push((operation.to_owned(), delay));
         self
     }
 
@@ -508,7 +531,11 @@ fn resolve(
                 return Ok(json!({"edges": [], "pageInfo": {"hasNextPage": false}}));
             };
             // Newest `first` by creation, returned in id order: not sorted by time.
-            let mut newest: Vec<&Dep> = svc.deployments.iter().collect();
+            let mut newest: Vec<&Dep> = svc
+                .deployments
+                .iter()
+                .filter(|d| shared.unlisted_after.is_none_or(|after| d.created <= after))
+                .collect();
             newest.sort_by_key(|d| std::cmp::Reverse(d.seq));
             newest.truncate(first);
             newest.sort_by(|a, b| a.id.cmp(&b.id));
@@ -705,6 +732,14 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         (None, Some(_)) => "bearer",
         _ => "none",
     };
+    let stall = lock(&shared)
+        .stalled
+        .iter()
+        .find(|(name, _)| Some(name) == operation.as_ref())
+        .map(|(_, delay)| *delay);
+    if let Some(delay) = stall {
+        tokio::time::sleep(delay).await;
+    }
     let mut shared = lock(&shared);
     if let Some(service) = path.strip_prefix("/health/") {
         return health(&shared, service);
