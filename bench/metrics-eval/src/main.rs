@@ -76,8 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Result<Vec<_>, _>>()?;
             let prepared = started.elapsed();
             let t0 = Instant::now();
-            let prev = Snapshot::parse(&before, t0)?;
-            let cur = Snapshot::parse(&after, t0 + Duration::from_secs(10))?;
+            let prev = Snapshot::parse(before, t0)?;
+            let cur = Snapshot::parse(after, t0 + Duration::from_secs(10))?;
             let parsed = started.elapsed();
             for (query, expr) in CHECKS.iter().zip(&exprs) {
                 let value = eval(expr, &prev, &cur, 10.0).and_then(single);
