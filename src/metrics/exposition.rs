@@ -361,6 +361,7 @@ impl<'t> Parser<'t> {
     }
 
     /// The text of a span while reading: the page's or an unescaped one in `extra`.
+    #[inline]
     fn str_of(&self, span: Span) -> &str {
         let (start, end) = (span.start as usize, span.end as usize);
         let len = self.text.len();
