@@ -7,11 +7,14 @@
 //!
 //! The window of `rate(x[2m])` is the time between the two scrapes, not `2m`: there are only
 //! two samples. Counter resets are handled as Prometheus handles them in
-//! promql/functions.go `extrapolatedRate` (prometheus/prometheus, v2.54.1 l. 71-173): when a
-//! sample is lower than the one before, the one before is added to the increase
-//! (`resultValue += lastValue`); with two samples the increase after a reset is the new
-//! value. Prometheus also extrapolates to the window's edges; with both samples at the
-//! window's edges there is nothing to extrapolate. `histogram_quantile` follows
+//! promql/functions.go `extrapolatedRate` (prometheus/prometheus v3.14.0, d7598b7, l. 452;
+//! the same in v2.54.1 at l. 71): the increase is the last sample less the first (l. 512),
+//! and wherever a sample is lower than the one before, the one before is added to it
+//! (`resultFloat += prevPoint.F`, l. 531-532); with two samples the increase after a reset
+//! is the new value. Prometheus also extrapolates to the window's edges; with both samples
+//! at the window's edges there is nothing to extrapolate. (Its start-timestamp resets, the
+//! other half of the condition at l. 531, need created timestamps a text page does not
+//! carry.) `histogram_quantile` follows
 //! promql/quantile.go `bucketQuantile`: linear interpolation inside the bucket that holds
 //! the rank, the lowest bucket starting at 0, the `+Inf` bucket answered with the upper
 //! bound of the bucket below it, NaN without observations or without a `+Inf` bucket.
@@ -229,7 +232,7 @@ fn matches(snapshot: &Snapshot, series: &Series, vs: &VectorSelector) -> bool {
 fn select<'s, 'v>(
     snapshot: &'s Snapshot,
     vs: &'v VectorSelector,
-) -> impl Iterator<Item = &'s Series> + use<'s, 'v> {
+) -> impl Iterator<Item = &'s Series> + Clone + use<'s, 'v> {
     let candidates = match fixed_name(vs) {
         Some(name) => snapshot.named(name),
         None => snapshot.all(),
@@ -272,20 +275,32 @@ fn each_increase<'a>(
     per_second: bool,
     mut out: impl FnMut(&'a Series, f64),
 ) {
-    let before: Vec<&Series> = select(prev, vs).collect();
-    let mut at = 0;
-    for now in select(cur, vs) {
-        while at < before.len() && prev.order(before[at], cur, now) == Ordering::Less {
-            at += 1;
+    // No list of the series before: the merge walks both selections; a run of equal keys
+    // (a hash collision) is looked through with a copy of the iterator.
+    // The series of one metric name are ordered by hash alone (no name to compare).
+    let one_name = fixed_name(vs).is_some();
+    let order = |b: &Series, now: &Series| {
+        if one_name {
+            b.hash().cmp(&now.hash())
+        } else {
+            prev.order(b, cur, now)
         }
-        let first = before[at..]
-            .iter()
-            .take_while(|b| prev.order(b, cur, now) == Ordering::Equal)
+    };
+    let mut before = select(prev, vs).peekable();
+    for now in select(cur, vs) {
+        while before
+            .next_if(|b| order(b, now) == Ordering::Less)
+            .is_some()
+        {}
+        let first = before
+            .clone()
+            .take_while(|b| order(b, now) == Ordering::Equal)
             .find(|b| prev.same(b, cur, now));
         let Some(first) = first else { continue };
         let mut increase = now.value - first.value;
         if now.value < first.value {
-            // A counter reset: Prometheus adds the value before the reset.
+            // A counter reset: Prometheus adds the value before the reset (promql/functions.go
+            // at v3.14.0 d7598b7, l. 531-532).
             increase += first.value;
         }
         let value = if per_second {

@@ -13,6 +13,20 @@
 //! d15adb9), with the stricter choices of prometheus/common expfmt/text_parse.go (read at
 //! d2417e2) where the two differ; line numbers are cited where each rule is applied.
 //!
+//! Only the text format, as Prometheus reads it when a target answers `text/plain` (what our
+//! scrape asks for, scrape.rs): the OpenMetrics-only `# TYPE` values (`gaugehistogram`,
+//! `info`, `stateset`, `unknown`) and exemplars (`… # {trace_id="…"} 1`) are refused, as
+//! promparse.go refuses them (v3.14.0 d7598b7: the TYPE values at 337-350, "invalid metric
+//! type"; after a value only a timestamp and the line break, 483-496, "expected timestamp
+//! or new record", the lexer having no rule for `#` there, promlex.l:82-84). An app that
+//! serves OpenMetrics whatever it is asked fails closed (inconclusive), never half-read.
+//!
+//! Speed (bench/README.md, "metrics-url evaluation"): the page is moved into the snapshot,
+//! not copied; lines and quotes are found with `memchr`; no allocation per line; the
+//! label-set hash is foldhash (randomly seeded once per process, so a page cannot be
+//! written to make its series collide); series are sorted by a rank of their metric name
+//! and that hash, two integers, not by strings.
+//!
 //! The page is hostile input: anything malformed makes the whole scrape unusable (the
 //! measurement inconclusive, with the line number and what is wrong, never the page's own
 //! text), never a silently different number. Its size is capped where it is read
@@ -20,7 +34,12 @@
 //! length are capped too.
 
 use std::cmp::Ordering;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::OnceLock;
 use std::time::Instant;
+
+use foldhash::HashMap;
+use foldhash::fast::{FoldHasher, SeedableRandomState};
 
 /// At most this many series on one page.
 pub const MAX_SERIES: usize = 100_000;
@@ -44,11 +63,20 @@ pub struct Series {
     name: Span,
     /// The series as written (`name{…}`): equal text is an equal series, one `memcmp`.
     raw: Span,
-    /// FNV-1a of the name and the sorted label pairs: the sort key after the name.
+    /// The name and the sorted label pairs, hashed: the sort key after the name.
     hash: u64,
     /// Index range into [`Snapshot::pairs`], sorted by label name.
     labels: (u32, u32),
+    /// While reading: which distinct metric name of the page; then its rank among them.
+    rank: u32,
     pub value: f64,
+}
+
+impl Series {
+    /// The hash of its name and labels: among the series of one metric name, their order.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// Everything one scrape returned, sorted by metric name, then label set.
@@ -93,11 +121,38 @@ fn resolve(strings: &str, span: Span) -> &str {
     &strings[span.start as usize..span.end as usize]
 }
 
+/// The label-set hasher: one random seed per process, the same for every snapshot, so the
+/// hashes of two scrapes can be compared.
+fn hasher() -> FoldHasher<'static> {
+    static STATE: OnceLock<SeedableRandomState> = OnceLock::new();
+    STATE
+        .get_or_init(SeedableRandomState::random)
+        .build_hasher()
+}
+
 impl Snapshot {
-    /// Reads a text-format page taken at `at`; a malformed page says where and why.
-    pub fn parse(text: &str, at: Instant) -> Result<Self, String> {
-        let mut snapshot = Parser::new(text).run()?;
-        snapshot.at = Some(at);
+    /// Reads a text-format page taken at `at`; a malformed page says where and why. The
+    /// page is kept in the snapshot (moved, not copied, when given as a `String`).
+    pub fn parse(text: impl Into<String>, at: Instant) -> Result<Self, String> {
+        Self::read(text.into(), at)
+    }
+
+    fn read(mut page: String, at: Instant) -> Result<Self, String> {
+        if u32::try_from(page.len()).is_err() {
+            return Err("the page is larger than 4 GiB".to_owned());
+        }
+        let read = Parser::new(&page).run()?;
+        if u32::try_from(page.len() + read.extra.len()).is_err() {
+            return Err("the page is larger than 4 GiB".to_owned());
+        }
+        page.push_str(&read.extra);
+        let mut snapshot = Snapshot {
+            strings: page,
+            pairs: read.pairs,
+            series: read.series,
+            at: Some(at),
+        };
+        snapshot.sort(&read.names)?;
         Ok(snapshot)
     }
 
@@ -145,6 +200,44 @@ impl Snapshot {
                 || (self.name(a) == other.name(b)
                     && self.labels(a).iter().eq(other.labels(b).iter())))
     }
+
+    /// Sorts the series by name, then hash; a series twice on one page is an error
+    /// (Prometheus keeps the first and drops the other with a warning, scrape/scrape.go:
+    /// 2126-2127 and 2020-2021, read at d15adb9; we cannot know which one is right, so the
+    /// scrape is not used). `names` are the page's distinct metric names, indexed by the
+    /// series' `rank` as read.
+    fn sort(&mut self, names: &[Span]) -> Result<(), String> {
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            resolve(&self.strings, names[a as usize]).cmp(resolve(&self.strings, names[b as usize]))
+        });
+        let mut rank = vec![0; names.len()];
+        for (r, &id) in by_name.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        let mut series = std::mem::take(&mut self.series);
+        for s in &mut series {
+            s.rank = rank[s.rank as usize];
+        }
+        series.sort_unstable_by_key(|s| (s.rank, s.hash));
+        // Equal keys are adjacent; a hash collision of two different series is told apart
+        // by `same`, which compares the labels themselves.
+        let mut run = 0;
+        for i in 1..series.len() {
+            if (series[run].rank, series[run].hash) != (series[i].rank, series[i].hash) {
+                run = i;
+                continue;
+            }
+            if let Some(j) = (run..i).find(|&j| self.same(&series[j], self, &series[i])) {
+                let name: String = self.name(&series[j]).chars().take(100).collect();
+                return Err(format!(
+                    "the page is malformed: a series of {name} appears twice with the same labels"
+                ));
+            }
+        }
+        self.series = series;
+        Ok(())
+    }
 }
 
 /// Go's `strconv.ParseFloat` as Prometheus calls it (promparse.go:528-534: no `p`, `P` or
@@ -154,39 +247,46 @@ impl Snapshot {
 /// takes a sign only before `inf`/`infinity`) and a finite number out of range such as
 /// `1e400` (ParseFloat's `ErrRange`, which Prometheus turns into a parse error).
 pub fn parse_float(text: &str) -> Option<f64> {
+    let value = text.parse::<f64>().ok()?;
     if text.bytes().any(|b| matches!(b, b'p' | b'P' | b'_')) {
         return None;
     }
-    let value = text.parse::<f64>().ok()?;
+    if value.is_finite() {
+        return Some(value);
+    }
     let unsigned = text.trim_start_matches(['+', '-']);
     if unsigned.eq_ignore_ascii_case("nan") {
         return (unsigned.len() == text.len()).then_some(value);
     }
-    let infinity =
-        unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity");
-    (infinity || value.is_finite()).then_some(value)
+    (unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity"))
+        .then_some(value)
 }
 
-/// `[a-zA-Z_:]`, promlex.l:49 (`M`).
-fn is_metric_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b == b':'
-}
-
-/// `[a-zA-Z_]`, promlex.l:48 (`L`).
-fn is_label_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+/// `{M}({M}|{D})*` (promlex.l:49, `M` = `[a-zA-Z_:]`) when `metric`, else `{L}({L}|{D})*`
+/// (promlex.l:48, `L` = `[a-zA-Z_]`): whether `b` may continue (or, not a digit, start) one.
+fn is_name_byte(b: u8, metric: bool) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || (metric && b == b':')
 }
 
 fn is_space(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-struct Parser<'t> {
-    text: &'t str,
-    /// Unescaped strings, placed after the page's text in the snapshot.
+/// What the reader hands to [`Snapshot::read`].
+struct Read {
     extra: String,
     pairs: Vec<(Span, Span)>,
     series: Vec<Series>,
+    /// The page's distinct metric names, in the order first seen.
+    names: Vec<Span>,
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    read: Read,
+    /// The index in `names` of each distinct name, by its text (unescaped names are owned:
+    /// they live in `extra`, which grows).
+    ids: HashMap<Box<str>, u32>,
     /// The current line: its bytes, its offset in `text`, the cursor in it, its number.
     line: &'t [u8],
     offset: usize,
@@ -198,11 +298,19 @@ type Step<T> = Result<T, String>;
 
 impl<'t> Parser<'t> {
     fn new(text: &'t str) -> Self {
+        // One series per line at most: the vectors are sized once (and capped, as a page of
+        // blank lines must not reserve for series it does not have).
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let series = lines.min(MAX_SERIES);
         Self {
             text,
-            extra: String::new(),
-            pairs: Vec::new(),
-            series: Vec::new(),
+            read: Read {
+                extra: String::new(),
+                pairs: Vec::with_capacity(series * 2),
+                series: Vec::with_capacity(series),
+                names: Vec::new(),
+            },
+            ids: HashMap::default(),
             line: &[],
             offset: 0,
             i: 0,
@@ -217,21 +325,19 @@ impl<'t> Parser<'t> {
         ))
     }
 
-    fn run(mut self) -> Step<Snapshot> {
-        if u32::try_from(self.text.len()).is_err() {
-            return Err("the page is larger than 4 GiB".to_owned());
-        }
-        let text = self.text;
+    fn run(mut self) -> Step<Read> {
+        let bytes = self.text.as_bytes();
         let mut offset = 0;
-        for line in text.split('\n') {
+        let ends = memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]);
+        for end in ends {
             self.number += 1;
-            self.line = line.as_bytes();
+            self.line = &bytes[offset..end];
             self.offset = offset;
             self.i = 0;
-            offset += line.len() + 1;
+            offset = end + 1;
             self.line_entry()?;
         }
-        self.finish()
+        Ok(self.read)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -247,10 +353,22 @@ impl<'t> Parser<'t> {
     }
 
     fn span_here(&self, start: usize, end: usize) -> Span {
-        // The page is under 4 GiB (checked in `run`), so offsets fit.
+        // The page is under 4 GiB (checked in `read`), so offsets fit.
         Span {
             start: (self.offset + start) as u32,
             end: (self.offset + end) as u32,
+        }
+    }
+
+    /// The text of a span while reading: the page's or an unescaped one in `extra`.
+    #[inline]
+    fn str_of(&self, span: Span) -> &str {
+        let (start, end) = (span.start as usize, span.end as usize);
+        let len = self.text.len();
+        if start >= len && start != end {
+            &self.read.extra[start - len..end - len]
+        } else {
+            &self.text[start..end]
         }
     }
 
@@ -290,8 +408,8 @@ impl<'t> Parser<'t> {
             Some(b'"') => {
                 self.quoted()?;
             }
-            Some(b) if is_metric_start(b) => {
-                self.bare(is_metric_start, MAX_NAME)?;
+            Some(b) if is_name_byte(b, true) && !b.is_ascii_digit() => {
+                self.bare(true)?;
             }
             _ => return self.fail(&format!("expected a metric name after {keyword}")),
         }
@@ -300,32 +418,33 @@ impl<'t> Parser<'t> {
         let text = &self.line[self.i..];
         let text = if text.len() > 1 { &text[1..] } else { &[][..] };
         if keyword == "TYPE" {
-            // promparse.go:337-349 takes the five text-format types; OpenMetrics' own four
-            // are taken too, as a page served in that format may carry them.
+            // The five types of the text format, and no others (promparse.go:337-350 at
+            // v3.14.0): OpenMetrics' gaugehistogram, info, stateset and unknown are refused.
             match text {
-                b"counter" | b"gauge" | b"histogram" | b"summary" | b"untyped" | b"unknown"
-                | b"gaugehistogram" | b"info" | b"stateset" => {}
+                b"counter" | b"gauge" | b"histogram" | b"summary" | b"untyped" => {}
                 _ => return self.fail("TYPE is not counter, gauge, histogram, summary or untyped"),
             }
         }
         Ok(())
     }
 
-    /// `{M}({M}|{D})*` or `{L}({L}|{D})*`: the span of a bare name at the cursor.
-    fn bare(&mut self, start: fn(u8) -> bool, limit: usize) -> Step<Span> {
+    /// `{M}({M}|{D})*` (`metric`) or `{L}({L}|{D})*`: the span of a bare name at the cursor.
+    fn bare(&mut self, metric: bool) -> Step<Span> {
         let from = self.i;
-        if !self.peek().is_some_and(start) {
+        if !self
+            .peek()
+            .is_some_and(|b| is_name_byte(b, metric) && !b.is_ascii_digit())
+        {
             return self.fail("expected a name");
         }
-        self.i += 1;
-        while self
-            .peek()
-            .is_some_and(|b| start(b) || b.is_ascii_digit() || (b == b':' && start(b':')))
-        {
-            self.i += 1;
-        }
-        if self.i - from > limit {
-            return self.fail(&format!("a name is longer than {limit} bytes"));
+        let rest = &self.line[from..];
+        let len = rest
+            .iter()
+            .position(|&b| !is_name_byte(b, metric))
+            .unwrap_or(rest.len());
+        self.i += len;
+        if len > MAX_NAME {
+            return self.fail(&format!("a name is longer than {MAX_NAME} bytes"));
         }
         Ok(self.span_here(from, self.i))
     }
@@ -339,18 +458,20 @@ impl<'t> Parser<'t> {
         let from = self.i;
         let mut escaped = false;
         loop {
-            match self.peek() {
-                None => return self.fail("a quoted string is not closed on its line"),
-                Some(b'\\') => {
-                    escaped = true;
-                    self.i += 2;
-                    if self.i > self.line.len() {
-                        return self.fail("a quoted string is not closed on its line");
-                    }
-                }
-                Some(b'"') => break,
-                Some(_) => self.i += 1,
+            let Some(at) = self
+                .line
+                .get(self.i..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            else {
+                return self.fail("a quoted string is not closed on its line");
+            };
+            self.i += at;
+            if self.line[self.i] == b'"' {
+                break;
             }
+            // A backslash: it and the byte after it are one escape.
+            escaped = true;
+            self.i += 2;
         }
         let to = self.i;
         self.i += 1;
@@ -361,25 +482,26 @@ impl<'t> Parser<'t> {
             return Ok(self.span_here(from, to));
         }
         let raw = &self.text[self.offset + from..self.offset + to];
-        let start = self.text.len() + self.extra.len();
+        let extra = &mut self.read.extra;
+        let start = self.text.len() + extra.len();
         let mut chars = raw.chars();
         while let Some(c) = chars.next() {
             if c != '\\' {
-                self.extra.push(c);
+                extra.push(c);
                 continue;
             }
             match chars.clone().next() {
-                Some('"') => self.extra.push('"'),
-                Some('\\') => self.extra.push('\\'),
-                Some('n') => self.extra.push('\n'),
+                Some('"') => extra.push('"'),
+                Some('\\') => extra.push('\\'),
+                Some('n') => extra.push('\n'),
                 _ => {
-                    self.extra.push('\\');
+                    extra.push('\\');
                     continue;
                 }
             }
             chars.next();
         }
-        let end = self.text.len() + self.extra.len();
+        let end = self.text.len() + extra.len();
         if u32::try_from(end).is_err() {
             return Err("the page is larger than 4 GiB".to_owned());
         }
@@ -389,24 +511,44 @@ impl<'t> Parser<'t> {
         })
     }
 
+    /// Which distinct metric name of the page `name` is: the one before (a page lists a
+    /// metric's series together), else looked up, else a new one.
+    fn name_id(&mut self, name: Span) -> u32 {
+        if let Some(last) = self.read.series.last()
+            && self.str_of(last.name) == self.str_of(name)
+        {
+            return last.rank;
+        }
+        let text = self.str_of(name);
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.read.names.len() as u32;
+        self.ids.insert(text.into(), id);
+        self.read.names.push(name);
+        id
+    }
+
     /// A sample: `name{labels} value [timestamp]`, or `{"name", labels} …` (promparse.go:
     /// 371-396, 404-499).
     fn sample(&mut self) -> Step<()> {
-        if self.series.len() >= MAX_SERIES {
+        if self.read.series.len() >= MAX_SERIES {
             return Err(format!("the page has more than {MAX_SERIES} series"));
         }
-        let first = self.pairs.len();
+        let first = self.read.pairs.len();
         let raw_from = self.i;
         let mut name = None;
         match self.peek() {
             Some(b'{') => {}
-            Some(b) if is_metric_start(b) => name = Some(self.bare(is_metric_start, MAX_NAME)?),
+            Some(b) if is_name_byte(b, true) && !b.is_ascii_digit() => {
+                name = Some(self.bare(true)?);
+            }
             _ => return self.fail("expected a metric name"),
         }
         self.skip_space();
         if self.peek() == Some(b'{') {
             self.i += 1;
-            self.labels(&mut name)?;
+            self.labels(&mut name, first)?;
         }
         let Some(name) = name else {
             return self.fail("the metric name is missing");
@@ -415,9 +557,11 @@ impl<'t> Parser<'t> {
         self.skip_space();
         // The value: `[^{ \t\n]+` (promlex.l:82), read as Go reads floats.
         let from = self.i;
-        while self.peek().is_some_and(|b| !is_space(b) && b != b'{') {
-            self.i += 1;
-        }
+        let rest = &self.line[from..];
+        self.i += rest
+            .iter()
+            .position(|&b| is_space(b) || b == b'{')
+            .unwrap_or(rest.len());
         if from == self.i {
             return self.fail("expected a value after the metric");
         }
@@ -426,38 +570,41 @@ impl<'t> Parser<'t> {
             return self.fail("the value is not a number");
         };
         self.suffix()?;
-        let labels = &mut self.pairs[first..];
-        labels.sort_unstable_by(|a, b| {
-            resolve_pair(self.text, &self.extra, a.0).cmp(resolve_pair(self.text, &self.extra, b.0))
-        });
-        if labels.windows(2).any(|w| {
-            resolve_pair(self.text, &self.extra, w[0].0)
-                == resolve_pair(self.text, &self.extra, w[1].0)
-        }) {
+        let mut labels = std::mem::take(&mut self.read.pairs);
+        let mine = &mut labels[first..];
+        if !mine.is_sorted_by(|a, b| self.str_of(a.0) <= self.str_of(b.0)) {
+            mine.sort_unstable_by(|a, b| self.str_of(a.0).cmp(self.str_of(b.0)));
+        }
+        let twice = mine
+            .windows(2)
+            .any(|w| self.str_of(w[0].0) == self.str_of(w[1].0));
+        let mut hash = hasher();
+        self.str_of(name).hash(&mut hash);
+        for (k, v) in mine.iter() {
+            self.str_of(*k).hash(&mut hash);
+            self.str_of(*v).hash(&mut hash);
+        }
+        self.read.pairs = labels;
+        if twice {
             // expfmt text_parse.go:431-441.
             return self.fail("a label name appears twice");
         }
-        let mut hash = Fnv::default();
-        hash.write(resolve_pair(self.text, &self.extra, name));
-        for (k, v) in &self.pairs[first..] {
-            hash.write(resolve_pair(self.text, &self.extra, *k));
-            hash.write(resolve_pair(self.text, &self.extra, *v));
-        }
-        self.series.push(Series {
+        let rank = self.name_id(name);
+        self.read.series.push(Series {
             name,
             raw: written,
-            hash: hash.0,
-            labels: (first as u32, self.pairs.len() as u32),
+            hash: hash.finish(),
+            labels: (first as u32, self.read.pairs.len() as u32),
+            rank,
             value,
         });
         Ok(())
     }
 
     /// After the value: an optional timestamp, digits only (promlex.l:83; expfmt
-    /// text_parse.go:627 reads it as int64), then optionally an OpenMetrics exemplar
-    /// ` # {labels} value [timestamp]` (openmetricslex.l:69-79), checked and ignored; then
-    /// the end of the line (promparse.go:483-496). The window of every rate is the time
-    /// between our own scrapes, so a page's timestamps are checked but not used.
+    /// text_parse.go:627 reads it as int64), then the end of the line (promparse.go:
+    /// 483-496 at v3.14.0). The window of every rate is the time between our own scrapes, so a page's
+    /// timestamps are checked but not used.
     fn suffix(&mut self) -> Step<()> {
         if !self.skip_space() {
             return match self.peek() {
@@ -483,43 +630,10 @@ impl<'t> Parser<'t> {
         }
         match self.peek() {
             None => Ok(()),
-            Some(b'#') => self.exemplar(),
+            Some(b'#') => self.fail(
+                "an exemplar (OpenMetrics) after the value: the text format has none; serve text/plain",
+            ),
             Some(_) => self.fail("expected a timestamp or the end of the line"),
-        }
-    }
-
-    /// `# {labels} value [timestamp]`, after the sample (openmetricslex.l:69-79).
-    fn exemplar(&mut self) -> Step<()> {
-        self.i += 1;
-        if !self.skip_space() || self.peek() != Some(b'{') {
-            return self.fail("expected an exemplar `# {…} value` after the sample");
-        }
-        self.i += 1;
-        let mark = self.pairs.len();
-        let mut none = Some(Span { start: 0, end: 0 });
-        self.labels(&mut none)?;
-        self.pairs.truncate(mark);
-        for what in ["value", "timestamp"] {
-            let spaced = self.skip_space();
-            let from = self.i;
-            while self.peek().is_some_and(|b| !is_space(b)) {
-                self.i += 1;
-            }
-            if from == self.i {
-                if what == "value" {
-                    return self.fail("the exemplar has no value");
-                }
-                return Ok(());
-            }
-            let raw = &self.text[self.offset + from..self.offset + self.i];
-            if !spaced || parse_float(raw).is_none() {
-                return self.fail(&format!("the exemplar's {what} is not a number"));
-            }
-        }
-        self.skip_space();
-        match self.peek() {
-            None => Ok(()),
-            Some(_) => self.fail("unexpected text after the exemplar"),
         }
     }
 
@@ -527,7 +641,8 @@ impl<'t> Parser<'t> {
     /// label names, `=`, a quoted value, an optional `,` (also trailing). A quoted string
     /// followed by `,` or `}` is the metric name (promparse.go:422-435). Empty values are
     /// dropped: an empty label is a missing one (model/labels/labels_common.go:188-192).
-    fn labels(&mut self, name: &mut Option<Span>) -> Step<()> {
+    /// The series' pairs start at `first` in `pairs`.
+    fn labels(&mut self, name: &mut Option<Span>, first: usize) -> Step<()> {
         loop {
             self.skip_space();
             let key = match self.peek() {
@@ -550,7 +665,7 @@ impl<'t> Parser<'t> {
                     }
                     span
                 }
-                Some(b) if is_label_start(b) => self.bare(is_label_start, MAX_NAME)?,
+                Some(b) if is_name_byte(b, false) && !b.is_ascii_digit() => self.bare(false)?,
                 _ => return self.fail("expected a label name"),
             };
             self.skip_space();
@@ -563,13 +678,13 @@ impl<'t> Parser<'t> {
                 return self.fail("expected a quoted label value");
             }
             let value = self.quoted()?;
-            if resolve_pair(self.text, &self.extra, key) == "__name__" {
+            if self.str_of(key) == "__name__" {
                 // expfmt text_parse.go:413-417.
                 return self.fail("the label name __name__ is reserved");
             }
             if value.start != value.end {
-                self.pairs.push((key, value));
-                if self.pairs.len() > MAX_LABELS + self.series_first() {
+                self.read.pairs.push((key, value));
+                if self.read.pairs.len() > MAX_LABELS + first {
                     return self.fail(&format!("a series has more than {MAX_LABELS} labels"));
                 }
             }
@@ -578,78 +693,6 @@ impl<'t> Parser<'t> {
                 self.i += 1;
             }
         }
-    }
-
-    /// Where the current series' labels start in `pairs`.
-    fn series_first(&self) -> usize {
-        self.series.last().map_or(0, |s| s.labels.1 as usize)
-    }
-
-    /// Sorts the series; a series twice on one page is an error (Prometheus keeps the
-    /// first and drops the other with a warning, scrape/scrape.go:2126-2127 and 2020-2021;
-    /// we cannot know which one is right, so the scrape is not used).
-    fn finish(mut self) -> Step<Snapshot> {
-        let mut strings = String::with_capacity(self.text.len() + self.extra.len());
-        strings.push_str(self.text);
-        strings.push_str(&self.extra);
-        let mut snapshot = Snapshot {
-            strings,
-            pairs: std::mem::take(&mut self.pairs),
-            series: Vec::new(),
-            at: None,
-        };
-        let mut series = std::mem::take(&mut self.series);
-        // Stable: a page lists a metric's series together, so runs are long and few.
-        series.sort_by(|a, b| snapshot.order(a, &snapshot, b));
-        // Equal keys are adjacent; a hash collision of two different series is told apart
-        // by `same`, which compares the labels themselves.
-        let mut twice = None;
-        let mut run = 0;
-        for i in 1..series.len() {
-            if snapshot.order(&series[run], &snapshot, &series[i]) != Ordering::Equal {
-                run = i;
-                continue;
-            }
-            if let Some(j) = (run..i).find(|&j| snapshot.same(&series[j], &snapshot, &series[i])) {
-                twice = Some(j);
-                break;
-            }
-        }
-        if let Some(j) = twice {
-            let name: String = snapshot.name(&series[j]).chars().take(100).collect();
-            return Err(format!(
-                "the page is malformed: a series of {name} appears twice with the same labels"
-            ));
-        }
-        snapshot.series = series;
-        Ok(snapshot)
-    }
-}
-
-/// FNV-1a, 64 bits, each string followed by a 0xff byte (never in UTF-8) as a separator.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, text: &str) {
-        for &b in text.as_bytes().iter().chain([0xff].iter()) {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
-
-fn resolve_pair<'a>(text: &'a str, extra: &'a str, span: Span) -> &'a str {
-    let (start, end) = (span.start as usize, span.end as usize);
-    if start >= text.len() && start != end {
-        &extra[start - text.len()..end - text.len()]
-    } else {
-        &text[start..end]
     }
 }
 

@@ -61,8 +61,8 @@ impl ScrapeSource {
         if body.truncated {
             return Err(format!("the page is larger than {} MiB", PAGE_LIMIT >> 20));
         }
-        let text = std::str::from_utf8(&body.bytes)
-            .map_err(|_| "the page is not UTF-8 text".to_owned())?;
+        let text =
+            String::from_utf8(body.bytes).map_err(|_| "the page is not UTF-8 text".to_owned())?;
         Snapshot::parse(text, Instant::now())
     }
 
@@ -203,13 +203,26 @@ mod tests {
     }
 
     #[test]
-    fn openmetrics_exemplars_and_eof() {
-        let page = "# TYPE a counter\n\
-            a_total{x=\"1\"} 5 # {trace_id=\"abc,d=e\"} 1.0 1700000000.000\n\
-            a_total{x=\"2\"} 6\n\
-            # EOF\n";
-        assert_eq!(value(page, "sum(a_total)"), Ok(11.0));
+    fn openmetrics_types_and_exemplars_are_refused_as_prometheus_refuses_them() {
+        // promparse.go at v3.14.0, 337-350: the text format's five types, no others.
+        for kind in ["gaugehistogram", "info", "stateset", "unknown"] {
+            let why = refused(&format!("# TYPE a {kind}\na 1\n"));
+            assert!(
+                why.contains("line 1") && why.contains("TYPE"),
+                "{kind}: {why}"
+            );
+        }
+        // 483-496: after the value only a timestamp, then the line break.
+        let why = refused("a_total{x=\"1\"} 5 # {trace_id=\"abc,d=e\"} 1.0 1700000000.000\n");
+        assert!(why.contains("line 1") && why.contains("exemplar"), "{why}");
+        let why = refused("a_total 5\na_total{x=\"2\"} 6 1700000000000 # {t=\"a\"} 1\n");
+        assert!(why.contains("line 2") && why.contains("exemplar"), "{why}");
         assert!(refused("a_total 5 # trace\n").contains("line 1"));
+        // `# EOF` and `# UNIT` are comments to the text parser (promlex.l:65-66).
+        let page = "# TYPE a counter\n# UNIT a seconds\n\
+            a_total{x=\"1\"} 5\na_total{x=\"2\"} 6\n# EOF\n";
+        assert_eq!(value(page, "sum(a_total)"), Ok(11.0));
+        assert_eq!(value("# TYPE u untyped\nu 2\n", "sum(u)"), Ok(2.0));
     }
 
     #[test]
