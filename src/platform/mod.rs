@@ -58,6 +58,11 @@ pub trait Platform {
     fn name(&self) -> &'static str;
 
     /// What `app` runs now and whether a deploy is under way on it, from one read.
+    ///
+    /// auto-rollback calls it for every app (guards.rs), not only the first: an error for
+    /// any of them stops the run before anything changes. Coolify's snapshot also checks
+    /// each app's kind, so an app after the first whose record has no `build_pack` stops
+    /// the run with an error (exit 3).
     fn snapshot(&self, app: &str) -> impl Future<Output = anyhow::Result<Snapshot>>;
 
     /// Refuses, before anything changes, a version this platform (or this server's version
