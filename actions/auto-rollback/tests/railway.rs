@@ -338,3 +338,43 @@ fn an_interrupted_rollback_without_a_github_record_still_alerts() {
     assert!(report["railway"].is_array(), "{report}");
     assert_eq!(slack.messages().len(), 1, "{}", run.everything());
 }
+
+#[test]
+fn a_hostile_target_image_is_shown_neutralised() {
+    // Railway's image has no control characters (model.rs drops one that has): the attack is
+    // a workflow command inside the line.
+    let hostile = "ghcr.io/acme/web:old ##[error]pwned";
+    let railway = Railway::start().unwrap();
+    // The target names its commit, so its image (the report's `to` beside it) is taken as
+    // Railway gives it.
+    railway
+        .add_service_on(SERVICE, ENVIRONMENT, 3, hostile)
+        .set_commit(SERVICE, GOOD)
+        .add_finished(SERVICE, &image(BAD))
+        .unhealthy_image(BAD);
+    railway.force(sandbox::railway::Forced {
+        operation: "DeploymentRollback".into(),
+        status: 200,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Problem processing request"}]}),
+        retry_after: None,
+        times: 1,
+    });
+    let w = World {
+        railway,
+        github: GitHub::start().unwrap(),
+    };
+    let run = rollback(&w).run();
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains("did not deploy"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.stderr.contains("pwned"), "{}", run.everything());
+    for line in run.stderr.lines().chain(run.stdout.lines()) {
+        assert!(
+            !line.contains("##[error]") && !line.trim_start().starts_with("::error title=pwned"),
+            "{line}"
+        );
+    }
+}
