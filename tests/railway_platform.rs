@@ -225,3 +225,34 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     };
     assert!(runs[0].services[0].cancelled);
 }
+
+/// A deploy of two services whose deadline is under one request timeout (30 s) and a poll:
+/// the first runs (the whole budget is the caller's choice), the second is not started.
+#[tokio::test(flavor = "current_thread")]
+async fn a_later_service_without_time_left_is_not_deployed() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service(SERVICE, ENVIRONMENT, 2)
+        .add_service(WORKER, ENVIRONMENT, 2);
+    let image = Version::Image("ghcr.io/acme/web:v2".into());
+    let request = Request {
+        apps: vec![(SERVICE.into(), image.clone()), (WORKER.into(), image)],
+        deadline: Instant::now() + Duration::from_secs(20),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    let deployed = platform(&railway).deploy(&request, &|_| {}).await.unwrap();
+    assert_eq!(deployed.status, Outcome::Timeout);
+    assert_eq!(deployed.apps[0].outcome, Outcome::Finished);
+    assert_eq!(deployed.apps[1].outcome, Outcome::Timeout);
+    let reason = deployed.reason.unwrap();
+    assert!(reason.contains("not started"), "{reason}");
+    assert_eq!(
+        railway.image(SERVICE).as_deref(),
+        Some("ghcr.io/acme/web:v2")
+    );
+    assert_eq!(railway.image(WORKER).as_deref(), Some(OLD_IMAGE));
+}
