@@ -90,8 +90,10 @@ pub trait Platform {
     }
 
     /// Brings each app back to what served before it, the platform's own way, and waits, as
-    /// the request says; `log` gets one line per step. A platform without a rollback of its
-    /// own answers with a usage error.
+    /// the request says; `log` gets one line per step. An operational error once an app was
+    /// changed is not an `Err` (it would drop what changed) but a failed [`Deployed`] that
+    /// keeps the evidence and names the change in `left_changed`. A platform without a
+    /// rollback of its own answers with a usage error.
     fn roll_back(
         &self,
         request: &Rollback,
