@@ -225,3 +225,91 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     };
     assert!(runs[0].services[0].cancelled);
 }
+
+/// A deploy of two services whose deadline is under one request timeout (30 s) and a poll:
+/// the first runs (the whole budget is the caller's choice), the second is not started.
+#[tokio::test(flavor = "current_thread")]
+async fn a_later_service_without_time_left_is_not_deployed() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service(SERVICE, ENVIRONMENT, 2)
+        .add_service(WORKER, ENVIRONMENT, 2);
+    let image = Version::Image("ghcr.io/acme/web:v2".into());
+    let request = Request {
+        apps: vec![(SERVICE.into(), image.clone()), (WORKER.into(), image)],
+        deadline: Instant::now() + Duration::from_secs(20),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    let deployed = platform(&railway).deploy(&request, &|_| {}).await.unwrap();
+    assert_eq!(deployed.status, Outcome::Timeout);
+    assert_eq!(deployed.apps[0].outcome, Outcome::Finished);
+    assert_eq!(deployed.apps[1].outcome, Outcome::Timeout);
+    let reason = deployed.reason.unwrap();
+    assert!(reason.contains("not started"), "{reason}");
+    assert_eq!(
+        railway.image(SERVICE).as_deref(),
+        Some("ghcr.io/acme/web:v2")
+    );
+    assert_eq!(railway.image(WORKER).as_deref(), Some(OLD_IMAGE));
+}
+
+/// An operational error on the second service after the first was deployed: not an error
+/// (which would drop what the first did) but a `Deployed` that keeps its run and says a
+/// person must look.
+#[tokio::test(flavor = "current_thread")]
+async fn an_error_after_a_service_was_deployed_keeps_it_and_leaves_it_to_a_person() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service(SERVICE, ENVIRONMENT, 2)
+        .add_service(WORKER, ENVIRONMENT, 2);
+    let image = Version::Image("ghcr.io/acme/web:v2".into());
+    let request = Request {
+        apps: vec![(SERVICE.into(), image.clone()), (WORKER.into(), image)],
+        deadline: Instant::now() + Duration::from_secs(60),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    // Once the first serves, the token is refused: the second's first request fails.
+    let log = |line: &str| {
+        if line.contains(SERVICE) && line.ends_with("SUCCESS") {
+            railway.force(Forced {
+                operation: "ProjectToken".into(),
+                status: 401,
+                body: json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+                retry_after: None,
+                times: 10,
+            });
+        }
+    };
+    let deployed = platform(&railway).deploy(&request, &log).await.unwrap();
+    assert_eq!(deployed.status, Outcome::Failed);
+    assert_eq!(deployed.apps[0].outcome, Outcome::Finished);
+    assert_eq!(deployed.apps[1].outcome, Outcome::Failed);
+    assert_eq!(deployed.left_changed.len(), 1);
+    let left = &deployed.left_changed[0];
+    assert!(
+        left.contains(&format!("service {SERVICE} was deployed")),
+        "{left}"
+    );
+    assert!(
+        left.contains(&format!("service {WORKER} was not")),
+        "{left}"
+    );
+    let shipguard::railway::platform::Evidence::Deploys(runs) = deployed.evidence else {
+        panic!("deploys expected");
+    };
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, RunOutcome::Success);
+    assert_eq!(
+        railway.image(SERVICE).as_deref(),
+        Some("ghcr.io/acme/web:v2")
+    );
+    assert_eq!(railway.image(WORKER).as_deref(), Some(OLD_IMAGE));
+}

@@ -250,7 +250,7 @@ async fn deploy_app(
         return Ok(refuse(format!(
             "app {}: the host of machine {} is {} (not ok), so its config cannot be read whole nor restored; nothing changed. Wait until `fly machine status` shows the host ok",
             shown(app),
-            bad.id,
+            shown(&bad.id),
             shown(if bad.host_status.is_empty() {
                 "unreported"
             } else {
@@ -262,7 +262,7 @@ async fn deploy_app(
         return Ok(refuse(format!(
             "app {}: machine {} came without its config; nothing changed",
             shown(app),
-            bad.id
+            shown(&bad.id)
         )));
     }
     // Started machines first (the first is the canary), then the others; by id within each,
@@ -482,7 +482,8 @@ async fn update_one(
             if held {
                 stop.reason = format!(
                     "machine {} is leased by someone else (another deploy or `fly` command?); left as it was: {}",
-                    machine.id, stop.reason
+                    shown(&machine.id),
+                    stop.reason
                 );
             }
             return Err(stop);
@@ -509,7 +510,7 @@ async fn update_leased(
         return Err(Stop::failed(
             format!(
                 "machine {} changed since it was listed (instance {} → {}); left as it is",
-                machine.id,
+                shown(&machine.id),
                 shown(&machine.instance_id),
                 shown(&fresh.instance_id)
             ),
@@ -571,11 +572,17 @@ async fn wait_healthy(
         if run_deadline {
             Stop {
                 outcome: Outcome::Timeout,
-                reason: format!("timeout: machine {id} {what} before the run's timeout"),
+                reason: format!(
+                    "timeout: machine {} {what} before the run's timeout",
+                    shown(id)
+                ),
                 changed: true,
             }
         } else {
-            Stop::failed(format!("machine {id} {what} within wait-timeout"), true)
+            Stop::failed(
+                format!("machine {} {what} within wait-timeout", shown(id)),
+                true,
+            )
         }
     };
     let work = async {
@@ -603,14 +610,18 @@ async fn wait_healthy(
             if machine.crash_looping() {
                 return Err(Stop::failed(
                     format!(
-                        "machine {id}: the app appears to be crashing (it exits non-zero and keeps restarting)"
+                        "machine {}: the app appears to be crashing (it exits non-zero and keeps restarting)",
+                        shown(id)
                     ),
                     true,
                 ));
             }
             if machine.instance_id != instance_id {
                 return Err(Stop::failed(
-                    format!("machine {id} was changed by someone else during the deploy"),
+                    format!(
+                        "machine {} was changed by someone else during the deploy",
+                        shown(id)
+                    ),
                     true,
                 ));
             }

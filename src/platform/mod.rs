@@ -58,6 +58,11 @@ pub trait Platform {
     fn name(&self) -> &'static str;
 
     /// What `app` runs now and whether a deploy is under way on it, from one read.
+    ///
+    /// auto-rollback calls it for every app (guards.rs), not only the first: an error for
+    /// any of them stops the run before anything changes. Coolify's snapshot also checks
+    /// each app's kind, so an app after the first whose record has no `build_pack` stops
+    /// the run with an error (exit 3).
     fn snapshot(&self, app: &str) -> impl Future<Output = anyhow::Result<Snapshot>>;
 
     /// Refuses, before anything changes, a version this platform (or this server's version
@@ -85,8 +90,10 @@ pub trait Platform {
     }
 
     /// Brings each app back to what served before it, the platform's own way, and waits, as
-    /// the request says; `log` gets one line per step. A platform without a rollback of its
-    /// own answers with a usage error.
+    /// the request says; `log` gets one line per step. An operational error once an app was
+    /// changed is not an `Err` (it would drop what changed) but a failed [`Deployed`] that
+    /// keeps the evidence and names the change in `left_changed`. A platform without a
+    /// rollback of its own answers with a usage error.
     fn roll_back(
         &self,
         request: &Rollback,

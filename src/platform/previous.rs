@@ -32,7 +32,9 @@ pub struct Previous {
 /// runs at the deadline or at a signal is cancelled.
 #[derive(Debug, Clone)]
 pub struct Rollback {
-    /// In this order; the first that does not finish stops the rest.
+    /// In this order; the first that does not finish stops the rest. Railway starts an app
+    /// after the first only with one request timeout and one poll interval left and no
+    /// signal received (else that app is `timeout` or `interrupted`, nothing sent for it).
     pub apps: Vec<String>,
     /// Nothing is waited for past this; what still runs then is the timeout outcome.
     pub deadline: Instant,

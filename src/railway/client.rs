@@ -81,6 +81,11 @@ impl Client {
         self.policy.deadline
     }
 
+    /// The most one request may take.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        self.policy.request_timeout
+    }
+
     /// Requests sent so far (for the report: the Free plan allows 100 an hour).
     pub fn requests(&self) -> u32 {
         self.requests.load(Ordering::Relaxed)

@@ -6,7 +6,7 @@
 //! previous deployment serving: there is nothing to restore on the platform. At the deadline
 //! or a signal what still runs is cancelled (`deploymentCancel`) when the request says so.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::client::{Client, shown};
 use super::deploy::{self, HISTORY, Plan, Run, Source};
@@ -137,10 +137,22 @@ impl platform::Platform for Railway {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Deployed<Evidence>> {
-        let mut runs = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
         let mut apps = Vec::new();
+        let mut reason = None;
         for (app, version) in &request.apps {
             self.can_deploy(version)?;
+            if !runs.is_empty()
+                && let Some((status, why)) =
+                    self.not_started(app, request.deadline, request.poll_interval)
+            {
+                apps.push(AppResult {
+                    app: app.clone(),
+                    outcome: status,
+                });
+                reason = Some(why);
+                break;
+            }
             let source = match version {
                 Version::Commit(sha) => Source::Commit(sha.as_str().to_owned()),
                 other => Source::Image(other.to_string()),
@@ -154,14 +166,38 @@ impl platform::Platform for Railway {
                 poll_interval: request.poll_interval,
                 cancel_on_timeout: request.cancel_on_timeout,
             };
-            let run = deploy::run(&self.client, &plan, log).await?;
+            let run = match deploy::run(&self.client, &plan, log).await {
+                Ok(run) => run,
+                Err(err) if runs.is_empty() => return Err(err),
+                Err(err) => {
+                    let changed = runs
+                        .iter()
+                        .flat_map(|r| &r.services)
+                        .map(|s| {
+                            format!(
+                                "service {} was deployed ({})",
+                                shown(&s.service),
+                                shown(&runs[0].source)
+                            )
+                        })
+                        .collect();
+                    return Ok(partial(
+                        apps,
+                        changed,
+                        app,
+                        &err,
+                        Vec::new(),
+                        Evidence::Deploys(runs),
+                    ));
+                }
+            };
             let done = record(&mut apps, app, &run);
+            reason = run.reason.clone();
             runs.push(run);
             if !done {
                 break;
             }
         }
-        let reason = runs.last().and_then(|r| r.reason.clone());
         Ok(deployed(apps, reason, Vec::new(), Evidence::Deploys(runs)))
     }
 
@@ -206,11 +242,25 @@ impl platform::Platform for Railway {
         request: &Rollback,
         log: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Deployed<Evidence>> {
-        let mut rolled = Vec::new();
+        let mut rolled: Vec<rollback::Rolled> = Vec::new();
         let mut apps = Vec::new();
         let mut warnings = Vec::new();
+        let mut reason = None;
         for app in &request.apps {
-            let done = rollback::to_previous(
+            // Nothing is sent for a later service without the time to follow it, nor after a
+            // signal: its rollback would run on unwatched.
+            if !rolled.is_empty()
+                && let Some((status, why)) =
+                    self.not_started(app, request.deadline, request.poll_interval)
+            {
+                apps.push(AppResult {
+                    app: app.clone(),
+                    outcome: status,
+                });
+                reason = Some(why);
+                break;
+            }
+            let done = match rollback::to_previous(
                 &self.client,
                 &self.project,
                 &self.environment,
@@ -220,7 +270,32 @@ impl platform::Platform for Railway {
                 true,
                 log,
             )
-            .await?;
+            .await
+            {
+                Ok(done) => done,
+                Err(err) if rolled.is_empty() => return Err(err),
+                // Earlier services were rolled back: an error would drop what they did.
+                Err(err) => {
+                    let changed = rolled
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "service {} was rolled back to deployment {}",
+                                shown(r.run.services.first().map_or("", |s| s.service.as_str())),
+                                shown(&r.to.deployment)
+                            )
+                        })
+                        .collect();
+                    return Ok(partial(
+                        apps,
+                        changed,
+                        app,
+                        &err,
+                        warnings,
+                        Evidence::Rollbacks(rolled),
+                    ));
+                }
+            };
             if done.method == Method::Redeploy {
                 warnings.push(Annotation::new(
                     Level::Warning,
@@ -229,18 +304,80 @@ impl platform::Platform for Railway {
                 ));
             }
             let finished = record(&mut apps, app, &done.run);
+            reason = done.run.reason.clone();
             rolled.push(done);
             if !finished {
                 break;
             }
         }
-        let reason = rolled.last().and_then(|r| r.run.reason.clone());
         Ok(deployed(
             apps,
             reason,
             warnings,
             Evidence::Rollbacks(rolled),
         ))
+    }
+}
+
+impl Railway {
+    /// Why `app`, a service after the first, must not start: a signal came, or what is left
+    /// of the deadline is under one request and one poll, too little to find, follow or
+    /// cancel what a mutation would start. The first service always starts: its budget is
+    /// the whole deploy timeout the user chose.
+    fn not_started(
+        &self,
+        app: &str,
+        deadline: Instant,
+        poll_interval: Duration,
+    ) -> Option<(Outcome, String)> {
+        if let Some(received) = crate::interrupt::received() {
+            return Some((
+                Outcome::Interrupted,
+                format!(
+                    "service {} was not started: {} received",
+                    shown(app),
+                    received.signal.name()
+                ),
+            ));
+        }
+        let minimum = poll_interval + self.client.request_timeout();
+        if deadline.saturating_duration_since(Instant::now()) < minimum {
+            return Some((
+                Outcome::Timeout,
+                format!(
+                    "service {} was not started: the deploy timeout was used up (under {} left)",
+                    shown(app),
+                    crate::duration::human(minimum)
+                ),
+            ));
+        }
+        None
+    }
+}
+
+/// An operational error on `app` after earlier services changed: the answer keeps what they
+/// did (the evidence, the warnings) and says a person must look (`left_changed`: the tool
+/// fails, exit 3), where an error would drop it.
+fn partial(
+    mut apps: Vec<AppResult>,
+    changed: Vec<String>,
+    app: &str,
+    err: &anyhow::Error,
+    warnings: Vec<Annotation>,
+    evidence: Evidence,
+) -> Deployed<Evidence> {
+    apps.push(AppResult {
+        app: app.to_owned(),
+        outcome: Outcome::Failed,
+    });
+    let why = format!("service {} was not: {err:#}", shown(app));
+    Deployed {
+        status: Outcome::Failed,
+        apps,
+        warnings,
+        reason: Some(why.clone()),
+        left_changed: vec![format!("{}; {why}", changed.join("; "))],
+        evidence,
     }
 }
 

@@ -105,7 +105,8 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     let interrupted_midway = report.reason == Reason::Interrupted
         && (report.github_deployment_id.is_some()
             || report.deploy.is_some()
-            || report.fly_deploy.is_some());
+            || report.fly_deploy.is_some()
+            || report.railway.is_some());
     let alert_worthy = report.rolled_back || report.reason.still_unhealthy() || interrupted_midway;
     if alert_worthy
         && !settings.dry_run

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use shipguard::deployment_record::Recorder;
+use shipguard::gha::Untrusted;
 use shipguard::platform::grace::{CANCEL_GRACE, RESTORE_GRACE};
 use shipguard::platform::{Outcome, Platform, Request, Rollback};
 
@@ -89,6 +90,11 @@ where
     };
     let status = deployed.status;
     report.rolled_back = status == Outcome::Finished;
+    // Before the left-changed ending too: a service rebuilt outside the retention window
+    // is worth its warning whatever came after.
+    for annotation in deployed.warnings {
+        actions.annotate(annotation);
+    }
     if !deployed.left_changed.is_empty() {
         deployed.evidence.keep(report);
         record::close(
@@ -99,9 +105,6 @@ where
         )
         .await;
         anyhow::bail!("{}", deployed.left_changed.join("; "));
-    }
-    for annotation in deployed.warnings {
-        actions.annotate(annotation);
     }
     report.phases.push(("redeploy".into(), t0, run.at()));
     deployed.evidence.keep(report);
@@ -128,7 +131,8 @@ where
             Reason::DeployFailed,
             format!(
                 "the rollback to {} did not deploy ({}); the service is still unhealthy",
-                report.to(),
+                // The target's image may be the platform's text (Railway's `meta.image`).
+                Untrusted::one_line(&report.to(), 200),
                 match &deployed.reason {
                     Some(reason) => format!("{}: {reason}", status.as_str()),
                     None => status.as_str().to_owned(),

@@ -117,7 +117,8 @@ pub async fn choose<P: Platform>(
 }
 
 /// `source: platform`: the deployment that served before the one running now, as the
-/// platform names it (the first app's), in the report's `to`; `None` when there is none or
+/// platform names it (the first app's), in the report's `to`; `None` when there is none (for
+/// any app: all are checked before anything changes) or
 /// it cannot be recorded on GitHub (the report says why).
 pub async fn previous<P: Platform>(
     platform: &P,
@@ -127,15 +128,23 @@ pub async fn previous<P: Platform>(
 ) -> anyhow::Result<Option<Target>> {
     let first = &run.settings.apps[0];
     report.phase = "choosing the target";
-    let previous = match platform.previous(first).await? {
-        Ok(previous) => previous,
-        Err(why) => {
-            report.end(
-                Reason::NoTarget,
-                format!("unhealthy, and {why}; nothing was deployed"),
-            );
-            return Ok(None);
+    // Every app is checked before any is changed: a later app without a way back would
+    // otherwise stop the rollback after the first ones were rolled back.
+    let mut found = Vec::new();
+    for app in &run.settings.apps {
+        match platform.previous(app).await? {
+            Ok(previous) => found.push(previous),
+            Err(why) => {
+                report.end(
+                    Reason::NoTarget,
+                    format!("unhealthy, and {why}; nothing was deployed"),
+                );
+                return Ok(None);
+            }
         }
+    }
+    let Some(previous) = found.into_iter().next() else {
+        anyhow::bail!("no app to roll back");
     };
     let versions = Versions::of(run.settings);
     let commit_of = |d: &Served| {

@@ -192,3 +192,189 @@ fn a_signal_while_the_rollbacks_deployment_is_looked_for_is_interrupted() {
     assert!(message.contains("not listed"), "{message}");
     assert!(!message.contains("deployment was cancelled"), "{message}");
 }
+
+const WORKER: &str = "worker";
+
+fn worker_image(sha: &str) -> String {
+    format!("ghcr.io/acme/worker:{sha}")
+}
+
+/// `app: web,worker`: the run rolls both back, web first.
+fn rollback_both(w: &World) -> ToolRun {
+    rollback(w).input("app", &format!("{SERVICE},{WORKER}"))
+}
+
+#[test]
+fn a_later_service_without_a_previous_deployment_refuses_before_anything_changes() {
+    let w = world();
+    // The worker has served one deployment only: nothing to go back to.
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 1, &worker_image(BAD));
+    let run = rollback_both(&w).run();
+    assert_eq!(run.output("rolled-back"), "false", "{}", run.everything());
+    assert_eq!(run.output("reason"), "no-target", "{}", run.everything());
+    assert!(
+        run.report()["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("service {WORKER}")),
+        "{}",
+        run.everything()
+    );
+    // web was not rolled back ahead of the refusal.
+    assert!(w.railway.calls("deploymentRollback").is_empty());
+    assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+}
+
+#[test]
+fn an_error_on_a_later_service_keeps_what_the_first_did_and_asks_for_a_person() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD))
+        // web's rollback takes a while: time to break the worker's first request.
+        .behaviour(
+            GOOD,
+            sandbox::railway::Behaviour::healthy(std::time::Duration::from_millis(200)),
+        );
+    let slack = sandbox::slack::Slack::start().unwrap();
+    let mut running = rollback_both(&w)
+        .input("slack-webhook-url", &slack.webhook_url())
+        .spawn();
+    assert!(
+        running.wait_for(|| !w.railway.calls("deploymentRollback").is_empty()),
+        "web's rollback was sent"
+    );
+    // The worker's rollback begins with the token's scope: refused from now on.
+    w.railway.force(sandbox::railway::Forced {
+        operation: "ProjectToken".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    let run = running.finish();
+    // A person must look: web runs the old deployment, the worker does not.
+    run.assert_exit(3);
+    assert_eq!(w.railway.calls("deploymentRollback").len(), 1);
+    assert_eq!(w.railway.image(SERVICE), Some(image(GOOD)));
+    assert_eq!(w.railway.image(WORKER), Some(worker_image(BAD)));
+    let report = run.report();
+    assert_eq!(
+        report["railway"][0]["services"][0]["service"], SERVICE,
+        "{report}"
+    );
+    assert_eq!(report["railway"][0]["status"], "success", "{report}");
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("service {SERVICE} was rolled back")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("service {WORKER} was not")),
+        "{message}"
+    );
+    let alerts = slack.messages();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(
+        alerts[0]
+            .2
+            .to_string()
+            .contains(&format!("service {SERVICE} was rolled back")),
+        "{alerts:?}"
+    );
+}
+
+#[test]
+fn a_later_service_without_time_left_is_not_started() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD));
+    // Under one request timeout (30 s) and a poll: once web is back, the worker would have
+    // too little time to follow (or cancel) its rollback.
+    let run = rollback_both(&w).input("deploy-timeout", "20s").run();
+    run.assert_exit(1);
+    assert_eq!(run.output("rolled-back"), "false");
+    assert_eq!(w.railway.calls("deploymentRollback").len(), 1);
+    assert_eq!(w.railway.image(SERVICE), Some(image(GOOD)));
+    assert_eq!(w.railway.image(WORKER), Some(worker_image(BAD)));
+    let report = run.report();
+    let message = report["message"].as_str().unwrap();
+    assert!(message.contains("timeout"), "{message}");
+    assert!(
+        message.contains(&format!("service {WORKER} was not started")),
+        "{message}"
+    );
+    assert!(message.contains("used up"), "{message}");
+}
+
+#[test]
+fn an_interrupted_rollback_without_a_github_record_still_alerts() {
+    let w = world();
+    // A manual `to` needs no GitHub: no record is opened. GOOD's deploy never finishes.
+    w.railway.behaviour(
+        GOOD,
+        sandbox::railway::Behaviour::never(std::time::Duration::from_millis(50)),
+    );
+    let before = w.railway.deployments(SERVICE).len();
+    let slack = sandbox::slack::Slack::start().unwrap();
+    let mut running = rollback(&w)
+        .without_env("INPUT_GITHUB_TOKEN")
+        .without_env("INPUT_SOURCE")
+        .input("to", GOOD)
+        .input("slack-webhook-url", &slack.webhook_url())
+        .spawn();
+    assert!(
+        running.wait_for(|| w.railway.deployments(SERVICE).len() > before),
+        "the redeploy started"
+    );
+    running.signal("TERM");
+    let run = running.finish();
+    run.assert_exit(1);
+    assert_eq!(run.output("reason"), "interrupted", "{}", run.everything());
+    let report = run.report();
+    assert!(report["github_deployment_id"].is_null(), "{report}");
+    assert!(report["railway"].is_array(), "{report}");
+    assert_eq!(slack.messages().len(), 1, "{}", run.everything());
+}
+
+#[test]
+fn a_hostile_target_image_is_shown_neutralised() {
+    // Railway's image has no control characters (model.rs drops one that has): the attack is
+    // a workflow command inside the line.
+    let hostile = "ghcr.io/acme/web:old ##[error]pwned";
+    let railway = Railway::start().unwrap();
+    // The target names its commit, so its image (the report's `to` beside it) is taken as
+    // Railway gives it.
+    railway
+        .add_service_on(SERVICE, ENVIRONMENT, 3, hostile)
+        .set_commit(SERVICE, GOOD)
+        .add_finished(SERVICE, &image(BAD))
+        .unhealthy_image(BAD);
+    railway.force(sandbox::railway::Forced {
+        operation: "DeploymentRollback".into(),
+        status: 200,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Problem processing request"}]}),
+        retry_after: None,
+        times: 1,
+    });
+    let w = World {
+        railway,
+        github: GitHub::start().unwrap(),
+    };
+    let run = rollback(&w).run();
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains("did not deploy"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.stderr.contains("pwned"), "{}", run.everything());
+    for line in run.stderr.lines().chain(run.stdout.lines()) {
+        assert!(
+            !line.contains("##[error]") && !line.trim_start().starts_with("::error title=pwned"),
+            "{line}"
+        );
+    }
+}

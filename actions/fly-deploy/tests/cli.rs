@@ -619,3 +619,24 @@ fn a_missing_token_says_how_to_give_it_where_the_tool_runs() {
         step.stderr
     );
 }
+
+#[test]
+fn a_hostile_machine_id_is_refused_and_shown_neutralised() {
+    let fly = Fly::start().unwrap();
+    fly.add_app("web", 2, 0)
+        .rename_first_machine("web", "abc\n::error title=pwned::x ##[error]pwned");
+    let run = deploy(&fly, NEW).run();
+    assert!(
+        run.stderr.contains("not alphanumeric"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.stderr.contains("pwned"), "{}", run.everything());
+    for line in run.stderr.lines().chain(run.stdout.lines()) {
+        assert!(
+            !line.contains("##[error]") && !line.trim_start().starts_with("::error title=pwned"),
+            "{line}"
+        );
+    }
+    assert!(fly.updates().is_empty());
+}

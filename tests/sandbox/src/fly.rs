@@ -194,6 +194,18 @@ impl Fly {
         self
     }
 
+    /// Gives `app`'s first machine the id `id` (a hostile server's).
+    pub fn rename_first_machine(&self, app: &str, id: &str) -> &Self {
+        if let Some(first) = lock(&self.shared)
+            .apps
+            .get_mut(app)
+            .and_then(|m| m.first_mut())
+        {
+            first.id = id.to_owned();
+        }
+        self
+    }
+
     /// Adds a console machine (never deployed) to `app`.
     pub fn add_console_machine(&self, app: &str) -> &Self {
         let mut shared = lock(&self.shared);

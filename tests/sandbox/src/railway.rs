@@ -294,6 +294,16 @@ impl Railway {
         self
     }
 
+    /// Every deployment of `service` so far names `commit` (`meta.commitHash`) too.
+    pub fn set_commit(&self, service: &str, commit: &str) -> &Self {
+        if let Some(svc) = lock(&self.shared).services.get_mut(service) {
+            for d in &mut svc.deployments {
+                d.commit = Some(commit.to_owned());
+            }
+        }
+        self
+    }
+
     /// Sets a service variable (what a rollback restores).
     pub fn set_variable(&self, service: &str, name: &str, value: &str) -> &Self {
         if let Some(svc) = lock(&self.shared).services.get_mut(service) {
