@@ -172,9 +172,11 @@ fn a_user_token_goes_as_bearer_and_a_pasted_prefix_is_dropped() {
 fn broken_image_is_stopped_at_the_canary_and_restored() {
     let fly = sandbox(3, 0);
     fly.behaviour(BROKEN, Behaviour::broken());
-    // 3 s, not 1 s: the canary starts in 25 ms, but on a loaded 2-core machine a 1 s wait
-    // could end before the first reading of its checks (the message then lacks them).
-    let run = deploy(&fly, BROKEN).input("wait-timeout", "3s").run();
+    // 5 s, not 1 s: the canary starts in 25 ms, but on a loaded 2-core machine a 1 s (and
+    // once, with five builds running, a 3 s) wait could end before the first reading of its
+    // checks (the message then lacks them). The run lasts the whole wait: Fly's checks may be
+    // critical while a machine starts, so only the deadline ends it.
+    let run = deploy(&fly, BROKEN).input("wait-timeout", "5s").run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "restored");
     assert_eq!(run.output("machines"), "0");
