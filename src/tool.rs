@@ -73,7 +73,9 @@ where
         }
     };
     logging::init(&env);
-    crate::http::install_crypto_provider();
+    // No crypto provider here: `http::client`, the one place a TLS client is built, installs
+    // it. A tool that never builds one (lockfile-check) then links no rustls or ring, and
+    // starts with fewer relocations and page faults (bench/README.md, lockfile-check).
     let actions = Actions::new(&env, format);
     let mut context = Context {
         tool,
