@@ -50,7 +50,12 @@ where
         Ok(matches) => matches,
         Err(err) => return clap_exit(&err),
     };
-    if let Some(code) = crate::cli::run_command(crate::cli::with_commands(C::command()), &matches) {
+    // The command is built a second time only for `completions` or `man`: building one is a
+    // few per cent of a run on a small lock (bench/README.md, lockfile-check start-up).
+    if matches.subcommand().is_some()
+        && let Some(code) =
+            crate::cli::run_command(crate::cli::with_commands(C::command()), &matches)
+    {
         return code;
     }
     let cli = match C::from_arg_matches(&matches) {
@@ -68,7 +73,9 @@ where
         }
     };
     logging::init(&env);
-    crate::http::install_crypto_provider();
+    // No crypto provider here: `http::client`, the one place a TLS client is built, installs
+    // it. A tool that never builds one (lockfile-check) then links no rustls or ring, and
+    // starts with fewer relocations and page faults (bench/README.md, lockfile-check).
     let actions = Actions::new(&env, format);
     let mut context = Context {
         tool,
