@@ -601,10 +601,15 @@ async fn wait_healthy(
             refresh(&client, plan, app, id, lease, &mut refreshed).await;
         }
         let since_start = Instant::now();
+        // The failing checks at the last reading: a read cut short by the deadline (after a
+        // poll interval and a lease refresh, little may be left) still says what was seen.
+        let mut seen: Option<String> = None;
         loop {
             let machine = match client.get(app, id).await {
                 Ok(m) => m,
-                Err(e) if is_deadline(&e) => return Err(timed_out("did not pass its checks")),
+                Err(e) if is_deadline(&e) => {
+                    return Err(timed_out(&not_passed(seen.as_deref())));
+                }
                 Err(e) => return Err(stop_from(&e, true)),
             };
             if machine.crash_looping() {
@@ -632,22 +637,21 @@ async fn wait_healthy(
             if checks > 0 && machine.checks_pass() {
                 return Ok(machine);
             }
+            let failing: Vec<String> = machine
+                .checks
+                .iter()
+                .filter(|c| c.status != "passing")
+                .map(|c| format!("{} {}", shown(&c.name), shown(&c.status)))
+                .collect();
+            let failing = if failing.is_empty() {
+                "none reported".to_owned()
+            } else {
+                failing.join(", ")
+            };
             if Instant::now() + plan.poll_interval >= until {
-                let failing: Vec<String> = machine
-                    .checks
-                    .iter()
-                    .filter(|c| c.status != "passing")
-                    .map(|c| format!("{} {}", shown(&c.name), shown(&c.status)))
-                    .collect();
-                return Err(timed_out(&format!(
-                    "did not pass its checks ({})",
-                    if failing.is_empty() {
-                        "none reported".to_owned()
-                    } else {
-                        failing.join(", ")
-                    }
-                )));
+                return Err(timed_out(&not_passed(Some(&failing))));
             }
+            seen = Some(failing);
             tokio::time::sleep(plan.poll_interval).await;
             refresh(&client, plan, app, id, lease, &mut refreshed).await;
         }
@@ -662,6 +666,14 @@ async fn wait_healthy(
             reason: received.describe(),
             changed: true,
         }),
+    }
+}
+
+/// "did not pass its checks", with the failing checks of the last reading when there was one.
+fn not_passed(seen: Option<&str>) -> String {
+    match seen {
+        Some(failing) => format!("did not pass its checks ({failing})"),
+        None => "did not pass its checks (no reading before the deadline)".to_owned(),
     }
 }
 

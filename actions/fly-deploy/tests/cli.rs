@@ -172,11 +172,12 @@ fn a_user_token_goes_as_bearer_and_a_pasted_prefix_is_dropped() {
 fn broken_image_is_stopped_at_the_canary_and_restored() {
     let fly = sandbox(3, 0);
     fly.behaviour(BROKEN, Behaviour::broken());
-    // 5 s, not 1 s: the canary starts in 25 ms, but on a loaded 2-core machine a 1 s (and
-    // once, with five builds running, a 3 s) wait could end before the first reading of its
-    // checks (the message then lacks them). The run lasts the whole wait: Fly's checks may be
-    // critical while a machine starts, so only the deadline ends it.
-    let run = deploy(&fly, BROKEN).input("wait-timeout", "5s").run();
+    // 3 s, not 1 s: the canary starts in 25 ms, but on a loaded 2-core machine a 1 s wait
+    // could end before the first reading of its checks. (A read cut short by the deadline
+    // after an earlier reading used to lose that reading too: the test below.) The run lasts
+    // the whole wait: Fly's checks may be critical while a machine starts, so only the
+    // deadline ends it.
+    let run = deploy(&fly, BROKEN).input("wait-timeout", "3s").run();
     run.assert_exit(1);
     assert_eq!(run.output("status"), "restored");
     assert_eq!(run.output("machines"), "0");
@@ -204,6 +205,31 @@ fn broken_image_is_stopped_at_the_canary_and_restored() {
         run.stderr
     );
     assert!(!fly.leased("web"));
+}
+
+/// The read that ends the wait is cut short by the deadline (a slow API, or a poll interval
+/// and a lease refresh that left little time): the message still names the checks seen at the
+/// reading before it, not only "within wait-timeout".
+#[test]
+fn a_read_cut_short_by_the_deadline_still_names_the_failing_checks() {
+    let fly = sandbox(1, 0);
+    fly.behaviour(BROKEN, Behaviour::broken());
+    // Two reads of the machine are answered (one before its update, the canary's first: its
+    // checks critical); the next outlasts the wait.
+    fly.stall_machine_read("web", 2, Duration::from_secs(30));
+    let run = deploy(&fly, BROKEN)
+        .input("poll-interval", "200ms")
+        .input("wait-timeout", "2s")
+        .run();
+    run.assert_exit(1);
+    assert_eq!(run.output("status"), "restored");
+    assert!(
+        run.stderr
+            .contains("did not pass its checks (http critical)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(images(&fly, "web"), [OLD_IMAGE]);
 }
 
 #[test]

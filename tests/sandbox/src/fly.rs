@@ -123,6 +123,15 @@ struct Shared {
     unhealthy: Vec<String>,
     requests: Vec<Recorded>,
     next: u64,
+    /// Reads of one machine of this app: after this many answered, the next is answered late.
+    stalled_reads: Option<StalledReads>,
+}
+
+#[derive(Debug, Clone)]
+struct StalledReads {
+    app: String,
+    after: usize,
+    delay: Duration,
 }
 
 /// The running stand-in.
@@ -147,6 +156,7 @@ impl Fly {
             unhealthy: Vec::new(),
             requests: Vec::new(),
             next: 1,
+            stalled_reads: None,
         }));
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = server::spawn(router, bind, None)?;
@@ -275,6 +285,17 @@ impl Fly {
     /// The demo app's health: 200 when no started machine of `app` runs an unhealthy image.
     pub fn health_url(&self, app: &str) -> String {
         format!("{}/health/{app}", self.url())
+    }
+
+    /// Answers `GET /apps/{app}/machines/{id}` normally `after` times, then once `delay` late
+    /// (a slow API at the end of a wait), then normally again.
+    pub fn stall_machine_read(&self, app: &str, after: usize, delay: Duration) -> &Self {
+        lock(&self.shared).stalled_reads = Some(StalledReads {
+            app: app.to_owned(),
+            after,
+            delay,
+        });
+        self
     }
 
     pub fn force(&self, forced: Forced) -> &Self {
@@ -528,6 +549,25 @@ async fn answer(
         }
     }
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let stall = match (method, parts.as_slice()) {
+        ("GET", ["apps", app, "machines", _]) => {
+            let mut s = lock(shared);
+            match s.stalled_reads.as_mut() {
+                Some(stalled) if stalled.app == *app && stalled.after == 0 => {
+                    s.stalled_reads.take().map(|stalled| stalled.delay)
+                }
+                Some(stalled) if stalled.app == *app => {
+                    stalled.after -= 1;
+                    None
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(delay) = stall {
+        tokio::time::sleep(delay).await;
+    }
     let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     match (method, parts.as_slice()) {
         ("GET", ["apps", app, "machines"]) => {
