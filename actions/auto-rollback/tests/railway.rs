@@ -286,6 +286,48 @@ fn an_error_on_a_later_service_keeps_what_the_first_did_and_asks_for_a_person() 
 }
 
 #[test]
+fn an_error_after_a_signal_on_a_later_service_still_asks_for_a_person() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD))
+        .behaviour(
+            GOOD,
+            sandbox::railway::Behaviour::healthy(std::time::Duration::from_millis(200)),
+        );
+    let mut running = rollback_both(&w).spawn();
+    assert!(
+        running.wait_for(|| !w.railway.calls("deploymentRollback").is_empty()),
+        "web's rollback was sent"
+    );
+    // The worker's first request (the token's scope, sent outside any signal's reach) is
+    // held, then refused.
+    w.railway
+        .stall("ProjectToken", std::time::Duration::from_secs(2));
+    w.railway.force(sandbox::railway::Forced {
+        operation: "ProjectToken".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    assert!(
+        running.wait_for(|| w.railway.stalled_arrivals() > 0),
+        "the worker's rollback began"
+    );
+    running.signal("TERM");
+    let run = running.finish();
+    // web was rolled back and the worker was not: a signal does not make that a 1.
+    run.assert_exit(3);
+    assert_eq!(w.railway.image(SERVICE), Some(image(GOOD)));
+    let message = run.report()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(&format!("service {SERVICE} was rolled back")),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_later_service_without_time_left_is_not_started() {
     let w = world();
     w.railway
