@@ -333,9 +333,10 @@ fn a_later_service_without_time_left_is_not_started() {
     w.railway
         .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
         .add_finished(WORKER, &worker_image(BAD));
-    // Under one request timeout (30 s) and a poll: once web is back, the worker would have
+    // Under four request timeouts (4 x 30 s: the worker's token scope, history, rollback and
+    // the list that finds its deployment) and a poll: once web is back, the worker would have
     // too little time to follow (or cancel) its rollback.
-    let run = rollback_both(&w).input("deploy-timeout", "20s").run();
+    let run = rollback_both(&w).input("deploy-timeout", "100s").run();
     run.assert_exit(1);
     assert_eq!(run.output("rolled-back"), "false");
     assert_eq!(w.railway.calls("deploymentRollback").len(), 1);
