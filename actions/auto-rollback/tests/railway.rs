@@ -195,8 +195,10 @@ fn a_signal_while_the_rollbacks_deployment_is_looked_for_is_interrupted() {
 
 const WORKER: &str = "worker";
 
+/// The worker runs web's image (one image for several services, as railway-deploy deploys
+/// it): their previous deployments are one version.
 fn worker_image(sha: &str) -> String {
-    format!("ghcr.io/acme/worker:{sha}")
+    image(sha)
 }
 
 /// `app: web,worker`: the run rolls both back, web first.
@@ -224,6 +226,26 @@ fn a_later_service_without_a_previous_deployment_refuses_before_anything_changes
     // web was not rolled back ahead of the refusal.
     assert!(w.railway.calls("deploymentRollback").is_empty());
     assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+}
+
+#[test]
+fn apps_whose_previous_deployments_differ_are_not_rolled_back() {
+    const OTHER: &str = "4444444444444444444444444444444444444444";
+    let w = world();
+    // The worker served OTHER before BAD, web served GOOD: no one version to record.
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(OTHER))
+        .add_finished(WORKER, &worker_image(BAD));
+    let run = rollback_both(&w).run();
+    assert_eq!(run.output("rolled-back"), "false", "{}", run.everything());
+    assert_eq!(run.output("reason"), "no-target", "{}", run.everything());
+    let message = run.report()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&format!("commit {GOOD}")), "{message}");
+    assert!(message.contains(&format!("commit {OTHER}")), "{message}");
+    assert!(w.railway.calls("deploymentRollback").is_empty());
+    assert!(w.railway.calls("deploymentRedeploy").is_empty());
+    assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+    assert_eq!(w.railway.image(WORKER), Some(worker_image(BAD)));
 }
 
 #[test]
