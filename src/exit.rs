@@ -85,7 +85,9 @@ pub fn left_changed(message: impl Into<String>) -> anyhow::Error {
 
 /// True when `err` says a change was left to undo by hand ([`LeftChanged`] in its chain).
 pub fn is_left_changed(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.is::<LeftChanged>())
+    // `downcast_ref` finds it given as a `.context(...)` too, which `chain` does not.
+    err.downcast_ref::<LeftChanged>().is_some()
+        || err.chain().any(|cause| cause.is::<LeftChanged>())
 }
 
 /// The exit code an error stands for: the first marker in its chain, else operational.
@@ -141,6 +143,9 @@ mod tests {
             message: "y".into(),
         })
         .context(LeftChanged("service web was rolled back".into()));
+        assert_eq!(classify(&err), Code::Operational);
+        assert!(is_left_changed(&err));
+        let err = left_changed("service web was rolled back").context("while redeploying");
         assert_eq!(classify(&err), Code::Operational);
         assert!(is_left_changed(&err));
         assert!(!is_left_changed(&usage("bad")));

@@ -155,7 +155,7 @@ pub(crate) mod collide {
     }
 
     /// Runs `f` with every series of every page it reads hashed to the same value.
-    pub fn all<T>(f: impl FnOnce() -> T) -> T {
+    pub(crate) fn all<T>(f: impl FnOnce() -> T) -> T {
         ON.set(true);
         let result = f();
         ON.set(false);

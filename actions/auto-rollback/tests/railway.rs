@@ -350,6 +350,52 @@ fn an_error_after_a_signal_on_a_later_service_still_asks_for_a_person() {
 }
 
 #[test]
+fn an_error_after_a_later_rollback_was_accepted_keeps_and_cancels_it() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD))
+        // Each rollback takes a few seconds: time to break the worker's reads.
+        .behaviour(
+            GOOD,
+            sandbox::railway::Behaviour::healthy(std::time::Duration::from_secs(1)),
+        );
+    let mut running = rollback_both(&w).spawn();
+    assert!(
+        running.wait_for(|| w.railway.calls("deploymentRollback").len() == 2),
+        "the worker's rollback was sent"
+    );
+    // Reading the worker's new deployment is refused from now on.
+    w.railway.force(sandbox::railway::Forced {
+        operation: "Deployment".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    let run = running.finish();
+    run.assert_exit(3);
+    let report = run.report();
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("service {SERVICE} was rolled back")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("service {WORKER} may have been rolled back")),
+        "{message}"
+    );
+    let worker = &report["railway"][1]["services"][0];
+    assert_eq!(worker["service"], WORKER, "{report}");
+    let id = worker["deployment_id"]
+        .as_str()
+        .expect("the worker's deployment id");
+    let cancels = w.railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1, "{}", run.everything());
+    assert_eq!(cancels[0].variables["id"], id);
+}
+
+#[test]
 fn a_later_service_without_time_left_is_not_started() {
     let w = world();
     w.railway
