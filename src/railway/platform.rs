@@ -172,7 +172,11 @@ impl platform::Platform for Railway {
             };
             let run = match deploy::run(&self.client, &plan, log).await {
                 Ok(run) => run,
-                Err(err) if runs.is_empty() => return Err(err),
+                // Nothing changed yet, nothing accepted: a plain error. An accepted deploy
+                // (`Unfinished`) is kept below, even the first.
+                Err(err) if runs.is_empty() && !err.is::<deploy::Unfinished<Run>>() => {
+                    return Err(err);
+                }
                 Err(err) => {
                     let changed = runs
                         .iter()
@@ -286,7 +290,11 @@ impl platform::Platform for Railway {
             .await
             {
                 Ok(done) => done,
-                Err(err) if rolled.is_empty() => return Err(err),
+                Err(err)
+                    if rolled.is_empty() && !err.is::<deploy::Unfinished<rollback::Rolled>>() =>
+                {
+                    return Err(err);
+                }
                 // Earlier services were rolled back: an error would drop what they did.
                 Err(err) => {
                     let changed = rolled
@@ -383,9 +391,10 @@ impl Railway {
     }
 }
 
-/// An operational error on `app` after earlier services changed: the answer keeps what they
-/// did (the evidence, the warnings) and says a person must look (`left_changed`: the tool
-/// fails, exit 3), where an error would drop it.
+/// An operational error on `app` after earlier services changed, or after Railway accepted
+/// `app`'s own deploy or rollback: the answer keeps what they did (the evidence, the
+/// warnings) and says a person must look (`left_changed`: the tool fails, exit 3), where an
+/// error would drop it.
 fn partial(
     mut apps: Vec<AppResult>,
     changed: Vec<String>,
@@ -403,7 +412,13 @@ fn partial(
         apps,
         warnings,
         reason: Some(why.clone()),
-        left_changed: vec![format!("{}; {why}", changed.join("; "))],
+        left_changed: vec![
+            changed
+                .into_iter()
+                .chain([why])
+                .collect::<Vec<_>>()
+                .join("; "),
+        ],
         evidence,
     }
 }

@@ -124,6 +124,41 @@ fn a_rollback_railway_refuses_fails_the_run() {
 }
 
 #[test]
+fn an_error_after_the_rollback_was_accepted_keeps_and_cancels_it() {
+    let w = world();
+    w.railway.behaviour(
+        GOOD,
+        sandbox::railway::Behaviour::healthy(std::time::Duration::from_secs(1)),
+    );
+    let mut running = rollback(&w).spawn();
+    assert!(
+        running.wait_for(|| !w.railway.calls("deploymentRollback").is_empty()),
+        "the rollback was sent"
+    );
+    w.railway.force(sandbox::railway::Forced {
+        operation: "Deployment".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    let run = running.finish();
+    run.assert_exit(3);
+    let report = run.report();
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("service {SERVICE} may have been rolled back")),
+        "{message}"
+    );
+    let id = report["railway"][0]["services"][0]["deployment_id"]
+        .as_str()
+        .expect("the new deployment's id");
+    let cancels = w.railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1, "{}", run.everything());
+    assert_eq!(cancels[0].variables["id"], id);
+}
+
+#[test]
 fn source_platform_is_for_railway_only() {
     let run = ToolRun::new(BIN)
         .input("platform", "fly")
