@@ -226,7 +226,7 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     assert!(runs[0].services[0].cancelled);
 }
 
-/// A deploy of two services whose deadline is under one request timeout (30 s) and a poll:
+/// A deploy of two services whose deadline is under four request timeouts (4 x 30 s) and a poll:
 /// the first runs (the whole budget is the caller's choice), the second is not started.
 #[tokio::test(flavor = "current_thread")]
 async fn a_later_service_without_time_left_is_not_deployed() {
