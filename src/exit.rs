@@ -64,8 +64,37 @@ pub fn check_failed(code: &'static str, message: impl Into<String>) -> anyhow::E
     })
 }
 
+/// A change this run made and could not finish or undo, left for a person: exit 3 always.
+/// Neither the run's deadline (a timeout is 1) nor a signal (tool.rs turns 3 into 1 after
+/// one) overrides it: "look at this by hand" must not read as "the tool worked".
+#[derive(Debug)]
+pub struct LeftChanged(pub String);
+
+impl fmt::Display for LeftChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LeftChanged {}
+
+/// Builds a left-changed error (exit 3, whatever came after).
+pub fn left_changed(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(LeftChanged(message.into()))
+}
+
+/// True when `err` says a change was left to undo by hand ([`LeftChanged`] in its chain).
+pub fn is_left_changed(err: &anyhow::Error) -> bool {
+    // `downcast_ref` finds it given as a `.context(...)` too, which `chain` does not.
+    err.downcast_ref::<LeftChanged>().is_some()
+        || err.chain().any(|cause| cause.is::<LeftChanged>())
+}
+
 /// The exit code an error stands for: the first marker in its chain, else operational.
 pub fn classify(err: &anyhow::Error) -> Code {
+    if is_left_changed(err) {
+        return Code::Operational;
+    }
     for cause in err.chain() {
         if cause.is::<UsageError>() {
             return Code::Usage;
@@ -108,5 +137,17 @@ mod tests {
         let err = anyhow::anyhow!("connection refused");
         assert_eq!(classify(&err), Code::Operational);
         assert_eq!(title_of(&err, "tool"), "tool");
+        // A change left behind outranks a marker wrapped around it.
+        let err = anyhow::Error::new(CheckFailed {
+            code: "x",
+            message: "y".into(),
+        })
+        .context(LeftChanged("service web was rolled back".into()));
+        assert_eq!(classify(&err), Code::Operational);
+        assert!(is_left_changed(&err));
+        let err = left_changed("service web was rolled back").context("while redeploying");
+        assert_eq!(classify(&err), Code::Operational);
+        assert!(is_left_changed(&err));
+        assert!(!is_left_changed(&usage("bad")));
     }
 }

@@ -100,13 +100,19 @@ where
         body(cli, &mut context).await
     });
     let code = match result {
-        Ok(code) => code,
+        Ok(code) => interrupted_code(&context.actions, tool, code),
         Err(err) => {
             print_fatal(&context.actions, tool, &err);
-            exit::classify(&err)
+            let code = exit::classify(&err);
+            // A change left to undo by hand stays 3 whatever signal came (exit.rs).
+            if exit::is_left_changed(&err) {
+                code
+            } else {
+                interrupted_code(&context.actions, tool, code)
+            }
         }
     };
-    ExitCode::from(interrupted_code(&context.actions, tool, code).as_u8())
+    ExitCode::from(code.as_u8())
 }
 
 /// A run a signal cut short exits 1, the contract's "the tool worked and the verdict is

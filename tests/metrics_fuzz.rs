@@ -27,6 +27,7 @@ fn label_value() -> impl Strategy<Value = String> {
         Just("\\"),
         Just("\n"),
         Just("é"),
+        Just("\\é"),
         Just("#"),
         Just(" "),
     ];
@@ -111,7 +112,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn hostile_text_never_panics(text in "[a-z_:{}=,\" \\\\#\\t\\n0-9.+eEIiNnfF-]{0,200}") {
+    fn hostile_text_never_panics(text in "[a-z_:{}=,\" \\\\#\\t\\n0-9.+eEIiNnfFé-]{0,200}") {
         let _ = Snapshot::parse(text.as_str(), Instant::now());
     }
 

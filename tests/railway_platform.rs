@@ -226,7 +226,7 @@ async fn a_deploy_timeout_cancels_through_the_platform() {
     assert!(runs[0].services[0].cancelled);
 }
 
-/// A deploy of two services whose deadline is under one request timeout (30 s) and a poll:
+/// A deploy of two services whose deadline is under four request timeouts (4 x 30 s) and a poll:
 /// the first runs (the whole budget is the caller's choice), the second is not started.
 #[tokio::test(flavor = "current_thread")]
 async fn a_later_service_without_time_left_is_not_deployed() {
@@ -270,7 +270,8 @@ async fn an_error_after_a_service_was_deployed_keeps_it_and_leaves_it_to_a_perso
     let image = Version::Image("ghcr.io/acme/web:v2".into());
     let request = Request {
         apps: vec![(SERVICE.into(), image.clone()), (WORKER.into(), image)],
-        deadline: Instant::now() + Duration::from_secs(60),
+        // Time for the worker: four request timeouts and a poll (platform.rs).
+        deadline: Instant::now() + Duration::from_secs(200),
         poll_interval: POLL,
         restore_on_failure: true,
         cancel_on_timeout: true,
@@ -312,4 +313,113 @@ async fn an_error_after_a_service_was_deployed_keeps_it_and_leaves_it_to_a_perso
         Some("ghcr.io/acme/web:v2")
     );
     assert_eq!(railway.image(WORKER).as_deref(), Some(OLD_IMAGE));
+}
+
+/// The third service's deploy was accepted, then reading it fails: its run (with the new
+/// deployment's id) is kept and cancelled, and the answer says it may have been deployed,
+/// not that it was not; each earlier service is named with its own image.
+#[tokio::test(flavor = "current_thread")]
+async fn an_error_after_a_later_deploy_was_accepted_keeps_and_cancels_it() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    const THIRD: &str = "9f1c7a52-0000-4000-8000-00000000s003";
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service(SERVICE, ENVIRONMENT, 2)
+        .add_service(WORKER, ENVIRONMENT, 2)
+        .add_service(THIRD, ENVIRONMENT, 2)
+        .behaviour("third", Behaviour::never(Duration::from_millis(50)));
+    let version = |name: &str| Version::Image(format!("ghcr.io/acme/{name}:v2"));
+    let request = Request {
+        apps: vec![
+            (SERVICE.into(), version("web")),
+            (WORKER.into(), version("worker")),
+            (THIRD.into(), version("third")),
+        ],
+        // Time for two later services: four request timeouts and a poll each (platform.rs).
+        deadline: Instant::now() + Duration::from_secs(300),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    // Once the third's deployment is queued, reading it is refused.
+    let log = |line: &str| {
+        if line.contains(THIRD) && line.ends_with("queued") {
+            railway.force(Forced {
+                operation: "Deployment".into(),
+                status: 401,
+                body: json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+                retry_after: None,
+                times: 10,
+            });
+        }
+    };
+    let deployed = platform(&railway).deploy(&request, &log).await.unwrap();
+    assert_eq!(deployed.status, Outcome::Failed);
+    assert_eq!(deployed.left_changed.len(), 1);
+    let left = &deployed.left_changed[0];
+    assert!(
+        left.contains(&format!(
+            "service {SERVICE} was deployed (ghcr.io/acme/web:v2)"
+        )),
+        "{left}"
+    );
+    assert!(
+        left.contains(&format!(
+            "service {WORKER} was deployed (ghcr.io/acme/worker:v2)"
+        )),
+        "{left}"
+    );
+    assert!(
+        left.contains(&format!("service {THIRD} may have been deployed")),
+        "{left}"
+    );
+    assert!(left.contains("cancelled"), "{left}");
+    let shipguard::railway::platform::Evidence::Deploys(runs) = deployed.evidence else {
+        panic!("deploys expected");
+    };
+    assert_eq!(runs.len(), 3);
+    let third = &runs[2].services[0];
+    assert_eq!(third.service, THIRD);
+    let id = third
+        .deployment_id
+        .clone()
+        .expect("the third's deployment id");
+    assert!(third.cancelled, "{third:?}");
+    let cancels = railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0].variables["id"], id.as_str());
+}
+
+/// A version Railway cannot deploy, second in the list, is refused before the first changes.
+#[tokio::test(flavor = "current_thread")]
+async fn every_version_is_checked_before_any_service_is_deployed() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    let railway = Railway::start().unwrap();
+    railway
+        .add_service(SERVICE, ENVIRONMENT, 2)
+        .add_service(WORKER, ENVIRONMENT, 2);
+    let request = Request {
+        apps: vec![
+            (SERVICE.into(), Version::Image("ghcr.io/acme/web:v2".into())),
+            (
+                WORKER.into(),
+                Version::ImageTag(shipguard::coolify::ImageTag::parse("v2").unwrap()),
+            ),
+        ],
+        deadline: Instant::now() + Duration::from_secs(300),
+        poll_interval: POLL,
+        restore_on_failure: true,
+        cancel_on_timeout: true,
+        restore_until: None,
+    };
+    let Err(err) = platform(&railway).deploy(&request, &|_| {}).await else {
+        panic!("an image tag alone is refused");
+    };
+    assert_eq!(
+        shipguard::exit::classify(&err),
+        shipguard::exit::Code::Usage
+    );
+    assert!(railway.requests().is_empty(), "{:?}", railway.requests());
+    assert_eq!(railway.image(SERVICE).as_deref(), Some(OLD_IMAGE));
 }

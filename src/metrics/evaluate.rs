@@ -477,6 +477,20 @@ latency_seconds_count 154
     }
 
     #[test]
+    fn series_whose_hashes_collide_are_joined_to_themselves_only() {
+        // Every series hashed alike (exposition.rs `collide`): the merge must tell them apart
+        // by their labels, in whatever order each scrape lists them.
+        let before = "m{a=\"1\"} 10\nm{a=\"2\"} 100\nm{a=\"3\"} 1000\n";
+        let after = "m{a=\"3\"} 1003\nm{a=\"1\"} 15\nm{a=\"2\"} 200\nm{a=\"4\"} 7\n";
+        let v =
+            |query: &str| crate::metrics::exposition::collide::all(|| value(query, before, after));
+        assert_eq!(v(r#"sum(increase(m{a="1"}[1m]))"#), Ok(5.0));
+        assert_eq!(v(r#"sum(increase(m{a="2"}[1m]))"#), Ok(100.0));
+        assert_eq!(v("sum(increase(m[1m]))"), Ok(108.0));
+        assert_eq!(v("sum(m)"), Ok(1225.0));
+    }
+
+    #[test]
     fn rate_and_increase_with_matchers() {
         let (before, after) = (page(100, 4, 50), page(190, 14, 50));
         assert_eq!(

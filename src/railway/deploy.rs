@@ -180,15 +180,19 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
         polls: 0,
         seconds: 0.0,
     };
-    for service in run.services.iter_mut() {
-        if let Err(stop) = trigger(&client, plan, service, log).await? {
-            run.status = stop.status;
-            run.reason = Some(stop.reason);
-            break;
+    for at in 0..run.services.len() {
+        match trigger(&client, plan, &mut run.services[at], log).await {
+            Ok(Ok(())) => {}
+            Ok(Err(stop)) => {
+                run.status = stop.status;
+                run.reason = Some(stop.reason);
+                break;
+            }
+            Err(err) => return Err(keep_started(&client, run, err, plan, started, log).await),
         }
     }
-    if run.status == Outcome::Success {
-        wait(
+    if run.status == Outcome::Success
+        && let Err(err) = wait(
             &client,
             plan.poll_interval,
             plan.timeout,
@@ -196,7 +200,9 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
             deadline,
             log,
         )
-        .await?;
+        .await
+    {
+        return Err(keep_started(&client, run, err, plan, started, log).await);
     }
     if matches!(run.status, Outcome::Timeout | Outcome::Interrupted) && plan.cancel_on_timeout {
         cancel_unfinished(&client, &mut run, log).await;
@@ -204,6 +210,88 @@ pub async fn run(client: &Client, plan: &Plan, log: &dyn Fn(&str)) -> anyhow::Re
     run.requests = client.requests();
     run.seconds = started.elapsed().as_secs_f64();
     Ok(run)
+}
+
+/// An error after a deployment was started: what was started travels with the error
+/// ([`Unfinished`]) instead of being dropped, cancelled first when the plan cancels what it
+/// stops following (`cancel-on-timeout`). With nothing started the error is returned as is.
+async fn keep_started(
+    client: &Client,
+    mut run: Run,
+    err: anyhow::Error,
+    plan: &Plan,
+    started: Instant,
+    log: &dyn Fn(&str),
+) -> anyhow::Error {
+    if run.services.iter().all(|s| s.deployment_id.is_none()) {
+        return err;
+    }
+    let summary = settle(client, &mut run, &err, plan.cancel_on_timeout, log).await;
+    run.requests = client.requests();
+    run.seconds = started.elapsed().as_secs_f64();
+    anyhow::Error::new(Unfinished {
+        done: run,
+        summary,
+        error: err,
+    })
+}
+
+/// A run (or a rollback) an error cut short after Railway accepted a mutation: what it did
+/// so far, `summary` saying what may still be deploying (or was cancelled), and the error.
+/// Its message is the summary, then the error; [`crate::exit::classify`] reads the error
+/// through it.
+#[derive(Debug)]
+pub struct Unfinished<T> {
+    pub done: T,
+    pub summary: String,
+    pub error: anyhow::Error,
+}
+
+impl<T> std::fmt::Display for Unfinished<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl<T: std::fmt::Debug> std::error::Error for Unfinished<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let error: &(dyn std::error::Error + Send + Sync + 'static) = self.error.as_ref();
+        Some(error)
+    }
+}
+
+/// Marks `run` failed by `err`, cancels what it started and has not finished when `cancel`
+/// (as a timeout would), and says, deployment by deployment, what that left.
+pub async fn settle(
+    client: &Client,
+    run: &mut Run,
+    err: &anyhow::Error,
+    cancel: bool,
+    log: &dyn Fn(&str),
+) -> String {
+    run.status = Outcome::Failed;
+    run.reason = Some(format!("{err:#}"));
+    if cancel {
+        cancel_unfinished(client, run, log).await;
+    }
+    let left: Vec<String> = run
+        .services
+        .iter()
+        .filter_map(|s| {
+            let id = s.deployment_id.as_deref()?;
+            let state = match &s.status {
+                Some(status) if status.is_final() => format!("ended {}", status.as_str()),
+                _ if s.cancelled => "was cancelled".to_owned(),
+                _ => "may still be deploying, unwatched: check it on Railway".to_owned(),
+            };
+            Some(format!(
+                "deployment {} of service {} was started and {state}",
+                shown(id),
+                shown(&s.service)
+            ))
+        })
+        .collect();
+    left.join("; ")
 }
 
 /// Starts the new deployment of one service: sets the image and deploys, or deploys the

@@ -140,8 +140,12 @@ impl platform::Platform for Railway {
         let mut runs: Vec<Run> = Vec::new();
         let mut apps = Vec::new();
         let mut reason = None;
-        for (app, version) in &request.apps {
+        // Every version first: an app refused after an earlier one deployed would leave
+        // that one changed for nothing.
+        for (_, version) in &request.apps {
             self.can_deploy(version)?;
+        }
+        for (app, version) in &request.apps {
             if !runs.is_empty()
                 && let Some((status, why)) =
                     self.not_started(app, request.deadline, request.poll_interval)
@@ -168,24 +172,37 @@ impl platform::Platform for Railway {
             };
             let run = match deploy::run(&self.client, &plan, log).await {
                 Ok(run) => run,
-                Err(err) if runs.is_empty() => return Err(err),
+                // Nothing changed yet, nothing accepted: a plain error. An accepted deploy
+                // (`Unfinished`) is kept below, even the first.
+                Err(err) if runs.is_empty() && !err.is::<deploy::Unfinished<Run>>() => {
+                    return Err(err);
+                }
                 Err(err) => {
                     let changed = runs
                         .iter()
-                        .flat_map(|r| &r.services)
-                        .map(|s| {
-                            format!(
-                                "service {} was deployed ({})",
-                                shown(&s.service),
-                                shown(&runs[0].source)
-                            )
+                        .flat_map(|r| {
+                            r.services.iter().map(move |s| {
+                                format!(
+                                    "service {} was deployed ({})",
+                                    shown(&s.service),
+                                    shown(&r.source)
+                                )
+                            })
                         })
                         .collect();
+                    // Its deploy was sent: what it started is kept and said, not dropped.
+                    let why = match err.downcast::<deploy::Unfinished<Run>>() {
+                        Ok(unfinished) => {
+                            runs.push(unfinished.done);
+                            may_have(app, "deployed", &unfinished.summary, &unfinished.error)
+                        }
+                        Err(err) => format!("service {} was not: {err:#}", shown(app)),
+                    };
                     return Ok(partial(
                         apps,
                         changed,
                         app,
-                        &err,
+                        why,
                         Vec::new(),
                         Evidence::Deploys(runs),
                     ));
@@ -273,7 +290,11 @@ impl platform::Platform for Railway {
             .await
             {
                 Ok(done) => done,
-                Err(err) if rolled.is_empty() => return Err(err),
+                Err(err)
+                    if rolled.is_empty() && !err.is::<deploy::Unfinished<rollback::Rolled>>() =>
+                {
+                    return Err(err);
+                }
                 // Earlier services were rolled back: an error would drop what they did.
                 Err(err) => {
                     let changed = rolled
@@ -286,11 +307,18 @@ impl platform::Platform for Railway {
                             )
                         })
                         .collect();
+                    let why = match err.downcast::<deploy::Unfinished<rollback::Rolled>>() {
+                        Ok(unfinished) => {
+                            rolled.push(unfinished.done);
+                            may_have(app, "rolled back", &unfinished.summary, &unfinished.error)
+                        }
+                        Err(err) => format!("service {} was not: {err:#}", shown(app)),
+                    };
                     return Ok(partial(
                         apps,
                         changed,
                         app,
-                        &err,
+                        why,
                         warnings,
                         Evidence::Rollbacks(rolled),
                     ));
@@ -319,10 +347,18 @@ impl platform::Platform for Railway {
     }
 }
 
+/// The requests, each up to a request timeout, a later service sends before its new
+/// deployment is known and read: rollback.rs `to_previous` sends the token's scope
+/// (`deploy::check_scope`), the service's history, the `deploymentRollback` and the list
+/// that finds the deployment it started (`find_new`); deploy.rs `run` sends the scope, the
+/// history, `serviceInstanceUpdate` and `serviceInstanceDeploy` (its id comes back), then
+/// its first read. Four either way, plus a poll before the read.
+const REQUESTS_TO_FOLLOW: u32 = 4;
+
 impl Railway {
     /// Why `app`, a service after the first, must not start: a signal came, or what is left
-    /// of the deadline is under one request and one poll, too little to find, follow or
-    /// cancel what a mutation would start. The first service always starts: its budget is
+    /// of the deadline is under [`REQUESTS_TO_FOLLOW`] request timeouts and one poll, too
+    /// little to find, follow or cancel what a mutation would start. The first service always starts: its budget is
     /// the whole deploy timeout the user chose.
     fn not_started(
         &self,
@@ -340,7 +376,7 @@ impl Railway {
                 ),
             ));
         }
-        let minimum = poll_interval + self.client.request_timeout();
+        let minimum = poll_interval + self.client.request_timeout() * REQUESTS_TO_FOLLOW;
         if deadline.saturating_duration_since(Instant::now()) < minimum {
             return Some((
                 Outcome::Timeout,
@@ -355,14 +391,15 @@ impl Railway {
     }
 }
 
-/// An operational error on `app` after earlier services changed: the answer keeps what they
-/// did (the evidence, the warnings) and says a person must look (`left_changed`: the tool
-/// fails, exit 3), where an error would drop it.
+/// An operational error on `app` after earlier services changed, or after Railway accepted
+/// `app`'s own deploy or rollback: the answer keeps what they did (the evidence, the
+/// warnings) and says a person must look (`left_changed`: the tool fails, exit 3), where an
+/// error would drop it.
 fn partial(
     mut apps: Vec<AppResult>,
     changed: Vec<String>,
     app: &str,
-    err: &anyhow::Error,
+    why: String,
     warnings: Vec<Annotation>,
     evidence: Evidence,
 ) -> Deployed<Evidence> {
@@ -370,15 +407,28 @@ fn partial(
         app: app.to_owned(),
         outcome: Outcome::Failed,
     });
-    let why = format!("service {} was not: {err:#}", shown(app));
     Deployed {
         status: Outcome::Failed,
         apps,
         warnings,
         reason: Some(why.clone()),
-        left_changed: vec![format!("{}; {why}", changed.join("; "))],
+        left_changed: vec![
+            changed
+                .into_iter()
+                .chain([why])
+                .collect::<Vec<_>>()
+                .join("; "),
+        ],
         evidence,
     }
+}
+
+/// Why `app` is not known to be done when Railway accepted its mutation before the error.
+fn may_have(app: &str, done: &str, summary: &str, err: &anyhow::Error) -> String {
+    format!(
+        "service {} may have been {done} ({summary}): {err:#}",
+        shown(app)
+    )
 }
 
 /// One service's outcome among `apps`; true when it finished (the next may follow).

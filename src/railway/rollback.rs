@@ -138,20 +138,45 @@ pub async fn to_previous(
         polls: 0,
         seconds: 0.0,
     };
+    let rolled = |run: Run| Rolled {
+        from: previous(current),
+        to: previous(target),
+        method,
+        note: note.clone(),
+        run,
+    };
     let started_new = match method {
         Method::DeploymentRollback => match step::attempt(client.rollback(&target.id)).await? {
-            Ok(()) => {
-                find_new(
-                    &client,
-                    project,
-                    environment,
-                    service,
-                    &known,
-                    poll_interval,
-                    deadline,
-                )
-                .await?
-            }
+            Ok(()) => match find_new(
+                &client,
+                project,
+                environment,
+                service,
+                &known,
+                poll_interval,
+                deadline,
+            )
+            .await
+            {
+                Ok(found) => found,
+                // Railway accepted the rollback: what it started is unknown, not nothing.
+                Err(error) => {
+                    run.status = Outcome::Failed;
+                    run.reason = Some(format!("{error:#}"));
+                    run.requests = client.requests();
+                    run.seconds = started.elapsed().as_secs_f64();
+                    let summary = format!(
+                        "the rollback of service {} to deployment {} was accepted but its new deployment was not found: it may be deploying, unwatched: check it on Railway",
+                        shown(service),
+                        shown(&target.id)
+                    );
+                    return Err(anyhow::Error::new(deploy::Unfinished {
+                        done: rolled(run),
+                        summary,
+                        error,
+                    }));
+                }
+            },
             Err(stop) => Err(stop),
         },
         Method::Redeploy => step::attempt(client.redeploy(&target.id, target.image().is_some()))
@@ -172,7 +197,20 @@ pub async fn to_previous(
                 shown(&id)
             ));
             run.services[0].deployment_id = Some(id);
-            deploy::wait(&client, poll_interval, timeout, &mut run, deadline, log).await?;
+            if let Err(error) =
+                deploy::wait(&client, poll_interval, timeout, &mut run, deadline, log).await
+            {
+                // Started: kept and cancelled, as a timeout would (deploy.rs, `settle`).
+                let summary =
+                    deploy::settle(&client, &mut run, &error, cancel_on_timeout, log).await;
+                run.requests = client.requests();
+                run.seconds = started.elapsed().as_secs_f64();
+                return Err(anyhow::Error::new(deploy::Unfinished {
+                    done: rolled(run),
+                    summary,
+                    error,
+                }));
+            }
         }
         Err(stop) => {
             run.status = stop.status;
@@ -184,13 +222,7 @@ pub async fn to_previous(
     }
     run.requests = client.requests();
     run.seconds = started.elapsed().as_secs_f64();
-    Ok(Rolled {
-        from: previous(current),
-        to: previous(target),
-        method,
-        note,
-        run,
-    })
+    Ok(rolled(run))
 }
 
 /// The deployment a rollback started: the newest one not listed before it, looked for each

@@ -63,9 +63,15 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
     )
     .await;
     // A request cut short by the deadline fails a moment before the outer timer fires: that
-    // is the same timeout outcome, not an operational error.
+    // is the same timeout outcome, not an operational error. A change left to undo by hand
+    // is never that: it stays the error it is, in report.message, exit 3.
     let outcome = match outcome {
-        Ok(Err(err)) if Instant::now() >= deadline || shipguard::http::is_deadline(&err) => None,
+        Ok(Err(err))
+            if !shipguard::exit::is_left_changed(&err)
+                && (Instant::now() >= deadline || shipguard::http::is_deadline(&err)) =>
+        {
+            None
+        }
         other => Some(other),
     };
     let error = match outcome {

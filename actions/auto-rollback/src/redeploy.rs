@@ -104,7 +104,11 @@ where
             run.ctx,
         )
         .await;
-        anyhow::bail!("{}", deployed.left_changed.join("; "));
+        // Its own marker: exit 3, never read as the deadline's timeout (main.rs) nor turned
+        // into 1 by a signal (tool.rs).
+        return Err(shipguard::exit::left_changed(
+            deployed.left_changed.join("; "),
+        ));
     }
     report.phases.push(("redeploy".into(), t0, run.at()));
     deployed.evidence.keep(report);

@@ -118,8 +118,13 @@ pub async fn choose<P: Platform>(
 
 /// `source: platform`: the deployment that served before the one running now, as the
 /// platform names it (the first app's), in the report's `to`; `None` when there is none (for
-/// any app: all are checked before anything changes) or
-/// it cannot be recorded on GitHub (the report says why).
+/// any app: all are checked before anything changes), when the apps' targets are not one
+/// version, or when it cannot be recorded on GitHub (the report says why).
+///
+/// One version: the report and the GitHub record name one commit and one image, so every
+/// app's target must be the same commit (its `meta.commitHash`, else its image mapped
+/// through `image-template` with that app's `{app}`), or, where no commit is known, the
+/// same image. Anything else fails closed, before anything changes.
 pub async fn previous<P: Platform>(
     platform: &P,
     run: &Run<'_>,
@@ -143,17 +148,47 @@ pub async fn previous<P: Platform>(
             }
         }
     }
-    let Some(previous) = found.into_iter().next() else {
-        anyhow::bail!("no app to roll back");
-    };
     let versions = Versions::of(run.settings);
-    let commit_of = |d: &Served| {
+    let commit_for = |d: &Served, app: &str| {
         d.commit.clone().or_else(|| {
             d.image
                 .clone()
-                .and_then(|image| versions.commit_of(&Version::Image(image), first))
+                .and_then(|image| versions.commit_of(&Version::Image(image), app))
         })
     };
+    // What each app's target is: its commit when known, else its image.
+    let names: Vec<(String, Option<String>)> = run
+        .settings
+        .apps
+        .iter()
+        .zip(&found)
+        .map(|(app, p)| {
+            let name = commit_for(&p.to, app)
+                .map(|c| format!("commit {c}"))
+                .or_else(|| p.to.image.clone().map(|i| format!("image {i}")));
+            (app.clone(), name)
+        })
+        .collect();
+    if let Some((other, name)) = names.iter().skip(1).find(|(_, n)| *n != names[0].1) {
+        let shown = |n: &Option<String>| {
+            n.as_deref().map_or("no commit or image".to_owned(), |n| {
+                Untrusted::one_line(n, 128).to_string()
+            })
+        };
+        report.end(
+            Reason::NoTarget,
+            format!(
+                "unhealthy, but the apps served different versions before: {first}'s was {}, {other}'s was {}; one rollback records one version: roll them back one per step, or set `image-template` with {{app}} if their images differ only by it; nothing was deployed",
+                shown(&names[0].1),
+                shown(name)
+            ),
+        );
+        return Ok(None);
+    }
+    let Some(previous) = found.into_iter().next() else {
+        anyhow::bail!("no app to roll back");
+    };
+    let commit_of = |d: &Served| commit_for(d, first);
     report.from_sha = report
         .from_sha
         .clone()

@@ -124,6 +124,41 @@ fn a_rollback_railway_refuses_fails_the_run() {
 }
 
 #[test]
+fn an_error_after_the_rollback_was_accepted_keeps_and_cancels_it() {
+    let w = world();
+    w.railway.behaviour(
+        GOOD,
+        sandbox::railway::Behaviour::healthy(std::time::Duration::from_secs(1)),
+    );
+    let mut running = rollback(&w).spawn();
+    assert!(
+        running.wait_for(|| !w.railway.calls("deploymentRollback").is_empty()),
+        "the rollback was sent"
+    );
+    w.railway.force(sandbox::railway::Forced {
+        operation: "Deployment".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    let run = running.finish();
+    run.assert_exit(3);
+    let report = run.report();
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("service {SERVICE} may have been rolled back")),
+        "{message}"
+    );
+    let id = report["railway"][0]["services"][0]["deployment_id"]
+        .as_str()
+        .expect("the new deployment's id");
+    let cancels = w.railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1, "{}", run.everything());
+    assert_eq!(cancels[0].variables["id"], id);
+}
+
+#[test]
 fn source_platform_is_for_railway_only() {
     let run = ToolRun::new(BIN)
         .input("platform", "fly")
@@ -195,8 +230,10 @@ fn a_signal_while_the_rollbacks_deployment_is_looked_for_is_interrupted() {
 
 const WORKER: &str = "worker";
 
+/// The worker runs web's image (one image for several services, as railway-deploy deploys
+/// it): their previous deployments are one version.
 fn worker_image(sha: &str) -> String {
-    format!("ghcr.io/acme/worker:{sha}")
+    image(sha)
 }
 
 /// `app: web,worker`: the run rolls both back, web first.
@@ -224,6 +261,26 @@ fn a_later_service_without_a_previous_deployment_refuses_before_anything_changes
     // web was not rolled back ahead of the refusal.
     assert!(w.railway.calls("deploymentRollback").is_empty());
     assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+}
+
+#[test]
+fn apps_whose_previous_deployments_differ_are_not_rolled_back() {
+    const OTHER: &str = "4444444444444444444444444444444444444444";
+    let w = world();
+    // The worker served OTHER before BAD, web served GOOD: no one version to record.
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(OTHER))
+        .add_finished(WORKER, &worker_image(BAD));
+    let run = rollback_both(&w).run();
+    assert_eq!(run.output("rolled-back"), "false", "{}", run.everything());
+    assert_eq!(run.output("reason"), "no-target", "{}", run.everything());
+    let message = run.report()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&format!("commit {GOOD}")), "{message}");
+    assert!(message.contains(&format!("commit {OTHER}")), "{message}");
+    assert!(w.railway.calls("deploymentRollback").is_empty());
+    assert!(w.railway.calls("deploymentRedeploy").is_empty());
+    assert_eq!(w.railway.image(SERVICE), Some(image(BAD)));
+    assert_eq!(w.railway.image(WORKER), Some(worker_image(BAD)));
 }
 
 #[test]
@@ -286,14 +343,103 @@ fn an_error_on_a_later_service_keeps_what_the_first_did_and_asks_for_a_person() 
 }
 
 #[test]
+fn an_error_after_a_signal_on_a_later_service_still_asks_for_a_person() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD))
+        .behaviour(
+            GOOD,
+            sandbox::railway::Behaviour::healthy(std::time::Duration::from_millis(200)),
+        );
+    let mut running = rollback_both(&w).spawn();
+    assert!(
+        running.wait_for(|| !w.railway.calls("deploymentRollback").is_empty()),
+        "web's rollback was sent"
+    );
+    // The worker's first request (the token's scope, sent outside any signal's reach) is
+    // held, then refused.
+    w.railway
+        .stall("ProjectToken", std::time::Duration::from_secs(2));
+    w.railway.force(sandbox::railway::Forced {
+        operation: "ProjectToken".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    assert!(
+        running.wait_for(|| w.railway.stalled_arrivals() > 0),
+        "the worker's rollback began"
+    );
+    running.signal("TERM");
+    let run = running.finish();
+    // web was rolled back and the worker was not: a signal does not make that a 1.
+    run.assert_exit(3);
+    assert_eq!(w.railway.image(SERVICE), Some(image(GOOD)));
+    let message = run.report()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(&format!("service {SERVICE} was rolled back")),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_error_after_a_later_rollback_was_accepted_keeps_and_cancels_it() {
+    let w = world();
+    w.railway
+        .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
+        .add_finished(WORKER, &worker_image(BAD))
+        // Each rollback takes a few seconds: time to break the worker's reads.
+        .behaviour(
+            GOOD,
+            sandbox::railway::Behaviour::healthy(std::time::Duration::from_secs(1)),
+        );
+    let mut running = rollback_both(&w).spawn();
+    assert!(
+        running.wait_for(|| w.railway.calls("deploymentRollback").len() == 2),
+        "the worker's rollback was sent"
+    );
+    // Reading the worker's new deployment is refused from now on.
+    w.railway.force(sandbox::railway::Forced {
+        operation: "Deployment".into(),
+        status: 401,
+        body: serde_json::json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 20,
+    });
+    let run = running.finish();
+    run.assert_exit(3);
+    let report = run.report();
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("service {SERVICE} was rolled back")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("service {WORKER} may have been rolled back")),
+        "{message}"
+    );
+    let worker = &report["railway"][1]["services"][0];
+    assert_eq!(worker["service"], WORKER, "{report}");
+    let id = worker["deployment_id"]
+        .as_str()
+        .expect("the worker's deployment id");
+    let cancels = w.railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1, "{}", run.everything());
+    assert_eq!(cancels[0].variables["id"], id);
+}
+
+#[test]
 fn a_later_service_without_time_left_is_not_started() {
     let w = world();
     w.railway
         .add_service_on(WORKER, ENVIRONMENT, 2, &worker_image(GOOD))
         .add_finished(WORKER, &worker_image(BAD));
-    // Under one request timeout (30 s) and a poll: once web is back, the worker would have
+    // Under four request timeouts (4 x 30 s: the worker's token scope, history, rollback and
+    // the list that finds its deployment) and a poll: once web is back, the worker would have
     // too little time to follow (or cancel) its rollback.
-    let run = rollback_both(&w).input("deploy-timeout", "20s").run();
+    let run = rollback_both(&w).input("deploy-timeout", "100s").run();
     run.assert_exit(1);
     assert_eq!(run.output("rolled-back"), "false");
     assert_eq!(w.railway.calls("deploymentRollback").len(), 1);

@@ -62,13 +62,31 @@ async fn run(cli: Cli, ctx: &mut Context) -> anyhow::Result<Code> {
         let _group = ctx.actions.group("Deploying");
         deploy::run(&client, &settings.plan, &log).await
     };
-    let run = record
+    let run = match record
         .ended(
             outcome,
             |run| (outcome_of(run.status), run.status.as_str()),
             &ctx.actions,
         )
-        .await?;
+        .await
+    {
+        Ok(run) => run,
+        Err(err) => {
+            // An error after a deployment was started: what was started (and whether it
+            // was cancelled) is written to the report before the error line (exit 3).
+            if let Some(unfinished) = err.downcast_ref::<deploy::Unfinished<deploy::Run>>() {
+                let mut report = Report::new(
+                    ctx.version,
+                    safe_url(client.url()),
+                    kind,
+                    unfinished.done.clone(),
+                );
+                report.0.github_deployment_id = record.id();
+                shipguard::ending::record(&ctx.actions, &report)?;
+            }
+            return Err(err);
+        }
+    };
     let mut report = Report::new(ctx.version, safe_url(client.url()), kind, run);
     report.0.github_deployment_id = record.id();
     shipguard::ending::end(&ctx.actions, &report)

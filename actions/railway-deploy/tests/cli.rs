@@ -353,3 +353,42 @@ fn a_deploy_failing_after_the_image_was_set_says_the_image_changed() {
     );
     assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
 }
+
+/// Starting the second service fails after the first's deployment was queued: that one is
+/// not dropped but cancelled (cancel-on-timeout) and in the report, and the run fails (3).
+#[test]
+fn an_error_starting_a_later_service_keeps_and_cancels_the_first_ones_deployment() {
+    const WORKER: &str = "9f1c7a52-0000-4000-8000-00000000s002";
+    let railway = sandbox();
+    railway
+        .add_service(WORKER, ENVIRONMENT, 2)
+        .behaviour("new", Behaviour::never(STEP))
+        .stall("ServiceInstanceUpdate", Duration::from_secs(1));
+    let mut running = deploy(&railway, NEW)
+        .input("service", &format!("{SERVICE},{WORKER}"))
+        .spawn();
+    // The worker's image update has arrived (held back): it is refused once answered.
+    assert!(
+        running.wait_for(|| railway.stalled_arrivals() >= 2),
+        "the worker's image update was sent"
+    );
+    railway.force(Forced {
+        operation: "ServiceInstanceUpdate".into(),
+        status: 401,
+        body: json!({"data": null, "errors": [{"message": "Not Authorized"}]}),
+        retry_after: None,
+        times: 10,
+    });
+    let run = running.finish();
+    run.assert_exit(3);
+    let (id, _, image) = newest(&railway);
+    assert_eq!(image.as_deref(), Some(NEW));
+    let cancels = railway.calls("deploymentCancel");
+    assert_eq!(cancels.len(), 1, "{}", run.everything());
+    assert_eq!(cancels[0].variables["id"], id.as_str());
+    let ids: Value = serde_json::from_str(run.output("deployment-ids")).unwrap();
+    assert_eq!(ids, json!({SERVICE: id}));
+    let report = run.report();
+    assert_eq!(report["services"][0]["cancelled"], true, "{report}");
+    assert!(run.stderr.contains("cancelled"), "{}", run.stderr);
+}

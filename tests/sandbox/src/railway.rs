@@ -141,6 +141,8 @@ struct Shared {
     unlisted_after: Option<Instant>,
     /// Requests of these operation names are answered only after the delay.
     stalled: Vec<(String, Duration)>,
+    /// How many stalled requests arrived (counted before the delay).
+    stalled_arrivals: usize,
 }
 
 pub struct Railway {
@@ -172,6 +174,7 @@ impl Railway {
             unhealthy: Vec::new(),
             unlisted_after: None,
             stalled: Vec::new(),
+            stalled_arrivals: 0,
         }));
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = server::spawn(router, bind, None)?;
@@ -354,6 +357,12 @@ impl Railway {
     /// The demo app of `service` (not part of Railway's API; not recorded).
     pub fn health_url(&self, service: &str) -> String {
         format!("{}/health/{service}", self.server.base_url())
+    }
+
+    /// How many requests [`Railway::stall`] held back arrived so far (they are recorded
+    /// among [`Railway::requests`] only once answered).
+    pub fn stalled_arrivals(&self) -> usize {
+        lock(&self.shared).stalled_arrivals
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -748,6 +757,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         .find(|(name, _)| Some(name) == operation.as_ref())
         .map(|(_, delay)| *delay);
     if let Some(delay) = stall {
+        lock(&shared).stalled_arrivals += 1;
         tokio::time::sleep(delay).await;
     }
     let mut shared = lock(&shared);
