@@ -103,6 +103,13 @@ pub fn man(command: Command) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// What every tool's command line must pass (each tool's test calls this): clap's own
+/// consistency rules, and help text on every flag and command, `completions` and `man` included.
+pub fn assert_well_formed(command: Command) {
+    command.clone().debug_assert();
+    assert_eq!(undocumented(&with_commands(command)), Vec::<String>::new());
+}
+
 /// Every flag (and command) of `command`, its subcommands included, that has no help text;
 /// clap's own `--help` and `--version` are documented by clap.
 pub fn undocumented(command: &Command) -> Vec<String> {

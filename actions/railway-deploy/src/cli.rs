@@ -68,15 +68,8 @@ impl ToolCli for Cli {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn flags_are_consistent() {
+    fn the_command_line_is_well_formed() {
         use clap::CommandFactory as _;
-        super::Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn every_flag_has_help() {
-        use clap::CommandFactory as _;
-        let command = shipguard::cli::with_commands(super::Cli::command());
-        assert_eq!(shipguard::cli::undocumented(&command), Vec::<String>::new());
+        shipguard::cli::assert_well_formed(super::Cli::command());
     }
 }
