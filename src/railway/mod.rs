@@ -15,6 +15,7 @@
 pub mod client;
 pub mod deploy;
 pub mod error;
+pub mod inputs;
 pub mod model;
 pub mod ops;
 pub mod platform;

@@ -482,32 +482,12 @@ struct RailwayFlags {
 }
 
 fn railway_target(cli: RailwayFlags, ctx: &mut Context) -> anyhow::Result<RailwayTarget> {
-    use shipguard::railway::{Token, TokenKind};
-    let kind = ctx
-        .env
-        .setting("token-kind", cli.token_kind)
-        .choice(TokenKind::CHOICES)?
-        .and_then(TokenKind::from_word)
-        .unwrap_or(TokenKind::Project);
-    let var = kind.fallback_var();
-    let secret = ctx
-        .env
-        .secret_from("railway-token", Some(var), cli.token_file.as_deref())?;
-    let Some(secret) = secret else {
-        return Err(shipguard::cli::missing_secret(
-            &ctx.env,
-            &format!(
-                "missing input `railway-token`: `platform: railway` needs a Railway token with the matching `token-kind`, e.g. `railway-token: ${{{{ secrets.{var} }}}}`"
-            ),
-            &format!(
-                "missing Railway token (token-kind {}): {}",
-                kind.as_str(),
-                shipguard::cli::secret_hint(var, "railway-token")
-            ),
-        ));
-    };
-    ctx.actions.mask(secret.expose());
-    let token = Token::new(kind, &secret).map_err(|why| invalid("railway-token", &why))?;
+    let token = shipguard::railway::inputs::token(
+        ctx,
+        cli.token_kind,
+        cli.token_file.as_deref(),
+        "`platform: railway` needs a Railway token",
+    )?;
     let env = &ctx.env;
     let id = |name: &'static str, flag: Option<String>| -> anyhow::Result<String> {
         env.setting(name, flag)

@@ -10,7 +10,7 @@ use shipguard::exit::usage;
 use shipguard::http::{self, ClientOptions};
 use shipguard::railway::client::railway_id;
 use shipguard::railway::deploy::{Plan, Source};
-use shipguard::railway::{DEFAULT_API, Token, TokenKind};
+use shipguard::railway::{DEFAULT_API, Token};
 use shipguard::tool::Context;
 use url::Url;
 
@@ -34,33 +34,12 @@ fn image(raw: &str) -> Result<String, String> {
 
 impl Settings {
     pub fn resolve(cli: Cli, ctx: &mut Context) -> anyhow::Result<Self> {
-        let kind = ctx
-            .env
-            .setting("token-kind", cli.token_kind)
-            .choice(TokenKind::CHOICES)?
-            .and_then(TokenKind::from_word)
-            .unwrap_or(TokenKind::Project);
-        let var = kind.fallback_var();
-        let secret = ctx.env.secret_from(
-            "railway-token",
-            Some(var),
+        let token = shipguard::railway::inputs::token(
+            ctx,
+            cli.token_kind,
             cli.railway_token_file.as_deref(),
+            "create a project token (project settings → Tokens) or an account token and store it as a secret",
         )?;
-        let Some(secret) = secret else {
-            return Err(shipguard::cli::missing_secret(
-                &ctx.env,
-                &format!(
-                    "missing input `railway-token`: create a project token (project settings → Tokens) or an account token, store it as a secret, and pass `railway-token: ${{{{ secrets.{var} }}}}` with the matching `token-kind`"
-                ),
-                &format!(
-                    "missing Railway token (token-kind {}): {}",
-                    kind.as_str(),
-                    shipguard::cli::secret_hint(var, "railway-token")
-                ),
-            ));
-        };
-        ctx.actions.mask(secret.expose());
-        let token = Token::new(kind, &secret).map_err(|why| invalid("railway-token", &why))?;
         let env = &ctx.env;
         let project = env
             .setting("railway-project", cli.railway_project)
