@@ -68,7 +68,7 @@ impl platform::Platform for Coolify {
         let in_progress = client::active(&deployments).map(|active| {
             format!(
                 "deployment {} of app {app} is {}: not rolling back over it",
-                active.deployment_uuid,
+                Untrusted::one_line(active.deployment_uuid.as_raw(), 64),
                 active.status.as_str()
             )
         });

@@ -3,6 +3,7 @@
 //! runs under the policy's absolute deadline with our classified retries (429 honours
 //! `Retry-After`), and the update, which must not run twice, is sent as not idempotent.
 
+use crate::gha::shown;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -262,11 +263,6 @@ impl Client {
             Err(err) => Err(err),
         }
     }
-}
-
-/// A name from outside, safe inside a log line.
-pub fn shown(text: &str) -> String {
-    crate::gha::Untrusted::one_line(text, 128).to_string()
 }
 
 #[cfg(test)]

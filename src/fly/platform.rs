@@ -6,9 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::client::{Client, shown};
+use super::client::Client;
 use super::model::Machine;
 use super::rollout::{self, Plan, Rollout};
+use crate::gha::shown;
 use crate::platform::{
     self, AppResult, Deployed, Kind, Outcome, Request, Running, Snapshot, Version,
 };
@@ -33,10 +34,6 @@ impl Fly {
             max_unavailable: 1,
             lease_ttl: Duration::from_secs(30),
         }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     async fn deployable(&self, app: &str) -> anyhow::Result<Vec<Machine>> {
@@ -148,10 +145,13 @@ impl platform::Platform for Fly {
         request: &Request,
         log: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Deployed<Rollout>> {
+        // Every version checked before the first app changes: a refusal leaves nothing half done.
+        for (_, version) in &request.apps {
+            self.can_deploy(version)?;
+        }
         let started = Instant::now();
         let mut apps = Vec::new();
         for (app, version) in &request.apps {
-            self.can_deploy(version)?;
             let budget = request.deadline.saturating_duration_since(Instant::now());
             let plan = Plan {
                 apps: vec![app.clone()],

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::client::{Client, Lease, Waited, shown};
+use super::client::{Client, Lease, Waited};
 use super::error::ApiError;
 use super::model::Machine;
+use crate::gha::shown;
 use crate::http::{MaybeSent, is_deadline};
 use crate::interrupt;
 pub use crate::platform::Outcome;

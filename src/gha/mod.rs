@@ -13,7 +13,7 @@ use anyhow::Context as _;
 
 pub use command::{Annotation, Level};
 pub use summary::Summary;
-pub use untrusted::Untrusted;
+pub use untrusted::{Untrusted, shown};
 
 use crate::env::{Env, vars};
 use crate::redact::Scrubber;

@@ -33,6 +33,12 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct Untrusted(String);
 
+/// Server text in a message: one line, at most 128 characters, neutralised
+/// ([`Untrusted::one_line`]); the one way the API clients quote a name, id or status.
+pub fn shown(text: &str) -> String {
+    Untrusted::one_line(text, 128).to_string()
+}
+
 impl Untrusted {
     pub fn new(text: impl Into<String>) -> Self {
         Self(text.into())

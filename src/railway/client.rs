@@ -4,6 +4,7 @@
 //! deadline, 429 retried honouring `Retry-After`, and `errors[]` checked on every answer
 //! whatever its HTTP status: a mutation answered with errors did not happen.
 
+use crate::gha::shown;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
@@ -75,10 +76,6 @@ impl Client {
         let mut next = self.clone();
         next.policy = next.policy.until(deadline);
         next
-    }
-
-    pub fn deadline(&self) -> Instant {
-        self.policy.deadline
     }
 
     /// The most one request may take.
@@ -258,13 +255,8 @@ impl Client {
                 &what,
             )
             .await?;
-        if id.is_empty()
-            || id.len() > 128
-            || id.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
-            anyhow::bail!("{what}: the answer is not a deployment id");
-        }
-        Ok(id)
+        // The id we will poll and cancel: held to the same form as every id we send.
+        railway_id(&id).map_err(|_| anyhow::anyhow!("{what}: the answer is not a deployment id"))
     }
 
     pub async fn cancel(&self, id: &str) -> anyhow::Result<()> {
@@ -335,9 +327,4 @@ pub fn railway_id(raw: &str) -> Result<String, String> {
             shown(&raw.chars().take(80).collect::<String>())
         ))
     }
-}
-
-/// A name from outside, safe inside a log line.
-pub fn shown(text: &str) -> String {
-    crate::gha::Untrusted::one_line(text, 128).to_string()
 }

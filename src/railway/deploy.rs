@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::client::{Client, shown};
+use super::client::Client;
 use super::model::Status;
 use super::step::{self, Stop};
 use super::token::TokenKind;
 use crate::exit::usage;
+use crate::gha::shown;
 
 /// What to deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -472,12 +473,13 @@ pub async fn wait(
 }
 
 /// Cancels every new deployment that has not finished: within the cleanup budget after a
-/// signal, else within 30 s of now.
+/// signal, else within the cancel grace every platform gets (auto-rollback's outer timer
+/// leaves room for it, not for more).
 pub async fn cancel_unfinished(client: &Client, run: &mut Run, log: &dyn Fn(&str)) {
-    let budget = match crate::interrupt::received() {
-        Some(r) => r.cleanup_deadline(),
-        None => Instant::now() + Duration::from_secs(30),
-    };
+    let budget = crate::interrupt::received()
+        .map_or(Instant::now() + crate::platform::grace::CANCEL_GRACE, |r| {
+            r.cleanup_deadline()
+        });
     let client = client.until(budget);
     for s in run.services.iter_mut() {
         let Some(id) = s.deployment_id.clone() else {

@@ -172,8 +172,8 @@ impl Deployment {
         OffsetDateTime::parse(&self.created_at, &Rfc3339).map_err(|_| {
             anyhow::anyhow!(
                 "deployment {} has a createdAt that is not an RFC 3339 time: {}",
-                crate::gha::Untrusted::new(self.id.clone()),
-                crate::gha::Untrusted::new(self.created_at.chars().take(40).collect::<String>())
+                crate::gha::shown(&self.id),
+                crate::gha::Untrusted::one_line(&self.created_at, 40)
             )
         })
     }

@@ -8,11 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::client::{Client, shown};
+use super::client::Client;
 use super::deploy::{self, HISTORY, Plan, Run, Source};
 use super::model::{Deployment, Status};
 use super::rollback::{self, Method};
 use crate::commit::CommitSha;
+use crate::gha::shown;
 use crate::gha::{Annotation, Level};
 use crate::platform::{
     self, AppResult, Deployed, Kind, Outcome, Previous, Request, Rollback, Running, Served,
@@ -35,10 +36,6 @@ impl Railway {
             project,
             environment,
         }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 }
 
@@ -227,7 +224,8 @@ impl platform::Platform for Railway {
             .await?;
         let Some((current, Some(target))) = rollback::current_and_target(&list) else {
             return Ok(Err(format!(
-                "service {app} has no earlier deployment that served (SUCCESS or REMOVED) among its newest {HISTORY}"
+                "service {} has no earlier deployment that served (SUCCESS or REMOVED) among its newest {HISTORY}",
+                shown(app)
             )));
         };
         let served = |d: &Deployment| Served {

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::client::{Client, shown};
+use super::client::Client;
 use super::deploy::{self, HISTORY, Outcome, Previous, Run, ServiceRun};
 use super::model::{Deployment, Status};
 use super::step::{self, Stop};
 use crate::exit::check_failed;
+use crate::gha::shown;
 
 /// How the target was brought back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

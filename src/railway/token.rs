@@ -74,10 +74,6 @@ impl Token {
         self.kind
     }
 
-    pub fn value(&self) -> &Secret<String> {
-        &self.value
-    }
-
     /// The header name and value to send (cli src/client.rs:41-46).
     pub fn header(&self) -> (&'static str, Secret<String>) {
         match self.kind {

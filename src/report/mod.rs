@@ -59,7 +59,6 @@ pub fn schema_id(tool: &str) -> String {
 pub struct Header {
     /// The tool that wrote it; `None` when the report names none.
     pub tool: Option<String>,
-    pub major: u32,
 }
 
 /// Reads a report's header; a `schema` of another major version than [`MAJOR`], or not of
@@ -68,7 +67,7 @@ pub fn header(report: &Value, input: &str) -> anyhow::Result<Header> {
     let tool = report["tool"].as_str().map(str::to_owned);
     let Some(schema) = report.get("schema") else {
         // Written before reports carried a schema: version 1.
-        return Ok(Header { tool, major: 1 });
+        return Ok(Header { tool });
     };
     let parsed = schema.as_str().and_then(|s| {
         let (tool, major) = s.strip_prefix("shipguard.")?.rsplit_once('/')?;
@@ -90,7 +89,6 @@ pub fn header(report: &Value, input: &str) -> anyhow::Result<Header> {
     }
     Ok(Header {
         tool: Some(named.to_owned()),
-        major,
     })
 }
 
@@ -106,7 +104,6 @@ mod tests {
             header,
             Header {
                 tool: Some("health-wait".into()),
-                major: 1
             }
         );
     }

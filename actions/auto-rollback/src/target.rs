@@ -4,7 +4,7 @@
 
 use shipguard::commit::CommitRef;
 use shipguard::coolify::ImageTag;
-use shipguard::gha::Untrusted;
+use shipguard::gha::shown;
 use shipguard::github::GitHub;
 use shipguard::platform::{Platform, Served, Version};
 
@@ -170,17 +170,14 @@ pub async fn previous<P: Platform>(
         })
         .collect();
     if let Some((other, name)) = names.iter().skip(1).find(|(_, n)| *n != names[0].1) {
-        let shown = |n: &Option<String>| {
-            n.as_deref().map_or("no commit or image".to_owned(), |n| {
-                Untrusted::one_line(n, 128).to_string()
-            })
-        };
+        let named =
+            |n: &Option<String>| n.as_deref().map_or("no commit or image".to_owned(), shown);
         report.end(
             Reason::NoTarget,
             format!(
                 "unhealthy, but the apps served different versions before: {first}'s was {}, {other}'s was {}; one rollback records one version: roll them back one per step, or set `image-template` with {{app}} if their images differ only by it; nothing was deployed",
-                shown(&names[0].1),
-                shown(name)
+                named(&names[0].1),
+                named(name)
             ),
         );
         return Ok(None);
@@ -201,7 +198,7 @@ pub async fn previous<P: Platform>(
             Reason::NoTarget,
             format!(
                 "unhealthy, but the target deployment {} names no commit (meta.commitHash) and its image does not map to one through `image-template`: the rollback cannot be recorded on GitHub; set `image-template`; nothing was deployed",
-                Untrusted::one_line(&previous.to.id, 128)
+                shown(&previous.to.id)
             ),
         );
         return Ok(None);

@@ -3,7 +3,7 @@
 //! git-based apps), a full image reference through `image-template` (Fly).
 
 use shipguard::commit::CommitSha;
-use shipguard::fly::client::shown;
+use shipguard::gha::shown;
 use shipguard::platform::{Kind, Version};
 
 use crate::image_template::ImageTemplate;

@@ -9,7 +9,6 @@ use shipguard::commit::CommitSha;
 use shipguard::coolify::git::Pin;
 use shipguard::coolify::rollout::log_tail;
 use shipguard::coolify::{Outcome, Rollout};
-use shipguard::exit::Code;
 use shipguard::gha::summary::{Span, inline, timeline};
 use shipguard::gha::{Actions, Annotation, Summary, Untrusted};
 use shipguard::report::coolify_deploy;
@@ -410,9 +409,5 @@ impl shipguard::ending::Ending for Queued {
             "deploy webhook accepted the deploy (HTTP {})",
             self.http_status
         )
-    }
-
-    fn code(&self) -> Code {
-        Code::Success
     }
 }

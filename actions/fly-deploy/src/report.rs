@@ -175,9 +175,7 @@ impl shipguard::ending::Ending for Report {
                         .apps
                         .iter()
                         .flat_map(|a| &a.machines)
-                        .map(|m| {
-                            format!("{} {}", m.id, shipguard::fly::client::shown(&m.image_now))
-                        })
+                        .map(|m| format!("{} {}", m.id, shipguard::gha::shown(&m.image_now)))
                         .collect();
                     line.push_str(&format!(
                         " — MIXED STATE, machines now run: {}",

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 use shipguard::codes::Deploy;
 use shipguard::gha::Summary;
+use shipguard::gha::shown;
 use shipguard::gha::summary::{cell, code};
-use shipguard::railway::client::shown;
 use shipguard::railway::deploy::{Outcome, Run};
 use shipguard::report::railway_deploy;
 

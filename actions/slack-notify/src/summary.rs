@@ -2,7 +2,6 @@
 //! where, and the exact JSON) and the verdict.
 
 use serde_json::{Value, json};
-use shipguard::exit::Code;
 use shipguard::gha::summary::Summary;
 use shipguard::gha::{Annotation, Level};
 use shipguard::slack::{Delivered, Transport};
@@ -108,9 +107,5 @@ impl shipguard::ending::Ending for Notice<'_> {
             )],
             _ => Vec::new(),
         }
-    }
-
-    fn code(&self) -> Code {
-        Code::Success
     }
 }

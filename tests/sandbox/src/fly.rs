@@ -204,7 +204,7 @@ impl Fly {
         self
     }
 
-    /// Gives `app`'s first machine the id `id` (a hostile server's).
+    /// Fault injection, not Fly's documented behaviour: gives `app`'s first machine the id `id` (a hostile server's).
     pub fn rename_first_machine(&self, app: &str, id: &str) -> &Self {
         if let Some(first) = lock(&self.shared)
             .apps
@@ -287,7 +287,7 @@ impl Fly {
         format!("{}/health/{app}", self.url())
     }
 
-    /// Answers `GET /apps/{app}/machines/{id}` normally `after` times, then once `delay` late
+    /// Fault injection, not Fly's documented behaviour: answers `GET /apps/{app}/machines/{id}` normally `after` times, then once `delay` late
     /// (a slow API at the end of a wait), then normally again.
     pub fn stall_machine_read(&self, app: &str, after: usize, delay: Duration) -> &Self {
         lock(&self.shared).stalled_reads = Some(StalledReads {

@@ -258,14 +258,14 @@ impl Railway {
         self
     }
 
-    /// From now on, new deployments are left out of `deployments` lists (they exist and can
+    /// Fault injection, not Railway's documented behaviour: from now on, new deployments are left out of `deployments` lists (they exist and can
     /// be read by id): a list that lags behind a rollback.
     pub fn hide_new_deployments(&self) -> &Self {
         lock(&self.shared).unlisted_after = Some(Instant::now());
         self
     }
 
-    /// Requests named `operation` are answered only `delay` after they came (a server that
+    /// Fault injection, not Railway's documented behaviour: requests named `operation` are answered only `delay` after they came (a server that
     /// is slow to accept a mutation). Recorded when answered.
     pub fn stall(&self, operation: &str, delay: Duration) -> &Self {
         lock(&self.shared)
@@ -840,6 +840,9 @@ fn answer(
         }
         return (forced.status, forced.body, forced.retry_after);
     }
+    // The header decides the kind (railwayapp/cli src/client.rs:41-46, docs
+    // integrations/api.md:68-110); the two refusals and their 200 + errors[] answer are the
+    // messages the CLI recognises (src/client.rs:587-596, as src/railway/error.rs cites).
     let caller = match (project_token, bearer) {
         (Some(token), _) if token == PROJECT_TOKEN => Caller::Project {
             environment: ENVIRONMENT.to_owned(),
